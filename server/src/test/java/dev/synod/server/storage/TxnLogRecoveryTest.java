@@ -1,0 +1,226 @@
+package dev.synod.server.storage;
+
+import static dev.synod.server.storage.StorageTestData.flipByte;
+import static dev.synod.server.storage.StorageTestData.replayed;
+import static dev.synod.server.storage.StorageTestData.truncate;
+import static dev.synod.server.storage.StorageTestData.txn;
+import static dev.synod.server.storage.StorageTestData.txns;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.synod.txn.v1.Txn;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Random;
+import java.util.zip.CRC32C;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Opening a damaged log: a torn tail (what a crash leaves) is cut off and the log goes on; any
+ * other damage stops the server with CorruptLogException.
+ */
+class TxnLogRecoveryTest {
+  private static final long ONE_SEGMENT = TxnLog.SEGMENT_BYTES_MAX_DEFAULT;
+  /** Small enough that every record starts a new segment. */
+  private static final long ONE_RECORD_PER_SEGMENT = LogSegment.HEADER_BYTES + 1;
+
+  @TempDir Path tmp;
+
+  @Test
+  void tornTailIsCutAtEveryOffsetInsideTheLastRecord() throws IOException {
+    Path template = writeLog(tmp.resolve("template"), ONE_SEGMENT, 20);
+    Path segment = single(template);
+    long lastRecordStart = recordOffset(20);
+    long fullSize = Files.size(segment);
+    assertEquals(fullSize, recordOffset(21));
+
+    for (long cut = lastRecordStart; cut < fullSize; cut++) {
+      Path dir = copy(template, tmp.resolve("cut-" + cut));
+      truncate(single(dir), cut);
+      assertRecoversTo(dir, ONE_SEGMENT, 19, lastRecordStart);
+    }
+  }
+
+  @Test
+  void garbageAfterTheLastRecordIsATornTail() throws IOException {
+    Path template = writeLog(tmp.resolve("template"), ONE_SEGMENT, 20);
+    long validSize = Files.size(single(template));
+    byte[] random = new byte[3000];
+    new Random(42).nextBytes(random);
+
+    for (byte[] garbage : List.of(new byte[4096], random)) {
+      Path dir = copy(template, tmp.resolve("garbage-" + garbage.length));
+      Files.write(single(dir), garbage, StandardOpenOption.APPEND);
+      assertRecoversTo(dir, ONE_SEGMENT, 20, validSize);
+    }
+  }
+
+  @Test
+  void segmentWithATornHeaderIsRemoved() throws IOException {
+    Path template = writeLog(tmp.resolve("template"), ONE_RECORD_PER_SEGMENT, 5);
+    assertEquals(5, LogSegment.list(template).size());
+
+    for (int cut = 0; cut < LogSegment.HEADER_BYTES; cut++) {
+      Path dir = copy(template, tmp.resolve("cut-" + cut));
+      Path last = lastSegment(dir);
+      truncate(last, cut);
+      try (TxnLog log = TxnLog.open(dir, ONE_RECORD_PER_SEGMENT)) {
+        assertEquals(4, log.lastZxid());
+        assertFalse(Files.exists(last), "cut at " + cut);
+        log.append(txns(5, 6));
+        log.sync();
+      }
+      try (TxnLog log = TxnLog.open(dir, ONE_RECORD_PER_SEGMENT)) {
+        assertEquals(txns(1, 6), replayed(log, 0));
+      }
+    }
+  }
+
+  @Test
+  void segmentWithOnlyAHeaderIsEmpty() throws IOException {
+    Path dir = writeLog(tmp.resolve("log"), ONE_RECORD_PER_SEGMENT, 5);
+    truncate(lastSegment(dir), LogSegment.HEADER_BYTES);
+    try (TxnLog log = TxnLog.open(dir, ONE_RECORD_PER_SEGMENT)) {
+      assertEquals(4, log.lastZxid());
+      assertEquals(5, LogSegment.list(dir).size());
+      log.append(List.of(txn(5)));
+      log.sync();
+      assertEquals(txns(1, 5), replayed(log, 0));
+    }
+  }
+
+  @Test
+  void flippedByteInAnEarlyRecordIsCorruption() throws IOException {
+    long recordStart = recordOffset(3);
+    // One byte in the payload, one in the length field, one in the checksum.
+    for (long damaged : List.of(recordStart + 12, recordStart + 1, recordStart + 6)) {
+      Path dir = writeLog(tmp.resolve("flip-" + damaged), ONE_SEGMENT, 50);
+      flipByte(single(dir), damaged);
+      CorruptLogException e =
+          assertThrows(CorruptLogException.class, () -> TxnLog.open(dir, ONE_SEGMENT));
+      assertMentions(e, single(dir).getFileName().toString(), "byte offset " + recordStart,
+          "last good zxid 2", "refuses to start");
+    }
+  }
+
+  @Test
+  void flippedByteInAFinishedSegmentIsCorruption() throws IOException {
+    Path dir = writeLog(tmp.resolve("log"), 200, 60);
+    List<Path> files = LogSegment.list(dir);
+    assertTrue(files.size() > 3);
+    // The finished segment's last byte: nothing valid follows it in that file, but a finished
+    // segment was synced before the next one began, so a crash cannot have torn it.
+    Path finished = files.get(1);
+    flipByte(finished, Files.size(finished) - 1);
+    CorruptLogException e =
+        assertThrows(CorruptLogException.class, () -> TxnLog.open(dir, 200));
+    assertMentions(e, finished.getFileName().toString(), "finished segment");
+  }
+
+  @Test
+  void damagedHeaderOfAFinishedSegmentIsCorruption() throws IOException {
+    Path dir = writeLog(tmp.resolve("log"), ONE_RECORD_PER_SEGMENT, 5);
+    Path second = LogSegment.list(dir).get(1);
+    flipByte(second, 0);
+    CorruptLogException e =
+        assertThrows(CorruptLogException.class, () -> TxnLog.open(dir, ONE_RECORD_PER_SEGMENT));
+    assertMentions(e, second.getFileName().toString(), "byte offset 0", "header");
+  }
+
+  @Test
+  void zxidGapBetweenSegmentsIsCorruption() throws IOException {
+    Path dir = writeLog(tmp.resolve("log"), 200, 30);
+    try (TxnLog later = TxnLog.open(tmp.resolve("later"), 200)) {
+      later.append(txns(40, 60));
+      later.sync();
+    }
+    for (Path file : LogSegment.list(tmp.resolve("later"))) {
+      Files.copy(file, dir.resolve(file.getFileName()));
+    }
+    CorruptLogException e = assertThrows(CorruptLogException.class, () -> TxnLog.open(dir, 200));
+    assertMentions(e, "log-00000000000000000040.seg", "starts at zxid 40", "ends at zxid 30");
+  }
+
+  @Test
+  void zxidGapInsideASegmentIsCorruption() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("log"));
+    Path file = dir.resolve(LogSegment.fileName(1));
+    ByteBuffer bytes = ByteBuffer.allocate(4096);
+    LogSegment.writeHeader(bytes, 1);
+    CRC32C crc = new CRC32C();
+    for (Txn txn : List.of(txn(1), txn(2), txn(4), txn(5))) {
+      LogRecord.encode(txn, txn.getSerializedSize(), bytes, crc);
+    }
+    Files.write(file, java.util.Arrays.copyOf(bytes.array(), bytes.position()));
+
+    CorruptLogException e = assertThrows(CorruptLogException.class, () -> TxnLog.open(dir));
+    assertMentions(e, "byte offset " + recordOffset(3), "last good zxid 2", "zxid 4", "contiguous");
+  }
+
+  /** Opens {@code dir}, expects the log to end at {@code lastZxid} in a file cut to {@code size},
+   * then appends and checks that the log continues with the right zxids. */
+  private static void assertRecoversTo(Path dir, long segmentBytesMax, long lastZxid, long size)
+      throws IOException {
+    try (TxnLog log = TxnLog.open(dir, segmentBytesMax)) {
+      assertEquals(lastZxid, log.lastZxid(), dir.toString());
+      assertEquals(size, Files.size(lastSegment(dir)), dir.toString());
+      assertThrows(IllegalStateException.class, () -> log.append(List.of(txn(lastZxid + 2))));
+      log.append(txns(lastZxid + 1, lastZxid + 3));
+      log.sync();
+    }
+    try (TxnLog log = TxnLog.open(dir, segmentBytesMax)) {
+      assertEquals(txns(1, lastZxid + 3), replayed(log, 0));
+    }
+  }
+
+  private static void assertMentions(Exception e, String... parts) {
+    for (String part : parts) {
+      assertTrue(e.getMessage().contains(part), "'" + part + "' missing from: " + e.getMessage());
+    }
+  }
+
+  /** Byte offset of record {@code zxid} in a log that starts at zxid 1 in one segment. */
+  private static long recordOffset(long zxid) {
+    long offset = LogSegment.HEADER_BYTES;
+    for (long z = 1; z < zxid; z++) {
+      offset += LogRecord.HEADER_BYTES + txn(z).getSerializedSize();
+    }
+    return offset;
+  }
+
+  private static Path writeLog(Path dir, long segmentBytesMax, long lastZxid) throws IOException {
+    try (TxnLog log = TxnLog.open(dir, segmentBytesMax)) {
+      for (long zxid = 1; zxid <= lastZxid; zxid++) {
+        log.append(List.of(txn(zxid)));
+        log.sync();
+      }
+    }
+    return dir;
+  }
+
+  private static Path copy(Path from, Path to) throws IOException {
+    Files.createDirectories(to);
+    for (Path file : LogSegment.list(from)) {
+      Files.copy(file, to.resolve(file.getFileName()));
+    }
+    return to;
+  }
+
+  private static Path single(Path dir) throws IOException {
+    List<Path> files = LogSegment.list(dir);
+    assertEquals(1, files.size());
+    return files.get(0);
+  }
+
+  private static Path lastSegment(Path dir) throws IOException {
+    List<Path> files = LogSegment.list(dir);
+    return files.get(files.size() - 1);
+  }
+}
