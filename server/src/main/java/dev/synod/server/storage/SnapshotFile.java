@@ -22,6 +22,8 @@ import org.mapdb.BTreeMap;
 import org.mapdb.DB;
 import org.mapdb.DBMaker;
 import org.mapdb.Serializer;
+import org.mapdb.volume.FileChannelVol;
+import org.mapdb.volume.Volume;
 
 /**
  * The format of one snapshot file: a MapDB file (file channel, no mmap, no transactions) with
@@ -65,12 +67,17 @@ final class SnapshotFile {
   /** Writes {@code snapshot} to a new file at {@code file} and closes it (no fsync). */
   static void write(Path file, Snapshot snapshot) throws IOException {
     // MapDB's bulk load wants its keys in its own (natural) order.
-    SortedMap<String, NodeRecord> nodes =
-        snapshot.nodes().comparator() == null ? snapshot.nodes() : new TreeMap<>(snapshot.nodes());
+    SortedMap<String, NodeRecord> nodes = snapshot.nodes();
+    if (nodes.comparator() != null) {
+      nodes = new TreeMap<>(); // not new TreeMap<>(sortedMap): that keeps the comparator
+      nodes.putAll(snapshot.nodes());
+    }
     SortedMap<Long, byte[]> sessions = sessionsById(snapshot.sessions());
     Checksum checksum = new Checksum();
-    DB db = DBMaker.fileDB(file.toFile()).fileChannelEnable().make();
+    Volume volume = null;
     try {
+      volume = openVolume(file, false);
+      DB db = DBMaker.volumeDB(volume, false).checksumStoreEnable().make();
       // Bulk-load the B-trees from sorted input: far faster than one put per node.
       Iterator<Pair<String, byte[]>> nodeEntries =
           nodes.entrySet().stream()
@@ -99,9 +106,12 @@ final class SnapshotFile {
       meta.put(META_CRC32C, checksum.value());
       db.close();
     } catch (RuntimeException e) {
-      closeQuietly(db);
       // MapDB reports I/O failures (disk full, ...) as unchecked DBExceptions.
       throw new IOException("writing snapshot " + file.toAbsolutePath() + " failed: " + e, e);
+    } finally {
+      if (volume != null) {
+        volume.close();
+      }
     }
   }
 
@@ -123,9 +133,11 @@ final class SnapshotFile {
    * @throws IOException saying why, if the file is unreadable or fails verification
    */
   static Snapshot read(Path file, long zxid) throws IOException {
+    Volume volume = null;
     DB db = null;
     try {
-      db = DBMaker.fileDB(file.toFile()).fileChannelEnable().readOnly().make();
+      volume = openVolume(file, true);
+      db = DBMaker.volumeDB(volume, true).checksumStoreEnable().readOnly().make();
       BTreeMap<String, Long> meta = db.treeMap(META, Serializer.STRING, Serializer.LONG).open();
       long version = metaValue(file, meta, META_FORMAT_VERSION);
       if (version != FORMAT_VERSION) {
@@ -176,7 +188,19 @@ final class SnapshotFile {
       if (db != null) {
         closeQuietly(db);
       }
+      if (volume != null) {
+        volume.close();
+      }
     }
+  }
+
+  /**
+   * Opens the file as a MapDB volume through a plain FileChannel (no mmap: a mapped file cannot be
+   * unmapped reliably, and an I/O error on a mapped page kills the JVM with SIGBUS). We open it ourselves rather than let
+   * DBMaker.fileDB do it because MapDB does not close the file when opening the store fails.
+   */
+  private static Volume openVolume(Path file, boolean readOnly) {
+    return FileChannelVol.FACTORY.makeVolume(file.toString(), readOnly);
   }
 
   private static long metaValue(Path file, Map<String, Long> meta, String key)
