@@ -12,9 +12,9 @@ import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 
 /**
- * A server's data directory: {@code log/} for the transaction log, {@code snapshots/} for
- * data-tree snapshots, and {@code LOCK}, which this process holds an exclusive lock on for as
- * long as the directory is open, so that two servers can never write the same files.
+ * A server's data directory: {@code log/} for the transaction log, {@code snapshots/} for data-tree
+ * snapshots, and {@code LOCK}, which this process holds an exclusive lock on for as long as the
+ * directory is open, so that two servers can never write the same files.
  */
 public final class DataDir implements Closeable {
   static final String LOG_DIR = "log";
@@ -47,7 +47,8 @@ public final class DataDir implements Closeable {
     Files.createDirectories(root.resolve(SNAPSHOT_DIR));
     fsyncDirectory(root);
     FileChannel channel =
-        FileChannel.open(root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileChannel.open(
+            root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock lock;
     try {
       // tryLock returns null when another process holds the lock, and throws

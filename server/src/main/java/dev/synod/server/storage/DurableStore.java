@@ -16,8 +16,8 @@ import java.util.function.Consumer;
  * apply)}. After that, the commit thread calls {@link #appendAndSync} once per batch, and a
  * background thread may call {@link #writeSnapshot} at the same time.
  *
- * <p>Every IOException means the durable state can no longer be trusted to match memory: the
- * caller stops the server.
+ * <p>Every IOException means the durable state can no longer be trusted to match memory: the caller
+ * stops the server.
  */
 public final class DurableStore implements Closeable {
   static final String LOG_TRUNCATED = "snapshot.log-truncated";
@@ -27,11 +27,15 @@ public final class DurableStore implements Closeable {
   private final SnapshotStore snapshots;
   private final FaultInjector faults;
   private volatile long snapshotZxid;
+
   /** The snapshot verified at open, handed over once by loadSnapshot() so it is read only once. */
   private Optional<Snapshot> recovered;
 
   private DurableStore(
-      DataDir dataDir, TxnLog log, SnapshotStore snapshots, FaultInjector faults,
+      DataDir dataDir,
+      TxnLog log,
+      SnapshotStore snapshots,
+      FaultInjector faults,
       Optional<Snapshot> recovered) {
     this.dataDir = dataDir;
     this.log = log;
@@ -42,8 +46,8 @@ public final class DurableStore implements Closeable {
   }
 
   /**
-   * Creates the layout in {@code dataDir} if needed, locks it, loads and verifies the newest
-   * valid snapshot, and opens the log (cutting off a torn tail).
+   * Creates the layout in {@code dataDir} if needed, locks it, loads and verifies the newest valid
+   * snapshot, and opens the log (cutting off a torn tail).
    *
    * @throws IOException if the directory is in use, or the log or every snapshot is corrupt
    */
@@ -99,9 +103,9 @@ public final class DurableStore implements Closeable {
   }
 
   /**
-   * Writes {@code snapshot}, then drops the log segments that neither it nor the snapshot before
-   * it needs: falling back to the previous snapshot must still find its log. May run while the
-   * commit thread appends.
+   * Writes {@code snapshot}, then drops the log segments that neither it nor the snapshot before it
+   * needs: falling back to the previous snapshot must still find its log. May run while the commit
+   * thread appends.
    */
   public void writeSnapshot(Snapshot snapshot) throws IOException {
     snapshots.write(snapshot);

@@ -19,6 +19,7 @@ import java.util.zip.CRC32C;
  */
 final class LogRecord {
   static final int HEADER_BYTES = 4 + 4;
+
   /**
    * Limit on one Txn's encoded size. Far above any request the API accepts; it bounds the write
    * buffer and stops a damaged length field from being believed.
@@ -61,7 +62,9 @@ final class LogRecord {
     int payloadBytes = bytes.getInt(offset);
     // A Txn always has a zxid, so an empty payload is never a record (it is what a zero-filled
     // tail looks like).
-    if (payloadBytes <= 0 || payloadBytes > PAYLOAD_BYTES_MAX || payloadBytes > available - HEADER_BYTES) {
+    if (payloadBytes <= 0
+        || payloadBytes > PAYLOAD_BYTES_MAX
+        || payloadBytes > available - HEADER_BYTES) {
       return null;
     }
     if (bytes.getInt(offset + LENGTH_FIELD_BYTES) != checksum(bytes, offset, payloadBytes, crc)) {

@@ -14,11 +14,11 @@ import java.util.zip.CRC32C;
  * Validates the log segments found when the log is opened, and repairs the one kind of damage a
  * crash can cause.
  *
- * <p>Only the last segment can hold unsynced bytes ({@link TxnLog} syncs a segment before it
- * starts the next one), so only its end can be torn by a crash. A bad record there with nothing
- * valid after it is such a torn tail: it was never acknowledged, and is cut off. Anything else
- * (a bad record followed by a valid one, a bad record in an earlier segment, missing zxids) cannot
- * come from a crash; it is reported as {@link CorruptLogException} and the server does not start.
+ * <p>Only the last segment can hold unsynced bytes ({@link TxnLog} syncs a segment before it starts
+ * the next one), so only its end can be torn by a crash. A bad record there with nothing valid
+ * after it is such a torn tail: it was never acknowledged, and is cut off. Anything else (a bad
+ * record followed by a valid one, a bad record in an earlier segment, missing zxids) cannot come
+ * from a crash; it is reported as {@link CorruptLogException} and the server does not start.
  */
 final class LogRecovery {
   private final Path dir;
@@ -61,25 +61,44 @@ final class LogRecovery {
       Files.delete(file);
       DataDir.fsyncDirectory(dir);
       StorageWarnings.warn(
-          "transaction log " + file.toAbsolutePath() + ": removed a segment whose header was cut"
-              + " short by a crash (" + bytes.limit() + " bytes); last zxid is " + lastGoodZxid);
+          "transaction log "
+              + file.toAbsolutePath()
+              + ": removed a segment whose header was cut"
+              + " short by a crash ("
+              + bytes.limit()
+              + " bytes); last zxid is "
+              + lastGoodZxid);
       return null;
     }
     if (LogSegment.formatVersion(bytes) != LogSegment.FORMAT_VERSION) {
       throw new IOException(
-          "transaction log " + file.toAbsolutePath() + " has format version "
-              + LogSegment.formatVersion(bytes) + "; this Synod reads version "
+          "transaction log "
+              + file.toAbsolutePath()
+              + " has format version "
+              + LogSegment.formatVersion(bytes)
+              + "; this Synod reads version "
               + LogSegment.FORMAT_VERSION);
     }
     if (LogSegment.headerFirstZxid(bytes) != firstZxid) {
-      throw CorruptLogException.at(file, 0, lastGoodZxid,
-          "header says the first zxid is " + LogSegment.headerFirstZxid(bytes)
-              + " but the file name says " + firstZxid);
+      throw CorruptLogException.at(
+          file,
+          0,
+          lastGoodZxid,
+          "header says the first zxid is "
+              + LogSegment.headerFirstZxid(bytes)
+              + " but the file name says "
+              + firstZxid);
     }
     if (firstZxid < 1 || (previous != null && firstZxid != previous.lastZxid() + 1)) {
-      throw CorruptLogException.at(file, 0, lastGoodZxid,
-          "segment starts at zxid " + firstZxid + " but the log before it ends at zxid "
-              + lastGoodZxid + ": transactions are missing");
+      throw CorruptLogException.at(
+          file,
+          0,
+          lastGoodZxid,
+          "segment starts at zxid "
+              + firstZxid
+              + " but the log before it ends at zxid "
+              + lastGoodZxid
+              + ": transactions are missing");
     }
 
     int offset = LogSegment.HEADER_BYTES;
@@ -91,8 +110,14 @@ final class LogRecovery {
         break;
       }
       if (record.txn().getZxid() != expectedZxid) {
-        throw CorruptLogException.at(file, offset, expectedZxid - 1,
-            "record has zxid " + record.txn().getZxid() + " where zxid " + expectedZxid
+        throw CorruptLogException.at(
+            file,
+            offset,
+            expectedZxid - 1,
+            "record has zxid "
+                + record.txn().getZxid()
+                + " where zxid "
+                + expectedZxid
                 + " belongs: zxids must be contiguous");
       }
       offset += record.sizeBytes();
@@ -105,16 +130,21 @@ final class LogRecovery {
    * Handles a bad record at {@code offset}: truncates the file there if it is a torn tail, or
    * throws if it is corruption.
    */
-  private void cutTornTail(Path file, ByteBuffer bytes, int offset, boolean isLast, long lastGoodZxid)
+  private void cutTornTail(
+      Path file, ByteBuffer bytes, int offset, boolean isLast, long lastGoodZxid)
       throws IOException {
     if (!isLast) {
-      throw CorruptLogException.at(file, offset, lastGoodZxid,
-          "damaged or incomplete record in a finished segment");
+      throw CorruptLogException.at(
+          file, offset, lastGoodZxid, "damaged or incomplete record in a finished segment");
     }
     int next = validRecordAfter(bytes, offset + 1, lastGoodZxid);
     if (next >= 0) {
-      throw CorruptLogException.at(file, offset, lastGoodZxid,
-          "damaged record, but a valid later record follows at byte offset " + next
+      throw CorruptLogException.at(
+          file,
+          offset,
+          lastGoodZxid,
+          "damaged record, but a valid later record follows at byte offset "
+              + next
               + ", so this is not a write torn by a crash");
     }
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
@@ -122,9 +152,14 @@ final class LogRecovery {
       channel.force(true);
     }
     StorageWarnings.warn(
-        "transaction log " + file.toAbsolutePath() + ": cut off a torn tail of "
-            + (bytes.limit() - offset) + " bytes at byte offset " + offset
-            + " (an unsynced write cut short by a crash); last zxid is " + lastGoodZxid);
+        "transaction log "
+            + file.toAbsolutePath()
+            + ": cut off a torn tail of "
+            + (bytes.limit() - offset)
+            + " bytes at byte offset "
+            + offset
+            + " (an unsynced write cut short by a crash); last zxid is "
+            + lastGoodZxid);
   }
 
   /**

@@ -105,7 +105,7 @@ final class LogSegment {
 
   /** Reads the first {@code lengthBytes} of {@code file} into a heap buffer. */
   static ByteBuffer read(Path file, long lengthBytes) throws IOException {
-    // Segments are bounded (TxnLog.SEGMENT_BYTES_LIMIT plus one batch), so reading one whole
+    // Segments are bounded (TxnLog.SEGMENT_BYTES_LIMIT plus one record), so reading one whole
     // segment at a time keeps recovery simple: records are parsed in place, and the forward
     // scan that tells a torn tail from corruption can look anywhere in the file.
     if (lengthBytes > Integer.MAX_VALUE - 8) {
@@ -116,8 +116,12 @@ final class LogSegment {
       while (bytes.hasRemaining()) {
         if (channel.read(bytes, bytes.position()) < 0) {
           throw new CorruptLogException(
-              file.toAbsolutePath() + " is shorter than expected: "
-                  + bytes.position() + " of " + lengthBytes + " bytes");
+              file.toAbsolutePath()
+                  + " is shorter than expected: "
+                  + bytes.position()
+                  + " of "
+                  + lengthBytes
+                  + " bytes");
         }
       }
     }

@@ -26,11 +26,11 @@ import org.mapdb.volume.FileChannelVol;
 import org.mapdb.volume.Volume;
 
 /**
- * The format of one snapshot file: a MapDB file (file channel, no mmap, no transactions) with
- * three B-trees: {@code nodes} (path to NodeRecord bytes), {@code sessions} (session id to
- * SessionRecord bytes) and {@code meta} (format version, zxid, counts, and a CRC32C over every
- * node and session entry in key order). MapDB has no checksum of its own over our data, so the
- * CRC is what proves a file is the snapshot that was written.
+ * The format of one snapshot file: a MapDB file (file channel, no mmap, no transactions) with three
+ * B-trees: {@code nodes} (path to NodeRecord bytes), {@code sessions} (session id to SessionRecord
+ * bytes) and {@code meta} (format version, zxid, counts, and a CRC32C over every node and session
+ * entry in key order). MapDB has no checksum of its own over our data, so the CRC is what proves a
+ * file is the snapshot that was written.
  */
 final class SnapshotFile {
   static final long FORMAT_VERSION = 1;
@@ -81,20 +81,22 @@ final class SnapshotFile {
       // Bulk-load the B-trees from sorted input: far faster than one put per node.
       Iterator<Pair<String, byte[]>> nodeEntries =
           nodes.entrySet().stream()
-              .map(e -> {
-                byte[] bytes = e.getValue().toByteArray();
-                checksum.addNode(e.getKey(), bytes);
-                return new Pair<>(e.getKey(), bytes);
-              })
+              .map(
+                  e -> {
+                    byte[] bytes = e.getValue().toByteArray();
+                    checksum.addNode(e.getKey(), bytes);
+                    return new Pair<>(e.getKey(), bytes);
+                  })
               .iterator();
       db.treeMap(NODES, Serializer.STRING, Serializer.BYTE_ARRAY).createFrom(nodeEntries);
 
       Iterator<Pair<Long, byte[]>> sessionEntries =
           sessions.entrySet().stream()
-              .map(e -> {
-                checksum.addSession(e.getKey(), e.getValue());
-                return new Pair<>(e.getKey(), e.getValue());
-              })
+              .map(
+                  e -> {
+                    checksum.addSession(e.getKey(), e.getValue());
+                    return new Pair<>(e.getKey(), e.getValue());
+                  })
               .iterator();
       db.treeMap(SESSIONS, Serializer.LONG, Serializer.BYTE_ARRAY).createFrom(sessionEntries);
 
@@ -144,7 +146,8 @@ final class SnapshotFile {
         throw invalid(file, "format version " + version + ", this Synod reads " + FORMAT_VERSION);
       }
       if (metaValue(file, meta, META_ZXID) != zxid) {
-        throw invalid(file, "it says zxid " + metaValue(file, meta, META_ZXID) + ", its name says " + zxid);
+        throw invalid(
+            file, "it says zxid " + metaValue(file, meta, META_ZXID) + ", its name says " + zxid);
       }
       long nodeCount = metaValue(file, meta, META_NODE_COUNT);
       long sessionCount = metaValue(file, meta, META_SESSION_COUNT);
@@ -170,8 +173,16 @@ final class SnapshotFile {
         sessions.add(SessionRecord.parseFrom(e.getValue()));
       }
       if (nodes.size() != nodeCount || sessions.size() != sessionCount) {
-        throw invalid(file, nodes.size() + " nodes and " + sessions.size() + " sessions where "
-            + nodeCount + " and " + sessionCount + " were written");
+        throw invalid(
+            file,
+            nodes.size()
+                + " nodes and "
+                + sessions.size()
+                + " sessions where "
+                + nodeCount
+                + " and "
+                + sessionCount
+                + " were written");
       }
       if (checksum.value() != metaValue(file, meta, META_CRC32C)) {
         throw invalid(file, "checksum mismatch");
@@ -196,15 +207,15 @@ final class SnapshotFile {
 
   /**
    * Opens the file as a MapDB volume through a plain FileChannel (no mmap: a mapped file cannot be
-   * unmapped reliably, and an I/O error on a mapped page kills the JVM with SIGBUS). We open it ourselves rather than let
-   * DBMaker.fileDB do it because MapDB does not close the file when opening the store fails.
+   * unmapped reliably, and an I/O error on a mapped page kills the JVM with SIGBUS). We open it
+   * ourselves rather than let DBMaker.fileDB do it because MapDB does not close the file when
+   * opening the store fails.
    */
   private static Volume openVolume(Path file, boolean readOnly) {
     return FileChannelVol.FACTORY.makeVolume(file.toString(), readOnly);
   }
 
-  private static long metaValue(Path file, Map<String, Long> meta, String key)
-      throws IOException {
+  private static long metaValue(Path file, Map<String, Long> meta, String key) throws IOException {
     Long value = meta.get(key);
     if (value == null) {
       throw invalid(file, "its meta has no " + key);

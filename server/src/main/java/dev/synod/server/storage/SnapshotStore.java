@@ -14,10 +14,9 @@ import java.util.stream.Stream;
 
 /**
  * Data-tree snapshots, one {@link SnapshotFile} per snapshot, named by zxid. A snapshot file is
- * never changed once it has its final name: each one is written to a temp file, synced, and
- * renamed into place, so a crash at any step leaves either the old set of snapshots or the new.
- * The newest {@value #SNAPSHOTS_KEPT} are kept, so a damaged newest one can fall back to the one
- * before it.
+ * never changed once it has its final name: each one is written to a temp file, synced, and renamed
+ * into place, so a crash at any step leaves either the old set of snapshots or the new. The newest
+ * {@value #SNAPSHOTS_KEPT} are kept, so a damaged newest one can fall back to the one before it.
  */
 public final class SnapshotStore {
   static final int SNAPSHOTS_KEPT = 2;
@@ -92,8 +91,8 @@ public final class SnapshotStore {
   }
 
   /**
-   * Loads the newest snapshot that reads back and verifies, warning about any newer one that
-   * does not.
+   * Loads the newest snapshot that reads back and verifies, warning about any newer one that does
+   * not.
    *
    * @return empty if there are no snapshots at all
    * @throws CorruptSnapshotException if there are snapshots but none of them is valid
@@ -108,14 +107,20 @@ public final class SnapshotStore {
       } catch (IOException e) {
         problems.add(e.getMessage());
         if (i + 1 < all.size()) {
-          StorageWarnings.warn(e.getMessage() + "; falling back to the snapshot at zxid " + all.get(i + 1));
+          StorageWarnings.warn(
+              e.getMessage() + "; falling back to the snapshot at zxid " + all.get(i + 1));
         }
       }
     }
     if (!all.isEmpty()) {
       throw new CorruptSnapshotException(
-          "none of the " + all.size() + " snapshots in " + dir.toAbsolutePath() + " is valid ("
-              + String.join("; ", problems) + "); Synod refuses to start rather than serve wrong"
+          "none of the "
+              + all.size()
+              + " snapshots in "
+              + dir.toAbsolutePath()
+              + " is valid ("
+              + String.join("; ", problems)
+              + "); Synod refuses to start rather than serve wrong"
               + " data");
     }
     return Optional.empty();

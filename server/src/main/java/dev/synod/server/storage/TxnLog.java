@@ -30,8 +30,10 @@ import java.util.zip.CRC32C;
  */
 public final class TxnLog implements Closeable {
   public static final long SEGMENT_BYTES_MAX_DEFAULT = 64L << 20;
+
   /** Upper bound for {@code segmentBytesMax}: recovery reads one whole segment into memory. */
   static final long SEGMENT_BYTES_LIMIT = 1L << 30;
+
   /** Enough for a batch of thousands of small Txns in one write call; grows for a huge Txn. */
   private static final int WRITE_BUFFER_BYTES = 4 << 20;
 
@@ -39,10 +41,13 @@ public final class TxnLog implements Closeable {
   private final long segmentBytesMax;
 
   private final Object segmentsLock = new Object();
+
   /** Oldest first; the last one is the one being appended to. Guarded by segmentsLock. */
   private final List<LogSegment> segments;
 
-  // Owned by the commit thread.
+  // Owned by the commit thread. Only it changes the tail of the segment list, so it may keep the
+  // last segment here without the lock.
+  private LogSegment active; // the last segment, or null when there are none
   private final CRC32C crc = new CRC32C();
   private ByteBuffer buffer = ByteBuffer.allocateDirect(WRITE_BUFFER_BYTES);
   private FileChannel channel; // the last segment's, opened on the first append
@@ -54,6 +59,7 @@ public final class TxnLog implements Closeable {
     this.dir = dir;
     this.segmentBytesMax = segmentBytesMax;
     this.segments = segments;
+    this.active = segments.isEmpty() ? null : segments.get(segments.size() - 1);
   }
 
   /** Opens the log in {@code logDir} with {@link #SEGMENT_BYTES_MAX_DEFAULT}. */
@@ -71,8 +77,12 @@ public final class TxnLog implements Closeable {
   public static TxnLog open(Path logDir, long segmentBytesMax) throws IOException {
     if (segmentBytesMax <= LogSegment.HEADER_BYTES || segmentBytesMax > SEGMENT_BYTES_LIMIT) {
       throw new IllegalArgumentException(
-          "segmentBytesMax must be in (" + LogSegment.HEADER_BYTES + ", " + SEGMENT_BYTES_LIMIT
-              + "]: " + segmentBytesMax);
+          "segmentBytesMax must be in ("
+              + LogSegment.HEADER_BYTES
+              + ", "
+              + SEGMENT_BYTES_LIMIT
+              + "]: "
+              + segmentBytesMax);
     }
     Files.createDirectories(logDir);
     return new TxnLog(logDir, segmentBytesMax, new ArrayList<>(LogRecovery.recover(logDir)));
@@ -123,8 +133,13 @@ public final class TxnLog implements Closeable {
     long first = toRead.get(0).firstZxid();
     if (afterZxid + 1 < first) {
       throw new CorruptLogException(
-          "transaction log in " + dir.toAbsolutePath() + " starts at zxid " + first
-              + " but the snapshot is at zxid " + afterZxid + ": the transactions in between are"
+          "transaction log in "
+              + dir.toAbsolutePath()
+              + " starts at zxid "
+              + first
+              + " but the snapshot is at zxid "
+              + afterZxid
+              + ": the transactions in between are"
               + " missing; Synod refuses to start rather than serve wrong data");
     }
     for (LogSegment segment : toRead) {
@@ -141,7 +156,10 @@ public final class TxnLog implements Closeable {
     for (long zxid = segment.firstZxid(); zxid <= segment.lastZxid(); zxid++) {
       LogRecord.Decoded record = LogRecord.decode(bytes, offset, crc);
       if (record == null || record.txn().getZxid() != zxid) {
-        throw CorruptLogException.at(segment.path(), offset, zxid - 1,
+        throw CorruptLogException.at(
+            segment.path(),
+            offset,
+            zxid - 1,
             "record for zxid " + zxid + " no longer reads back (damaged since the log was opened)");
       }
       if (zxid > afterZxid) {
@@ -175,10 +193,7 @@ public final class TxnLog implements Closeable {
   }
 
   private void checkAppendable(List<Txn> txns) {
-    long expected;
-    synchronized (segmentsLock) {
-      expected = segments.isEmpty() ? txns.get(0).getZxid() : lastZxid() + 1;
-    }
+    long expected = active == null ? txns.get(0).getZxid() : active.lastZxid() + 1;
     if (expected < 1) {
       throw new IllegalStateException("zxids start at 1, got " + expected);
     }
@@ -189,20 +204,24 @@ public final class TxnLog implements Closeable {
       }
       if (txn.getSerializedSize() > LogRecord.PAYLOAD_BYTES_MAX) {
         throw new IllegalArgumentException(
-            "Txn " + txn.getZxid() + " is " + txn.getSerializedSize() + " bytes, more than the "
-                + LogRecord.PAYLOAD_BYTES_MAX + " a log record can hold");
+            "Txn "
+                + txn.getZxid()
+                + " is "
+                + txn.getSerializedSize()
+                + " bytes, more than the "
+                + LogRecord.PAYLOAD_BYTES_MAX
+                + " a log record can hold");
       }
       expected++;
     }
   }
 
   private void appendOne(Txn txn) throws IOException {
-    LogSegment current = currentSegment();
-    if (current == null || current.sizeBytes() >= segmentBytesMax) {
-      current = roll(txn.getZxid());
+    if (active == null || active.sizeBytes() >= segmentBytesMax) {
+      roll(txn.getZxid());
     } else if (channel == null) {
-      channel = FileChannel.open(current.path(), StandardOpenOption.WRITE);
-      channel.position(current.sizeBytes());
+      channel = FileChannel.open(active.path(), StandardOpenOption.WRITE);
+      channel.position(active.sizeBytes());
     }
     int payloadBytes = txn.getSerializedSize();
     int recordBytes = LogRecord.HEADER_BYTES + payloadBytes;
@@ -213,7 +232,7 @@ public final class TxnLog implements Closeable {
       }
     }
     LogRecord.encode(txn, payloadBytes, buffer, crc);
-    current.recordAppended(txn.getZxid(), recordBytes);
+    active.recordAppended(txn.getZxid(), recordBytes);
     unsynced = true;
   }
 
@@ -222,7 +241,7 @@ public final class TxnLog implements Closeable {
    * finished segment is synced first, so that at most one segment (the last) ever holds unsynced
    * bytes: that is what lets recovery treat damage anywhere else as corruption.
    */
-  private LogSegment roll(long firstZxid) throws IOException {
+  private void roll(long firstZxid) throws IOException {
     if (channel != null) {
       flushBuffer();
       channel.force(false);
@@ -235,12 +254,11 @@ public final class TxnLog implements Closeable {
     // The header goes out with the segment's first records; a crash before they are synced
     // leaves a short header, which recovery removes.
     LogSegment.writeHeader(buffer, firstZxid);
-    LogSegment segment = LogSegment.created(path, firstZxid);
+    active = LogSegment.created(path, firstZxid);
     synchronized (segmentsLock) {
-      segments.add(segment);
+      segments.add(active);
     }
     unsynced = true;
-    return segment;
   }
 
   /** Makes everything appended so far durable: one write of the buffer, one fsync. */
@@ -304,12 +322,6 @@ public final class TxnLog implements Closeable {
       if (channel != null) {
         channel.close();
       }
-    }
-  }
-
-  private LogSegment currentSegment() {
-    synchronized (segmentsLock) {
-      return segments.isEmpty() ? null : segments.get(segments.size() - 1);
     }
   }
 

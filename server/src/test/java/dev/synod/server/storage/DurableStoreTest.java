@@ -103,19 +103,21 @@ class DurableStoreTest {
     AtomicInteger snapshotsWritten = new AtomicInteger();
     long lastZxid = 0;
     try (DurableStore store = open()) {
-      Thread snapshotter = new Thread(() -> {
-        try {
-          while (!stop.get()) {
-            long zxid = store.lastZxid();
-            if (zxid > store.snapshotZxid()) {
-              store.writeSnapshot(snapshot(zxid, 20, 1));
-              snapshotsWritten.incrementAndGet();
-            }
-          }
-        } catch (Throwable t) {
-          snapshotFailure.set(t);
-        }
-      });
+      Thread snapshotter =
+          new Thread(
+              () -> {
+                try {
+                  while (!stop.get()) {
+                    long zxid = store.lastZxid();
+                    if (zxid > store.snapshotZxid()) {
+                      store.writeSnapshot(snapshot(zxid, 20, 1));
+                      snapshotsWritten.incrementAndGet();
+                    }
+                  }
+                } catch (Throwable t) {
+                  snapshotFailure.set(t);
+                }
+              });
       snapshotter.start();
       try {
         // Until the truncation that three snapshots cause has had its chance (bounded).
@@ -133,7 +135,8 @@ class DurableStoreTest {
     try (DurableStore store = open()) {
       long snapshotZxid = store.loadSnapshot().orElseThrow().zxid();
       assertEquals(txns(snapshotZxid + 1, lastZxid), replayed(store, snapshotZxid));
-      assertFalse(Files.exists(dir.resolve("log").resolve(LogSegment.fileName(1))),
+      assertFalse(
+          Files.exists(dir.resolve("log").resolve(LogSegment.fileName(1))),
           "old segments were truncated");
     }
   }

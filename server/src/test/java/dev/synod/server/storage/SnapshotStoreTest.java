@@ -23,11 +23,11 @@ import java.util.function.Consumer;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
 import org.mapdb.DBMaker;
 import org.mapdb.Serializer;
-import org.junit.jupiter.api.io.TempDir;
 
 class SnapshotStoreTest {
   static final List<String> WRITE_STEPS =
@@ -88,7 +88,8 @@ class SnapshotStoreTest {
     Snapshot previous = writeTwo();
     Path newest = dir.resolve(SnapshotFile.fileName(200));
     truncate(newest, Files.size(newest) / 2);
-    assertSameSnapshot(previous, new SnapshotStore(dir, FaultInjector.NONE).loadLatest().orElseThrow());
+    assertSameSnapshot(
+        previous, new SnapshotStore(dir, FaultInjector.NONE).loadLatest().orElseThrow());
   }
 
   @Test
@@ -96,7 +97,8 @@ class SnapshotStoreTest {
     Snapshot previous = writeTwo();
     Path newest = dir.resolve(SnapshotFile.fileName(200));
     flipByte(newest, indexOf(newest, "data 77 @200"));
-    assertSameSnapshot(previous, new SnapshotStore(dir, FaultInjector.NONE).loadLatest().orElseThrow());
+    assertSameSnapshot(
+        previous, new SnapshotStore(dir, FaultInjector.NONE).loadLatest().orElseThrow());
   }
 
   /**
@@ -127,13 +129,14 @@ class SnapshotStoreTest {
     }
     assertTrue(fellBack > 0, "no damage was detected at all");
     // Other threads open and close files too; a leak here would add one per load.
-    assertTrue(openFileCount() <= openFilesBefore + 10,
+    assertTrue(
+        openFileCount() <= openFilesBefore + 10,
         "open file descriptors went from " + openFilesBefore + " to " + openFileCount());
   }
 
   /**
-   * Files that MapDB reads without complaint but that are not what was written: our own meta
-   * (zxid, counts, CRC32C) must catch them.
+   * Files that MapDB reads without complaint but that are not what was written: our own meta (zxid,
+   * counts, CRC32C) must catch them.
    */
   @Test
   void contentThatDoesNotMatchItsMetaIsRejected() throws IOException {
@@ -152,7 +155,8 @@ class SnapshotStoreTest {
       } finally {
         db.close();
       }
-      assertSameSnapshot(previous, new SnapshotStore(dir, FaultInjector.NONE).loadLatest().orElseThrow());
+      assertSameSnapshot(
+          previous, new SnapshotStore(dir, FaultInjector.NONE).loadLatest().orElseThrow());
     }
 
     // A file whose name does not match the zxid it holds.
@@ -168,9 +172,11 @@ class SnapshotStoreTest {
       truncate(dir.resolve(SnapshotFile.fileName(zxid)), 100);
     }
     CorruptSnapshotException e =
-        assertThrows(CorruptSnapshotException.class,
+        assertThrows(
+            CorruptSnapshotException.class,
             () -> new SnapshotStore(dir, FaultInjector.NONE).loadLatest());
-    assertTrue(e.getMessage().contains("none of the 2 snapshots in " + dir.toAbsolutePath()),
+    assertTrue(
+        e.getMessage().contains("none of the 2 snapshots in " + dir.toAbsolutePath()),
         e.getMessage());
     assertTrue(e.getMessage().contains("refuses to start"), e.getMessage());
   }
@@ -204,15 +210,20 @@ class SnapshotStoreTest {
       Snapshot old = snapshot(100, 20, 1);
       Snapshot next = snapshot(200, 30, 2);
       new SnapshotStore(crashDir, FaultInjector.NONE).write(old);
-      SnapshotStore crashing = new SnapshotStore(crashDir, point -> {
-        if (point.equals(crashPoint)) {
-          throw new SimulatedCrash();
-        }
-      });
+      SnapshotStore crashing =
+          new SnapshotStore(
+              crashDir,
+              point -> {
+                if (point.equals(crashPoint)) {
+                  throw new SimulatedCrash();
+                }
+              });
       assertThrows(SimulatedCrash.class, () -> crashing.write(next));
 
-      Snapshot recovered = new SnapshotStore(crashDir, FaultInjector.NONE).loadLatest().orElseThrow();
-      boolean renamed = WRITE_STEPS.indexOf(crashPoint) >= WRITE_STEPS.indexOf(SnapshotStore.RENAMED);
+      Snapshot recovered =
+          new SnapshotStore(crashDir, FaultInjector.NONE).loadLatest().orElseThrow();
+      boolean renamed =
+          WRITE_STEPS.indexOf(crashPoint) >= WRITE_STEPS.indexOf(SnapshotStore.RENAMED);
       assertSameSnapshot(renamed ? next : old, recovered);
       try (Stream<Path> files = Files.list(crashDir)) {
         assertTrue(files.noneMatch(f -> f.toString().endsWith(".tmp")), crashPoint);

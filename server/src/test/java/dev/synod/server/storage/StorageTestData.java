@@ -61,8 +61,10 @@ final class StorageTestData {
       nodes.put(
           path,
           NodeRecord.newBuilder()
-              .setData(ByteString.copyFrom(("data " + i + " @" + zxid).getBytes(StandardCharsets.UTF_8)))
-              .setStat(Stat.newBuilder().setCzxid(i).setMzxid(zxid).setVersion(i % 5).setDataLength(9))
+              .setData(
+                  ByteString.copyFrom(("data " + i + " @" + zxid).getBytes(StandardCharsets.UTF_8)))
+              .setStat(
+                  Stat.newBuilder().setCzxid(i).setMzxid(zxid).setVersion(i % 5).setDataLength(9))
               .addAcl(Acl.newBuilder().setScheme("world").setId("anyone").setPerms(31))
               .build());
     }
@@ -82,7 +84,8 @@ final class StorageTestData {
 
   /** Flips every bit of the byte at {@code offset}. */
   static void flipByte(Path file, long offset) throws IOException {
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+    try (FileChannel channel =
+        FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ByteBuffer b = ByteBuffer.allocate(1);
       channel.read(b, offset);
       b.put(0, (byte) ~b.get(0));

@@ -28,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TxnLogRecoveryTest {
   private static final long ONE_SEGMENT = TxnLog.SEGMENT_BYTES_MAX_DEFAULT;
+
   /** Small enough that every record starts a new segment. */
   private static final long ONE_RECORD_PER_SEGMENT = LogSegment.HEADER_BYTES + 1;
 
@@ -105,8 +106,12 @@ class TxnLogRecoveryTest {
       flipByte(single(dir), damaged);
       CorruptLogException e =
           assertThrows(CorruptLogException.class, () -> TxnLog.open(dir, ONE_SEGMENT));
-      assertMentions(e, single(dir).getFileName().toString(), "byte offset " + recordStart,
-          "last good zxid 2", "refuses to start");
+      assertMentions(
+          e,
+          single(dir).getFileName().toString(),
+          "byte offset " + recordStart,
+          "last good zxid 2",
+          "refuses to start");
     }
   }
 
@@ -119,8 +124,7 @@ class TxnLogRecoveryTest {
     // segment was synced before the next one began, so a crash cannot have torn it.
     Path finished = files.get(1);
     flipByte(finished, Files.size(finished) - 1);
-    CorruptLogException e =
-        assertThrows(CorruptLogException.class, () -> TxnLog.open(dir, 200));
+    CorruptLogException e = assertThrows(CorruptLogException.class, () -> TxnLog.open(dir, 200));
     assertMentions(e, finished.getFileName().toString(), "finished segment");
   }
 
@@ -164,8 +168,10 @@ class TxnLogRecoveryTest {
     assertMentions(e, "byte offset " + recordOffset(3), "last good zxid 2", "zxid 4", "contiguous");
   }
 
-  /** Opens {@code dir}, expects the log to end at {@code lastZxid} in a file cut to {@code size},
-   * then appends and checks that the log continues with the right zxids. */
+  /**
+   * Opens {@code dir}, expects the log to end at {@code lastZxid} in a file cut to {@code size},
+   * then appends and checks that the log continues with the right zxids.
+   */
   private static void assertRecoversTo(Path dir, long segmentBytesMax, long lastZxid, long size)
       throws IOException {
     try (TxnLog log = TxnLog.open(dir, segmentBytesMax)) {
