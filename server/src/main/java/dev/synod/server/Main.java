@@ -1,0 +1,67 @@
+package dev.synod.server;
+
+import dev.synod.server.config.ConfigParser;
+import dev.synod.server.config.ServerConfig;
+import dev.synod.server.di.ServerComponent;
+import dev.synod.server.pipeline.Clock;
+import dev.synod.server.pipeline.FatalHandler;
+import dev.synod.server.storage.CorruptLogException;
+import dev.synod.server.storage.CorruptSnapshotException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+
+/** The synod-server process: parse settings, recover, serve until stopped. */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+      System.out.print(ConfigParser.usage());
+      return;
+    }
+    ServerConfig config;
+    try {
+      config = ConfigParser.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("synod: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    SynodNode node;
+    try {
+      node = ServerComponent.create(config, () -> NettyServerBuilder
+              .forAddress(new InetSocketAddress(config.host(), config.port()))
+              .permitKeepAliveTime(5, TimeUnit.SECONDS)
+              .permitKeepAliveWithoutCalls(true),
+          Clock.SYSTEM, FatalHandler.HALT).node().start();
+    } catch (UncheckedIOException e) {
+      exitOn(config, e.getCause());
+      return;
+    } catch (IOException e) {
+      exitOn(config, e);
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(node::close, "synod-shutdown"));
+    System.out.println("synod: listening on " + config.host() + ":" + node.port()
+        + " (data in " + config.dataDir().toAbsolutePath() + ", last zxid "
+        + node.state().lastZxid() + ")");
+    System.out.flush();
+    node.awaitTermination();
+  }
+
+  /** Explains why the data could not be opened or trusted, then exits with code 3. */
+  private static void exitOn(ServerConfig config, IOException e) {
+    if (e instanceof CorruptLogException || e instanceof CorruptSnapshotException) {
+      System.err.println("synod: refusing to start rather than serve wrong data: " + e.getMessage());
+    } else {
+      System.err.println("synod: cannot open data directory " + config.dataDir().toAbsolutePath()
+          + ": " + e.getMessage());
+    }
+    System.err.flush();
+    System.exit(3);
+  }
+}

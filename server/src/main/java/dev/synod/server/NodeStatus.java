@@ -1,0 +1,42 @@
+package dev.synod.server;
+
+import dev.synod.api.v1.StatusResponse;
+import dev.synod.server.config.ServerConfig;
+import dev.synod.server.pipeline.Clock;
+import dev.synod.server.state.StateMachine;
+import dev.synod.server.storage.DurableStore;
+import java.util.function.Supplier;
+
+/** Answers the Status call from the state machine and the store. */
+public final class NodeStatus implements Supplier<StatusResponse> {
+  private final ServerConfig config;
+  private final StateMachine state;
+  private final DurableStore store;
+  private final Clock clock;
+  private final long startedNanos;
+
+  public NodeStatus(ServerConfig config, StateMachine state, DurableStore store, Clock clock) {
+    this.config = config;
+    this.state = state;
+    this.store = store;
+    this.clock = clock;
+    this.startedNanos = clock.monoNanos();
+  }
+
+  @Override
+  public StatusResponse get() {
+    StateMachine.Stats stats = state.stats();
+    return StatusResponse.newBuilder()
+        .setRole("standalone")
+        .setLastZxid(stats.lastZxid())
+        .setNodeCount(stats.nodeCount())
+        .setSessionCount(stats.sessionCount())
+        .setWatchCount(stats.watchCount())
+        .setVersion(Version.VERSION)
+        .setServerId(config.serverId())
+        .setSnapshotZxid(store.snapshotZxid())
+        .setOldestResumableZxid(stats.historyFloor())
+        .setUptimeMs((clock.monoNanos() - startedNanos) / 1_000_000)
+        .build();
+  }
+}

@@ -1,0 +1,111 @@
+package dev.synod.server.config;
+
+import java.nio.file.Path;
+
+/**
+ * Every setting of a Synod server, with its default. Units are last in names. Built by
+ * {@link ConfigParser} from flags and an optional properties file; validated once, here.
+ */
+public record ServerConfig(
+    String host,
+    int port,
+    Path dataDir,
+    int serverId,
+    long sessionTimeoutMinMs,
+    long sessionTimeoutMaxMs,
+    long sessionTimeoutDefaultMs,
+    int dataBytesMax,
+    int pathBytesMax,
+    int requestBytesMax,
+    int multiOpsMax,
+    int watchesPerSessionMax,
+    int childrenPageMax,
+    int pendingWritesMax,
+    int pendingRequestsPerSessionMax,
+    int outboundMessagesMax,
+    int batchTxnsMax,
+    int batchBytesMax,
+    int recentResultsPerSession,
+    int historyEventsMax,
+    long historyBytesMax,
+    long snapshotEveryTxns,
+    long segmentBytesMax,
+    long housekeepingIntervalMs,
+    String testCrashPoint) {
+
+  public static final int DEFAULT_PORT = 7070;
+
+  public static ServerConfig defaults() {
+    return new ServerConfig(
+        "127.0.0.1",
+        DEFAULT_PORT,
+        Path.of("synod-data"),
+        1,
+        2_000,
+        60_000,
+        10_000,
+        1 << 20,
+        4_096,
+        4 << 20,
+        1_000,
+        100_000,
+        10_000,
+        20_000,
+        1_000,
+        10_000,
+        2_000,
+        4 << 20,
+        1_024,
+        100_000,
+        64L << 20,
+        100_000,
+        64L << 20,
+        100,
+        "");
+  }
+
+  /** Throws IllegalArgumentException naming the first setting that cannot work. */
+  public ServerConfig validate() {
+    require(port >= 0 && port <= 65_535, "port must be 0..65535 (0 picks a free port)");
+    require(serverId >= 1 && serverId <= 255, "server-id must be 1..255");
+    require(sessionTimeoutMinMs >= 100, "session-timeout-min-ms must be >= 100");
+    require(sessionTimeoutMaxMs >= sessionTimeoutMinMs,
+        "session-timeout-max-ms must be >= session-timeout-min-ms");
+    require(sessionTimeoutDefaultMs >= sessionTimeoutMinMs
+            && sessionTimeoutDefaultMs <= sessionTimeoutMaxMs,
+        "session-timeout-default-ms must lie within [min, max]");
+    require(dataBytesMax >= 0, "data-bytes-max must be >= 0");
+    require(pathBytesMax >= 16, "path-bytes-max must be >= 16");
+    require((long) requestBytesMax >= (long) dataBytesMax + pathBytesMax + 16_384,
+        "request-bytes-max must exceed data-bytes-max + path-bytes-max + 16 KiB");
+    require(multiOpsMax >= 1, "multi-ops-max must be >= 1");
+    require(watchesPerSessionMax >= 1, "watches-per-session-max must be >= 1");
+    require(childrenPageMax >= 1, "children-page-max must be >= 1");
+    require(pendingWritesMax >= 1, "pending-writes-max must be >= 1");
+    require(pendingRequestsPerSessionMax >= 1, "pending-requests-per-session-max must be >= 1");
+    require(outboundMessagesMax >= 16, "outbound-messages-max must be >= 16");
+    require(batchTxnsMax >= 1, "batch-txns-max must be >= 1");
+    require(batchBytesMax >= requestBytesMax, "batch-bytes-max must be >= request-bytes-max");
+    require(recentResultsPerSession >= 1, "recent-results-per-session must be >= 1");
+    require(historyEventsMax >= 1, "history-events-max must be >= 1");
+    require(historyBytesMax >= 1, "history-bytes-max must be >= 1");
+    require(snapshotEveryTxns >= 1, "snapshot-every-txns must be >= 1");
+    require(segmentBytesMax >= 4_096, "segment-bytes-max must be >= 4096");
+    require(housekeepingIntervalMs >= 1, "housekeeping-interval-ms must be >= 1");
+    return this;
+  }
+
+  /** Clamps a requested session timeout into [min, max]; 0 or less means the default. */
+  public long negotiateTimeoutMs(long requestedMs) {
+    if (requestedMs <= 0) {
+      return sessionTimeoutDefaultMs;
+    }
+    return Math.max(sessionTimeoutMinMs, Math.min(sessionTimeoutMaxMs, requestedMs));
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+}

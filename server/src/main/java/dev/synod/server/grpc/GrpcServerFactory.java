@@ -1,0 +1,32 @@
+package dev.synod.server.grpc;
+
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+
+/**
+ * Assembles the gRPC server on a builder it is given (Netty in the process, in-process in tests):
+ * the Synod API, the standard health service, and server reflection served both as v1 and as
+ * v1alpha (grpcurl before 1.8.8 speaks only v1alpha).
+ */
+public final class GrpcServerFactory {
+  private GrpcServerFactory() {}
+
+  @SuppressWarnings("deprecation") // v1alpha reflection is deprecated upstream but still needed
+  public static Server build(ServerBuilder<?> builder, BindableService synod, HealthStatusManager health,
+      int requestBytesMax) {
+    health.setStatus("", ServingStatus.SERVING);
+    health.setStatus(dev.synod.api.v1.SynodGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    return builder
+        .addService(synod)
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .addService(ProtoReflectionService.newInstance())
+        .maxInboundMessageSize(requestBytesMax)
+        .build();
+  }
+}

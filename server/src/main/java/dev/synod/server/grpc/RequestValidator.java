@@ -1,0 +1,118 @@
+package dev.synod.server.grpc;
+
+import com.google.protobuf.ByteString;
+import dev.synod.api.v1.ErrorReason;
+import dev.synod.api.v1.MultiRequest;
+import dev.synod.api.v1.Op;
+import dev.synod.api.v1.Request;
+import dev.synod.api.v1.SessionRef;
+import dev.synod.server.config.ServerConfig;
+import dev.synod.server.state.Paths;
+import dev.synod.server.state.SynodException;
+import dev.synod.txn.v1.Txn;
+
+/**
+ * Checks what can be checked without the state (path syntax, sizes, shape) before a request
+ * reaches the log, so malformed input is refused early with a precise reason and never written.
+ * Everything that depends on the state is decided by apply, deterministically.
+ */
+final class RequestValidator {
+  private final ServerConfig config;
+
+  RequestValidator(ServerConfig config) {
+    this.config = config;
+  }
+
+  /** Validates a read on the session stream or a unary read. */
+  void checkRead(Request request) throws SynodException {
+    switch (request.getOpCase()) {
+      case GET_DATA -> path(request.getGetData().getPath());
+      case EXISTS -> path(request.getExists().getPath());
+      case GET_CHILDREN -> path(request.getGetChildren().getPath());
+      case GET_ACL -> path(request.getGetAcl().getPath());
+      case ADD_WATCH -> path(request.getAddWatch().getPath());
+      case REMOVE_WATCH -> path(request.getRemoveWatch().getPath());
+      default -> throw new IllegalArgumentException("not a read: " + request.getOpCase());
+    }
+  }
+
+  /**
+   * Turns a write into a Txn (without zxid, time or session). Ops must not carry a SessionRef:
+   * on the stream the session is implicit, and unary callers resolve and clear it first.
+   */
+  Txn.Builder writeTxn(Request request) throws SynodException {
+    Txn.Builder txn = Txn.newBuilder();
+    switch (request.getOpCase()) {
+      case CREATE -> {
+        var create = request.getCreate();
+        noSession(create.hasSession() ? create.getSession() : null);
+        Paths.validateForCreate(create.getPath(), create.getSequential(), config.pathBytesMax());
+        data(create.getData(), create.getPath());
+        txn.setCreate(create);
+      }
+      case DELETE -> {
+        var delete = request.getDelete();
+        noSession(delete.hasSession() ? delete.getSession() : null);
+        path(delete.getPath());
+        txn.setDelete(delete);
+      }
+      case SET_DATA -> {
+        var set = request.getSetData();
+        noSession(set.hasSession() ? set.getSession() : null);
+        path(set.getPath());
+        data(set.getData(), set.getPath());
+        txn.setSetData(set);
+      }
+      case SET_ACL -> {
+        var setAcl = request.getSetAcl();
+        noSession(setAcl.hasSession() ? setAcl.getSession() : null);
+        path(setAcl.getPath());
+        txn.setSetAcl(setAcl);
+      }
+      case MULTI -> txn.setMulti(multi(request.getMulti()));
+      default -> throw new IllegalArgumentException("not a write: " + request.getOpCase());
+    }
+    return txn;
+  }
+
+  private MultiRequest multi(MultiRequest multi) throws SynodException {
+    noSession(multi.hasSession() ? multi.getSession() : null);
+    if (multi.getOpsCount() > config.multiOpsMax()) {
+      throw new SynodException(ErrorReason.BAD_ARGUMENT,
+          "multi has " + multi.getOpsCount() + " ops; the limit is " + config.multiOpsMax());
+    }
+    for (int i = 0; i < multi.getOpsCount(); i++) {
+      Op op = multi.getOps(i);
+      try {
+        switch (op.getOpCase()) {
+          case CHECK -> path(op.getCheck().getPath());
+          case CREATE -> writeTxn(Request.newBuilder().setCreate(op.getCreate()).build());
+          case DELETE -> writeTxn(Request.newBuilder().setDelete(op.getDelete()).build());
+          case SET_DATA -> writeTxn(Request.newBuilder().setSetData(op.getSetData()).build());
+          case OP_NOT_SET -> throw new SynodException(ErrorReason.BAD_ARGUMENT, "op has no operation set");
+        }
+      } catch (SynodException e) {
+        throw new SynodException(e.reason(), "op " + i + ": " + e.getMessage(), e.path());
+      }
+    }
+    return multi;
+  }
+
+  private void path(String path) throws SynodException {
+    Paths.validate(path, config.pathBytesMax());
+  }
+
+  private void data(ByteString data, String path) throws SynodException {
+    if (data.size() > config.dataBytesMax()) {
+      throw new SynodException(ErrorReason.VALUE_TOO_LARGE,
+          "value is " + data.size() + " bytes; the limit is " + config.dataBytesMax(), path);
+    }
+  }
+
+  private static void noSession(SessionRef ref) throws SynodException {
+    if (ref != null) {
+      throw new SynodException(ErrorReason.BAD_ARGUMENT,
+          "session must not be set here (it is implicit on the session stream and in multi ops)");
+    }
+  }
+}

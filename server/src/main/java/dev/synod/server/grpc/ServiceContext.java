@@ -1,0 +1,76 @@
+package dev.synod.server.grpc;
+
+import dev.synod.api.v1.ErrorReason;
+import dev.synod.api.v1.StatusResponse;
+import dev.synod.server.config.ServerConfig;
+import dev.synod.server.pipeline.SessionTracker;
+import dev.synod.server.pipeline.WritePipeline;
+import dev.synod.server.state.StateMachine;
+import dev.synod.server.state.SynodException;
+import java.util.function.Supplier;
+
+/** What the gRPC adapters need from the rest of the server. */
+public final class ServiceContext {
+  private final ServerConfig config;
+  private final StateMachine state;
+  private final WritePipeline pipeline;
+  private final SessionTracker tracker;
+  private final StreamRegistry registry;
+  private final Supplier<StatusResponse> status;
+  private final RequestValidator validator;
+
+  public ServiceContext(
+      ServerConfig config,
+      StateMachine state,
+      WritePipeline pipeline,
+      SessionTracker tracker,
+      StreamRegistry registry,
+      Supplier<StatusResponse> status) {
+    this.config = config;
+    this.state = state;
+    this.pipeline = pipeline;
+    this.tracker = tracker;
+    this.registry = registry;
+    this.status = status;
+    this.validator = new RequestValidator(config);
+  }
+
+  ServerConfig config() {
+    return config;
+  }
+
+  StateMachine state() {
+    return state;
+  }
+
+  WritePipeline pipeline() {
+    return pipeline;
+  }
+
+  SessionTracker tracker() {
+    return tracker;
+  }
+
+  StreamRegistry registry() {
+    return registry;
+  }
+
+  Supplier<StatusResponse> status() {
+    return status;
+  }
+
+  RequestValidator validator() {
+    return validator;
+  }
+
+  /** The session if it is live and the secret matches. */
+  StateMachine.SessionInfo authenticate(long sessionId, long secret) throws SynodException {
+    StateMachine.SessionInfo info = state.session(sessionId).orElseThrow(() -> new SynodException(
+        ErrorReason.SESSION_EXPIRED, "session " + sessionId + " does not exist (expired or closed)"));
+    if (info.secret() != secret) {
+      throw new SynodException(ErrorReason.SESSION_SECRET_MISMATCH,
+          "wrong secret for session " + sessionId);
+    }
+    return info;
+  }
+}

@@ -1,0 +1,18 @@
+package dev.synod.server.pipeline;
+
+/**
+ * What to do when the node can no longer keep its promises (a log write or fsync failed). A
+ * storage error stops the node; it never limps on. The process handler halts the JVM; tests
+ * record the failure instead.
+ */
+@FunctionalInterface
+public interface FatalHandler {
+  void fatal(String what, Throwable cause);
+
+  FatalHandler HALT = (what, cause) -> {
+    System.err.println("synod: FATAL: " + what + ": " + cause);
+    cause.printStackTrace(System.err);
+    System.err.flush();
+    Runtime.getRuntime().halt(74);
+  };
+}

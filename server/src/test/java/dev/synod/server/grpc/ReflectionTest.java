@@ -1,0 +1,150 @@
+package dev.synod.server.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
+import com.google.protobuf.DescriptorProtos.ServiceDescriptorProto;
+import dev.synod.server.TestServer;
+import io.grpc.Channel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.grpc.reflection.v1.ServerReflectionRequest;
+import io.grpc.reflection.v1.ServerReflectionResponse;
+import io.grpc.stub.StreamObserver;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What grpcurl does with no .proto at hand: list services through server reflection, then
+ * describe each one from the file descriptors the server sends. Both v1 and v1alpha.
+ */
+class ReflectionTest {
+  static final Set<String> EXPECTED = Set.of("synod.v1.Synod", "grpc.health.v1.Health",
+      "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection");
+
+  @TempDir Path dir;
+  TestServer server;
+
+  @BeforeEach
+  void start() throws Exception {
+    server = new TestServer(dir);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    server.close();
+  }
+
+  /** One request/response exchange on the v1 reflection stream. */
+  static ServerReflectionResponse askV1(Channel channel, ServerReflectionRequest request) throws Exception {
+    CompletableFuture<ServerReflectionResponse> answer = new CompletableFuture<>();
+    StreamObserver<ServerReflectionRequest> out = ServerReflectionGrpc.newStub(channel)
+        .serverReflectionInfo(new StreamObserver<>() {
+          @Override
+          public void onNext(ServerReflectionResponse r) {
+            answer.complete(r);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            answer.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+    out.onNext(request);
+    ServerReflectionResponse r = answer.get(10, TimeUnit.SECONDS);
+    out.onCompleted();
+    return r;
+  }
+
+  @Test
+  void v1ListsAndDescribesEveryService() throws Exception {
+    Channel channel = server.channel();
+    ServerReflectionResponse list = askV1(channel, ServerReflectionRequest.newBuilder().setListServices("*").build());
+    Set<String> names = new TreeSet<>();
+    list.getListServicesResponse().getServiceList().forEach(s -> names.add(s.getName()));
+    assertEquals(new TreeSet<>(EXPECTED), names);
+
+    for (String service : names) {
+      ServerReflectionResponse files = askV1(channel,
+          ServerReflectionRequest.newBuilder().setFileContainingSymbol(service).build());
+      assertFalse(files.hasErrorResponse(), service + ": " + files.getErrorResponse());
+      Map<String, ServiceDescriptorProto> services = new HashMap<>();
+      for (var bytes : files.getFileDescriptorResponse().getFileDescriptorProtoList()) {
+        FileDescriptorProto file = FileDescriptorProto.parseFrom(bytes);
+        for (ServiceDescriptorProto s : file.getServiceList()) {
+          services.put(file.getPackage() + "." + s.getName(), s);
+        }
+      }
+      assertTrue(services.containsKey(service), "descriptor of " + service);
+      assertTrue(services.get(service).getMethodCount() > 0);
+    }
+
+    // The Synod service describes every call of the contract, with its message types resolvable.
+    ServerReflectionResponse synod = askV1(channel,
+        ServerReflectionRequest.newBuilder().setFileContainingSymbol("synod.v1.Synod").build());
+    List<String> methods = new ArrayList<>();
+    for (var bytes : synod.getFileDescriptorResponse().getFileDescriptorProtoList()) {
+      for (ServiceDescriptorProto s : FileDescriptorProto.parseFrom(bytes).getServiceList()) {
+        s.getMethodList().forEach(m -> methods.add(m.getName()));
+      }
+    }
+    assertTrue(methods.containsAll(List.of("Session", "OpenSession", "KeepAlive", "CloseSession", "Create",
+        "Delete", "SetData", "GetData", "Exists", "GetChildren", "SetAcl", "GetAcl", "Multi", "Sync",
+        "Status", "Watch")), methods.toString());
+    ServerReflectionResponse type = askV1(channel,
+        ServerReflectionRequest.newBuilder().setFileContainingSymbol("synod.v1.CreateRequest").build());
+    assertFalse(type.hasErrorResponse());
+  }
+
+  @Test
+  void v1alphaListsServicesForOlderGrpcurl() throws Exception {
+    CompletableFuture<io.grpc.reflection.v1alpha.ServerReflectionResponse> answer = new CompletableFuture<>();
+    var out = io.grpc.reflection.v1alpha.ServerReflectionGrpc.newStub(server.channel())
+        .serverReflectionInfo(new StreamObserver<>() {
+          @Override
+          public void onNext(io.grpc.reflection.v1alpha.ServerReflectionResponse r) {
+            answer.complete(r);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            answer.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+    out.onNext(io.grpc.reflection.v1alpha.ServerReflectionRequest.newBuilder()
+        .setFileContainingSymbol("synod.v1.Synod").build());
+    var files = answer.get(10, TimeUnit.SECONDS);
+    out.onCompleted();
+    assertFalse(files.getFileDescriptorResponse().getFileDescriptorProtoList().isEmpty());
+  }
+
+  @Test
+  void healthServiceReportsServing() {
+    var health = HealthGrpc.newBlockingStub(server.channel());
+    assertEquals(HealthCheckResponse.ServingStatus.SERVING,
+        health.check(HealthCheckRequest.newBuilder().setService("").build()).getStatus());
+    assertEquals(HealthCheckResponse.ServingStatus.SERVING,
+        health.check(HealthCheckRequest.newBuilder().setService("synod.v1.Synod").build()).getStatus());
+  }
+}
