@@ -5,6 +5,7 @@ import dev.synod.api.v1.NodeKind;
 import dev.synod.api.v1.Stat;
 import dev.synod.txn.v1.NodeRecord;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +36,7 @@ final class DataTree {
     reset();
   }
 
-  static NodeRecord rootRecord() {
+  private static NodeRecord rootRecord() {
     return NodeRecord.newBuilder()
         .setStat(Stat.newBuilder().setKind(NodeKind.PERSISTENT))
         .build();
@@ -54,9 +55,9 @@ final class DataTree {
     return node;
   }
 
-  /** The live, sorted child names of an existing node. Callers must not modify it. */
+  /** The sorted child names of an existing node (a live view). */
   NavigableSet<String> children(String path) {
-    return children.get(path);
+    return Collections.unmodifiableNavigableSet(children.get(path));
   }
 
   /** The sorted paths of the ephemeral nodes {@code sessionId} owns (a copy). */
@@ -65,8 +66,9 @@ final class DataTree {
     return owned == null ? List.of() : new ArrayList<>(owned);
   }
 
+  /** The paths of all TTL nodes, sorted (a live view). */
   NavigableSet<String> ttlPaths() {
-    return ttlPaths;
+    return Collections.unmodifiableNavigableSet(ttlPaths);
   }
 
   int size() {

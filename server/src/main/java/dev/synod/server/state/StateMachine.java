@@ -139,6 +139,7 @@ public final class StateMachine {
   public void restore(Snapshot snapshot) {
     lock.writeLock().lock();
     try {
+      watches.clear();
       try {
         tree.load(snapshot.nodes());
         sessions.load(snapshot.sessions());
@@ -148,14 +149,13 @@ public final class StateMachine {
                 "snapshot has ephemeral nodes of unknown session " + owner);
           }
         }
-      } catch (RuntimeException e) {
+      } catch (RuntimeException e) { // leave a fresh state rather than half a snapshot
         tree.reset();
         sessions.load(List.of());
-        lastZxid = 0;
         history.reset(0);
+        lastZxid = 0;
         throw e;
       }
-      watches.clear();
       history.reset(snapshot.zxid());
       lastZxid = snapshot.zxid();
     } finally {

@@ -5,6 +5,7 @@ import dev.synod.api.v1.DeleteResponse;
 import dev.synod.api.v1.Error;
 import dev.synod.api.v1.ErrorReason;
 import dev.synod.api.v1.MultiRequest;
+import dev.synod.api.v1.MultiResponse;
 import dev.synod.api.v1.Op;
 import dev.synod.api.v1.OpResult;
 import dev.synod.api.v1.Response;
@@ -154,7 +155,7 @@ final class TxnApplier {
         throw SynodException.of(MultiFailure.responseError(i, e.toError()));
       }
     }
-    response.setMulti(dev.synod.api.v1.MultiResponse.newBuilder().addAllResults(results));
+    response.setMulti(MultiResponse.newBuilder().addAllResults(results));
   }
 
   private OpResult applyOp(TreeOps.Context ctx, Op op) throws SynodException {

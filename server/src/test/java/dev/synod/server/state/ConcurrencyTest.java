@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.synod.api.v1.DeleteRequest;
 import dev.synod.api.v1.GetChildrenRequest;
+import dev.synod.api.v1.GetDataRequest;
 import dev.synod.api.v1.MultiRequest;
 import dev.synod.api.v1.Op;
 import dev.synod.api.v1.Request;
@@ -110,7 +111,7 @@ class ConcurrencyTest {
       h.create("/n");
       Response[] read = new Response[1];
       Thread reader = new Thread(() -> h.sm.read(1, Request.newBuilder().setRequestNo(1)
-          .setGetData(dev.synod.api.v1.GetDataRequest.newBuilder().setPath("/n").setWatch(true))
+          .setGetData(GetDataRequest.newBuilder().setPath("/n").setWatch(true))
           .build(), r -> read[0] = r));
       reader.start();
       h.setData("/n", "changed");

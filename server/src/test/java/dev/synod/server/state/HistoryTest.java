@@ -7,8 +7,10 @@ import static dev.synod.server.state.Harness.assertOk;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.synod.api.v1.AddWatchRequest;
 import dev.synod.api.v1.ErrorReason;
 import dev.synod.api.v1.EventType;
+import dev.synod.api.v1.Request;
 import dev.synod.api.v1.Response;
 import dev.synod.api.v1.WatchEvent;
 import dev.synod.api.v1.WatchTarget;
@@ -77,8 +79,8 @@ class HistoryTest {
     h.setData("/a", "1");
     h.setData("/a", "2");
     h.recorder.drain();
-    h.sm.read(-1, dev.synod.api.v1.Request.newBuilder().setRequestNo(3)
-        .setAddWatch(dev.synod.api.v1.AddWatchRequest.newBuilder().setPath("/a")
+    h.sm.read(-1, Request.newBuilder().setRequestNo(3)
+        .setAddWatch(AddWatchRequest.newBuilder().setPath("/a")
             .setKind(WATCH_PERSISTENT).setStartZxid(start)).build(),
         r -> h.recorder.timeline.add("response " + r.getRequestNo()));
     assertEquals(List.of("event -1 NODE_DATA_CHANGED /a", "event -1 NODE_DATA_CHANGED /a",

@@ -13,11 +13,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.synod.api.v1.Error;
 import dev.synod.api.v1.ErrorReason;
+import dev.synod.api.v1.MultiRequest;
 import dev.synod.api.v1.MultiResponse;
 import dev.synod.api.v1.NodeKind;
 import dev.synod.api.v1.Op;
 import dev.synod.api.v1.OpResult;
 import dev.synod.api.v1.Response;
+import dev.synod.api.v1.WatchEvent;
 import dev.synod.api.v1.WatchKind;
 import dev.synod.server.storage.Snapshot;
 import java.util.List;
@@ -54,7 +56,7 @@ class MultiTest {
     assertEquals("v1", h.data("/a"));
     assertFalse(h.nodeExists("/gone"));
 
-    List<dev.synod.api.v1.WatchEvent> events = h.recorder.drainFor(OBSERVER);
+    List<WatchEvent> events = h.recorder.drainFor(OBSERVER);
     assertEquals(List.of("NODE_CREATED /b", "NODE_CHILDREN_CHANGED /", "NODE_DATA_CHANGED /a",
         "NODE_DELETED /gone", "NODE_CHILDREN_CHANGED /"),
         events.stream().map(e -> e.getType() + " " + e.getPath()).toList());
@@ -177,7 +179,7 @@ class MultiTest {
   void ephemeralsInAMultiBelongToTheTxnSession() {
     h.openSession(4);
     Response r = h.apply(t -> t.setSessionId(4).setRequestNo(1).setMulti(
-        dev.synod.api.v1.MultiRequest.newBuilder()
+        MultiRequest.newBuilder()
             .addOps(opCreate(createReq("/e").setKind(NodeKind.EPHEMERAL)))));
     assertOk(r);
     assertEquals(4, h.stat("/e").getEphemeralOwner());

@@ -17,6 +17,7 @@ import dev.synod.api.v1.EventType;
 import dev.synod.api.v1.RemoveWatchRequest;
 import dev.synod.api.v1.Request;
 import dev.synod.api.v1.Response;
+import dev.synod.api.v1.SetDataRequest;
 import dev.synod.api.v1.WatchEvent;
 import dev.synod.api.v1.WatchKind;
 import dev.synod.api.v1.WatchTarget;
@@ -313,7 +314,7 @@ class WatchTest {
     h.getData(S, "/a", true);
     h.recorder.drain();
     h.apply(t -> t.setRequestNo(99).setSetData(
-        dev.synod.api.v1.SetDataRequest.newBuilder().setPath("/a")));
+        SetDataRequest.newBuilder().setPath("/a")));
     assertEquals(List.of("event -1 NODE_DATA_CHANGED /a", "event 1 NODE_DATA_CHANGED /a",
         "response 99"), h.recorder.timeline);
   }

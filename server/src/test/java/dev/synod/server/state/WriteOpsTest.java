@@ -10,11 +10,13 @@ import dev.synod.api.v1.Acl;
 import dev.synod.api.v1.DeleteRequest;
 import dev.synod.api.v1.ErrorReason;
 import dev.synod.api.v1.GetAclRequest;
+import dev.synod.api.v1.MultiRequest;
 import dev.synod.api.v1.Request;
 import dev.synod.api.v1.Response;
 import dev.synod.api.v1.SetAclRequest;
 import dev.synod.api.v1.SetDataRequest;
 import dev.synod.api.v1.Stat;
+import dev.synod.api.v1.WatchKind;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -110,7 +112,7 @@ class WriteOpsTest {
   @Test
   void setAclReplacesTheAclBumpsAversionAndFiresNothing() {
     h.create("/a", "d");
-    h.addWatch(-1, "/", dev.synod.api.v1.WatchKind.WATCH_PERSISTENT_RECURSIVE);
+    h.addWatch(-1, "/", WatchKind.WATCH_PERSISTENT_RECURSIVE);
     h.recorder.drain();
     Stat before = h.stat("/a");
     Response r = setAcl("/a", null, READ_ONLY);
@@ -168,7 +170,7 @@ class WriteOpsTest {
     assertError(ErrorReason.SESSION_EXPIRED, h.apply(t -> t.setSessionId(9)
         .setSetAcl(SetAclRequest.newBuilder().setPath("/a").addAcl(READ_ONLY))));
     assertError(ErrorReason.SESSION_EXPIRED, h.apply(t -> t.setSessionId(9)
-        .setMulti(dev.synod.api.v1.MultiRequest.getDefaultInstance())));
+        .setMulti(MultiRequest.getDefaultInstance())));
     assertTrue(h.nodeExists("/a"));
   }
 }
