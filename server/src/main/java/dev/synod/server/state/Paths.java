@@ -1,0 +1,115 @@
+package dev.synod.server.state;
+
+import dev.synod.api.v1.ErrorReason;
+
+/**
+ * Node paths: validation (ZooKeeper's rules) and the few string helpers the tree needs. A valid
+ * path is absolute, "/"-separated, has no empty, "." or ".." segment, no trailing "/" (except the
+ * root "/") and no control or private-use characters.
+ */
+public final class Paths {
+  public static final String ROOT = "/";
+
+  private Paths() {}
+
+  /** Throws INVALID_PATH, saying what is wrong, unless {@code path} is a valid node path. */
+  public static void validate(String path, int pathBytesMax) throws SynodException {
+    check(path, false, pathBytesMax);
+  }
+
+  /**
+   * Like {@link #validate}, except that a sequential create may end with "/": the counter becomes
+   * the last segment ({@code create("/q/", sequential)} makes "/q/0000000007").
+   */
+  public static void validateForCreate(String path, boolean sequential, int pathBytesMax)
+      throws SynodException {
+    check(path, sequential, pathBytesMax);
+  }
+
+  /** The parent of a valid non-root path ("/a/b" → "/a", "/a" → "/"). */
+  public static String parent(String path) {
+    if (ROOT.equals(path)) {
+      throw new IllegalArgumentException("the root has no parent");
+    }
+    int slash = path.lastIndexOf('/');
+    return slash == 0 ? ROOT : path.substring(0, slash);
+  }
+
+  /** The last segment of a path ("/a/b" → "b"; "" for the root). */
+  public static String name(String path) {
+    return path.substring(path.lastIndexOf('/') + 1);
+  }
+
+  public static String join(String parent, String name) {
+    return ROOT.equals(parent) ? ROOT + name : parent + "/" + name;
+  }
+
+  /** True when {@code ancestor} is a strict ancestor of {@code path} (never of itself). */
+  public static boolean isAncestor(String ancestor, String path) {
+    if (ancestor.length() >= path.length()) {
+      return false;
+    }
+    if (ROOT.equals(ancestor)) {
+      return true;
+    }
+    return path.startsWith(ancestor) && path.charAt(ancestor.length()) == '/';
+  }
+
+  private static void check(String path, boolean trailingSlashAllowed, int pathBytesMax)
+      throws SynodException {
+    if (path == null || path.isEmpty()) {
+      throw invalid("path is empty", "");
+    }
+    if (path.charAt(0) != '/') {
+      throw invalid("path must start with '/'", path);
+    }
+    int utf8Bytes = 0;
+    int segmentStart = 1;
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if (isForbidden(c)) {
+        throw invalid(String.format("invalid character U+%04X at index %d", (int) c, i), path);
+      }
+      utf8Bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3; // no surrogates get past isForbidden
+      if (i > 0 && c == '/') {
+        checkSegment(path, segmentStart, i);
+        segmentStart = i + 1;
+      }
+    }
+    if (path.length() > 1) {
+      if (segmentStart == path.length()) {
+        if (!trailingSlashAllowed) {
+          throw invalid("path must not end with '/'", path);
+        }
+      } else {
+        checkSegment(path, segmentStart, path.length());
+      }
+    }
+    if (utf8Bytes > pathBytesMax) {
+      throw invalid("path is " + utf8Bytes + " UTF-8 bytes, over the limit of " + pathBytesMax,
+          path);
+    }
+  }
+
+  private static void checkSegment(String path, int start, int end) throws SynodException {
+    int length = end - start;
+    if (length == 0) {
+      throw invalid("empty segment ('//') at index " + start, path);
+    }
+    if (path.charAt(start) == '.' && (length == 1 || (length == 2 && path.charAt(start + 1) == '.'))) {
+      throw invalid("relative segment '" + path.substring(start, end) + "' is not allowed", path);
+    }
+  }
+
+  /** ZooKeeper's forbidden characters: controls, surrogates, private use and the specials block. */
+  private static boolean isForbidden(char c) {
+    return c <= '\u001f'
+        || (c >= '\u007f' && c <= '\u009f')
+        || (c >= '\ud800' && c <= '\uf8ff')
+        || c >= '\ufff0';
+  }
+
+  private static SynodException invalid(String message, String path) {
+    return new SynodException(ErrorReason.INVALID_PATH, message, path);
+  }
+}

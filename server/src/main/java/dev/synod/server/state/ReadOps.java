@@ -1,0 +1,205 @@
+package dev.synod.server.state;
+
+import dev.synod.api.v1.AddWatchRequest;
+import dev.synod.api.v1.AddWatchResponse;
+import dev.synod.api.v1.ErrorReason;
+import dev.synod.api.v1.EventType;
+import dev.synod.api.v1.ExistsRequest;
+import dev.synod.api.v1.ExistsResponse;
+import dev.synod.api.v1.GetAclRequest;
+import dev.synod.api.v1.GetAclResponse;
+import dev.synod.api.v1.GetChildrenRequest;
+import dev.synod.api.v1.GetChildrenResponse;
+import dev.synod.api.v1.GetDataRequest;
+import dev.synod.api.v1.GetDataResponse;
+import dev.synod.api.v1.RemoveWatchRequest;
+import dev.synod.api.v1.RemoveWatchResponse;
+import dev.synod.api.v1.Request;
+import dev.synod.api.v1.Response;
+import dev.synod.api.v1.WatchEvent;
+import dev.synod.api.v1.WatchKind;
+import dev.synod.api.v1.WatchTarget;
+import dev.synod.txn.v1.NodeRecord;
+import java.util.List;
+import java.util.NavigableSet;
+
+/**
+ * Serves reads and watch registrations. Runs under the state machine's read lock: the tree, the
+ * session table and the history do not change meanwhile; the watch manager guards itself.
+ */
+final class ReadOps {
+  private final DataTree tree;
+  private final SessionTable sessions;
+  private final WatchManager watches;
+  private final EventHistory history;
+  private final WatchDispatcher dispatcher;
+  private final StateLimits limits;
+
+  ReadOps(DataTree tree, SessionTable sessions, WatchManager watches, EventHistory history,
+      WatchDispatcher dispatcher, StateLimits limits) {
+    this.tree = tree;
+    this.sessions = sessions;
+    this.watches = watches;
+    this.history = history;
+    this.dispatcher = dispatcher;
+    this.limits = limits;
+  }
+
+  Response read(long watcherId, Request request, long lastZxid) {
+    Response.Builder response =
+        Response.newBuilder().setRequestNo(request.getRequestNo()).setZxid(lastZxid);
+    try {
+      switch (request.getOpCase()) {
+        case GET_DATA -> response.setGetData(getData(watcherId, request.getGetData()));
+        case EXISTS -> response.setExists(exists(watcherId, request.getExists()));
+        case GET_CHILDREN ->
+            response.setGetChildren(getChildren(watcherId, request.getGetChildren()));
+        case GET_ACL -> response.setGetAcl(getAcl(request.getGetAcl()));
+        case ADD_WATCH ->
+            response.setAddWatch(addWatch(watcherId, request.getAddWatch(), lastZxid));
+        case REMOVE_WATCH ->
+            response.setRemoveWatch(removeWatch(watcherId, request.getRemoveWatch()));
+        default -> throw new IllegalArgumentException(
+            "not a read the state machine serves: " + request.getOpCase());
+      }
+    } catch (SynodException e) {
+      response.setError(e.toError());
+    }
+    return response.build();
+  }
+
+  private GetDataResponse getData(long watcherId, GetDataRequest request) throws SynodException {
+    String path = request.getPath();
+    Paths.validate(path, limits.pathBytesMax());
+    if (request.getWatch()) {
+      requireWatcher(watcherId, "one-shot watches need a session stream", path);
+    }
+    NodeRecord node = tree.existing(path);
+    if (request.getWatch()) {
+      watches.register(watcherId, path, WatchKind.WATCH_DATA, false, null);
+    }
+    return GetDataResponse.newBuilder().setData(node.getData()).setStat(node.getStat()).build();
+  }
+
+  private ExistsResponse exists(long watcherId, ExistsRequest request) throws SynodException {
+    String path = request.getPath();
+    Paths.validate(path, limits.pathBytesMax());
+    if (request.getWatch()) {
+      requireWatcher(watcherId, "one-shot watches need a session stream", path);
+      watches.register(watcherId, path, WatchKind.WATCH_EXISTS, false, null);
+    }
+    NodeRecord node = tree.get(path);
+    ExistsResponse.Builder result = ExistsResponse.newBuilder().setExists(node != null);
+    if (node != null) {
+      result.setStat(node.getStat());
+    }
+    return result.build();
+  }
+
+  private GetChildrenResponse getChildren(long watcherId, GetChildrenRequest request)
+      throws SynodException {
+    String path = request.getPath();
+    Paths.validate(path, limits.pathBytesMax());
+    if (request.getWatch()) {
+      requireWatcher(watcherId, "one-shot watches need a session stream", path);
+    }
+    NodeRecord node = tree.existing(path);
+    if (request.getWatch()) {
+      watches.register(watcherId, path, WatchKind.WATCH_CHILDREN, false, null);
+    }
+    long asked = Integer.toUnsignedLong(request.getLimit());
+    int limit = asked == 0 || asked > limits.childrenPageMax()
+        ? limits.childrenPageMax() : (int) asked;
+    NavigableSet<String> all = tree.children(path);
+    NavigableSet<String> after =
+        request.getCursor().isEmpty() ? all : all.tailSet(request.getCursor(), false);
+    GetChildrenResponse.Builder result = GetChildrenResponse.newBuilder().setStat(node.getStat());
+    String last = null;
+    for (String name : after) {
+      if (result.getChildrenCount() == limit) {
+        result.setNextCursor(last); // more remain
+        break;
+      }
+      result.addChildren(name);
+      last = name;
+    }
+    return result.build();
+  }
+
+  private GetAclResponse getAcl(GetAclRequest request) throws SynodException {
+    Paths.validate(request.getPath(), limits.pathBytesMax());
+    NodeRecord node = tree.existing(request.getPath());
+    return GetAclResponse.newBuilder().addAllAcl(node.getAclList()).setStat(node.getStat()).build();
+  }
+
+  /**
+   * Registers a persistent watch. With a start zxid it first replays the retained changes after
+   * it that the watch matches, or sends RESYNC_NEEDED when history no longer reaches back that
+   * far. The read lock keeps apply out, so replay and registration leave no gap and no overlap.
+   */
+  private AddWatchResponse addWatch(long watcherId, AddWatchRequest request, long lastZxid)
+      throws SynodException {
+    String path = request.getPath();
+    WatchKind kind = request.getKind();
+    if (kind != WatchKind.WATCH_PERSISTENT && kind != WatchKind.WATCH_PERSISTENT_RECURSIVE) {
+      throw new SynodException(ErrorReason.BAD_ARGUMENT,
+          "add_watch kind must be WATCH_PERSISTENT or WATCH_PERSISTENT_RECURSIVE", path);
+    }
+    Paths.validate(path, limits.pathBytesMax());
+    requireWatcher(watcherId, "watches need a session stream or a Watch stream", path);
+    long start = request.getStartZxid();
+    if (Long.compareUnsigned(start, lastZxid) > 0) {
+      throw new SynodException(ErrorReason.SESSION_ZXID_AHEAD, "start_zxid "
+          + Long.toUnsignedString(start) + " is ahead of this server's last zxid " + lastZxid,
+          path);
+    }
+    boolean includeData = request.getIncludeData();
+    Runnable replay = start == 0 ? null : () -> replay(watcherId, path, kind, includeData, start);
+    watches.register(watcherId, path, kind, includeData, replay);
+    return AddWatchResponse.newBuilder().setZxid(lastZxid).build();
+  }
+
+  private void replay(long watcherId, String path, WatchKind kind, boolean includeData,
+      long startZxid) {
+    List<WatchTarget> fired = List.of(WatchTarget.newBuilder().setPath(path).setKind(kind).build());
+    long floor = history.floor();
+    if (Long.compareUnsigned(startZxid, floor) < 0) {
+      dispatcher.dispatch(watcherId, WatchEvent.newBuilder()
+          .setType(EventType.RESYNC_NEEDED).setPath(path).setZxid(floor).addAllFired(fired)
+          .build());
+      return;
+    }
+    history.forEachAfter(startZxid, change -> {
+      if (WatchManager.fires(kind, path, change.type(), change.path())) {
+        dispatcher.dispatch(watcherId, change.toWatchEvent(includeData, fired));
+      }
+    });
+  }
+
+  private RemoveWatchResponse removeWatch(long watcherId, RemoveWatchRequest request)
+      throws SynodException {
+    String path = request.getPath();
+    Paths.validate(path, limits.pathBytesMax());
+    WatchKind kind = request.getKind();
+    if (kind == WatchKind.UNRECOGNIZED) {
+      throw new SynodException(ErrorReason.BAD_ARGUMENT, "unknown watch kind", path);
+    }
+    return RemoveWatchResponse.newBuilder().setRemoved(watches.remove(watcherId, path, kind))
+        .build();
+  }
+
+  /**
+   * A watch needs somewhere to deliver its events: watcher 0 is nobody. A positive watcher id is
+   * a session, which must still be live: checked under the read lock, so a close_session either
+   * comes after this registration (and drops it) or before (and this fails), never leaks it.
+   */
+  private void requireWatcher(long watcherId, String message, String path) throws SynodException {
+    if (watcherId == 0) {
+      throw new SynodException(ErrorReason.BAD_ARGUMENT, message, path);
+    }
+    if (watcherId > 0 && sessions.get(watcherId) == null) {
+      throw new SynodException(ErrorReason.SESSION_EXPIRED,
+          "session " + watcherId + " is unknown, closed or expired", path);
+    }
+  }
+}

@@ -1,0 +1,266 @@
+package dev.synod.server.state;
+
+import dev.synod.api.v1.Acl;
+import dev.synod.api.v1.CheckRequest;
+import dev.synod.api.v1.CreateRequest;
+import dev.synod.api.v1.CreateResponse;
+import dev.synod.api.v1.DeleteRequest;
+import dev.synod.api.v1.ErrorReason;
+import dev.synod.api.v1.EventType;
+import dev.synod.api.v1.NodeKind;
+import dev.synod.api.v1.SetAclRequest;
+import dev.synod.api.v1.SetDataRequest;
+import dev.synod.api.v1.Stat;
+import dev.synod.txn.v1.NodeRecord;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The write operations on the tree, with ZooKeeper's rules and checks. Each op either throws a
+ * {@link SynodException} before changing anything, or changes the tree and appends its changes to
+ * the context. Callers decide when to reap emptied containers, commit or roll back.
+ */
+final class TreeOps {
+  private static final Acl WORLD_ANYONE_ALL =
+      Acl.newBuilder().setScheme("world").setId("anyone").setPerms(31).build();
+
+  private final DataTree tree;
+  private final StateLimits limits;
+
+  TreeOps(DataTree tree, StateLimits limits) {
+    this.tree = tree;
+    this.limits = limits;
+  }
+
+  /** One Txn's stamp and what it has done so far. */
+  static final class Context {
+    final long zxid;
+    final long timeMs;
+    final long sessionId;
+    final List<Change> changes = new ArrayList<>();
+    /** Containers that lost a child; deleted by {@link #reapContainers} if still empty then. */
+    final List<String> emptiedContainers = new ArrayList<>();
+
+    Context(long zxid, long timeMs, long sessionId) {
+      this.zxid = zxid;
+      this.timeMs = timeMs;
+      this.sessionId = sessionId;
+    }
+  }
+
+  CreateResponse create(Context ctx, CreateRequest request) throws SynodException {
+    String requested = request.getPath();
+    boolean sequential = request.getSequential();
+    Paths.validateForCreate(requested, sequential, limits.pathBytesMax());
+    NodeKind kind = request.getKind();
+    if (kind == NodeKind.UNRECOGNIZED) {
+      throw new SynodException(ErrorReason.BAD_ARGUMENT, "unknown node kind", requested);
+    }
+    if (kind == NodeKind.TTL && request.getTtlMs() <= 0) {
+      throw new SynodException(ErrorReason.INVALID_TTL,
+          "a TTL node needs ttl_ms > 0, got " + request.getTtlMs(), requested);
+    }
+    if (kind != NodeKind.TTL && request.getTtlMs() != 0) {
+      throw new SynodException(ErrorReason.INVALID_TTL,
+          "ttl_ms is only for TTL nodes, not " + kind, requested);
+    }
+    if (kind == NodeKind.EPHEMERAL && ctx.sessionId == 0) {
+      throw new SynodException(ErrorReason.EPHEMERAL_NEEDS_SESSION,
+          "an ephemeral node needs a session", requested);
+    }
+    List<Acl> acl = request.getAclCount() == 0 ? List.of(WORLD_ANYONE_ALL) : request.getAclList();
+    checkAcl(acl, requested);
+    checkDataSize(request.getData().size(), requested);
+    if (!sequential && Paths.ROOT.equals(requested)) {
+      throw new SynodException(ErrorReason.NODE_EXISTS, "the root always exists", requested);
+    }
+    String parentPath = Paths.ROOT.equals(requested) ? Paths.ROOT : Paths.parent(requested);
+    NodeRecord parent = tree.get(parentPath);
+    if (parent == null) {
+      throw new SynodException(ErrorReason.NO_NODE, "parent node does not exist", parentPath);
+    }
+    if (parent.getStat().getKind() == NodeKind.EPHEMERAL) {
+      throw new SynodException(ErrorReason.NO_CHILDREN_FOR_EPHEMERALS,
+          "ephemeral nodes cannot have children", parentPath);
+    }
+    Stat parentStat = parent.getStat();
+    String path = requested;
+    if (sequential) {
+      // ZooKeeper's rule: the counter is the parent's cversion before this create.
+      path = requested + String.format(Locale.ROOT, "%010d", parentStat.getCversion());
+      Paths.validate(path, limits.pathBytesMax());
+    }
+    if (tree.get(path) != null) {
+      throw new SynodException(ErrorReason.NODE_EXISTS, "node already exists", path);
+    }
+
+    Stat stat = Stat.newBuilder()
+        .setCzxid(ctx.zxid).setMzxid(ctx.zxid).setPzxid(ctx.zxid)
+        .setCtimeMs(ctx.timeMs).setMtimeMs(ctx.timeMs)
+        .setEphemeralOwner(kind == NodeKind.EPHEMERAL ? ctx.sessionId : 0)
+        .setDataLength(request.getData().size())
+        .setKind(kind)
+        .setTtlMs(request.getTtlMs())
+        .build();
+    NodeRecord created = NodeRecord.newBuilder()
+        .setData(request.getData()).setStat(stat).addAllAcl(acl).build();
+    tree.put(path, created);
+    NodeRecord newParent = withStat(parent, parentStat.toBuilder()
+        .setCversion(parentStat.getCversion() + 1)
+        .setPzxid(ctx.zxid)
+        .setNumChildren(parentStat.getNumChildren() + 1));
+    tree.put(parentPath, newParent);
+    ctx.changes.add(new Change(EventType.NODE_CREATED, path, ctx.zxid, created));
+    ctx.changes.add(new Change(EventType.NODE_CHILDREN_CHANGED, parentPath, ctx.zxid, newParent));
+    return CreateResponse.newBuilder().setPath(path).setStat(stat).build();
+  }
+
+  void delete(Context ctx, DeleteRequest request) throws SynodException {
+    String path = request.getPath();
+    Paths.validate(path, limits.pathBytesMax());
+    if (Paths.ROOT.equals(path)) {
+      throw new SynodException(ErrorReason.BAD_ARGUMENT, "the root cannot be deleted", path);
+    }
+    NodeRecord node = tree.existing(path);
+    checkVersion(request.hasVersion(), request.getVersion(), node.getStat().getVersion(), path);
+    if (node.getStat().getNumChildren() > 0) {
+      throw new SynodException(ErrorReason.NOT_EMPTY,
+          "node has " + node.getStat().getNumChildren() + " children", path);
+    }
+    deleteNode(ctx, path);
+  }
+
+  Stat setData(Context ctx, SetDataRequest request) throws SynodException {
+    String path = request.getPath();
+    Paths.validate(path, limits.pathBytesMax());
+    NodeRecord node = tree.existing(path);
+    Stat stat = node.getStat();
+    checkVersion(request.hasVersion(), request.getVersion(), stat.getVersion(), path);
+    checkDataSize(request.getData().size(), path);
+    Stat newStat = stat.toBuilder()
+        .setVersion(stat.getVersion() + 1)
+        .setMzxid(ctx.zxid)
+        .setMtimeMs(ctx.timeMs)
+        .setDataLength(request.getData().size())
+        .build();
+    NodeRecord updated = node.toBuilder().setData(request.getData()).setStat(newStat).build();
+    tree.put(path, updated);
+    ctx.changes.add(new Change(EventType.NODE_DATA_CHANGED, path, ctx.zxid, updated));
+    return newStat;
+  }
+
+  Stat setAcl(Context ctx, SetAclRequest request) throws SynodException {
+    String path = request.getPath();
+    Paths.validate(path, limits.pathBytesMax());
+    NodeRecord node = tree.existing(path);
+    Stat stat = node.getStat();
+    checkVersion(request.hasAversion(), request.getAversion(), stat.getAversion(), path);
+    if (request.getAclCount() == 0) {
+      throw new SynodException(ErrorReason.INVALID_ACL, "set_acl needs at least one entry", path);
+    }
+    checkAcl(request.getAclList(), path);
+    Stat newStat = stat.toBuilder().setAversion(stat.getAversion() + 1).build();
+    tree.put(path, node.toBuilder().clearAcl().addAllAcl(request.getAclList())
+        .setStat(newStat).build());
+    return newStat; // ZooKeeper fires no watch for an ACL change
+  }
+
+  void check(CheckRequest request) throws SynodException {
+    String path = request.getPath();
+    Paths.validate(path, limits.pathBytesMax());
+    NodeRecord node = tree.existing(path);
+    checkVersion(request.hasVersion(), request.getVersion(), node.getStat().getVersion(), path);
+  }
+
+  /**
+   * Deletes a TTL node if it is still unmodified since {@code mzxid}, childless, and at least
+   * ttl_ms old at the Txn's time; otherwise does nothing.
+   */
+  void expireTtl(Context ctx, String path, long mzxid) {
+    NodeRecord node = tree.get(path);
+    if (node == null) {
+      return;
+    }
+    Stat stat = node.getStat();
+    if (stat.getKind() == NodeKind.TTL && stat.getMzxid() == mzxid && stat.getNumChildren() == 0
+        && isExpired(stat, ctx.timeMs)) {
+      deleteNode(ctx, path);
+    }
+  }
+
+  static boolean isExpired(Stat ttlStat, long nowMs) {
+    return ttlStat.getMtimeMs() + ttlStat.getTtlMs() <= nowMs;
+  }
+
+  /**
+   * Removes an existing childless node, updates its parent and records both events. A container
+   * parent left empty is noted for {@link #reapContainers}.
+   */
+  void deleteNode(Context ctx, String path) {
+    tree.remove(path);
+    String parentPath = Paths.parent(path);
+    NodeRecord parent = tree.get(parentPath);
+    Stat parentStat = parent.getStat();
+    NodeRecord newParent = withStat(parent, parentStat.toBuilder()
+        .setCversion(parentStat.getCversion() + 1)
+        .setPzxid(ctx.zxid)
+        .setNumChildren(parentStat.getNumChildren() - 1));
+    tree.put(parentPath, newParent);
+    ctx.changes.add(new Change(EventType.NODE_DELETED, path, ctx.zxid, null));
+    ctx.changes.add(new Change(EventType.NODE_CHILDREN_CHANGED, parentPath, ctx.zxid, newParent));
+    if (parentStat.getKind() == NodeKind.CONTAINER && newParent.getStat().getNumChildren() == 0) {
+      ctx.emptiedContainers.add(parentPath);
+    }
+  }
+
+  /**
+   * Deletes every noted container that is still there and still empty, and so on upwards. A
+   * container that never had a child is never noted, so it stays.
+   */
+  void reapContainers(Context ctx) {
+    for (int i = 0; i < ctx.emptiedContainers.size(); i++) { // grows as the cascade goes up
+      String path = ctx.emptiedContainers.get(i);
+      NodeRecord node = tree.get(path);
+      if (node != null && node.getStat().getKind() == NodeKind.CONTAINER
+          && node.getStat().getNumChildren() == 0) {
+        deleteNode(ctx, path);
+      }
+    }
+    ctx.emptiedContainers.clear();
+  }
+
+  /** An expected version that is absent or -1 matches any version. */
+  private static void checkVersion(boolean present, int expected, int actual, String path)
+      throws SynodException {
+    if (present && expected != -1 && expected != actual) {
+      throw new SynodException(ErrorReason.BAD_VERSION,
+          "expected version " + expected + " but it is " + actual, path);
+    }
+  }
+
+  private void checkDataSize(int size, String path) throws SynodException {
+    if (size > limits.dataBytesMax()) {
+      throw new SynodException(ErrorReason.VALUE_TOO_LARGE,
+          "data is " + size + " bytes, over the limit of " + limits.dataBytesMax(), path);
+    }
+  }
+
+  private static void checkAcl(List<Acl> acl, String path) throws SynodException {
+    for (int i = 0; i < acl.size(); i++) {
+      Acl entry = acl.get(i);
+      if (entry.getScheme().isEmpty() || entry.getId().isEmpty()) {
+        throw new SynodException(ErrorReason.INVALID_ACL,
+            "acl entry " + i + " needs a scheme and an id", path);
+      }
+      if (entry.getPerms() < 1 || entry.getPerms() > 31) {
+        throw new SynodException(ErrorReason.INVALID_ACL,
+            "acl entry " + i + " has perms " + entry.getPerms() + ", not within 1..31", path);
+      }
+    }
+  }
+
+  private static NodeRecord withStat(NodeRecord node, Stat.Builder stat) {
+    return node.toBuilder().setStat(stat).build();
+  }
+}

@@ -1,0 +1,188 @@
+package dev.synod.server.state;
+
+import dev.synod.api.v1.CheckResponse;
+import dev.synod.api.v1.DeleteResponse;
+import dev.synod.api.v1.Error;
+import dev.synod.api.v1.ErrorReason;
+import dev.synod.api.v1.MultiRequest;
+import dev.synod.api.v1.MultiResponse;
+import dev.synod.api.v1.Op;
+import dev.synod.api.v1.OpResult;
+import dev.synod.api.v1.Response;
+import dev.synod.api.v1.SetAclResponse;
+import dev.synod.api.v1.SetDataResponse;
+import dev.synod.txn.v1.Txn;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Applies one Txn to the tree and the session table: a pure function of (state, Txn). It returns
+ * what happened (the Response, the changes for watches and history, a session that ended) and
+ * leaves dispatching to the caller. Expected failures become a Response with {@code error} and
+ * leave the state untouched; a RuntimeException means a bug, and the tree is rolled back before
+ * it propagates.
+ */
+final class TxnApplier {
+  private final DataTree tree;
+  private final SessionTable sessions;
+  private final TreeOps ops;
+
+  /** What applying one Txn did. {@code endedSessionId} is 0 unless a session ended. */
+  record Outcome(Response response, List<Change> changes, long endedSessionId, boolean expired) {
+    static Outcome of(Response response) {
+      return new Outcome(response, List.of(), 0, false);
+    }
+  }
+
+  TxnApplier(DataTree tree, SessionTable sessions, StateLimits limits) {
+    this.tree = tree;
+    this.sessions = sessions;
+    this.ops = new TreeOps(tree, limits);
+  }
+
+  Outcome apply(Txn txn) {
+    TreeOps.Context ctx = new TreeOps.Context(txn.getZxid(), txn.getTimeMs(), txn.getSessionId());
+    Response.Builder response =
+        Response.newBuilder().setRequestNo(txn.getRequestNo()).setZxid(txn.getZxid());
+    try {
+      return switch (txn.getOpCase()) {
+        case CREATE_SESSION -> createSession(txn, response);
+        case CLOSE_SESSION -> closeSession(ctx, txn.getCloseSession().getExpired(), response);
+        case EXPIRE_TTL -> {
+          ops.expireTtl(ctx, txn.getExpireTtl().getPath(), txn.getExpireTtl().getMzxid());
+          ops.reapContainers(ctx);
+          tree.commit();
+          yield new Outcome(response.build(), ctx.changes, 0, false);
+        }
+        case NOOP -> Outcome.of(response.build());
+        case CREATE, DELETE, SET_DATA, SET_ACL, MULTI -> clientWrite(ctx, txn, response);
+        case OP_NOT_SET -> throw new IllegalArgumentException(
+            "txn " + txn.getZxid() + " has no op (written by a newer version?)");
+      };
+    } catch (RuntimeException bug) {
+      tree.rollback();
+      throw bug;
+    }
+  }
+
+  private Outcome createSession(Txn txn, Response.Builder response) {
+    long id = txn.getSessionId();
+    if (id == 0 || sessions.get(id) != null) {
+      return Outcome.of(response.setError(error(ErrorReason.BAD_ARGUMENT,
+          id == 0 ? "create_session needs a session id" : "session " + id + " already exists"))
+          .build());
+    }
+    sessions.add(id, txn.getCreateSession().getSecret(), txn.getCreateSession().getTimeoutMs());
+    return Outcome.of(response.build());
+  }
+
+  /** Deletes the session's ephemerals in path order (with container cascades), then ends it. */
+  private Outcome closeSession(TreeOps.Context ctx, boolean expired, Response.Builder response) {
+    long id = ctx.sessionId;
+    if (sessions.get(id) == null) {
+      return Outcome.of(response.setError(sessionExpired(id)).build());
+    }
+    for (String path : tree.ephemeralsOf(id)) {
+      ops.deleteNode(ctx, path);
+      ops.reapContainers(ctx);
+    }
+    tree.commit();
+    sessions.remove(id);
+    return new Outcome(response.build(), ctx.changes, id, expired);
+  }
+
+  /** A client's write: session check, dedup by request number, then the op itself. */
+  private Outcome clientWrite(TreeOps.Context ctx, Txn txn, Response.Builder response) {
+    SessionTable.Session session = null;
+    if (txn.getSessionId() != 0) {
+      session = sessions.get(txn.getSessionId());
+      if (session == null) {
+        return Outcome.of(response.setError(sessionExpired(txn.getSessionId())).build());
+      }
+    }
+    long requestNo = txn.getRequestNo();
+    boolean deduplicated = session != null && requestNo != 0;
+    if (deduplicated && Long.compareUnsigned(requestNo, session.lastRequestNo()) <= 0) {
+      Response cached = session.cachedResponse(requestNo);
+      if (cached != null) {
+        return Outcome.of(cached); // the original result, not applied again
+      }
+      return Outcome.of(response.setError(error(ErrorReason.REQUEST_TOO_OLD,
+          "request " + requestNo + " is older than the retained results (last applied "
+              + session.lastRequestNo() + ")")).build());
+    }
+    try {
+      switch (txn.getOpCase()) {
+        case CREATE -> response.setCreate(ops.create(ctx, txn.getCreate()));
+        case DELETE -> {
+          ops.delete(ctx, txn.getDelete());
+          response.setDelete(DeleteResponse.getDefaultInstance());
+        }
+        case SET_DATA -> response.setSetData(
+            SetDataResponse.newBuilder().setStat(ops.setData(ctx, txn.getSetData())));
+        case SET_ACL -> response.setSetAcl(
+            SetAclResponse.newBuilder().setStat(ops.setAcl(ctx, txn.getSetAcl())));
+        case MULTI -> multi(ctx, txn.getMulti(), response);
+        default -> throw new IllegalStateException("not a client write: " + txn.getOpCase());
+      }
+      ops.reapContainers(ctx);
+      tree.commit();
+    } catch (SynodException e) {
+      tree.rollback();
+      ctx.changes.clear();
+      response.setError(e.toError());
+    }
+    Response result = response.build();
+    if (deduplicated) {
+      sessions.recordResult(session, requestNo, txn.getZxid(), result);
+    }
+    return new Outcome(result, ctx.changes, 0, false);
+  }
+
+  /**
+   * Applies every op in order against the real tree. On the first failure it throws (the caller
+   * rolls back and drops the events) with the failing op's error, prefixed "op N: "; see
+   * {@link MultiFailure}. Containers emptied by any op are reaped after the last op, so an op may
+   * still use a container that an earlier op emptied.
+   */
+  private void multi(TreeOps.Context ctx, MultiRequest multi, Response.Builder response)
+      throws SynodException {
+    List<OpResult> results = new ArrayList<>(multi.getOpsCount());
+    for (int i = 0; i < multi.getOpsCount(); i++) {
+      try {
+        results.add(applyOp(ctx, multi.getOps(i)));
+      } catch (SynodException e) {
+        throw SynodException.of(MultiFailure.responseError(i, e.toError()));
+      }
+    }
+    response.setMulti(MultiResponse.newBuilder().addAllResults(results));
+  }
+
+  private OpResult applyOp(TreeOps.Context ctx, Op op) throws SynodException {
+    OpResult.Builder result = OpResult.newBuilder();
+    switch (op.getOpCase()) {
+      case CHECK -> {
+        ops.check(op.getCheck());
+        result.setCheck(CheckResponse.getDefaultInstance());
+      }
+      case CREATE -> result.setCreate(ops.create(ctx, op.getCreate()));
+      case DELETE -> {
+        ops.delete(ctx, op.getDelete());
+        result.setDelete(DeleteResponse.getDefaultInstance());
+      }
+      case SET_DATA -> result.setSetData(
+          SetDataResponse.newBuilder().setStat(ops.setData(ctx, op.getSetData())));
+      case OP_NOT_SET -> throw new SynodException(ErrorReason.BAD_ARGUMENT, "op has no operation");
+    }
+    return result.build();
+  }
+
+  private static Error sessionExpired(long id) {
+    return error(ErrorReason.SESSION_EXPIRED, "session " + Long.toUnsignedString(id)
+        + " is unknown, closed or expired");
+  }
+
+  private static Error error(ErrorReason reason, String message) {
+    return Error.newBuilder().setReason(reason).setMessage(message).build();
+  }
+}

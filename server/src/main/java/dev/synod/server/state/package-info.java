@@ -1,0 +1,45 @@
+/**
+ * The replicated state machine: the ZooKeeper-style data tree, the session table, watches and
+ * the deterministic apply of transactions. {@link dev.synod.server.state.StateMachine} is the
+ * entry point.
+ *
+ * <h2>The apply contract</h2>
+ * <ul>
+ *   <li><b>Determinism.</b> The single node today and every replica later apply the same Txns in
+ *       zxid order and must reach the same state, results and events. Apply is a pure function of
+ *       (state, Txn): time comes from {@code Txn.time_ms}, identities and secrets from the Txn; no
+ *       clock, no randomness, no local configuration other than {@link
+ *       dev.synod.server.state.StateLimits} (which all replicas share). Wherever order is
+ *       observable (children, ephemerals, sessions, watcher dispatch) the structures are sorted,
+ *       so hash iteration order never leaks. Sequential names are formatted with
+ *       {@code Locale.ROOT}.
+ *   <li><b>Results, not exceptions.</b> An expected failure (bad version, missing node, ...) is a
+ *       Response with {@code error} set and leaves the state unchanged; every Txn, failed or
+ *       deduplicated, advances the zxid by one. An exception out of apply is a bug.
+ *   <li><b>All or nothing.</b> A multi applies its ops in order against the real tree with an
+ *       undo log; on the first failure the tree is rolled back and no event is dispatched. A
+ *       failed multi's Response carries {@code error} (see {@link
+ *       dev.synod.server.state.MultiFailure}).
+ *   <li><b>Retries take effect once.</b> A session's write with a request number at or below its
+ *       last applied one returns the cached original Response (or REQUEST_TOO_OLD once it left
+ *       the window); the cache is replicated state and goes in snapshots.
+ * </ul>
+ *
+ * <h2>Locking and ordering</h2>
+ * One read-write lock. {@code apply} holds the write lock while it changes the state, records
+ * the changes in the event history, dispatches their watch events, ends a closed session, and
+ * only then hands over the Response. Reads hold the read lock while they compute their Response
+ * and hand it over. So a client sees a change's watch event before any response that shows the
+ * change, and a watch registered by a read cannot miss a change: the change happens either before
+ * the read (and the read shows it) or after the registration (and fires it). Watch registrations
+ * happen under the read lock from several threads; the watch manager synchronizes itself.
+ *
+ * <p>The {@link dev.synod.server.state.WatchDispatcher} is called under the lock (write lock for
+ * changes, read lock for add_watch replays), so it must only enqueue, and it must be safe to call
+ * from several reader threads at once.
+ *
+ * <p>Replicated state (tree, sessions, dedup results) is in {@link
+ * dev.synod.server.storage.Snapshot}s; watches and the event history are local and are rebuilt
+ * by clients and by replaying the log after the snapshot.
+ */
+package dev.synod.server.state;
