@@ -5,7 +5,11 @@ import dev.synod.server.config.ConfigParser;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.di.ServerComponent;
 import dev.synod.server.pipeline.Clock;
+import dev.synod.server.grpc.Transport;
 import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.nio.file.Path;
@@ -29,7 +33,20 @@ public final class TestServer implements AutoCloseable {
   private final String name = "synod-test-" + NAMES.incrementAndGet();
   private final List<ManagedChannel> channels = new ArrayList<>();
 
+  private final boolean loopback;
+
+  /** A node on in-process transport. */
   public TestServer(Path dataDir, String... settings) throws Exception {
+    this(false, dataDir, settings);
+  }
+
+  /** A node on a real loopback socket (Netty), for what only a real transport does. */
+  public static TestServer overLoopback(Path dataDir, String... settings) throws Exception {
+    return new TestServer(true, dataDir, settings);
+  }
+
+  private TestServer(boolean loopback, Path dataDir, String... settings) throws Exception {
+    this.loopback = loopback;
     this.dataDir = dataDir;
     Map<String, String> values = new LinkedHashMap<>();
     for (int i = 0; i + 1 < settings.length; i += 2) {
@@ -41,12 +58,17 @@ public final class TestServer implements AutoCloseable {
       args.add(v);
     });
     ServerConfig config = ConfigParser.parse(args.toArray(String[]::new));
-    this.node = ServerComponent.create(config, () -> InProcessServerBuilder.forName(name),
+    Transport transport = loopback
+        ? () -> NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        : () -> InProcessServerBuilder.forName(name);
+    this.node = ServerComponent.create(config, transport,
         Clock.SYSTEM, (what, cause) -> fatalErrors.add(what + ": " + cause)).node().start();
   }
 
   public ManagedChannel channel() {
-    ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
+    ManagedChannel channel = loopback
+        ? NettyChannelBuilder.forAddress("127.0.0.1", node.port()).usePlaintext().build()
+        : InProcessChannelBuilder.forName(name).build();
     channels.add(channel);
     return channel;
   }

@@ -39,6 +39,7 @@ final class DataTree {
   private static NodeRecord rootRecord() {
     return NodeRecord.newBuilder()
         .setStat(Stat.newBuilder().setKind(NodeKind.PERSISTENT))
+        .addAcl(TreeOps.WORLD_ANYONE_ALL)
         .build();
   }
 

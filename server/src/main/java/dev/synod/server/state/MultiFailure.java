@@ -9,11 +9,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * How a failed multi is reported. {@code Response.result} is a oneof, so a failed multi's Response
- * carries only {@code error}: the failing op's error, its message prefixed with "op N: " (N counts
- * from 0). The per-op results follow from it by ZooKeeper's rule (the failing op has its error,
- * every other op RUNTIME_INCONSISTENCY), and {@link #perOpResults} rebuilds them, for example for
- * the unary Multi call's status details.
+ * How a failed multi is reported: {@code Response.error} is the failing op's error, its message
+ * prefixed with "op N: " (N counts from 0), and {@code Response.multi} holds the per-op results by
+ * ZooKeeper's rule (the failing op has its error, every other op RUNTIME_INCONSISTENCY).
  */
 public final class MultiFailure {
   private static final Pattern PREFIX = Pattern.compile("^op (\\d+): ");

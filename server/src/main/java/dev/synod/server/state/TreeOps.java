@@ -22,7 +22,8 @@ import java.util.Locale;
  * the context. Callers decide when to reap emptied containers, commit or roll back.
  */
 final class TreeOps {
-  private static final Acl WORLD_ANYONE_ALL =
+  /** The ACL of a node created without one, and of the root: world:anyone:ALL. */
+  static final Acl WORLD_ANYONE_ALL =
       Acl.newBuilder().setScheme("world").setId("anyone").setPerms(31).build();
 
   private final DataTree tree;

@@ -131,6 +131,9 @@ final class TxnApplier {
       tree.rollback();
       ctx.changes.clear();
       response.setError(e.toError());
+      if (txn.hasMulti()) {
+        response.setMulti(MultiFailure.perOpResults(txn.getMulti().getOpsCount(), e.toError()));
+      }
     }
     Response result = response.build();
     if (deduplicated) {
