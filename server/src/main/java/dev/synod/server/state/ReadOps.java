@@ -69,16 +69,25 @@ final class ReadOps {
   }
 
   private GetDataResponse getData(long watcherId, GetDataRequest request) throws SynodException {
-    String path = request.getPath();
+    NodeRecord node = existingAndWatched(watcherId, request.getPath(), request.getWatch(), WatchKind.WATCH_DATA);
+    return GetDataResponse.newBuilder().setData(node.getData()).setStat(node.getStat()).build();
+  }
+
+  /**
+   * The node at {@code path} (NO_NODE if missing), leaving a one-shot watch of {@code kind} when
+   * asked; the watch is registered only if the node exists, as in ZooKeeper.
+   */
+  private NodeRecord existingAndWatched(long watcherId, String path, boolean watch, WatchKind kind)
+      throws SynodException {
     Paths.validate(path, limits.pathBytesMax());
-    if (request.getWatch()) {
+    if (watch) {
       requireWatcher(watcherId, "one-shot watches need a session stream", path);
     }
     NodeRecord node = tree.existing(path);
-    if (request.getWatch()) {
-      watches.register(watcherId, path, WatchKind.WATCH_DATA, false, null);
+    if (watch) {
+      watches.register(watcherId, path, kind, false, null);
     }
-    return GetDataResponse.newBuilder().setData(node.getData()).setStat(node.getStat()).build();
+    return node;
   }
 
   private ExistsResponse exists(long watcherId, ExistsRequest request) throws SynodException {
@@ -99,14 +108,7 @@ final class ReadOps {
   private GetChildrenResponse getChildren(long watcherId, GetChildrenRequest request)
       throws SynodException {
     String path = request.getPath();
-    Paths.validate(path, limits.pathBytesMax());
-    if (request.getWatch()) {
-      requireWatcher(watcherId, "one-shot watches need a session stream", path);
-    }
-    NodeRecord node = tree.existing(path);
-    if (request.getWatch()) {
-      watches.register(watcherId, path, WatchKind.WATCH_CHILDREN, false, null);
-    }
+    NodeRecord node = existingAndWatched(watcherId, path, request.getWatch(), WatchKind.WATCH_CHILDREN);
     long asked = Integer.toUnsignedLong(request.getLimit());
     int limit = asked == 0 || asked > limits.childrenPageMax()
         ? limits.childrenPageMax() : (int) asked;

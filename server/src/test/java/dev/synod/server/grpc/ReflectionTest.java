@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,28 +51,31 @@ class ReflectionTest {
     server.close();
   }
 
-  /** One request/response exchange on the v1 reflection stream. */
-  static ServerReflectionResponse askV1(Channel channel, ServerReflectionRequest request) throws Exception {
-    CompletableFuture<ServerReflectionResponse> answer = new CompletableFuture<>();
-    StreamObserver<ServerReflectionRequest> out = ServerReflectionGrpc.newStub(channel)
-        .serverReflectionInfo(new StreamObserver<>() {
-          @Override
-          public void onNext(ServerReflectionResponse r) {
-            answer.complete(r);
-          }
+  /** One request/response exchange on a reflection stream (v1 or v1alpha). */
+  static <Q, R> R ask(Function<StreamObserver<R>, StreamObserver<Q>> open, Q request) throws Exception {
+    CompletableFuture<R> answer = new CompletableFuture<>();
+    StreamObserver<Q> out = open.apply(new StreamObserver<>() {
+      @Override
+      public void onNext(R r) {
+        answer.complete(r);
+      }
 
-          @Override
-          public void onError(Throwable t) {
-            answer.completeExceptionally(t);
-          }
+      @Override
+      public void onError(Throwable t) {
+        answer.completeExceptionally(t);
+      }
 
-          @Override
-          public void onCompleted() {}
-        });
+      @Override
+      public void onCompleted() {}
+    });
     out.onNext(request);
-    ServerReflectionResponse r = answer.get(10, TimeUnit.SECONDS);
+    R r = answer.get(10, TimeUnit.SECONDS);
     out.onCompleted();
     return r;
+  }
+
+  static ServerReflectionResponse askV1(Channel channel, ServerReflectionRequest request) throws Exception {
+    return ask(ServerReflectionGrpc.newStub(channel)::serverReflectionInfo, request);
   }
 
   @Test
@@ -115,28 +119,15 @@ class ReflectionTest {
   }
 
   @Test
-  void v1alphaListsServicesForOlderGrpcurl() throws Exception {
-    CompletableFuture<io.grpc.reflection.v1alpha.ServerReflectionResponse> answer = new CompletableFuture<>();
-    var out = io.grpc.reflection.v1alpha.ServerReflectionGrpc.newStub(server.channel())
-        .serverReflectionInfo(new StreamObserver<>() {
-          @Override
-          public void onNext(io.grpc.reflection.v1alpha.ServerReflectionResponse r) {
-            answer.complete(r);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            answer.completeExceptionally(t);
-          }
-
-          @Override
-          public void onCompleted() {}
-        });
-    out.onNext(io.grpc.reflection.v1alpha.ServerReflectionRequest.newBuilder()
-        .setFileContainingSymbol("synod.v1.Synod").build());
-    var files = answer.get(10, TimeUnit.SECONDS);
-    out.onCompleted();
+  void v1alphaDescribesTheApiForOlderGrpcurl() throws Exception {
+    var files = ask(io.grpc.reflection.v1alpha.ServerReflectionGrpc.newStub(server.channel())::serverReflectionInfo,
+        io.grpc.reflection.v1alpha.ServerReflectionRequest.newBuilder()
+            .setFileContainingSymbol("synod.v1.Synod").build());
     assertFalse(files.getFileDescriptorResponse().getFileDescriptorProtoList().isEmpty());
+    var list = ask(io.grpc.reflection.v1alpha.ServerReflectionGrpc.newStub(server.channel())::serverReflectionInfo,
+        io.grpc.reflection.v1alpha.ServerReflectionRequest.newBuilder().setListServices("*").build());
+    assertTrue(list.getListServicesResponse().getServiceList().stream()
+        .anyMatch(svc -> svc.getName().equals("synod.v1.Synod")));
   }
 
   @Test
