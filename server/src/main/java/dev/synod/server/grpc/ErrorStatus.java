@@ -47,6 +47,7 @@ public final class ErrorStatus {
     CODES.put(ErrorReason.STORAGE_FAILURE, Status.Code.UNAVAILABLE);
     CODES.put(ErrorReason.PROTOCOL_VIOLATION, Status.Code.FAILED_PRECONDITION);
     CODES.put(ErrorReason.REQUEST_TOO_LARGE, Status.Code.RESOURCE_EXHAUSTED);
+    CODES.put(ErrorReason.LEADER_UNAVAILABLE, Status.Code.UNAVAILABLE);
     for (ErrorReason r : ErrorReason.values()) {
       if (r != ErrorReason.UNRECOGNIZED && r != ErrorReason.ERROR_REASON_UNSPECIFIED && !CODES.containsKey(r)) {
         throw new ExceptionInInitializerError("no status code for " + r);
