@@ -7,6 +7,7 @@ import dev.synod.server.pipeline.Clock;
 import dev.synod.server.pipeline.FatalHandler;
 import dev.synod.server.storage.CorruptLogException;
 import dev.synod.server.storage.CorruptSnapshotException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,10 +34,13 @@ public final class Main {
     }
     SynodNode node;
     try {
-      node = ServerComponent.create(config, () -> NettyServerBuilder
-              .forAddress(new InetSocketAddress(config.host(), config.port()))
+      node = ServerComponent.create(config,
+          () -> NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
               .permitKeepAliveTime(5, TimeUnit.SECONDS)
               .permitKeepAliveWithoutCalls(true),
+          Main::peerServerBuilder,
+          address -> NettyChannelBuilder.forTarget(address).usePlaintext()
+              .maxInboundMessageSize(64 << 20).build(),
           Clock.SYSTEM, FatalHandler.HALT).node().start();
     } catch (UncheckedIOException e) {
       exitOn(config, e.getCause());
@@ -47,10 +51,17 @@ public final class Main {
     }
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "synod-shutdown"));
     System.out.println("synod: listening on " + config.host() + ":" + node.port()
-        + " (data in " + config.dataDir().toAbsolutePath() + ", last zxid "
-        + node.state().lastZxid() + ")");
+        + " (server " + config.serverId() + ", data in " + config.dataDir().toAbsolutePath()
+        + ", last zxid " + node.state().lastZxid() + ")");
     System.out.flush();
     node.awaitTermination();
+  }
+
+  /** The peer endpoint listens on its member address's port, on every interface of that host. */
+  private static NettyServerBuilder peerServerBuilder(String address) {
+    int colon = address.lastIndexOf(':');
+    return NettyServerBuilder.forAddress(new InetSocketAddress(address.substring(0, colon),
+        Integer.parseInt(address.substring(colon + 1))));
   }
 
   /** Explains why the data could not be opened or trusted, then exits with code 3. */

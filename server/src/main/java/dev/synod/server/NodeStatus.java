@@ -3,6 +3,7 @@ package dev.synod.server;
 import dev.synod.api.v1.StatusResponse;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.pipeline.Clock;
+import dev.synod.server.replication.ConsensusDriver;
 import dev.synod.server.state.StateMachine;
 import dev.synod.server.storage.DurableStore;
 import java.util.function.Supplier;
@@ -12,13 +13,16 @@ public final class NodeStatus implements Supplier<StatusResponse> {
   private final ServerConfig config;
   private final StateMachine state;
   private final DurableStore store;
+  private final ConsensusDriver driver;
   private final Clock clock;
   private final long startedNanos;
 
-  public NodeStatus(ServerConfig config, StateMachine state, DurableStore store, Clock clock) {
+  public NodeStatus(ServerConfig config, StateMachine state, DurableStore store, ConsensusDriver driver,
+      Clock clock) {
     this.config = config;
     this.state = state;
     this.store = store;
+    this.driver = driver;
     this.clock = clock;
     this.startedNanos = clock.monoNanos();
   }
@@ -26,8 +30,7 @@ public final class NodeStatus implements Supplier<StatusResponse> {
   @Override
   public StatusResponse get() {
     StateMachine.Stats stats = state.stats();
-    return StatusResponse.newBuilder()
-        .setRole("standalone")
+    StatusResponse.Builder status = StatusResponse.newBuilder()
         .setLastZxid(stats.lastZxid())
         .setNodeCount(stats.nodeCount())
         .setSessionCount(stats.sessionCount())
@@ -36,7 +39,8 @@ public final class NodeStatus implements Supplier<StatusResponse> {
         .setServerId(config.serverId())
         .setSnapshotZxid(store.snapshotZxid())
         .setOldestResumableZxid(stats.historyFloor())
-        .setUptimeMs((clock.monoNanos() - startedNanos) / 1_000_000)
-        .build();
+        .setUptimeMs((clock.monoNanos() - startedNanos) / 1_000_000);
+    driver.describe(status);
+    return status.build();
   }
 }

@@ -1,12 +1,10 @@
 package dev.synod.server;
 
 import dev.synod.server.pipeline.Housekeeper;
-import dev.synod.server.pipeline.LocalSequencer;
-import dev.synod.server.pipeline.SessionTracker;
-import dev.synod.server.pipeline.Snapshotter;
+import dev.synod.server.replication.ConsensusDriver;
+import dev.synod.server.replication.PeerTransport;
 import dev.synod.server.state.StateMachine;
 import dev.synod.server.storage.DurableStore;
-import dev.synod.server.storage.Snapshot;
 import io.grpc.Server;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
@@ -14,15 +12,15 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One running Synod server: recovers the state from the store, then starts the pipeline, the
- * housekeeping and the gRPC server; stops them in the reverse order.
+ * One running Synod server: recovers its state and starts consensus, then the peer endpoint (in
+ * a cluster), housekeeping and the client endpoint; stops them in the reverse order.
  */
 public final class SynodNode implements AutoCloseable {
   private final DurableStore store;
   private final StateMachine state;
-  private final SessionTracker tracker;
-  private final LocalSequencer sequencer;
-  private final Snapshotter snapshotter;
+  private final ConsensusDriver driver;
+  private final PeerTransport peers;
+  private final Optional<Server> peerServer;
   private final Housekeeper housekeeper;
   private final Server server;
   private final HealthStatusManager health;
@@ -31,17 +29,17 @@ public final class SynodNode implements AutoCloseable {
   public SynodNode(
       DurableStore store,
       StateMachine state,
-      SessionTracker tracker,
-      LocalSequencer sequencer,
-      Snapshotter snapshotter,
+      ConsensusDriver driver,
+      PeerTransport peers,
+      Optional<Server> peerServer,
       Housekeeper housekeeper,
       Server server,
       HealthStatusManager health) {
     this.store = store;
     this.state = state;
-    this.tracker = tracker;
-    this.sequencer = sequencer;
-    this.snapshotter = snapshotter;
+    this.driver = driver;
+    this.peers = peers;
+    this.peerServer = peerServer;
     this.housekeeper = housekeeper;
     this.server = server;
     this.health = health;
@@ -55,25 +53,16 @@ public final class SynodNode implements AutoCloseable {
    *     the server refuses to start rather than serve wrong data
    */
   public SynodNode start() throws IOException {
-    recover();
-    // Every recovered session gets a full timeout from now to reconnect.
-    for (StateMachine.SessionInfo s : state.sessions()) {
-      tracker.add(s.id(), s.timeoutMs());
+    driver.start();
+    if (peerServer.isPresent()) {
+      peerServer.get().start();
     }
-    sequencer.start();
     housekeeper.start();
     server.start();
     return this;
   }
 
-  private void recover() throws IOException {
-    Optional<Snapshot> snapshot = store.loadSnapshot();
-    snapshot.ifPresent(state::restore);
-    long from = snapshot.map(Snapshot::zxid).orElse(0L);
-    store.replayLog(from, txn -> state.apply(txn, response -> {}));
-  }
-
-  /** The port the server listens on (useful with port 0). */
+  /** The client port (useful with port 0). */
   public int port() {
     return server.getPort();
   }
@@ -82,8 +71,8 @@ public final class SynodNode implements AutoCloseable {
     return state;
   }
 
-  public LocalSequencer sequencer() {
-    return sequencer;
+  public ConsensusDriver driver() {
+    return driver;
   }
 
   public void awaitTermination() throws InterruptedException {
@@ -99,7 +88,9 @@ public final class SynodNode implements AutoCloseable {
     health.enterTerminalState();
     server.shutdown();
     housekeeper.close();
-    sequencer.close();
+    driver.close();
+    peers.close();
+    peerServer.ifPresent(Server::shutdownNow);
     try {
       if (!server.awaitTermination(2, TimeUnit.SECONDS)) {
         server.shutdownNow();
@@ -108,7 +99,6 @@ public final class SynodNode implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    snapshotter.close();
     try {
       store.close();
     } catch (IOException e) {

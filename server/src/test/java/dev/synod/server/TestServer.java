@@ -62,6 +62,8 @@ public final class TestServer implements AutoCloseable {
         ? () -> NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         : () -> InProcessServerBuilder.forName(name);
     this.node = ServerComponent.create(config, transport,
+        address -> InProcessServerBuilder.forName(address),
+        address -> InProcessChannelBuilder.forName(address).build(),
         Clock.SYSTEM, (what, cause) -> fatalErrors.add(what + ": " + cause)).node().start();
   }
 

@@ -44,6 +44,14 @@ public final class ConfigParser {
     HELP.put("snapshot-every-txns", "transactions between snapshots");
     HELP.put("segment-bytes-max", "size at which the log rolls to a new segment file");
     HELP.put("housekeeping-interval-ms", "how often session expiry and TTL nodes are checked");
+    HELP.put("members", "the cluster: id=host:peerPort,... (empty: a cluster of one)");
+    HELP.put("peer-port", "port for the peer protocol (used when members is set)");
+    HELP.put("tick-ms", "consensus clock tick");
+    HELP.put("election-ticks-min", "shortest election timeout, in ticks");
+    HELP.put("election-ticks-max", "longest election timeout, in ticks (randomized between)");
+    HELP.put("heartbeat-ticks", "leader heartbeat interval, in ticks");
+    HELP.put("inflight-slots-max", "consensus slots the leader may have undecided at once");
+    HELP.put("write-timeout-ms", "how long a write may wait for a leader before LEADER_UNAVAILABLE");
     HELP.put("test-crash-point", "testing only: halt the process at this named storage step");
   }
 

@@ -31,6 +31,14 @@ public record ServerConfig(
     long snapshotEveryTxns,
     long segmentBytesMax,
     long housekeepingIntervalMs,
+    String members,
+    int peerPort,
+    long tickMs,
+    int electionTicksMin,
+    int electionTicksMax,
+    int heartbeatTicks,
+    int inflightSlotsMax,
+    long writeTimeoutMs,
     String testCrashPoint) {
 
   public static final int DEFAULT_PORT = 7070;
@@ -61,6 +69,14 @@ public record ServerConfig(
         100_000,
         64L << 20,
         100,
+        "",
+        7071,
+        10,
+        15,
+        30,
+        3,
+        256,
+        5_000,
         "");
   }
 
@@ -92,6 +108,14 @@ public record ServerConfig(
     require(snapshotEveryTxns >= 1, "snapshot-every-txns must be >= 1");
     require(segmentBytesMax >= 4_096, "segment-bytes-max must be >= 4096");
     require(housekeepingIntervalMs >= 1, "housekeeping-interval-ms must be >= 1");
+    require(peerPort >= 0 && peerPort <= 65_535, "peer-port must be 0..65535");
+    require(tickMs >= 1, "tick-ms must be >= 1");
+    require(electionTicksMin > heartbeatTicks, "election-ticks-min must exceed heartbeat-ticks");
+    require(electionTicksMax >= electionTicksMin, "election-ticks-max must be >= election-ticks-min");
+    require(heartbeatTicks >= 1, "heartbeat-ticks must be >= 1");
+    require(inflightSlotsMax >= 1, "inflight-slots-max must be >= 1");
+    require(writeTimeoutMs >= tickMs * electionTicksMax,
+        "write-timeout-ms must be at least one election timeout (tick-ms * election-ticks-max)");
     return this;
   }
 

@@ -13,9 +13,13 @@ import dev.synod.server.grpc.Transport;
 import dev.synod.server.pipeline.Clock;
 import dev.synod.server.pipeline.FatalHandler;
 import dev.synod.server.pipeline.Housekeeper;
-import dev.synod.server.pipeline.LocalSequencer;
 import dev.synod.server.pipeline.SessionTracker;
-import dev.synod.server.pipeline.Snapshotter;
+import dev.synod.server.replication.ClusterConfig;
+import dev.synod.server.replication.ConsensusDriver;
+import dev.synod.server.replication.PeerChannels;
+import dev.synod.server.replication.PeerEndpoint;
+import dev.synod.server.replication.PeerService;
+import dev.synod.server.replication.PeerTransport;
 import dev.synod.server.state.StateLimits;
 import dev.synod.server.state.StateMachine;
 import dev.synod.server.storage.DurableStore;
@@ -24,6 +28,7 @@ import io.grpc.Server;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Optional;
 import javax.inject.Singleton;
 
 /** How the server's parts are built from its configuration. The only place that wires them. */
@@ -74,34 +79,55 @@ final class ServerModule {
 
   @Provides
   @Singleton
-  static Snapshotter snapshotter(StateMachine state, DurableStore store, ServerConfig c, FatalHandler fatal) {
-    return new Snapshotter(state, store, c.snapshotEveryTxns(), fatal);
+  static ClusterConfig cluster(ServerConfig c) {
+    return ClusterConfig.parse(c.members(), c.serverId(), c.host(), c.peerPort());
   }
 
   @Provides
   @Singleton
-  static LocalSequencer sequencer(DurableStore store, StateMachine state, Snapshotter snapshotter,
-      Clock clock, FatalHandler fatal, ServerConfig c) {
-    return new LocalSequencer(store, state, snapshotter, clock, fatal,
-        c.pendingWritesMax(), c.batchTxnsMax(), c.batchBytesMax());
+  static PeerTransport peerTransport(ClusterConfig cluster, PeerChannels channels) {
+    return new PeerTransport(cluster, channels);
   }
 
   @Provides
   @Singleton
-  static Housekeeper housekeeper(SessionTracker tracker, StateMachine state, LocalSequencer pipeline,
+  static ConsensusDriver driver(ServerConfig c, ClusterConfig cluster, DurableStore store,
+      StateMachine state, SessionTracker tracker, PeerTransport transport, StreamRegistry registry,
+      Clock clock, FatalHandler fatal) {
+    return new ConsensusDriver(c, cluster, store, state, tracker, transport, clock, fatal,
+        () -> registry.disconnectAll("this server installed a snapshot from the leader"));
+  }
+
+  @Provides
+  @Singleton
+  static Optional<Server> peerServer(ClusterConfig cluster, PeerEndpoint endpoint, ConsensusDriver driver,
+      ServerConfig c) {
+    if (cluster.isSingleNode()) {
+      return Optional.empty();
+    }
+    return Optional.of(endpoint.serverBuilder(cluster.peerAddresses().get(cluster.selfId()))
+        .addService(new PeerService(driver))
+        .maxInboundMessageSize(c.batchBytesMax() + (4 << 20))
+        .build());
+  }
+
+  @Provides
+  @Singleton
+  static Housekeeper housekeeper(SessionTracker tracker, StateMachine state, ConsensusDriver pipeline,
       Clock clock, ServerConfig c) {
     return new Housekeeper(tracker, state, pipeline, clock, c.housekeepingIntervalMs());
   }
 
   @Provides
   @Singleton
-  static NodeStatus status(ServerConfig c, StateMachine state, DurableStore store, Clock clock) {
-    return new NodeStatus(c, state, store, clock);
+  static NodeStatus status(ServerConfig c, StateMachine state, DurableStore store,
+      ConsensusDriver driver, Clock clock) {
+    return new NodeStatus(c, state, store, driver, clock);
   }
 
   @Provides
   @Singleton
-  static ServiceContext serviceContext(ServerConfig c, StateMachine state, LocalSequencer pipeline,
+  static ServiceContext serviceContext(ServerConfig c, StateMachine state, ConsensusDriver pipeline,
       SessionTracker tracker, StreamRegistry registry, NodeStatus status) {
     return new ServiceContext(c, state, pipeline, tracker, registry, status);
   }
@@ -120,9 +146,9 @@ final class ServerModule {
 
   @Provides
   @Singleton
-  static SynodNode node(DurableStore store, StateMachine state, SessionTracker tracker,
-      LocalSequencer sequencer, Snapshotter snapshotter, Housekeeper housekeeper, Server server,
+  static SynodNode node(DurableStore store, StateMachine state, ConsensusDriver driver,
+      PeerTransport peers, Optional<Server> peerServer, Housekeeper housekeeper, Server server,
       HealthStatusManager health) {
-    return new SynodNode(store, state, tracker, sequencer, snapshotter, housekeeper, server, health);
+    return new SynodNode(store, state, driver, peers, peerServer, housekeeper, server, health);
   }
 }

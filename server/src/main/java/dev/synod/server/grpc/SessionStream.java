@@ -252,12 +252,15 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
           .setZxid(ctx.state().lastZxid())
           .setStatus(ctx.status().get())
           .build()));
-      case SYNC -> submitInOrder(request, onApplied -> ctx.pipeline().barrier(zxid ->
-          onApplied.accept(Response.newBuilder()
-              .setRequestNo(request.getRequestNo())
-              .setZxid(zxid)
-              .setSync(SyncResponse.newBuilder().setZxid(zxid))
-              .build())));
+      case SYNC -> submitInOrder(request, onApplied -> ctx.pipeline().barrier((zxid, error) -> {
+        Response.Builder r = Response.newBuilder().setRequestNo(request.getRequestNo());
+        if (error != null) {
+          r.setZxid(ctx.state().lastZxid()).setError(error);
+        } else {
+          r.setZxid(zxid).setSync(SyncResponse.newBuilder().setZxid(zxid));
+        }
+        onApplied.accept(r.build());
+      }));
       case CREATE, DELETE, SET_DATA, SET_ACL, MULTI -> {
         Txn.Builder txn;
         try {
@@ -363,6 +366,11 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
         .setReason(expired ? SessionEnded.Reason.EXPIRED : SessionEnded.Reason.CLOSED)
         .setZxid(zxid)).build());
     out.complete();
+  }
+
+  @Override
+  public void disconnect(String why) {
+    out.fail(io.grpc.Status.UNAVAILABLE.withDescription(why + "; resume the session").asRuntimeException());
   }
 
   /** Another stream resumed this session. */

@@ -18,6 +18,9 @@ public final class StreamRegistry implements WatchDispatcher {
     void deliver(WatchEvent event);
 
     void sessionEnded(boolean expired, long zxid);
+
+    /** Ends the stream so its client resumes (its watches must be re-registered). */
+    void disconnect(String why);
   }
 
   private final SessionTracker tracker;
@@ -45,6 +48,20 @@ public final class StreamRegistry implements WatchDispatcher {
 
   int streamCount() {
     return sinks.size();
+  }
+
+  /**
+   * Ends every stream, for when this server's state was replaced wholesale (a snapshot from the
+   * leader): events between the old and new state were never dispatched, so clients must resume
+   * and re-register their watches from the last zxid they saw.
+   */
+  public void disconnectAll(String why) {
+    for (Long id : new java.util.ArrayList<>(sinks.keySet())) {
+      Sink sink = sinks.remove(id);
+      if (sink != null) {
+        sink.disconnect(why);
+      }
+    }
   }
 
   @Override

@@ -163,7 +163,11 @@ public final class SynodService extends SynodGrpc.SynodImplBase {
   @Override
   public void sync(SyncRequest request, StreamObserver<SyncResponse> responses) {
     try {
-      ctx.pipeline().barrier(zxid -> {
+      ctx.pipeline().barrier((zxid, error) -> {
+        if (error != null) {
+          responses.onError(ErrorStatus.of(error));
+          return;
+        }
         responses.onNext(SyncResponse.newBuilder().setZxid(zxid).build());
         responses.onCompleted();
       });

@@ -54,6 +54,13 @@ final class WatchStream implements StreamRegistry.Sink {
     // Sessionless: never called.
   }
 
+  @Override
+  public void disconnect(String why) {
+    ctx.state().removeWatcher(watcherId);
+    out.fail(io.grpc.Status.UNAVAILABLE.withDescription(why + "; watch again from the last zxid seen")
+        .asRuntimeException());
+  }
+
   private void stop() {
     if (ctx.registry().detach(watcherId, this)) {
       ctx.state().removeWatcher(watcherId);

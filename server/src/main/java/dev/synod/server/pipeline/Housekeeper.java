@@ -12,8 +12,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The sequencing node's periodic duties, each turned into a Txn so the decision is in the log:
- * expiring sessions that stopped heartbeating, and deleting TTL nodes whose time ran out.
+ * The leader's periodic duties, each turned into a Txn so the decision is in the log: expiring
+ * sessions that stopped heartbeating, and deleting TTL nodes whose time ran out.
  */
 public final class Housekeeper implements AutoCloseable {
   /** Most TTL deletions proposed per round, so a mass expiry cannot flood the write queue. */
@@ -45,6 +45,9 @@ public final class Housekeeper implements AutoCloseable {
   }
 
   void round() {
+    if (!pipeline.isLeader()) {
+      return; // only the leader decides expiry; followers relay liveness to it
+    }
     try {
       expireSessions();
       expireTtlNodes();

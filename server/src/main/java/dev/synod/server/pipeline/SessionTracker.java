@@ -2,6 +2,7 @@ package dev.synod.server.pipeline;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -24,6 +25,8 @@ public final class SessionTracker {
 
   private final Clock clock;
   private final ConcurrentHashMap<Long, Liveness> sessions = new ConcurrentHashMap<>();
+  /** Sessions heard from since the last {@link #drainTouched}, for relaying to the leader. */
+  private final Set<Long> touched = ConcurrentHashMap.newKeySet();
 
   public SessionTracker(Clock clock) {
     this.clock = clock;
@@ -42,7 +45,16 @@ public final class SessionTracker {
       return false;
     }
     l.deadlineNanos = clock.monoNanos() + l.timeoutNanos;
+    touched.add(sessionId);
     return true;
+  }
+
+  /** The sessions heard from since the previous call, sorted; a follower relays them. */
+  public List<Long> drainTouched() {
+    List<Long> out = new ArrayList<>(touched);
+    touched.removeAll(out);
+    out.sort(null);
+    return out;
   }
 
   /** Time before the session expires as seen now; 0 when unknown or expiring. */

@@ -2,7 +2,6 @@ package dev.synod.server.pipeline;
 
 import dev.synod.server.state.SynodException;
 import dev.synod.txn.v1.Txn;
-import java.util.function.LongConsumer;
 
 /**
  * The one way a write reaches the state: it is sequenced (zxid and time stamped), made durable,
@@ -21,8 +20,20 @@ public interface WritePipeline {
   void submit(Txn.Builder txn, Applied onApplied) throws SynodException;
 
   /**
-   * Runs {@code afterApplied} with the last applied zxid once every write submitted before this
-   * call has been applied. Same thread rules as {@link Applied}.
+   * A linearizable barrier: once every write submitted here before this call has been applied,
+   * and this server has applied everything the cluster had decided when the barrier was issued
+   * (confirmed with a quorum), calls {@code done} with the last applied zxid; or with an error
+   * (LEADER_UNAVAILABLE, SHUTTING_DOWN) when that cannot be established in time. Same thread
+   * rules as {@link Applied}.
    */
-  void barrier(LongConsumer afterApplied) throws SynodException;
+  void barrier(BarrierDone done) throws SynodException;
+
+  /** Whether this server currently leads (and so decides session expiry and TTL deletion). */
+  boolean isLeader();
+
+  /** Told when a barrier completes: {@code error} is null on success. */
+  @FunctionalInterface
+  interface BarrierDone {
+    void done(long zxid, dev.synod.api.v1.Error error);
+  }
 }

@@ -285,7 +285,9 @@ class UnaryApiTest {
     create("/s2");
     long zxid = stub.sync(SyncRequest.newBuilder().setPath("/").build()).getZxid();
     StatusResponse status = stub.status(StatusRequest.getDefaultInstance());
-    assertEquals("standalone", status.getRole());
+    assertEquals("leader", status.getRole(), "a single server is a cluster of one and leads it");
+    assertEquals(1, status.getLeaderId());
+    assertTrue(status.getAppliedSlot() > 0);
     assertEquals(zxid, status.getLastZxid());
     assertEquals(3, status.getNodeCount(), "root and two nodes");
     assertFalse(status.getVersion().isEmpty());

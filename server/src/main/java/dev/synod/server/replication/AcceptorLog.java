@@ -1,0 +1,147 @@
+package dev.synod.server.replication;
+
+import dev.synod.consensus.Ballot;
+import dev.synod.consensus.DurableState;
+import dev.synod.consensus.Entry;
+import dev.synod.consensus.Replica;
+import dev.synod.server.storage.CorruptLogException;
+import dev.synod.server.storage.DurableStore;
+import dev.synod.txn.v1.AcceptedEntry;
+import dev.synod.txn.v1.BallotRecord;
+import dev.synod.txn.v1.Committed;
+import dev.synod.txn.v1.LogEntry;
+import dev.synod.txn.v1.Promised;
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The acceptor's durable state in this server's write-ahead log: what the consensus module asks
+ * to persist becomes log records (one fsync per Ready), and replaying the log rebuilds it. Also
+ * decides how much of the log a snapshot makes unnecessary. Consensus thread only.
+ */
+final class AcceptorLog {
+  private final DurableStore store;
+  /** For each slot not yet covered by a kept snapshot: the index of its latest accepted record. */
+  private final TreeMap<Long, Long> slotIndex = new TreeMap<>();
+  private Ballot promised = Ballot.ZERO;
+  private long commitIndex;
+
+  AcceptorLog(DurableStore store) {
+    this.store = store;
+  }
+
+  /** Rebuilds the acceptor state from the log; {@code snapshotSlot} is what the snapshot covers. */
+  DurableState recover(long snapshotSlot) throws IOException {
+    TreeMap<Long, Entry> accepted = new TreeMap<>();
+    store.replayLog(record -> {
+      switch (record.getBodyCase()) {
+        case PROMISED -> promised = max(promised, ballot(record.getPromised().getBallot()));
+        case ACCEPTED -> {
+          Entry e = entry(record.getAccepted());
+          accepted.put(e.slot(), e); // later records for a slot have ballots >= earlier ones
+          slotIndex.put(e.slot(), record.getIndex());
+          promised = max(promised, e.ballot());
+        }
+        case COMMITTED -> commitIndex = Math.max(commitIndex, record.getCommitted().getSlot());
+        case BODY_NOT_SET -> { }
+      }
+    });
+    SortedMap<Long, Entry> live = new TreeMap<>(accepted.tailMap(snapshotSlot, false));
+    slotIndex.headMap(snapshotSlot, true).clear();
+    commitIndex = Math.max(commitIndex, snapshotSlot);
+    for (long slot = snapshotSlot + 1; slot <= commitIndex; slot++) {
+      if (!live.containsKey(slot)) {
+        throw new CorruptLogException("the log says slot " + commitIndex + " is decided but holds no"
+            + " value for slot " + slot + "; refusing to start rather than serve wrong data");
+      }
+    }
+    return new DurableState(promised, live, commitIndex, snapshotSlot, store.isFresh());
+  }
+
+  long commitIndex() {
+    return commitIndex;
+  }
+
+  /** Persists what a Ready asks for, with one fsync; does nothing if it asks for nothing. */
+  void persist(Replica.Ready ready) throws IOException {
+    List<LogEntry> records = new ArrayList<>();
+    if (ready.promised() != null) {
+      records.add(LogEntry.newBuilder()
+          .setPromised(Promised.newBuilder().setBallot(record(ready.promised()))).build());
+    }
+    for (Entry e : ready.entries()) {
+      records.add(LogEntry.newBuilder().setAccepted(record(e)).build());
+    }
+    if (ready.commitIndex() >= 0) {
+      records.add(LogEntry.newBuilder()
+          .setCommitted(Committed.newBuilder().setSlot(ready.commitIndex())).build());
+    }
+    if (records.isEmpty()) {
+      return;
+    }
+    store.appendAndSync(records);
+    long index = store.lastIndex() - records.size() + 1;
+    if (ready.promised() != null) {
+      promised = max(promised, ready.promised());
+      index++;
+    }
+    for (Entry e : ready.entries()) {
+      slotIndex.put(e.slot(), index++);
+      promised = max(promised, e.ballot());
+    }
+    if (ready.commitIndex() >= 0) {
+      commitIndex = Math.max(commitIndex, ready.commitIndex());
+    }
+  }
+
+  /**
+   * After a snapshot: drops the log records that no kept snapshot needs, i.e. those before the
+   * first record for a slot above {@code oldestKeptSnapshotSlot}. The current promise and commit
+   * index are written again first, so they always survive truncation.
+   */
+  void truncateCoveredBy(long oldestKeptSnapshotSlot) throws IOException {
+    slotIndex.headMap(oldestKeptSnapshotSlot, true).clear();
+    store.appendAndSync(List.of(
+        LogEntry.newBuilder().setPromised(Promised.newBuilder().setBallot(record(promised))).build(),
+        LogEntry.newBuilder().setCommitted(Committed.newBuilder().setSlot(commitIndex)).build()));
+    long cut = store.lastIndex() - 1;
+    for (long index : slotIndex.values()) {
+      cut = Math.min(cut, index);
+    }
+    store.truncateLogBefore(cut);
+  }
+
+  /** After installing a leader's snapshot: nothing at or below its slot is needed any more. */
+  void snapshotInstalled(long slot) {
+    slotIndex.headMap(slot, true).clear();
+    commitIndex = Math.max(commitIndex, slot);
+  }
+
+  static AcceptedEntry record(Entry e) {
+    return AcceptedEntry.newBuilder()
+        .setSlot(e.slot())
+        .setBallot(record(e.ballot()))
+        .setValue(ByteString.copyFrom(e.value()))
+        .build();
+  }
+
+  static Entry entry(AcceptedEntry r) {
+    return new Entry(r.getSlot(), ballot(r.getBallot()), r.getValue().toByteArray());
+  }
+
+  static BallotRecord record(Ballot b) {
+    return BallotRecord.newBuilder().setRound(b.round()).setNode(b.node()).build();
+  }
+
+  static Ballot ballot(BallotRecord r) {
+    return new Ballot(r.getRound(), r.getNode());
+  }
+
+  private static Ballot max(Ballot a, Ballot b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+}

@@ -1,0 +1,69 @@
+package dev.synod.server.replication;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Static membership: every server's id and peer address. Parsed from {@code --members
+ * 1=host:port,2=host:port,...}; without members a server is a cluster of one.
+ */
+public record ClusterConfig(int selfId, SortedMap<Integer, String> peerAddresses) {
+  public static final int MEMBERS_MAX = 9;
+
+  public ClusterConfig {
+    peerAddresses = Collections.unmodifiableSortedMap(new TreeMap<>(peerAddresses));
+    if (!peerAddresses.containsKey(selfId)) {
+      throw new IllegalArgumentException("members must include this server's id " + selfId);
+    }
+    if (peerAddresses.size() > MEMBERS_MAX) {
+      throw new IllegalArgumentException("at most " + MEMBERS_MAX + " members");
+    }
+  }
+
+  /** Parses the members setting; an empty one is a cluster of one at host:peerPort. */
+  public static ClusterConfig parse(String members, int selfId, String host, int peerPort) {
+    SortedMap<Integer, String> addresses = new TreeMap<>();
+    if (members == null || members.isBlank()) {
+      addresses.put(selfId, host + ":" + peerPort);
+      return new ClusterConfig(selfId, addresses);
+    }
+    for (String part : members.split(",")) {
+      String item = part.trim();
+      int eq = item.indexOf('=');
+      if (eq <= 0 || eq == item.length() - 1 || item.lastIndexOf(':') < eq) {
+        throw new IllegalArgumentException(
+            "members: '" + item + "' is not id=host:port (e.g. 1=127.0.0.1:7071)");
+      }
+      int id;
+      try {
+        id = Integer.parseInt(item.substring(0, eq).trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("members: '" + item + "' has no numeric id");
+      }
+      if (id < 1 || id > 255) {
+        throw new IllegalArgumentException("members: id " + id + " is not in 1..255");
+      }
+      if (addresses.put(id, item.substring(eq + 1).trim()) != null) {
+        throw new IllegalArgumentException("members: id " + id + " appears twice");
+      }
+    }
+    return new ClusterConfig(selfId, addresses);
+  }
+
+  public List<Integer> memberIds() {
+    return new ArrayList<>(peerAddresses.keySet());
+  }
+
+  public boolean isSingleNode() {
+    return peerAddresses.size() == 1;
+  }
+
+  /** The port this server's peer endpoint listens on (from its own member entry). */
+  public int selfPeerPort() {
+    String address = peerAddresses.get(selfId);
+    return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+  }
+}

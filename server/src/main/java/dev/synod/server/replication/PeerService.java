@@ -1,0 +1,49 @@
+package dev.synod.server.replication;
+
+import dev.synod.peer.v1.FetchSnapshotRequest;
+import dev.synod.peer.v1.PeerAck;
+import dev.synod.peer.v1.PeerEnvelope;
+import dev.synod.peer.v1.PeerGrpc;
+import dev.synod.peer.v1.SnapshotChunk;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+
+/** The peer endpoint: hands what peers send to the consensus driver. */
+public final class PeerService extends PeerGrpc.PeerImplBase {
+  private final ConsensusDriver driver;
+
+  public PeerService(ConsensusDriver driver) {
+    this.driver = driver;
+  }
+
+  @Override
+  public StreamObserver<PeerEnvelope> send(StreamObserver<PeerAck> ack) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(PeerEnvelope envelope) {
+        driver.receive(envelope);
+      }
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {
+        ack.onNext(PeerAck.getDefaultInstance());
+        ack.onCompleted();
+      }
+    };
+  }
+
+  @Override
+  public void fetchSnapshot(FetchSnapshotRequest request, StreamObserver<SnapshotChunk> out) {
+    try {
+      SnapshotTransfer.send(driver.snapshotForTransfer(request.getMinSlot()), out);
+    } catch (IllegalStateException e) {
+      out.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      out.onError(Status.UNAVAILABLE.withDescription("interrupted").asRuntimeException());
+    }
+  }
+}
