@@ -31,12 +31,13 @@ import org.HdrHistogram.Histogram;
  *
  * <pre>
  *   java -cp tools/target/synod-tools.jar dev.synod.tools.bench.LoadGen \
- *       --target 127.0.0.1:7070 --clients 1,64 --duration-s 10 --value-bytes 100 --workload write
+ *       --target 127.0.0.1:7070[,host:port...] --clients 1,64 --duration-s 10 --value-bytes 100 \
+ *       --workload write|read
  * </pre>
  */
 public final class LoadGen {
   /** Phase settings. */
-  record Options(String host, int port, List<Integer> clients, int durationS, int warmupS,
+  record Options(List<String> targets, List<Integer> clients, int durationS, int warmupS,
       int valueBytes, String workload) {}
 
   /** One phase's outcome. */
@@ -50,17 +51,21 @@ public final class LoadGen {
 
   public static void main(String[] args) throws Exception {
     Options o = parse(args);
-    ManagedChannel channel = NettyChannelBuilder.forAddress(o.host(), o.port()).usePlaintext()
-        .maxInboundMessageSize(8 << 20).build();
+    List<ManagedChannel> channels = new ArrayList<>();
+    for (String target : o.targets()) {
+      channels.add(NettyChannelBuilder.forTarget(target).usePlaintext().maxInboundMessageSize(8 << 20).build());
+    }
     try {
-      prepare(channel, o);
+      prepare(channels.get(0), o);
       List<Result> results = new ArrayList<>();
       for (int clients : o.clients()) {
-        results.add(runPhase(channel, o, clients));
+        results.add(runPhase(channels, o, clients));
       }
       report(o, results);
     } finally {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      for (ManagedChannel c : channels) {
+        c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
     }
   }
 
@@ -88,9 +93,7 @@ public final class LoadGen {
             + " (flags: --target --clients --duration-s --warmup-s --value-bytes --workload write|read)");
       }
     }
-    int colon = target.lastIndexOf(':');
-    return new Options(target.substring(0, colon), Integer.parseInt(target.substring(colon + 1)),
-        clients, duration, warmup, value, workload);
+    return new Options(List.of(target.split(",")), clients, duration, warmup, value, workload);
   }
 
   /** Creates /bench and one key per client. */
@@ -117,7 +120,8 @@ public final class LoadGen {
     return "/bench/k" + client;
   }
 
-  static Result runPhase(ManagedChannel channel, Options o, int clients) throws InterruptedException {
+  /** One phase: {@code clients} sessions, spread over the targets round-robin. */
+  static Result runPhase(List<ManagedChannel> channels, Options o, int clients) throws InterruptedException {
     Recorder recorder = new Recorder(3);
     AtomicBoolean measuring = new AtomicBoolean();
     AtomicBoolean stop = new AtomicBoolean();
@@ -126,7 +130,8 @@ public final class LoadGen {
     CountDownLatch finished = new CountDownLatch(clients);
     ByteString value = ByteString.copyFrom(new byte[o.valueBytes()]);
     for (int c = 0; c < clients; c++) {
-      new Client(channel, key(c), value, o.workload(), recorder, measuring, stop, ops, errors, finished).start();
+      new Client(channels.get(c % channels.size()), key(c), value, o.workload(), recorder, measuring,
+          stop, ops, errors, finished).start();
     }
     Thread.sleep(o.warmupS() * 1000L);
     recorder.reset();
@@ -151,8 +156,8 @@ public final class LoadGen {
 
   static void report(Options o, List<Result> results) {
     Result base = results.get(0);
-    System.out.printf(Locale.ROOT, "workload=%s value=%dB duration=%ds target=%s:%d%n",
-        o.workload(), o.valueBytes(), o.durationS(), o.host(), o.port());
+    System.out.printf(Locale.ROOT, "workload=%s value=%dB duration=%ds targets=%s%n",
+        o.workload(), o.valueBytes(), o.durationS(), String.join(",", o.targets()));
     System.out.printf(Locale.ROOT, "%8s %12s %10s %10s %10s %10s %8s%n",
         "clients", "ops/s", "p50 ms", "p99 ms", "p99.9 ms", "vs base", "errors");
     for (Result r : results) {

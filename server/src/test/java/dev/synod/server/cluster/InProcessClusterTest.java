@@ -1,0 +1,117 @@
+package dev.synod.server.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import dev.synod.api.v1.CreateRequest;
+import dev.synod.api.v1.EventType;
+import dev.synod.api.v1.ExistsRequest;
+import dev.synod.api.v1.GetDataRequest;
+import dev.synod.api.v1.NodeKind;
+import dev.synod.api.v1.Request;
+import dev.synod.api.v1.SetDataRequest;
+import dev.synod.api.v1.SyncRequest;
+import dev.synod.server.StreamClient;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A 3-server cluster over in-process gRPC: forwarding, replication, failover, sessions. */
+class InProcessClusterTest {
+  @TempDir Path dir;
+
+  static Request.Builder create(String path, NodeKind kind) {
+    return Request.newBuilder().setCreate(CreateRequest.newBuilder().setPath(path).setKind(kind));
+  }
+
+  @Test
+  void aClientOfAFollowerSeesItsOwnWritesAndItsWatchesFire() throws Exception {
+    try (TestCluster cluster = new TestCluster(dir, 3)) {
+      int leader = cluster.awaitLeader();
+      int follower = cluster.aFollower(leader);
+      StreamClient c = StreamClient.open(cluster.servers[follower].channel(), 5_000);
+      var created = c.call(create("/cfg", NodeKind.PERSISTENT));
+      assertFalse(created.hasError(), created.toString());
+      // Read-your-writes on the follower, right behind the write.
+      var read = c.call(Request.newBuilder().setGetData(GetDataRequest.newBuilder().setPath("/cfg").setWatch(true)));
+      assertFalse(read.hasError(), read.toString());
+      // A write through the leader fires the watch left on the follower.
+      cluster.servers[leader].blocking().setData(SetDataRequest.newBuilder().setPath("/cfg")
+          .setData(ByteString.copyFromUtf8("v2")).build());
+      var event = c.awaitEvents(1).get(0);
+      assertEquals(EventType.NODE_DATA_CHANGED, event.getType());
+      // Every server applied the same state.
+      for (int i = 1; i <= 3; i++) {
+        cluster.servers[i].blocking().sync(SyncRequest.getDefaultInstance());
+        assertEquals("v2", cluster.servers[i].blocking().getData(GetDataRequest.newBuilder().setPath("/cfg").build())
+            .getData().toStringUtf8(), "server " + i);
+      }
+      var status = cluster.status(leader);
+      assertEquals("leader", status.getRole());
+      assertEquals(3, status.getMembersCount());
+      assertEquals(leader, cluster.status(follower).getLeaderId());
+    }
+  }
+
+  @Test
+  void syncOnAFollowerIsLinearizable() throws Exception {
+    try (TestCluster cluster = new TestCluster(dir, 3)) {
+      int leader = cluster.awaitLeader();
+      int follower = cluster.aFollower(leader);
+      for (int i = 0; i < 20; i++) {
+        String path = "/lin" + i;
+        cluster.servers[leader].blocking().create(CreateRequest.newBuilder().setPath(path).build());
+        // Acknowledged by the leader: a sync on the follower must then show it.
+        cluster.servers[follower].blocking().sync(SyncRequest.getDefaultInstance());
+        assertTrue(cluster.servers[follower].blocking().exists(ExistsRequest.newBuilder().setPath(path).build()).getExists());
+      }
+    }
+  }
+
+  @Test
+  void writesContinueAfterTheLeaderStopsAndSessionsSurvive() throws Exception {
+    try (TestCluster cluster = new TestCluster(dir, 3)) {
+      int leader = cluster.awaitLeader();
+      int follower = cluster.aFollower(leader);
+      StreamClient c = StreamClient.open(cluster.servers[follower].channel(), 3_000);
+      assertFalse(c.call(create("/member", NodeKind.EPHEMERAL)).hasError());
+      cluster.stop(leader);
+      int next = cluster.awaitLeader();
+      assertTrue(next != leader);
+      // The session keeps heartbeating through its follower across the change; it must not expire.
+      long end = System.currentTimeMillis() + 4_000;
+      while (System.currentTimeMillis() < end) {
+        c.heartbeat(System.nanoTime());
+        Thread.sleep(100);
+      }
+      var r = c.call(create("/after-failover", NodeKind.PERSISTENT));
+      assertFalse(r.hasError(), r.toString());
+      assertTrue(cluster.servers[next].blocking().exists(ExistsRequest.newBuilder().setPath("/member").build()).getExists(),
+          "the ephemeral of a live session survives a leader change");
+      // The old leader comes back and catches up.
+      cluster.start(leader);
+      long deadline = System.currentTimeMillis() + 10_000;
+      while (!cluster.servers[leader].blocking().exists(ExistsRequest.newBuilder().setPath("/after-failover").build()).getExists()) {
+        assertTrue(System.currentTimeMillis() < deadline, "restarted server did not catch up");
+        Thread.sleep(50);
+      }
+    }
+  }
+
+  @Test
+  void aSessionThatStopsHeartbeatingExpiresClusterWide() throws Exception {
+    try (TestCluster cluster = new TestCluster(dir, 3, "session-timeout-min-ms", "300")) {
+      int leader = cluster.awaitLeader();
+      int follower = cluster.aFollower(leader);
+      StreamClient c = StreamClient.open(cluster.servers[follower].channel(), 500);
+      assertFalse(c.call(create("/gone-soon", NodeKind.EPHEMERAL)).hasError());
+      long deadline = System.currentTimeMillis() + 10_000;
+      while (cluster.servers[leader].blocking().exists(ExistsRequest.newBuilder().setPath("/gone-soon").build()).getExists()) {
+        assertTrue(System.currentTimeMillis() < deadline, "session did not expire");
+        Thread.sleep(50);
+      }
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package dev.synod.server.cluster;
+
+import dev.synod.api.v1.StatusRequest;
+import dev.synod.api.v1.StatusResponse;
+import dev.synod.server.TestServer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Three in-process servers forming one cluster (peers over in-process gRPC too). */
+final class TestCluster implements AutoCloseable {
+  private static final AtomicInteger CLUSTERS = new AtomicInteger();
+
+  final Path dir;
+  final String members;
+  final TestServer[] servers;
+  private final String[] settings;
+
+  TestCluster(Path dir, int size, String... settings) throws Exception {
+    this.dir = dir;
+    this.settings = settings;
+    int id = CLUSTERS.incrementAndGet();
+    List<String> entries = new ArrayList<>();
+    for (int i = 1; i <= size; i++) {
+      entries.add(i + "=peer-" + id + "-" + i + ":" + i);
+    }
+    this.members = String.join(",", entries);
+    this.servers = new TestServer[size + 1];
+    for (int i = 1; i <= size; i++) {
+      start(i);
+    }
+  }
+
+  TestServer start(int id) throws Exception {
+    List<String> all = new ArrayList<>(List.of("server-id", Integer.toString(id), "members", members,
+        "tick-ms", "10", "election-ticks-min", "10", "election-ticks-max", "20", "heartbeat-ticks", "2",
+        "write-timeout-ms", "3000"));
+    all.addAll(List.of(settings));
+    servers[id] = new TestServer(dir.resolve("s" + id), all.toArray(String[]::new));
+    return servers[id];
+  }
+
+  void stop(int id) throws Exception {
+    servers[id].close();
+    servers[id] = null;
+  }
+
+  /** Waits until some live server reports itself leader; returns its id. */
+  int awaitLeader() throws Exception {
+    long deadline = System.currentTimeMillis() + 15_000;
+    while (System.currentTimeMillis() < deadline) {
+      for (int i = 1; i < servers.length; i++) {
+        if (servers[i] != null && servers[i].node.driver().isLeader()) {
+          return i;
+        }
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("no leader elected");
+  }
+
+  int aFollower(int leader) {
+    for (int i = 1; i < servers.length; i++) {
+      if (i != leader && servers[i] != null) {
+        return i;
+      }
+    }
+    throw new AssertionError("no follower");
+  }
+
+  StatusResponse status(int id) {
+    return servers[id].blocking().status(StatusRequest.getDefaultInstance());
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (int i = 1; i < servers.length; i++) {
+      if (servers[i] != null) {
+        servers[i].close();
+      }
+    }
+  }
+}

@@ -1,0 +1,144 @@
+package dev.synod.server.process;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.synod.api.v1.CreateRequest;
+import dev.synod.api.v1.ExistsRequest;
+import dev.synod.api.v1.GetDataRequest;
+import dev.synod.api.v1.SyncRequest;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A 3-server cluster of real processes on loopback under kill -9 and partitions. */
+class ClusterFaultTest {
+  @TempDir Path dir;
+
+  /** Every acknowledged path is on server {@code i}, after it syncs with the cluster. */
+  static void assertHasAll(ProcessCluster cluster, int i, Map<String, Long> acked) throws Exception {
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (true) {
+      try {
+        cluster.stub(i).sync(SyncRequest.getDefaultInstance());
+        break;
+      } catch (StatusRuntimeException notYet) {
+        assertTrue(System.currentTimeMillis() < deadline, "server " + i + " cannot sync: " + notYet + "\n" + cluster.logs());
+        Thread.sleep(100);
+      }
+    }
+    for (String path : acked.keySet()) {
+      var got = cluster.stub(i).getData(GetDataRequest.newBuilder().setPath(path).build());
+      assertEquals(ClusterLoad.valueOf(path), got.getData(), "server " + i + " " + path);
+    }
+  }
+
+  @Test
+  void killingTheLeaderUnderLoadLosesNothingAndTheOldLeaderCatchesUp() throws Exception {
+    try (ProcessCluster cluster = new ProcessCluster(dir, 3)) {
+      int leader = cluster.awaitLeader(cluster.all());
+      ClusterLoad load = new ClusterLoad(cluster, "kill", 6);
+      Thread.sleep(1_500);
+      long killedAt = System.nanoTime();
+      cluster.kill(leader);
+      int[] rest = java.util.Arrays.stream(cluster.all()).filter(i -> i != leader).toArray();
+      int next = cluster.awaitLeader(rest);
+      Thread.sleep(1_500);
+      load.close();
+      assertTrue(load.ackedSince(killedAt) > 50, "writes continued after the leader died: "
+          + load.ackedSince(killedAt) + "\n" + cluster.logs());
+      assertTrue(next != leader);
+      cluster.start(leader);
+      for (int i : cluster.all()) {
+        assertHasAll(cluster, i, load.acked);
+      }
+    }
+  }
+
+  @Test
+  void killingAllThreeAtOnceLosesNothingAcknowledged() throws Exception {
+    try (ProcessCluster cluster = new ProcessCluster(dir, 3, "--snapshot-every-txns", "500")) {
+      cluster.awaitLeader(cluster.all());
+      ClusterLoad load = new ClusterLoad(cluster, "all", 6);
+      Thread.sleep(2_000);
+      for (int i : cluster.all()) {
+        cluster.kill(i);
+      }
+      load.close();
+      assertTrue(load.acked.size() > 100, "the load made progress: " + load.acked.size());
+      for (int i : cluster.all()) {
+        cluster.start(i);
+      }
+      cluster.awaitLeader(cluster.all());
+      for (int i : cluster.all()) {
+        assertHasAll(cluster, i, load.acked);
+      }
+    }
+  }
+
+  @Test
+  void aFollowerWithAnEmptyDataDirectoryRejoinsFromASnapshot() throws Exception {
+    try (ProcessCluster cluster = new ProcessCluster(dir, 3, "--snapshot-every-txns", "200")) {
+      int leader = cluster.awaitLeader(cluster.all());
+      int follower = leader % 3 + 1;
+      ClusterLoad load = new ClusterLoad(cluster, "snap", 4);
+      Thread.sleep(2_000);
+      cluster.kill(follower);
+      Thread.sleep(1_000);
+      load.close();
+      try (Stream<Path> files = Files.walk(dir.resolve("s" + follower))) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+      cluster.start(follower);
+      assertHasAll(cluster, follower, load.acked);
+      assertTrue(cluster.status(follower).getSnapshotZxid() > 0
+          || Files.list(dir.resolve("s" + follower).resolve("snapshots")).findAny().isPresent(),
+          "the wiped follower installed a snapshot from the leader");
+    }
+  }
+
+  @Test
+  void anIsolatedLeaderCannotCommitTheMajorityGoesOnAndItConvergesAfterHealing() throws Exception {
+    try (ProcessCluster cluster = new ProcessCluster(dir, 3)) {
+      int old = cluster.awaitLeader(cluster.all());
+      cluster.stub(old).create(CreateRequest.newBuilder().setPath("/before").build());
+      cluster.isolate(old);
+      // The minority cannot commit: its write never gets a quorum.
+      assertThrows(StatusRuntimeException.class, () -> cluster.stub(old)
+          .withDeadlineAfter(4, TimeUnit.SECONDS)
+          .create(CreateRequest.newBuilder().setPath("/minority").build()));
+      int[] majority = java.util.Arrays.stream(cluster.all()).filter(i -> i != old).toArray();
+      int next = cluster.awaitLeader(majority);
+      for (int i = 0; i < 50; i++) {
+        cluster.stub(majority[i % 2]).create(CreateRequest.newBuilder().setPath("/majority-" + i).build());
+      }
+      cluster.heal();
+      long deadline = System.currentTimeMillis() + 20_000;
+      while (true) {
+        try {
+          cluster.stub(old).sync(SyncRequest.getDefaultInstance());
+          if (cluster.stub(old).exists(ExistsRequest.newBuilder().setPath("/majority-49").build()).getExists()) {
+            break;
+          }
+        } catch (StatusRuntimeException notYet) {
+          // still rejoining
+        }
+        assertTrue(System.currentTimeMillis() < deadline, "the healed server did not converge\n" + cluster.logs());
+        Thread.sleep(100);
+      }
+      assertTrue(next != old);
+      for (int i : cluster.all()) {
+        assertTrue(!cluster.stub(i).exists(ExistsRequest.newBuilder().setPath("/minority").build()).getExists(),
+            "the minority's write never took effect (server " + i + ")");
+        assertTrue(cluster.stub(i).exists(ExistsRequest.newBuilder().setPath("/before").build()).getExists());
+      }
+    }
+  }
+}

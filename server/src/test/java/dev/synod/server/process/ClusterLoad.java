@@ -1,0 +1,81 @@
+package dev.synod.server.process;
+
+import com.google.protobuf.ByteString;
+import dev.synod.api.v1.CreateRequest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Closed-loop writers against a process cluster: each creates unique nodes through any live
+ * server, moving to another server on failure and retrying the same path (NODE_EXISTS on a retry
+ * means an earlier attempt was applied). Records every acknowledged path and when.
+ */
+final class ClusterLoad implements AutoCloseable {
+  final Map<String, Long> acked = new ConcurrentHashMap<>();
+  final AtomicLong failures = new AtomicLong();
+  private final AtomicBoolean stop = new AtomicBoolean();
+  private final List<Thread> threads = new ArrayList<>();
+
+  ClusterLoad(ProcessCluster cluster, String prefix, int writers) {
+    for (int w = 0; w < writers; w++) {
+      final int writer = w;
+      Thread t = new Thread(() -> run(cluster, prefix + "-w" + writer), "load-" + w);
+      t.setDaemon(true);
+      threads.add(t);
+      t.start();
+    }
+  }
+
+  static ByteString valueOf(String path) {
+    return ByteString.copyFromUtf8("value-of:" + path);
+  }
+
+  private void run(ProcessCluster cluster, String prefix) {
+    int server = 1;
+    for (int i = 0; !stop.get() && i < 1_000_000; i++) {
+      String path = "/" + prefix + "-" + i;
+      boolean retried = false;
+      for (int attempt = 0; attempt < 50 && !stop.get(); attempt++) {
+        server = server % cluster.size + 1;
+        if (!cluster.alive(server)) {
+          continue;
+        }
+        try {
+          cluster.stub(server).create(CreateRequest.newBuilder().setPath(path).setData(valueOf(path)).build());
+          acked.put(path, System.nanoTime());
+          break;
+        } catch (StatusRuntimeException e) {
+          if (retried && e.getStatus().getCode() == Status.Code.ALREADY_EXISTS) {
+            acked.put(path, System.nanoTime());
+            break;
+          }
+          retried = true;
+          failures.incrementAndGet();
+          try {
+            Thread.sleep(20);
+          } catch (InterruptedException interrupted) {
+            return;
+          }
+        }
+      }
+    }
+  }
+
+  long ackedSince(long nanos) {
+    return acked.values().stream().filter(t -> t > nanos).count();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    stop.set(true);
+    for (Thread t : threads) {
+      t.join(15_000);
+    }
+  }
+}

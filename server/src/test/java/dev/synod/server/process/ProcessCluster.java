@@ -1,0 +1,179 @@
+package dev.synod.server.process;
+
+import dev.synod.api.v1.StatusRequest;
+import dev.synod.api.v1.StatusResponse;
+import dev.synod.api.v1.SynodGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Three (or more) Synod servers as separate processes on loopback. Every peer link i→j goes
+ * through its own {@link LinkProxy}, so tests can partition any server away and heal it.
+ */
+final class ProcessCluster implements AutoCloseable {
+  final int size;
+  final Path dir;
+  final ServerProcess[] servers;
+  final int[] clientPorts;
+  private final int[] peerPorts;
+  private final LinkProxy[][] links;
+  private final ManagedChannel[] channels;
+  private final String[] flags;
+
+  ProcessCluster(Path dir, int size, String... flags) throws Exception {
+    this.size = size;
+    this.dir = dir;
+    this.flags = flags;
+    this.servers = new ServerProcess[size + 1];
+    this.clientPorts = new int[size + 1];
+    this.peerPorts = new int[size + 1];
+    this.channels = new ManagedChannel[size + 1];
+    this.links = new LinkProxy[size + 1][size + 1];
+    for (int i = 1; i <= size; i++) {
+      peerPorts[i] = freePort();
+    }
+    for (int i = 1; i <= size; i++) {
+      for (int j = 1; j <= size; j++) {
+        if (i != j) {
+          links[i][j] = new LinkProxy(peerPorts[j]);
+        }
+      }
+    }
+    for (int i = 1; i <= size; i++) {
+      start(i);
+    }
+    for (int i = 1; i <= size; i++) {
+      servers[i].awaitPort();
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** Server i's view of the cluster: itself at its real peer port, the others via its links. */
+  private String membersFor(int i) {
+    List<String> entries = new ArrayList<>();
+    for (int j = 1; j <= size; j++) {
+      int port = i == j ? peerPorts[j] : links[i][j].port();
+      entries.add(j + "=127.0.0.1:" + port);
+    }
+    return String.join(",", entries);
+  }
+
+  void start(int i) throws Exception {
+    List<String> all = new ArrayList<>(List.of("--server-id", Integer.toString(i),
+        "--members", membersFor(i), "--tick-ms", "10", "--election-ticks-min", "15",
+        "--election-ticks-max", "30", "--heartbeat-ticks", "3", "--write-timeout-ms", "3000"));
+    all.addAll(List.of(flags));
+    servers[i] = ServerProcess.start(dir.resolve("s" + i), all.toArray(String[]::new));
+    clientPorts[i] = servers[i].awaitPort();
+    if (channels[i] != null) {
+      channels[i].shutdownNow();
+    }
+    channels[i] = NettyChannelBuilder.forAddress("127.0.0.1", clientPorts[i]).usePlaintext().build();
+  }
+
+  void kill(int i) throws InterruptedException {
+    servers[i].kill();
+    servers[i] = null;
+  }
+
+  boolean alive(int i) {
+    return servers[i] != null && servers[i].process.isAlive();
+  }
+
+  SynodGrpc.SynodBlockingStub stub(int i) {
+    return SynodGrpc.newBlockingStub(channels[i]).withDeadlineAfter(5, TimeUnit.SECONDS);
+  }
+
+  StatusResponse status(int i) {
+    return stub(i).status(StatusRequest.getDefaultInstance());
+  }
+
+  /** Cuts every link to and from server i. */
+  void isolate(int i) {
+    for (int j = 1; j <= size; j++) {
+      if (j != i) {
+        links[i][j].cut();
+        links[j][i].cut();
+      }
+    }
+  }
+
+  void heal() {
+    for (int i = 1; i <= size; i++) {
+      for (int j = 1; j <= size; j++) {
+        if (i != j) {
+          links[i][j].heal();
+        }
+      }
+    }
+  }
+
+  /** Waits until one of {@code among} reports itself leader. */
+  int awaitLeader(int... among) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (System.currentTimeMillis() < deadline) {
+      for (int i : among) {
+        if (alive(i)) {
+          try {
+            if (status(i).getRole().equals("leader")) {
+              return i;
+            }
+          } catch (RuntimeException notYet) {
+            // starting or unreachable
+          }
+        }
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("no leader among the servers");
+  }
+
+  int[] all() {
+    int[] ids = new int[size];
+    for (int i = 0; i < size; i++) {
+      ids[i] = i + 1;
+    }
+    return ids;
+  }
+
+  String logs() {
+    StringBuilder out = new StringBuilder();
+    for (int i = 1; i <= size; i++) {
+      if (servers[i] != null) {
+        out.append("--- server ").append(i).append('\n').append(servers[i].log()).append('\n');
+      }
+    }
+    return out.toString();
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (int i = 1; i <= size; i++) {
+      if (channels[i] != null) {
+        channels[i].shutdownNow();
+      }
+      if (servers[i] != null) {
+        servers[i].close();
+      }
+    }
+    for (LinkProxy[] row : links) {
+      for (LinkProxy link : row) {
+        if (link != null) {
+          link.close();
+        }
+      }
+    }
+  }
+}

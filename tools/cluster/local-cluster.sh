@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Starts or stops a local 3-server Synod cluster on loopback.
+#   tools/cluster/local-cluster.sh start   # clients on 127.0.0.1:7070, :7080, :7090
+#   tools/cluster/local-cluster.sh status
+#   tools/cluster/local-cluster.sh stop
+# Each server keeps its data in ./synod-cluster/sN and logs to ./synod-cluster/sN.log.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+base="${SYNOD_CLUSTER_DIR:-$PWD/synod-cluster}"
+jar="$root/server/target/synod-server.jar"
+members="1=127.0.0.1:7071,2=127.0.0.1:7081,3=127.0.0.1:7091"
+
+start() {
+  [ -f "$jar" ] || (cd "$root" && mvn -B -q -DskipTests package)
+  mkdir -p "$base"
+  for i in 1 2 3; do
+    if [ -f "$base/s$i.pid" ] && kill -0 "$(cat "$base/s$i.pid")" 2>/dev/null; then
+      echo "server $i already running (pid $(cat "$base/s$i.pid"))"
+      continue
+    fi
+    port=$((7060 + 10 * i))
+    nohup java -jar "$jar" --server-id "$i" --members "$members" --port "$port" \
+      --peer-port $((port + 1)) --data-dir "$base/s$i" >"$base/s$i.log" 2>&1 &
+    echo $! >"$base/s$i.pid"
+  done
+  for i in 1 2 3; do
+    for _ in $(seq 1 100); do
+      grep -q "listening on" "$base/s$i.log" 2>/dev/null && break
+      sleep 0.2
+    done
+    grep "listening on" "$base/s$i.log" || { echo "server $i did not start:"; cat "$base/s$i.log"; exit 1; }
+  done
+  echo "cluster up; connect string 127.0.0.1:7070,127.0.0.1:7080,127.0.0.1:7090"
+}
+
+stop() {
+  for i in 1 2 3; do
+    if [ -f "$base/s$i.pid" ]; then
+      kill "$(cat "$base/s$i.pid")" 2>/dev/null || true
+      rm -f "$base/s$i.pid"
+    fi
+  done
+  echo "cluster stopped (data kept in $base)"
+}
+
+status() {
+  for i in 1 2 3; do
+    if [ -f "$base/s$i.pid" ] && kill -0 "$(cat "$base/s$i.pid")" 2>/dev/null; then
+      echo "server $i: running (pid $(cat "$base/s$i.pid")), client port $((7060 + 10 * i))"
+    else
+      echo "server $i: stopped"
+    fi
+  done
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|status"; exit 2 ;;
+esac
