@@ -5,11 +5,16 @@ import dev.synod.server.pipeline.LocalSequencer;
 import dev.synod.server.pipeline.SessionTracker;
 import dev.synod.server.pipeline.Snapshotter;
 import dev.synod.server.state.StateMachine;
+import dev.synod.server.storage.CorruptLogException;
 import dev.synod.server.storage.DurableStore;
 import dev.synod.server.storage.Snapshot;
+import dev.synod.txn.v1.LogEntry;
+import dev.synod.txn.v1.Txn;
+import dev.synod.txn.v1.TxnBatch;
 import io.grpc.Server;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -69,8 +74,34 @@ public final class SynodNode implements AutoCloseable {
   private void recover() throws IOException {
     Optional<Snapshot> snapshot = store.loadSnapshot();
     snapshot.ifPresent(state::restore);
-    long from = snapshot.map(Snapshot::zxid).orElse(0L);
-    store.replayLog(from, txn -> state.apply(txn, response -> {}));
+    // Each log record is one batch (LocalSequencer); records older than the snapshot come first.
+    try {
+      store.replayLog(this::replay);
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+  }
+
+  private void replay(LogEntry entry) {
+    if (!entry.hasAccepted()) {
+      return;
+    }
+    try {
+      for (Txn txn : TxnBatch.parseFrom(entry.getAccepted().getValue()).getTxnsList()) {
+        long last = state.lastZxid();
+        if (txn.getZxid() <= last) {
+          continue; // already in the snapshot
+        }
+        if (txn.getZxid() != last + 1) {
+          throw new CorruptLogException("log record " + entry.getIndex() + " continues at zxid "
+              + txn.getZxid() + " but the state is at zxid " + last + ": the transactions in"
+              + " between are missing; Synod refuses to start rather than serve wrong data");
+        }
+        state.apply(txn, response -> {});
+      }
+    } catch (IOException e) { // includes a value that is not a TxnBatch
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** The port the server listens on (useful with port 0). */

@@ -5,7 +5,10 @@ import dev.synod.api.v1.Response;
 import dev.synod.server.state.StateMachine;
 import dev.synod.server.state.SynodException;
 import dev.synod.server.storage.DurableStore;
+import dev.synod.txn.v1.AcceptedEntry;
+import dev.synod.txn.v1.LogEntry;
 import dev.synod.txn.v1.Txn;
+import dev.synod.txn.v1.TxnBatch;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -20,6 +23,10 @@ import java.util.function.LongConsumer;
  * queued, stamps zxid and time, appends the batch to the log with a single fsync (group commit:
  * writes that arrive during an fsync share the next one), then applies the batch in order.
  * Nothing is applied, and so nothing acknowledged, before it is durable.
+ *
+ * <p>Until the replicated driver replaces it, each batch is logged as one {@code accepted} log
+ * entry whose value is the batch's {@link TxnBatch} and whose slot is the entry's own log index
+ * (so the snapshot covering a batch is at that slot, and the log can be truncated by slot).
  */
 public final class LocalSequencer implements WritePipeline, AutoCloseable {
   /** Either a write (txn != null) or a barrier. */
@@ -133,7 +140,13 @@ public final class LocalSequencer implements WritePipeline, AutoCloseable {
       }
       if (!txns.isEmpty()) {
         try {
-          store.appendAndSync(txns);
+          // Slot = the index the store gives this record (this thread is the only appender).
+          long slot = store.lastIndex() + 1;
+          store.appendAndSync(List.of(LogEntry.newBuilder()
+              .setAccepted(AcceptedEntry.newBuilder()
+                  .setSlot(slot)
+                  .setValue(TxnBatch.newBuilder().addAllTxns(txns).build().toByteString()))
+              .build()));
         } catch (IOException | RuntimeException e) {
           failAll(items, e);
           return;

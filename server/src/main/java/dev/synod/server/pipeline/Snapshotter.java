@@ -10,7 +10,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Takes a snapshot every {@code everyTxns} applied transactions. The copy of the state is made on
  * the commit thread (cheap: nodes are immutable values); writing it to disk and truncating the
- * log happen on a background thread while writes go on.
+ * log happen on a background thread while writes go on. The snapshot's slot is the index of the
+ * last log record applied ({@link LocalSequencer} logs one record per batch, at slot = index).
  */
 public final class Snapshotter implements AutoCloseable {
   private final StateMachine state;
@@ -39,14 +40,21 @@ public final class Snapshotter implements AutoCloseable {
     if (inProgress || zxid - lastSnapshotZxid < everyTxns) {
       return;
     }
+    long slot = store.lastIndex(); // the record of the batch just applied
+    if (slot < store.snapshotSlot()) {
+      return; // a log restarted beside a newer snapshot: wait until it has caught up
+    }
     inProgress = true;
-    Snapshot snapshot = state.snapshot();
+    Snapshot snapshot = state.snapshot().withSlot(slot);
     writer.execute(() -> write(snapshot));
   }
 
   private void write(Snapshot snapshot) {
     try {
+      long previous = store.snapshotSlot();
       store.writeSnapshot(snapshot);
+      // Keep what the snapshot before this one needs, so falling back to it still finds its log.
+      store.truncateLogBefore(previous + 1);
       lastSnapshotZxid = snapshot.zxid();
       snapshotsWritten++;
     } catch (Exception | Error e) {

@@ -14,7 +14,9 @@ import dev.synod.server.state.SynodException;
 import dev.synod.server.state.WatchDispatcher;
 import dev.synod.server.storage.DurableStore;
 import dev.synod.server.storage.FaultInjector;
+import dev.synod.txn.v1.LogEntry;
 import dev.synod.txn.v1.Txn;
+import dev.synod.txn.v1.TxnBatch;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -93,7 +95,16 @@ class LocalSequencerTest {
     long batches = sequencer.metrics().batches;
     assertTrue(batches < writers * each / 4,
         "group commit: " + (writers * each) + " writes took " + batches + " fsyncs");
-    assertEquals(store.lastZxid(), state.lastZxid());
+    sequencer.close(); // the commit thread is done: the log may be read from here
+    List<LogEntry> logged = new ArrayList<>();
+    store.replayLog(logged::add);
+    assertEquals(batches, logged.size(), "one log record per batch");
+    Txn lastLogged = null;
+    for (LogEntry entry : logged) {
+      List<Txn> txns = TxnBatch.parseFrom(entry.getAccepted().getValue()).getTxnsList();
+      lastLogged = txns.get(txns.size() - 1);
+    }
+    assertEquals(state.lastZxid(), lastLogged.getZxid());
   }
 
   @Test
