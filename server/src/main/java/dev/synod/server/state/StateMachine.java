@@ -113,7 +113,10 @@ public final class StateMachine {
     }
   }
 
-  /** A consistent copy of the replicated state; the sorting happens outside the lock. */
+  /**
+   * A consistent copy of the replicated state; the sorting happens outside the lock. Its slot is
+   * 0: the caller, which knows the slots, sets it with {@link Snapshot#withSlot}.
+   */
   public Snapshot snapshot() {
     long zxid;
     Map<String, NodeRecord> nodes;
@@ -126,7 +129,7 @@ public final class StateMachine {
     } finally {
       lock.readLock().unlock();
     }
-    return new Snapshot(zxid, Collections.unmodifiableSortedMap(new TreeMap<>(nodes)),
+    return new Snapshot(zxid, 0, Collections.unmodifiableSortedMap(new TreeMap<>(nodes)),
         List.copyOf(sessionRecords));
   }
 

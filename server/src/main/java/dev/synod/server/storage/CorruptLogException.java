@@ -4,9 +4,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * The transaction log is damaged in a way a crash cannot explain (a bad record with good records
- * after it, a bad record in a finished segment, or missing zxids). The server must not start: it
- * would otherwise serve a state that silently lacks committed transactions.
+ * The write-ahead log is damaged in a way a crash cannot explain (a bad record with good records
+ * after it, a bad record in a finished segment, or missing indexes), or records the caller needs
+ * are missing. The server must not start: it would otherwise forget promises and accepted values it
+ * gave, or serve a state that silently lacks committed transactions.
  */
 public final class CorruptLogException extends IOException {
   private static final long serialVersionUID = 1L;
@@ -16,14 +17,14 @@ public final class CorruptLogException extends IOException {
   }
 
   /** A damaged record at {@code offset} of {@code file}. */
-  static CorruptLogException at(Path file, long offset, long lastGoodZxid, String problem) {
+  static CorruptLogException at(Path file, long offset, long lastGoodIndex, String problem) {
     return new CorruptLogException(
-        "corrupt transaction log: "
+        "corrupt write-ahead log: "
             + file.toAbsolutePath()
             + " at byte offset "
             + offset
-            + " (last good zxid "
-            + lastGoodZxid
+            + " (last good index "
+            + lastGoodIndex
             + "): "
             + problem
             + "; Synod refuses to start rather than serve wrong data");

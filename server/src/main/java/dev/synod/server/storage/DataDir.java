@@ -12,7 +12,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 
 /**
- * A server's data directory: {@code log/} for the transaction log, {@code snapshots/} for data-tree
+ * A server's data directory: {@code log/} for the write-ahead log, {@code snapshots/} for state
  * snapshots, and {@code LOCK}, which this process holds an exclusive lock on for as long as the
  * directory is open, so that two servers can never write the same files.
  */

@@ -1,20 +1,26 @@
 package dev.synod.server.storage;
 
-import dev.synod.txn.v1.Txn;
+import dev.synod.txn.v1.LogEntry;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * The server's durable state: a locked {@link DataDir} holding the {@link TxnLog} and the {@link
- * SnapshotStore}.
+ * The server's durable state: a locked {@link DataDir} holding the {@link WriteAheadLog} (this
+ * server's acceptor records) and the {@link SnapshotStore} (state snapshots, by slot).
  *
- * <p>Recovery: {@code state = loadSnapshot()} (or empty), then {@code replayLog(snapshotZxid(),
- * apply)}. After that, the commit thread calls {@link #appendAndSync} once per batch, and a
- * background thread may call {@link #writeSnapshot} at the same time.
+ * <p>Recovery: {@code state = loadSnapshot()} (or empty); {@code replayLog(sink)} feeds every
+ * record the log holds, from which the caller rebuilds its acceptor state (records older than the
+ * snapshot may come first). After that, one thread (the commit thread) calls {@link #appendAndSync}
+ * per batch, while others may call {@link #writeSnapshot}, {@link #installSnapshot} and {@link
+ * #truncateLogBefore} at the same time.
+ *
+ * <p>The store never truncates the log by itself: the caller, which knows which records it still
+ * needs, calls {@link #truncateLogBefore} (normally right after a snapshot).
  *
  * <p>Every IOException means the durable state can no longer be trusted to match memory: the caller
  * stops the server.
@@ -22,18 +28,25 @@ import java.util.function.Consumer;
 public final class DurableStore implements Closeable {
   static final String LOG_TRUNCATED = "snapshot.log-truncated";
 
+  /** The newest valid snapshot's slot and zxid (0, 0 if none), read together. */
+  private record Newest(long slot, long zxid) {}
+
   private final DataDir dataDir;
-  private final TxnLog log;
+  private final WriteAheadLog log;
   private final SnapshotStore snapshots;
   private final FaultInjector faults;
-  private volatile long snapshotZxid;
+  private final boolean fresh;
+  private volatile Newest newest;
 
-  /** The snapshot verified at open, handed over once by loadSnapshot() so it is read only once. */
+  /**
+   * The snapshot verified at open, handed over once by loadSnapshot() so it is read only once; null
+   * once handed over or once a newer snapshot was written. Guarded by this.
+   */
   private Optional<Snapshot> recovered;
 
   private DurableStore(
       DataDir dataDir,
-      TxnLog log,
+      WriteAheadLog log,
       SnapshotStore snapshots,
       FaultInjector faults,
       Optional<Snapshot> recovered) {
@@ -42,7 +55,8 @@ public final class DurableStore implements Closeable {
     this.snapshots = snapshots;
     this.faults = faults;
     this.recovered = recovered;
-    this.snapshotZxid = recovered.map(Snapshot::zxid).orElse(0L);
+    this.newest = recovered.map(s -> new Newest(s.slot(), s.zxid())).orElse(new Newest(0, 0));
+    this.fresh = recovered.isEmpty() && log.lastIndex() == 0;
   }
 
   /**
@@ -57,7 +71,7 @@ public final class DurableStore implements Closeable {
     try {
       SnapshotStore snapshots = new SnapshotStore(dir.snapshotDir(), faults);
       Optional<Snapshot> newest = snapshots.loadLatest();
-      TxnLog log = TxnLog.open(dir.logDir(), segmentBytesMax);
+      WriteAheadLog log = WriteAheadLog.open(dir.logDir(), segmentBytesMax);
       return new DurableStore(dir, log, snapshots, faults, newest);
     } catch (IOException | RuntimeException e) {
       try {
@@ -67,6 +81,14 @@ public final class DurableStore implements Closeable {
       }
       throw e;
     }
+  }
+
+  /**
+   * Whether the data directory held nothing when it was opened: no valid snapshot and no log record
+   * (a brand-new or wiped directory). Fixed at open; writes since do not change it.
+   */
+  public boolean isFresh() {
+    return fresh;
   }
 
   /** The newest valid snapshot, or empty if there is none. */
@@ -79,56 +101,90 @@ public final class DurableStore implements Closeable {
     return snapshot;
   }
 
-  /** Feeds {@code apply} every logged Txn after {@code afterZxid}, in order. */
-  public void replayLog(long afterZxid, Consumer<Txn> apply) throws IOException {
-    log.replay(afterZxid, apply);
+  /** The slot of the newest valid snapshot (the one recovered, written or installed), 0 if none. */
+  public long snapshotSlot() {
+    return newest.slot();
+  }
+
+  /** The zxid of the newest valid snapshot (the one recovered, written or installed), 0 if none. */
+  public long snapshotZxid() {
+    return newest.zxid();
   }
 
   /**
-   * Makes {@code batch} durable: appends it and fsyncs once. Commit thread only.
-   *
-   * @throws IllegalStateException if the batch does not start at {@link #lastZxid()} + 1
+   * Feeds {@code sink} every record the log holds, in index order, from the oldest one kept. For
+   * recovery: call it before appends start, on the thread that will append, and not while {@link
+   * #truncateLogBefore} runs.
    */
-  public void appendAndSync(List<Txn> batch) throws IOException {
+  public void replayLog(Consumer<LogEntry> sink) throws IOException {
+    log.replayAll(sink);
+  }
+
+  /**
+   * Makes {@code batch} durable: gives its records the indexes {@link #lastIndex()} + 1 onwards
+   * (whatever index they carry is ignored), appends them and fsyncs once. Commit thread only.
+   *
+   * @throws IllegalArgumentException if a record is too large for the log (nothing is appended)
+   */
+  public void appendAndSync(List<LogEntry> batch) throws IOException {
     if (batch.isEmpty()) {
       return;
     }
-    long expected = lastZxid() + 1;
-    if (batch.get(0).getZxid() != expected) {
-      throw new IllegalStateException(
-          "batch starts at zxid " + batch.get(0).getZxid() + ", expected " + expected);
+    long index = log.lastIndex() + 1;
+    List<LogEntry> indexed = new ArrayList<>(batch.size());
+    for (LogEntry entry : batch) {
+      indexed.add(entry.getIndex() == index ? entry : entry.toBuilder().setIndex(index).build());
+      index++;
     }
-    log.append(batch);
+    log.append(indexed);
     log.sync();
   }
 
+  /** The index of the last record appended, or 0 if the log never held one. */
+  public long lastIndex() {
+    return log.lastIndex();
+  }
+
   /**
-   * Writes {@code snapshot}, then drops the log segments that neither it nor the snapshot before it
-   * needs: falling back to the previous snapshot must still find its log. May run while the commit
-   * thread appends.
+   * Writes {@code snapshot} as the newest (temp file, fsync, rename, directory fsync, keep the
+   * newest two). Does not touch the log. May run while the commit thread appends.
+   *
+   * @throws IllegalArgumentException if a snapshot of a higher slot exists (one of the same slot is
+   *     replaced)
    */
-  public void writeSnapshot(Snapshot snapshot) throws IOException {
+  public synchronized void writeSnapshot(Snapshot snapshot) throws IOException {
     snapshots.write(snapshot);
-    snapshotZxid = Math.max(snapshotZxid, snapshot.zxid());
-    List<Long> kept = snapshots.zxids();
-    if (kept.size() >= 2) {
-      log.truncateBefore(kept.get(1) + 1);
+    written(snapshot);
+  }
+
+  /**
+   * Writes {@code snapshot}, received from another server, whatever its slot, like {@link
+   * #writeSnapshot}; then the newest two by slot are kept, and the newest of all is what {@link
+   * #loadSnapshot}, {@link #snapshotSlot} and {@link #snapshotZxid} report.
+   */
+  public synchronized void installSnapshot(Snapshot snapshot) throws IOException {
+    snapshots.install(snapshot);
+    written(snapshot);
+  }
+
+  private void written(Snapshot snapshot) {
+    if (snapshot.slot() >= newest.slot()) {
+      newest = new Newest(snapshot.slot(), snapshot.zxid());
     }
+    recovered = null; // loadSnapshot() now reads the newest from disk
+  }
+
+  /**
+   * Deletes the log segments all of whose records have indexes below {@code index}, oldest first,
+   * never the one being appended to; so every record from {@code index} on is kept. Then reaches
+   * the fault point {@value #LOG_TRUNCATED}. May run while the commit thread appends.
+   */
+  public void truncateLogBefore(long index) throws IOException {
+    log.truncateBefore(index);
     faults.at(LOG_TRUNCATED);
   }
 
-  /** The zxid of the newest durable Txn: the log's last, or the snapshot's if that is newer. */
-  public long lastZxid() {
-    // The log is normally ahead of the snapshot; it is behind only when it holds nothing yet
-    // (fresh log beside a snapshot), and then the next Txn follows the snapshot.
-    return Math.max(log.lastZxid(), snapshotZxid);
-  }
-
-  /** The zxid of the newest valid snapshot (the one recovered or last written), 0 if none. */
-  public long snapshotZxid() {
-    return snapshotZxid;
-  }
-
+  /** Bytes the log takes on disk. */
   public long logBytes() {
     return log.sizeBytes();
   }

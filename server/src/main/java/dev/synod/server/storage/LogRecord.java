@@ -2,7 +2,7 @@ package dev.synod.server.storage;
 
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.synod.txn.v1.Txn;
+import dev.synod.txn.v1.LogEntry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.zip.CRC32C;
@@ -11,7 +11,7 @@ import java.util.zip.CRC32C;
  * The record format of a log segment, big-endian:
  *
  * <pre>
- *   [int32 payload length][int32 CRC32C of (length field, payload)][payload = Txn bytes]
+ *   [int32 payload length][int32 CRC32C of (length field, payload)][payload = LogEntry bytes]
  * </pre>
  *
  * The checksum covers the length field too, so a damaged length cannot make a wrong span of bytes
@@ -21,8 +21,8 @@ final class LogRecord {
   static final int HEADER_BYTES = 4 + 4;
 
   /**
-   * Limit on one Txn's encoded size. Far above any request the API accepts; it bounds the write
-   * buffer and stops a damaged length field from being believed.
+   * Limit on one LogEntry's encoded size. Far above any batch the server builds; it bounds the
+   * write buffer and stops a damaged length field from being believed.
    */
   static final int PAYLOAD_BYTES_MAX = 16 << 20;
 
@@ -30,20 +30,21 @@ final class LogRecord {
 
   private LogRecord() {}
 
-  /** A record read back: the Txn and the bytes it took in the file. */
-  record Decoded(Txn txn, int sizeBytes) {}
+  /** A record read back: the entry and the bytes it took in the file. */
+  record Decoded(LogEntry entry, int sizeBytes) {}
 
   /**
-   * Encodes {@code txn} at the buffer's position and advances it. The buffer must have {@code
+   * Encodes {@code entry} at the buffer's position and advances it. The buffer must have {@code
    * HEADER_BYTES + payloadBytes} remaining.
    */
-  static void encode(Txn txn, int payloadBytes, ByteBuffer buffer, CRC32C crc) throws IOException {
+  static void encode(LogEntry entry, int payloadBytes, ByteBuffer buffer, CRC32C crc)
+      throws IOException {
     int start = buffer.position();
     int payloadStart = start + HEADER_BYTES;
     buffer.putInt(start, payloadBytes);
     // Serialize straight into the (direct) write buffer: no per-record byte[] on the hot path.
     CodedOutputStream out = CodedOutputStream.newInstance(buffer.slice(payloadStart, payloadBytes));
-    txn.writeTo(out);
+    entry.writeTo(out);
     out.flush();
     out.checkNoSpaceLeft();
     buffer.putInt(start + LENGTH_FIELD_BYTES, checksum(buffer, start, payloadBytes, crc));
@@ -52,7 +53,7 @@ final class LogRecord {
 
   /**
    * Decodes the record at {@code offset} of {@code bytes}, or returns null if there is no whole,
-   * checksum-valid record holding a Txn there.
+   * checksum-valid record holding a LogEntry there.
    */
   static Decoded decode(ByteBuffer bytes, int offset, CRC32C crc) {
     int available = bytes.limit() - offset;
@@ -60,8 +61,8 @@ final class LogRecord {
       return null;
     }
     int payloadBytes = bytes.getInt(offset);
-    // A Txn always has a zxid, so an empty payload is never a record (it is what a zero-filled
-    // tail looks like).
+    // A LogEntry always has an index (>= 1), so an empty payload is never a record (it is what a
+    // zero-filled tail looks like).
     if (payloadBytes <= 0
         || payloadBytes > PAYLOAD_BYTES_MAX
         || payloadBytes > available - HEADER_BYTES) {
@@ -71,8 +72,8 @@ final class LogRecord {
       return null;
     }
     try {
-      Txn txn = Txn.parseFrom(bytes.slice(offset + HEADER_BYTES, payloadBytes));
-      return new Decoded(txn, HEADER_BYTES + payloadBytes);
+      LogEntry entry = LogEntry.parseFrom(bytes.slice(offset + HEADER_BYTES, payloadBytes));
+      return new Decoded(entry, HEADER_BYTES + payloadBytes);
     } catch (InvalidProtocolBufferException e) {
       return null;
     }

@@ -14,11 +14,11 @@ import java.util.zip.CRC32C;
  * Validates the log segments found when the log is opened, and repairs the one kind of damage a
  * crash can cause.
  *
- * <p>Only the last segment can hold unsynced bytes ({@link TxnLog} syncs a segment before it starts
- * the next one), so only its end can be torn by a crash. A bad record there with nothing valid
- * after it is such a torn tail: it was never acknowledged, and is cut off. Anything else (a bad
- * record followed by a valid one, a bad record in an earlier segment, missing zxids) cannot come
- * from a crash; it is reported as {@link CorruptLogException} and the server does not start.
+ * <p>Only the last segment can hold unsynced bytes ({@link WriteAheadLog} syncs a segment before it
+ * starts the next one), so only its end can be torn by a crash. A bad record there with nothing
+ * valid after it is such a torn tail: it was never acknowledged, and is cut off. Anything else (a
+ * bad record followed by a valid one, a bad record in an earlier segment, missing indexes) cannot
+ * come from a crash; it is reported as {@link CorruptLogException} and the server does not start.
  */
 final class LogRecovery {
   private final Path dir;
@@ -49,81 +49,81 @@ final class LogRecovery {
   /** Validates one segment; returns null if it was the last one and held only a torn header. */
   private LogSegment recoverSegment(Path file, boolean isLast, LogSegment previous)
       throws IOException {
-    long firstZxid = LogSegment.firstZxidOf(file);
-    long lastGoodZxid = previous == null ? firstZxid - 1 : previous.lastZxid();
+    long firstIndex = LogSegment.firstIndexOf(file);
+    long lastGoodIndex = previous == null ? firstIndex - 1 : previous.lastIndex();
     ByteBuffer bytes = LogSegment.read(file, Files.size(file));
 
     if (!LogSegment.hasHeader(bytes)) {
-      if (!isLast || validRecordAfter(bytes, 0, lastGoodZxid) >= 0) {
-        throw CorruptLogException.at(file, 0, lastGoodZxid, "missing or damaged segment header");
+      if (!isLast || validRecordAfter(bytes, 0, lastGoodIndex) >= 0) {
+        throw CorruptLogException.at(file, 0, lastGoodIndex, "missing or damaged segment header");
       }
       // A crash while the segment was being created: it holds nothing that was acknowledged.
       Files.delete(file);
       DataDir.fsyncDirectory(dir);
       StorageWarnings.warn(
-          "transaction log "
+          "write-ahead log "
               + file.toAbsolutePath()
               + ": removed a segment whose header was cut"
               + " short by a crash ("
               + bytes.limit()
-              + " bytes); last zxid is "
-              + lastGoodZxid);
+              + " bytes); last index is "
+              + lastGoodIndex);
       return null;
     }
     if (LogSegment.formatVersion(bytes) != LogSegment.FORMAT_VERSION) {
       throw new IOException(
-          "transaction log "
+          "write-ahead log "
               + file.toAbsolutePath()
               + " has format version "
               + LogSegment.formatVersion(bytes)
               + "; this Synod reads version "
               + LogSegment.FORMAT_VERSION);
     }
-    if (LogSegment.headerFirstZxid(bytes) != firstZxid) {
+    if (LogSegment.headerFirstIndex(bytes) != firstIndex) {
       throw CorruptLogException.at(
           file,
           0,
-          lastGoodZxid,
-          "header says the first zxid is "
-              + LogSegment.headerFirstZxid(bytes)
+          lastGoodIndex,
+          "header says the first index is "
+              + LogSegment.headerFirstIndex(bytes)
               + " but the file name says "
-              + firstZxid);
+              + firstIndex);
     }
-    if (firstZxid < 1 || (previous != null && firstZxid != previous.lastZxid() + 1)) {
+    if (firstIndex < 1 || (previous != null && firstIndex != previous.lastIndex() + 1)) {
       throw CorruptLogException.at(
           file,
           0,
-          lastGoodZxid,
-          "segment starts at zxid "
-              + firstZxid
-              + " but the log before it ends at zxid "
-              + lastGoodZxid
-              + ": transactions are missing");
+          lastGoodIndex,
+          "segment starts at index "
+              + firstIndex
+              + " but the log before it ends at index "
+              + lastGoodIndex
+              + ": records are missing");
     }
 
     int offset = LogSegment.HEADER_BYTES;
-    long expectedZxid = firstZxid;
+    long expectedIndex = firstIndex;
     while (offset < bytes.limit()) {
       LogRecord.Decoded record = LogRecord.decode(bytes, offset, crc);
       if (record == null) {
-        cutTornTail(file, bytes, offset, isLast, expectedZxid - 1);
+        cutTornTail(file, bytes, offset, isLast, expectedIndex - 1);
         break;
       }
-      if (record.txn().getZxid() != expectedZxid) {
+      if (record.entry().getIndex() != expectedIndex) {
         throw CorruptLogException.at(
             file,
             offset,
-            expectedZxid - 1,
-            "record has zxid "
-                + record.txn().getZxid()
-                + " where zxid "
-                + expectedZxid
-                + " belongs: zxids must be contiguous");
+            expectedIndex - 1,
+            "record has index "
+                + record.entry().getIndex()
+                + " where index "
+                + expectedIndex
+                + " belongs: indexes must be contiguous");
       }
       offset += record.sizeBytes();
-      expectedZxid++;
+      expectedIndex++;
     }
-    return new LogSegment(file, firstZxid, expectedZxid - 1, offset);
+    return new LogSegment(file, firstIndex, expectedIndex - 1, offset);
   }
 
   /**
@@ -131,18 +131,18 @@ final class LogRecovery {
    * throws if it is corruption.
    */
   private void cutTornTail(
-      Path file, ByteBuffer bytes, int offset, boolean isLast, long lastGoodZxid)
+      Path file, ByteBuffer bytes, int offset, boolean isLast, long lastGoodIndex)
       throws IOException {
     if (!isLast) {
       throw CorruptLogException.at(
-          file, offset, lastGoodZxid, "damaged or incomplete record in a finished segment");
+          file, offset, lastGoodIndex, "damaged or incomplete record in a finished segment");
     }
-    int next = validRecordAfter(bytes, offset + 1, lastGoodZxid);
+    int next = validRecordAfter(bytes, offset + 1, lastGoodIndex);
     if (next >= 0) {
       throw CorruptLogException.at(
           file,
           offset,
-          lastGoodZxid,
+          lastGoodIndex,
           "damaged record, but a valid later record follows at byte offset "
               + next
               + ", so this is not a write torn by a crash");
@@ -152,25 +152,25 @@ final class LogRecovery {
       channel.force(true);
     }
     StorageWarnings.warn(
-        "transaction log "
+        "write-ahead log "
             + file.toAbsolutePath()
             + ": cut off a torn tail of "
             + (bytes.limit() - offset)
             + " bytes at byte offset "
             + offset
-            + " (an unsynced write cut short by a crash); last zxid is "
-            + lastGoodZxid);
+            + " (an unsynced write cut short by a crash); last index is "
+            + lastGoodIndex);
   }
 
   /**
    * The offset of the first well-formed record at or after {@code from} whose checksum holds and
-   * whose zxid is above {@code lastGoodZxid}, or -1. Scans byte by byte, since the damaged record's
-   * length cannot be trusted; this runs only on a damaged segment at startup.
+   * whose index is above {@code lastGoodIndex}, or -1. Scans byte by byte, since the damaged
+   * record's length cannot be trusted; this runs only on a damaged segment at startup.
    */
-  private int validRecordAfter(ByteBuffer bytes, int from, long lastGoodZxid) {
+  private int validRecordAfter(ByteBuffer bytes, int from, long lastGoodIndex) {
     for (int offset = from; offset + LogRecord.HEADER_BYTES <= bytes.limit(); offset++) {
       LogRecord.Decoded record = LogRecord.decode(bytes, offset, crc);
-      if (record != null && record.txn().getZxid() > lastGoodZxid) {
+      if (record != null && record.entry().getIndex() > lastGoodIndex) {
         return offset;
       }
     }

@@ -13,48 +13,54 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * One file of the transaction log, {@code log-<first zxid, 20 digits>.seg}: a {@value
- * #HEADER_BYTES}-byte header (magic, format version, first zxid) followed by records (see {@link
- * LogRecord}). Tracks which zxids the file holds and how long its valid part is.
+ * One file of the write-ahead log, {@code log-<first index, 20 digits>.seg}: a {@value
+ * #HEADER_BYTES}-byte header (magic, format version, first index) followed by records (see {@link
+ * LogRecord}). Tracks which indexes the file holds and how long its valid part is.
  *
- * <p>{@link #lastZxid()} and {@link #sizeBytes()} are written only by the thread that appends and
+ * <p>{@link #lastIndex()} and {@link #sizeBytes()} are written only by the thread that appends and
  * are volatile so that other threads (truncation, metrics) may read them.
  */
 final class LogSegment {
   static final int MAGIC = 0x53594E4C; // "SYNL"
-  static final int FORMAT_VERSION = 1;
+
+  /**
+   * Version 2: records hold {@code LogEntry} (acceptor records). Version 1 held {@code Txn}; a Txn
+   * would parse as a LogEntry without a body, so version 1 files are refused, not misread.
+   */
+  static final int FORMAT_VERSION = 2;
+
   static final int HEADER_BYTES = 4 + 4 + 8;
 
   private static final Pattern FILE_NAME = Pattern.compile("log-(\\d{20})\\.seg");
 
   private final Path path;
-  private final long firstZxid;
-  private volatile long lastZxid;
+  private final long firstIndex;
+  private volatile long lastIndex;
   private volatile long sizeBytes;
 
-  LogSegment(Path path, long firstZxid, long lastZxid, long sizeBytes) {
+  LogSegment(Path path, long firstIndex, long lastIndex, long sizeBytes) {
     this.path = path;
-    this.firstZxid = firstZxid;
-    this.lastZxid = lastZxid;
+    this.firstIndex = firstIndex;
+    this.lastIndex = lastIndex;
     this.sizeBytes = sizeBytes;
   }
 
   /** A segment that has just been created and holds only its header. */
-  static LogSegment created(Path path, long firstZxid) {
-    return new LogSegment(path, firstZxid, firstZxid - 1, HEADER_BYTES);
+  static LogSegment created(Path path, long firstIndex) {
+    return new LogSegment(path, firstIndex, firstIndex - 1, HEADER_BYTES);
   }
 
   Path path() {
     return path;
   }
 
-  long firstZxid() {
-    return firstZxid;
+  long firstIndex() {
+    return firstIndex;
   }
 
-  /** The zxid of the last record, or {@code firstZxid() - 1} while the segment has none. */
-  long lastZxid() {
-    return lastZxid;
+  /** The index of the last record, or {@code firstIndex() - 1} while the segment has none. */
+  long lastIndex() {
+    return lastIndex;
   }
 
   /** Bytes of header and records, including records still in the write buffer. */
@@ -62,32 +68,32 @@ final class LogSegment {
     return sizeBytes;
   }
 
-  void recordAppended(long zxid, int recordBytes) {
-    lastZxid = zxid;
+  void recordAppended(long index, int recordBytes) {
+    lastIndex = index;
     sizeBytes += recordBytes;
   }
 
-  static String fileName(long firstZxid) {
-    return String.format("log-%020d.seg", firstZxid);
+  static String fileName(long firstIndex) {
+    return String.format("log-%020d.seg", firstIndex);
   }
 
-  /** The first zxid encoded in a segment's file name, or -1 if it is not a segment's name. */
-  static long firstZxidOf(Path file) {
+  /** The first index encoded in a segment's file name, or -1 if it is not a segment's name. */
+  static long firstIndexOf(Path file) {
     Matcher m = FILE_NAME.matcher(file.getFileName().toString());
     return m.matches() ? Long.parseLong(m.group(1)) : -1;
   }
 
-  /** The segment files in {@code dir}, oldest first (20-digit names sort by zxid). */
+  /** The segment files in {@code dir}, oldest first (20-digit names sort by index). */
   static List<Path> list(Path dir) throws IOException {
     List<Path> files = new ArrayList<>();
     try (Stream<Path> entries = Files.list(dir)) {
-      entries.filter(p -> firstZxidOf(p) >= 0).sorted().forEach(files::add);
+      entries.filter(p -> firstIndexOf(p) >= 0).sorted().forEach(files::add);
     }
     return files;
   }
 
-  static void writeHeader(ByteBuffer buffer, long firstZxid) {
-    buffer.putInt(MAGIC).putInt(FORMAT_VERSION).putLong(firstZxid);
+  static void writeHeader(ByteBuffer buffer, long firstIndex) {
+    buffer.putInt(MAGIC).putInt(FORMAT_VERSION).putLong(firstIndex);
   }
 
   /** Whether {@code bytes} starts with a complete header carrying our magic. */
@@ -99,13 +105,14 @@ final class LogSegment {
     return bytes.getInt(4);
   }
 
-  static long headerFirstZxid(ByteBuffer bytes) {
+  static long headerFirstIndex(ByteBuffer bytes) {
     return bytes.getLong(8);
   }
 
   /** Reads the first {@code lengthBytes} of {@code file} into a heap buffer. */
   static ByteBuffer read(Path file, long lengthBytes) throws IOException {
-    // Segments are bounded (TxnLog.SEGMENT_BYTES_LIMIT plus one record), so reading one whole
+    // Segments are bounded (WriteAheadLog.SEGMENT_BYTES_LIMIT plus one record), so reading one
+    // whole
     // segment at a time keeps recovery simple: records are parsed in place, and the forward
     // scan that tells a torn tail from corruption can look anywhere in the file.
     if (lengthBytes > Integer.MAX_VALUE - 8) {
@@ -130,6 +137,6 @@ final class LogSegment {
 
   @Override
   public String toString() {
-    return path.getFileName() + "[" + firstZxid + ".." + lastZxid + ", " + sizeBytes + " bytes]";
+    return path.getFileName() + "[" + firstIndex + ".." + lastIndex + ", " + sizeBytes + " bytes]";
   }
 }

@@ -6,8 +6,26 @@ import java.util.List;
 import java.util.SortedMap;
 
 /**
- * A consistent copy of the replicated state as of {@code zxid}: every node by absolute path
- * (the root "/" included) and every live session. Immutable once built; the state machine makes
- * it under its lock and the snapshot store writes it without holding any lock.
+ * A consistent copy of the replicated state as of {@code zxid}, which is the state after applying
+ * every consensus slot up to and including {@code slot}: every node by absolute path (the root "/"
+ * included) and every live session. Immutable once built; the state machine makes it under its lock
+ * (with slot 0: it does not know slots) and the caller sets the slot with {@link #withSlot}.
+ * Snapshot files are named and ordered by slot.
  */
-public record Snapshot(long zxid, SortedMap<String, NodeRecord> nodes, List<SessionRecord> sessions) {}
+public record Snapshot(
+    long zxid, long slot, SortedMap<String, NodeRecord> nodes, List<SessionRecord> sessions) {
+  /**
+   * @throws IllegalArgumentException if {@code zxid} or {@code slot} is negative
+   */
+  public Snapshot {
+    if (zxid < 0 || slot < 0) {
+      throw new IllegalArgumentException(
+          "snapshot zxid and slot must be >= 0: zxid " + zxid + ", slot " + slot);
+    }
+  }
+
+  /** This snapshot, covering {@code slot} instead. */
+  public Snapshot withSlot(long slot) {
+    return new Snapshot(zxid, slot, nodes, sessions);
+  }
+}

@@ -28,18 +28,20 @@ import org.mapdb.volume.Volume;
 /**
  * The format of one snapshot file: a MapDB file (file channel, no mmap, no transactions) with three
  * B-trees: {@code nodes} (path to NodeRecord bytes), {@code sessions} (session id to SessionRecord
- * bytes) and {@code meta} (format version, zxid, counts, and a CRC32C over every node and session
- * entry in key order). MapDB has no checksum of its own over our data, so the CRC is what proves a
- * file is the snapshot that was written.
+ * bytes) and {@code meta} (format version, zxid, slot, counts, and a CRC32C over every node and
+ * session entry in key order). MapDB has no checksum of its own over our data, so the CRC is what
+ * proves a file is the snapshot that was written. Files are named by slot.
  */
 final class SnapshotFile {
-  static final long FORMAT_VERSION = 1;
+  /** Version 2 adds the slot (and names files by it); version 1 files are refused. */
+  static final long FORMAT_VERSION = 2;
 
   private static final String NODES = "nodes";
   private static final String SESSIONS = "sessions";
   private static final String META = "meta";
   private static final String META_FORMAT_VERSION = "formatVersion";
   private static final String META_ZXID = "zxid";
+  private static final String META_SLOT = "slot";
   private static final String META_NODE_COUNT = "nodeCount";
   private static final String META_SESSION_COUNT = "sessionCount";
   private static final String META_CRC32C = "crc32c";
@@ -50,16 +52,16 @@ final class SnapshotFile {
 
   private SnapshotFile() {}
 
-  static String fileName(long zxid) {
-    return String.format("snapshot-%020d", zxid) + SUFFIX;
+  static String fileName(long slot) {
+    return String.format("snapshot-%020d", slot) + SUFFIX;
   }
 
-  static String tmpFileName(long zxid) {
-    return fileName(zxid) + TMP_SUFFIX;
+  static String tmpFileName(long slot) {
+    return fileName(slot) + TMP_SUFFIX;
   }
 
-  /** The zxid in a finished snapshot's file name, or -1 if it is not one. */
-  static long zxidOf(Path file) {
+  /** The slot in a finished snapshot's file name, or -1 if it is not one. */
+  static long slotOf(Path file) {
     Matcher m = FILE_NAME.matcher(file.getFileName().toString());
     return m.matches() ? Long.parseLong(m.group(1)) : -1;
   }
@@ -103,6 +105,7 @@ final class SnapshotFile {
       BTreeMap<String, Long> meta = db.treeMap(META, Serializer.STRING, Serializer.LONG).create();
       meta.put(META_FORMAT_VERSION, FORMAT_VERSION);
       meta.put(META_ZXID, snapshot.zxid());
+      meta.put(META_SLOT, snapshot.slot());
       meta.put(META_NODE_COUNT, (long) nodes.size());
       meta.put(META_SESSION_COUNT, (long) sessions.size());
       meta.put(META_CRC32C, checksum.value());
@@ -129,12 +132,12 @@ final class SnapshotFile {
   }
 
   /**
-   * Reads and verifies the snapshot in {@code file}, which its name says is at {@code zxid}.
+   * Reads and verifies the snapshot in {@code file}, which its name says is at {@code slot}.
    * Sessions come back ordered by id.
    *
    * @throws IOException saying why, if the file is unreadable or fails verification
    */
-  static Snapshot read(Path file, long zxid) throws IOException {
+  static Snapshot read(Path file, long slot) throws IOException {
     Volume volume = null;
     DB db = null;
     try {
@@ -145,9 +148,13 @@ final class SnapshotFile {
       if (version != FORMAT_VERSION) {
         throw invalid(file, "format version " + version + ", this Synod reads " + FORMAT_VERSION);
       }
-      if (metaValue(file, meta, META_ZXID) != zxid) {
+      if (metaValue(file, meta, META_SLOT) != slot) {
         throw invalid(
-            file, "it says zxid " + metaValue(file, meta, META_ZXID) + ", its name says " + zxid);
+            file, "it says slot " + metaValue(file, meta, META_SLOT) + ", its name says " + slot);
+      }
+      long zxid = metaValue(file, meta, META_ZXID);
+      if (zxid < 0) {
+        throw invalid(file, "it says zxid " + zxid);
       }
       long nodeCount = metaValue(file, meta, META_NODE_COUNT);
       long sessionCount = metaValue(file, meta, META_SESSION_COUNT);
@@ -187,7 +194,8 @@ final class SnapshotFile {
       if (checksum.value() != metaValue(file, meta, META_CRC32C)) {
         throw invalid(file, "checksum mismatch");
       }
-      return new Snapshot(zxid, Collections.unmodifiableSortedMap(nodes), List.copyOf(sessions));
+      return new Snapshot(
+          zxid, slot, Collections.unmodifiableSortedMap(nodes), List.copyOf(sessions));
     } catch (InvalidProtocolBufferException e) {
       throw invalid(file, "a record does not parse: " + e.getMessage());
     } catch (RuntimeException | AssertionError | OutOfMemoryError e) {

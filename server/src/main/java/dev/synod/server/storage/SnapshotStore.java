@@ -13,10 +13,11 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Data-tree snapshots, one {@link SnapshotFile} per snapshot, named by zxid. A snapshot file is
+ * Data-tree snapshots, one {@link SnapshotFile} per snapshot, named by slot. A snapshot file is
  * never changed once it has its final name: each one is written to a temp file, synced, and renamed
  * into place, so a crash at any step leaves either the old set of snapshots or the new. The newest
- * {@value #SNAPSHOTS_KEPT} are kept, so a damaged newest one can fall back to the one before it.
+ * {@value #SNAPSHOTS_KEPT} by slot are kept, so a damaged newest one can fall back to the one
+ * before it.
  */
 public final class SnapshotStore {
   static final int SNAPSHOTS_KEPT = 2;
@@ -52,18 +53,34 @@ public final class SnapshotStore {
   /**
    * Writes {@code snapshot} as the newest snapshot and deletes all but the newest {@value
    * #SNAPSHOTS_KEPT}. Steps: write temp file, fsync it, rename it into place, fsync the directory,
-   * prune; {@link FaultInjector#at} is called after each.
+   * prune; {@link FaultInjector#at} is called after each. A snapshot of the same slot is replaced.
    *
-   * @throws IllegalArgumentException if a newer snapshot already exists
+   * @throws IllegalArgumentException if a snapshot of a higher slot already exists
    */
   public synchronized void write(Snapshot snapshot) throws IOException {
-    List<Long> existing = zxids();
-    if (!existing.isEmpty() && existing.get(0) > snapshot.zxid()) {
+    List<Long> existing = slots();
+    if (!existing.isEmpty() && existing.get(0) > snapshot.slot()) {
       throw new IllegalArgumentException(
-          "snapshot at zxid " + snapshot.zxid() + " is older than the newest, " + existing.get(0));
+          "snapshot at slot "
+              + snapshot.slot()
+              + " is older than the newest, at slot "
+              + existing.get(0));
     }
-    Path tmp = dir.resolve(SnapshotFile.tmpFileName(snapshot.zxid()));
-    Path target = dir.resolve(SnapshotFile.fileName(snapshot.zxid()));
+    writeAndPrune(snapshot);
+  }
+
+  /**
+   * Writes {@code snapshot} whatever its slot (one received from another server), with the same
+   * steps as {@link #write}, then keeps the newest {@value #SNAPSHOTS_KEPT} by slot: one older than
+   * both kept snapshots is written and at once pruned again.
+   */
+  public synchronized void install(Snapshot snapshot) throws IOException {
+    writeAndPrune(snapshot);
+  }
+
+  private void writeAndPrune(Snapshot snapshot) throws IOException {
+    Path tmp = dir.resolve(SnapshotFile.tmpFileName(snapshot.slot()));
+    Path target = dir.resolve(SnapshotFile.fileName(snapshot.slot()));
     Files.deleteIfExists(tmp);
     SnapshotFile.write(tmp, snapshot);
     faults.at(TMP_WRITTEN);
@@ -71,7 +88,7 @@ public final class SnapshotStore {
       channel.force(true);
     }
     faults.at(TMP_SYNCED);
-    // Replaces a snapshot of the same zxid, which holds the same state.
+    // Replaces a snapshot of the same slot, which holds the same state.
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     faults.at(RENAMED);
     DataDir.fsyncDirectory(dir);
@@ -84,9 +101,9 @@ public final class SnapshotStore {
   private void prune() throws IOException {
     // No directory fsync: an old snapshot that reappears after a crash is harmless, and the next
     // write prunes it again.
-    List<Long> all = zxids();
-    for (long zxid : all.subList(Math.min(SNAPSHOTS_KEPT, all.size()), all.size())) {
-      Files.deleteIfExists(dir.resolve(SnapshotFile.fileName(zxid)));
+    List<Long> all = slots();
+    for (long slot : all.subList(Math.min(SNAPSHOTS_KEPT, all.size()), all.size())) {
+      Files.deleteIfExists(dir.resolve(SnapshotFile.fileName(slot)));
     }
   }
 
@@ -98,17 +115,17 @@ public final class SnapshotStore {
    * @throws CorruptSnapshotException if there are snapshots but none of them is valid
    */
   public Optional<Snapshot> loadLatest() throws IOException {
-    List<Long> all = zxids();
+    List<Long> all = slots();
     List<String> problems = new ArrayList<>();
     for (int i = 0; i < all.size(); i++) {
-      long zxid = all.get(i);
+      long slot = all.get(i);
       try {
-        return Optional.of(SnapshotFile.read(dir.resolve(SnapshotFile.fileName(zxid)), zxid));
+        return Optional.of(SnapshotFile.read(dir.resolve(SnapshotFile.fileName(slot)), slot));
       } catch (IOException e) {
         problems.add(e.getMessage());
         if (i + 1 < all.size()) {
           StorageWarnings.warn(
-              e.getMessage() + "; falling back to the snapshot at zxid " + all.get(i + 1));
+              e.getMessage() + "; falling back to the snapshot at slot " + all.get(i + 1));
         }
       }
     }
@@ -126,12 +143,12 @@ public final class SnapshotStore {
     return Optional.empty();
   }
 
-  /** The zxids of the snapshot files present (valid or not), newest first. */
-  public List<Long> zxids() throws IOException {
+  /** The slots of the snapshot files present (valid or not), newest first. */
+  public List<Long> slots() throws IOException {
     try (Stream<Path> entries = Files.list(dir)) {
       return entries
-          .mapToLong(SnapshotFile::zxidOf)
-          .filter(zxid -> zxid >= 0)
+          .mapToLong(SnapshotFile::slotOf)
+          .filter(slot -> slot >= 0)
           .boxed()
           .sorted(Comparator.reverseOrder())
           .toList();

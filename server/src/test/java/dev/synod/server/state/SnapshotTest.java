@@ -82,23 +82,23 @@ class SnapshotTest {
     TreeMap<String, NodeRecord> orphan = new TreeMap<>(good.nodes());
     orphan.put("/no/parent", NodeRecord.getDefaultInstance());
     assertThrows(IllegalArgumentException.class,
-        () -> new Harness().sm.restore(new Snapshot(good.zxid(), orphan, good.sessions())));
+        () -> new Harness().sm.restore(new Snapshot(good.zxid(), good.slot(), orphan, good.sessions())));
 
     TreeMap<String, NodeRecord> noRoot = new TreeMap<>(good.nodes());
     noRoot.remove("/");
     assertThrows(IllegalArgumentException.class,
-        () -> new Harness().sm.restore(new Snapshot(good.zxid(), noRoot, good.sessions())));
+        () -> new Harness().sm.restore(new Snapshot(good.zxid(), good.slot(), noRoot, good.sessions())));
 
     TreeMap<String, NodeRecord> badCount = new TreeMap<>(good.nodes());
     NodeRecord app = badCount.get("/app");
     badCount.put("/app", app.toBuilder().setStat(app.getStat().toBuilder().setNumChildren(9)).build());
     assertThrows(IllegalArgumentException.class,
-        () -> new Harness().sm.restore(new Snapshot(good.zxid(), badCount, good.sessions())));
+        () -> new Harness().sm.restore(new Snapshot(good.zxid(), good.slot(), badCount, good.sessions())));
 
     Harness victim = new Harness();
     victim.create("/kept");
     assertThrows(IllegalArgumentException.class,
-        () -> victim.sm.restore(new Snapshot(good.zxid(), good.nodes(), List.of())),
+        () -> victim.sm.restore(new Snapshot(good.zxid(), good.slot(), good.nodes(), List.of())),
         "ephemerals of a session the snapshot does not have");
     assertEquals(0, victim.sm.lastZxid(), "a refused restore leaves a fresh state");
     assertEquals(1, victim.sm.stats().nodeCount());

@@ -1,7 +1,7 @@
 package dev.synod.server.storage;
 
 import static dev.synod.server.storage.StorageTestData.snapshot;
-import static dev.synod.server.storage.StorageTestData.txns;
+import static dev.synod.server.storage.StorageTestData.unindexed;
 
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -17,18 +17,19 @@ public final class CrashChild {
   private CrashChild() {}
 
   /**
-   * {@code append <dir>}: appends batches forever, printing "synced Z" after each fsync. {@code
-   * snapshot <dir> <fault point>}: log 1..200 with a snapshot at 100, then a snapshot at 200 that
-   * halts the JVM at the fault point.
+   * {@code append <dir>}: appends batches forever, printing "synced I" (the last index) after each
+   * fsync. {@code snapshot <dir> <fault point>}: log 1..200 with a snapshot at slot 100, then a
+   * snapshot at slot 200 and the truncation of the log before index 101 (what the snapshot at 100
+   * still needs), halting the JVM at the fault point.
    */
   public static void main(String[] args) throws Exception {
     Path dir = Path.of(args[1]);
     switch (args[0]) {
       case "append" -> {
         try (DurableStore store = DurableStore.open(dir, SEGMENT_BYTES, FaultInjector.NONE)) {
-          for (long zxid = store.lastZxid() + 1; ; zxid += BATCH) {
-            store.appendAndSync(txns(zxid, zxid + BATCH - 1));
-            System.out.println("synced " + (zxid + BATCH - 1));
+          for (long index = store.lastIndex() + 1; ; index += BATCH) {
+            store.appendAndSync(unindexed(index, index + BATCH - 1));
+            System.out.println("synced " + store.lastIndex());
             System.out.flush();
           }
         }
@@ -45,11 +46,12 @@ public final class CrashChild {
                     halt.at(point);
                   }
                 })) {
-          store.appendAndSync(txns(1, 100));
+          store.appendAndSync(unindexed(1, 100));
           store.writeSnapshot(snapshot(100, 50, 1));
-          store.appendAndSync(txns(101, 200));
+          store.appendAndSync(unindexed(101, 200));
           armed.set(true);
           store.writeSnapshot(snapshot(200, 50, 1));
+          store.truncateLogBefore(101);
         }
       }
       default -> throw new IllegalArgumentException(args[0]);

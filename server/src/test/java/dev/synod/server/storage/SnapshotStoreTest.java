@@ -3,6 +3,7 @@ package dev.synod.server.storage;
 import static dev.synod.server.storage.StorageTestData.flipByte;
 import static dev.synod.server.storage.StorageTestData.snapshot;
 import static dev.synod.server.storage.StorageTestData.truncate;
+import static dev.synod.server.storage.StorageTestData.zxidAt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -50,20 +51,22 @@ class SnapshotStoreTest {
 
     Snapshot read = new SnapshotStore(dir, FaultInjector.NONE).loadLatest().orElseThrow();
     assertSameSnapshot(written, read);
-    assertEquals(List.of(500L), store.zxids());
-    assertTrue(Files.exists(dir.resolve("snapshot-00000000000000000500.db")));
+    assertEquals(zxidAt(500), read.zxid());
+    assertEquals(500, read.slot());
+    assertEquals(List.of(500L), store.slots());
+    assertTrue(Files.exists(dir.resolve("snapshot-00000000000000000500.db")), "named by slot");
   }
 
   @Test
   void roundTripOfAnEmptyTreeAndOfAMapInAnotherOrder() throws IOException {
     SnapshotStore store = new SnapshotStore(dir, FaultInjector.NONE);
-    Snapshot empty = new Snapshot(1, new TreeMap<>(), List.of());
+    Snapshot empty = new Snapshot(0, 1, new TreeMap<>(), List.of());
     store.write(empty);
     assertSameSnapshot(empty, store.loadLatest().orElseThrow());
 
     SortedMap<String, NodeRecord> reversed = new TreeMap<>(Comparator.reverseOrder());
     reversed.putAll(snapshot(2, 100, 0).nodes());
-    Snapshot custom = new Snapshot(2, reversed, snapshot(2, 1, 2).sessions());
+    Snapshot custom = new Snapshot(zxidAt(2), 2, reversed, snapshot(2, 1, 2).sessions());
     store.write(custom);
     assertSameSnapshot(custom, store.loadLatest().orElseThrow());
   }
@@ -76,11 +79,49 @@ class SnapshotStoreTest {
   @Test
   void keepsTheNewestTwo() throws IOException {
     SnapshotStore store = new SnapshotStore(dir, FaultInjector.NONE);
-    for (long zxid : List.of(100L, 200L, 300L, 400L)) {
-      store.write(snapshot(zxid, 10, 1));
+    for (long slot : List.of(100L, 200L, 300L, 400L)) {
+      store.write(snapshot(slot, 10, 1));
     }
-    assertEquals(List.of(400L, 300L), store.zxids());
+    assertEquals(List.of(400L, 300L), store.slots());
     assertThrows(IllegalArgumentException.class, () -> store.write(snapshot(350, 10, 1)));
+    assertEquals(List.of(400L, 300L), store.slots());
+  }
+
+  @Test
+  void theSameSlotIsReplaced() throws IOException {
+    SnapshotStore store = new SnapshotStore(dir, FaultInjector.NONE);
+    store.write(snapshot(100, 10, 1));
+    store.write(snapshot(200, 10, 1));
+    Snapshot again = new Snapshot(zxidAt(200) + 1, 200, snapshot(200, 20, 2).nodes(), List.of());
+    store.write(again);
+    assertEquals(List.of(200L, 100L), store.slots());
+    assertSameSnapshot(again, store.loadLatest().orElseThrow());
+  }
+
+  @Test
+  void installAcceptsAnySlotAndKeepsTheNewestTwo() throws IOException {
+    SnapshotStore store = new SnapshotStore(dir, FaultInjector.NONE);
+    store.install(snapshot(300, 10, 1)); // the first snapshot of a new follower
+    store.write(snapshot(400, 10, 1));
+    store.install(snapshot(350, 10, 1)); // below the newest: kept as the second
+    assertEquals(List.of(400L, 350L), store.slots());
+    store.install(snapshot(100, 10, 1)); // below both: written, then pruned
+    assertEquals(List.of(400L, 350L), store.slots());
+    assertSameSnapshot(snapshot(400, 10, 1), store.loadLatest().orElseThrow());
+    store.install(snapshot(900, 10, 1));
+    assertEquals(List.of(900L, 400L), store.slots());
+    assertSameSnapshot(snapshot(900, 10, 1), store.loadLatest().orElseThrow());
+  }
+
+  @Test
+  void withSlotChangesOnlyTheSlot() {
+    Snapshot s = snapshot(7, 10, 1);
+    Snapshot moved = s.withSlot(70);
+    assertEquals(70, moved.slot());
+    assertEquals(s.zxid(), moved.zxid());
+    assertEquals(s.nodes(), moved.nodes());
+    assertEquals(s.sessions(), moved.sessions());
+    assertThrows(IllegalArgumentException.class, () -> s.withSlot(-1));
   }
 
   @Test
@@ -96,7 +137,7 @@ class SnapshotStoreTest {
   void damagedNodeDataInNewestFallsBackToThePrevious() throws IOException {
     Snapshot previous = writeTwo();
     Path newest = dir.resolve(SnapshotFile.fileName(200));
-    flipByte(newest, indexOf(newest, "data 77 @200"));
+    flipByte(newest, indexOf(newest, "data 77 @" + zxidAt(200)));
     assertSameSnapshot(
         previous, new SnapshotStore(dir, FaultInjector.NONE).loadLatest().orElseThrow());
   }
@@ -120,7 +161,7 @@ class SnapshotStoreTest {
       Files.write(newest, pristine);
       flipByte(newest, used[i]);
       Snapshot loaded = store.loadLatest().orElseThrow();
-      if (loaded.zxid() == 200) {
+      if (loaded.slot() == 200) {
         assertSameSnapshot(newestWritten, loaded);
       } else {
         assertSameSnapshot(previous, loaded);
@@ -135,7 +176,7 @@ class SnapshotStoreTest {
   }
 
   /**
-   * Files that MapDB reads without complaint but that are not what was written: our own meta (zxid,
+   * Files that MapDB reads without complaint but that are not what was written: our own meta (slot,
    * counts, CRC32C) must catch them.
    */
   @Test
@@ -159,17 +200,17 @@ class SnapshotStoreTest {
           previous, new SnapshotStore(dir, FaultInjector.NONE).loadLatest().orElseThrow());
     }
 
-    // A file whose name does not match the zxid it holds.
+    // A file whose name does not match the slot it holds.
     Files.write(newest, pristine);
     Files.copy(dir.resolve(SnapshotFile.fileName(100)), dir.resolve(SnapshotFile.fileName(300)));
-    assertEquals(200, new SnapshotStore(dir, FaultInjector.NONE).loadLatest().orElseThrow().zxid());
+    assertEquals(200, new SnapshotStore(dir, FaultInjector.NONE).loadLatest().orElseThrow().slot());
   }
 
   @Test
   void allSnapshotsCorruptIsAnError() throws IOException {
     writeTwo();
-    for (long zxid : List.of(100L, 200L)) {
-      truncate(dir.resolve(SnapshotFile.fileName(zxid)), 100);
+    for (long slot : List.of(100L, 200L)) {
+      truncate(dir.resolve(SnapshotFile.fileName(slot)), 100);
     }
     CorruptSnapshotException e =
         assertThrows(
@@ -190,7 +231,7 @@ class SnapshotStoreTest {
 
     SnapshotStore store = new SnapshotStore(dir, FaultInjector.NONE);
     assertFalse(Files.exists(leftover));
-    assertEquals(List.of(200L), store.zxids());
+    assertEquals(List.of(200L), store.slots());
     assertSameSnapshot(newest, store.loadLatest().orElseThrow());
   }
 
@@ -236,12 +277,13 @@ class SnapshotStoreTest {
   }
 
   static void assertSameSnapshot(Snapshot expected, Snapshot actual) {
+    assertEquals(expected.slot(), actual.slot());
     assertEquals(expected.zxid(), actual.zxid());
     assertEquals(expected.nodes(), actual.nodes());
     assertEquals(expected.sessions(), actual.sessions());
   }
 
-  /** Writes snapshots at zxid 100 and 200 and returns the one at 100. */
+  /** Writes snapshots at slots 100 and 200 and returns the one at 100. */
   private Snapshot writeTwo() throws IOException {
     SnapshotStore store = new SnapshotStore(dir, FaultInjector.NONE);
     Snapshot previous = snapshot(100, 300, 2);

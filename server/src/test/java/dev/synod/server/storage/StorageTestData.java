@@ -4,10 +4,16 @@ import com.google.protobuf.ByteString;
 import dev.synod.api.v1.Acl;
 import dev.synod.api.v1.SetDataRequest;
 import dev.synod.api.v1.Stat;
+import dev.synod.txn.v1.AcceptedEntry;
+import dev.synod.txn.v1.BallotRecord;
 import dev.synod.txn.v1.CachedResult;
+import dev.synod.txn.v1.Committed;
+import dev.synod.txn.v1.LogEntry;
 import dev.synod.txn.v1.NodeRecord;
+import dev.synod.txn.v1.Promised;
 import dev.synod.txn.v1.SessionRecord;
 import dev.synod.txn.v1.Txn;
+import dev.synod.txn.v1.TxnBatch;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -19,9 +25,54 @@ import java.util.List;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
-/** Txns, snapshots and file damage for the storage tests. */
+/** Log entries, snapshots and file damage for the storage tests. */
 final class StorageTestData {
   private StorageTestData() {}
+
+  /**
+   * The log entry at {@code index}: mostly an {@code accepted} entry whose value (a TxnBatch of 0
+   * to 3 Txns, so sizes vary from a no-op to a few hundred bytes), every tenth a {@code promised}
+   * and every tenth (offset by 5) a {@code committed}.
+   */
+  static LogEntry entry(long index) {
+    LogEntry.Builder entry = LogEntry.newBuilder().setIndex(index);
+    BallotRecord ballot =
+        BallotRecord.newBuilder().setRound(1 + index / 40).setNode((int) (index % 3) + 1).build();
+    if (index % 10 == 0) {
+      entry.setPromised(Promised.newBuilder().setBallot(ballot));
+    } else if (index % 10 == 5) {
+      entry.setCommitted(Committed.newBuilder().setSlot(index - 3));
+    } else {
+      TxnBatch.Builder batch = TxnBatch.newBuilder();
+      for (long t = 0; t < index % 4; t++) {
+        batch.addTxns(txn(index * 4 + t));
+      }
+      entry.setAccepted(
+          AcceptedEntry.newBuilder()
+              .setSlot(index)
+              .setBallot(ballot)
+              .setValue(batch.build().toByteString()));
+    }
+    return entry.build();
+  }
+
+  /** Entries for indexes {@code first..last}, inclusive. */
+  static List<LogEntry> entries(long first, long last) {
+    List<LogEntry> entries = new ArrayList<>();
+    for (long index = first; index <= last; index++) {
+      entries.add(entry(index));
+    }
+    return entries;
+  }
+
+  /** {@code entries(first, last)} with their indexes cleared, as callers of the store pass them. */
+  static List<LogEntry> unindexed(long first, long last) {
+    List<LogEntry> entries = new ArrayList<>();
+    for (long index = first; index <= last; index++) {
+      entries.add(entry(index).toBuilder().clearIndex().build());
+    }
+    return entries;
+  }
 
   /** A set_data Txn whose size varies with the zxid, so records are not all alike. */
   static Txn txn(long zxid) {
@@ -37,23 +88,28 @@ final class StorageTestData {
         .build();
   }
 
-  /** Txns for zxids {@code first..last}, inclusive. */
-  static List<Txn> txns(long first, long last) {
-    List<Txn> txns = new ArrayList<>();
-    for (long zxid = first; zxid <= last; zxid++) {
-      txns.add(txn(zxid));
-    }
-    return txns;
-  }
-
-  /** Everything {@code log} replays after {@code afterZxid}. */
-  static List<Txn> replayed(TxnLog log, long afterZxid) throws IOException {
-    List<Txn> out = new ArrayList<>();
-    log.replay(afterZxid, out::add);
+  /** Everything {@code log} replays after {@code afterIndex}. */
+  static List<LogEntry> replayed(WriteAheadLog log, long afterIndex) throws IOException {
+    List<LogEntry> out = new ArrayList<>();
+    log.replay(afterIndex, out::add);
     return out;
   }
 
-  static Snapshot snapshot(long zxid, int nodeCount, int sessionCount) {
+  /** Everything {@code store} replays. */
+  static List<LogEntry> replayed(DurableStore store) throws IOException {
+    List<LogEntry> out = new ArrayList<>();
+    store.replayLog(out::add);
+    return out;
+  }
+
+  /** The zxid the snapshots of these tests have at {@code slot}: deliberately not the slot. */
+  static long zxidAt(long slot) {
+    return slot * 3 + 7;
+  }
+
+  /** A snapshot at {@code slot} (and zxid {@link #zxidAt}) with that many nodes and sessions. */
+  static Snapshot snapshot(long slot, int nodeCount, int sessionCount) {
+    long zxid = zxidAt(slot);
     SortedMap<String, NodeRecord> nodes = new TreeMap<>();
     nodes.put("/", NodeRecord.getDefaultInstance());
     for (int i = 1; i < nodeCount; i++) {
@@ -79,7 +135,7 @@ final class StorageTestData {
               .addRecentResults(CachedResult.newBuilder().setRequestNo(i).setZxid(zxid))
               .build());
     }
-    return new Snapshot(zxid, nodes, sessions);
+    return new Snapshot(zxid, slot, nodes, sessions);
   }
 
   /** Flips every bit of the byte at {@code offset}. */

@@ -1,6 +1,6 @@
 package dev.synod.server.storage;
 
-import dev.synod.txn.v1.Txn;
+import dev.synod.txn.v1.LogEntry;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,12 +14,14 @@ import java.util.function.Consumer;
 import java.util.zip.CRC32C;
 
 /**
- * The durable, segmented, append-only log of {@link Txn}s, in zxid order with no gaps.
+ * The durable, segmented, append-only log of {@link LogEntry} records (a server's Paxos acceptor
+ * records), numbered by {@link LogEntry#getIndex()}: +1 per record, no gaps, within and across
+ * segments.
  *
  * <p>Threads: {@link #append}, {@link #sync}, {@link #replay} and {@link #close} belong to one
  * thread (the commit thread; replay runs during recovery, before appends start). {@link
  * #truncateBefore} may run on another thread at the same time; it and the append path share only
- * the segment list, under a lock held for list updates, never for I/O. The zxid and size getters
+ * the segment list, under a lock held for list updates, never for I/O. The index and size getters
  * may be called from any thread.
  *
  * <p>Group commit: {@code append} only encodes records into a direct buffer; {@code sync} writes
@@ -28,13 +30,13 @@ import java.util.zip.CRC32C;
  * <p>Failures: any I/O error leaves the log in an unknown state (after a failed fsync the kernel
  * may have dropped the dirty pages), so the log refuses all further writes; the caller must stop.
  */
-public final class TxnLog implements Closeable {
+public final class WriteAheadLog implements Closeable {
   public static final long SEGMENT_BYTES_MAX_DEFAULT = 64L << 20;
 
   /** Upper bound for {@code segmentBytesMax}: recovery reads one whole segment into memory. */
   static final long SEGMENT_BYTES_LIMIT = 1L << 30;
 
-  /** Enough for a batch of thousands of small Txns in one write call; grows for a huge Txn. */
+  /** Enough for a batch of thousands of small records in one write call; grows for a huge one. */
   private static final int WRITE_BUFFER_BYTES = 4 << 20;
 
   private final Path dir;
@@ -55,7 +57,7 @@ public final class TxnLog implements Closeable {
   private IOException failure;
   private boolean closed;
 
-  private TxnLog(Path dir, long segmentBytesMax, List<LogSegment> segments) {
+  private WriteAheadLog(Path dir, long segmentBytesMax, List<LogSegment> segments) {
     this.dir = dir;
     this.segmentBytesMax = segmentBytesMax;
     this.segments = segments;
@@ -63,7 +65,7 @@ public final class TxnLog implements Closeable {
   }
 
   /** Opens the log in {@code logDir} with {@link #SEGMENT_BYTES_MAX_DEFAULT}. */
-  public static TxnLog open(Path logDir) throws IOException {
+  public static WriteAheadLog open(Path logDir) throws IOException {
     return open(logDir, SEGMENT_BYTES_MAX_DEFAULT);
   }
 
@@ -74,7 +76,7 @@ public final class TxnLog implements Closeable {
    * @param segmentBytesMax a segment is closed and a new one started once it reaches this size
    * @throws CorruptLogException if the log is damaged in a way a crash cannot explain
    */
-  public static TxnLog open(Path logDir, long segmentBytesMax) throws IOException {
+  public static WriteAheadLog open(Path logDir, long segmentBytesMax) throws IOException {
     if (segmentBytesMax <= LogSegment.HEADER_BYTES || segmentBytesMax > SEGMENT_BYTES_LIMIT) {
       throw new IllegalArgumentException(
           "segmentBytesMax must be in ("
@@ -85,24 +87,24 @@ public final class TxnLog implements Closeable {
               + segmentBytesMax);
     }
     Files.createDirectories(logDir);
-    return new TxnLog(logDir, segmentBytesMax, new ArrayList<>(LogRecovery.recover(logDir)));
+    return new WriteAheadLog(logDir, segmentBytesMax, new ArrayList<>(LogRecovery.recover(logDir)));
   }
 
-  /** The first zxid the log holds (its oldest segment's start), or 0 if it has no segments. */
-  public long firstZxid() {
+  /** The first index the log holds (its oldest segment's start), or 0 if it has no segments. */
+  public long firstIndex() {
     synchronized (segmentsLock) {
-      return segments.isEmpty() ? 0 : segments.get(0).firstZxid();
+      return segments.isEmpty() ? 0 : segments.get(0).firstIndex();
     }
   }
 
   /**
-   * The zxid of the last appended record, or 0 for a log with no segments. A log whose segments
+   * The index of the last appended record, or 0 for a log with no segments. A log whose segments
    * hold no records (all truncated but the newest, which was only just started) returns one less
-   * than its first zxid, so the next append still has to continue where the log left off.
+   * than its first index, so the next append still has to continue where the log left off.
    */
-  public long lastZxid() {
+  public long lastIndex() {
     synchronized (segmentsLock) {
-      return segments.isEmpty() ? 0 : segments.get(segments.size() - 1).lastZxid();
+      return segments.isEmpty() ? 0 : segments.get(segments.size() - 1).lastIndex();
     }
   }
 
@@ -118,73 +120,87 @@ public final class TxnLog implements Closeable {
   }
 
   /**
-   * Feeds {@code sink}, in order, every record with a zxid above {@code afterZxid}.
+   * Feeds {@code sink}, in order, every record with an index above {@code afterIndex}.
    *
-   * @throws CorruptLogException if the log starts after {@code afterZxid + 1} (transactions are
-   *     missing), or a record no longer reads back as it did when the log was opened
+   * @throws CorruptLogException if the log starts after {@code afterIndex + 1} (records the caller
+   *     needs are missing), or a record no longer reads back as it did when the log was opened
    */
-  public void replay(long afterZxid, Consumer<Txn> sink) throws IOException {
+  public void replay(long afterIndex, Consumer<LogEntry> sink) throws IOException {
+    replay(afterIndex, false, sink);
+  }
+
+  /** Feeds {@code sink}, in order, every record the log holds, however late it starts. */
+  void replayAll(Consumer<LogEntry> sink) throws IOException {
+    replay(0, true, sink);
+  }
+
+  private void replay(long afterIndex, boolean fromFirst, Consumer<LogEntry> sink)
+      throws IOException {
     checkWritable();
     flushBuffer(); // so that the files hold everything appended so far
     List<LogSegment> toRead = segmentsSnapshot();
     if (toRead.isEmpty()) {
       return;
     }
-    long first = toRead.get(0).firstZxid();
-    if (afterZxid + 1 < first) {
+    long first = toRead.get(0).firstIndex();
+    if (fromFirst) {
+      afterIndex = first - 1;
+    } else if (afterIndex + 1 < first) {
       throw new CorruptLogException(
-          "transaction log in "
+          "write-ahead log in "
               + dir.toAbsolutePath()
-              + " starts at zxid "
+              + " starts at index "
               + first
-              + " but the snapshot is at zxid "
-              + afterZxid
-              + ": the transactions in between are"
+              + " but records after index "
+              + afterIndex
+              + " were asked for: the records in between are"
               + " missing; Synod refuses to start rather than serve wrong data");
     }
     for (LogSegment segment : toRead) {
-      if (segment.lastZxid() > afterZxid) {
-        replaySegment(segment, afterZxid, sink);
+      if (segment.lastIndex() > afterIndex) {
+        replaySegment(segment, afterIndex, sink);
       }
     }
   }
 
-  private void replaySegment(LogSegment segment, long afterZxid, Consumer<Txn> sink)
+  private void replaySegment(LogSegment segment, long afterIndex, Consumer<LogEntry> sink)
       throws IOException {
     ByteBuffer bytes = LogSegment.read(segment.path(), segment.sizeBytes());
     int offset = LogSegment.HEADER_BYTES;
-    for (long zxid = segment.firstZxid(); zxid <= segment.lastZxid(); zxid++) {
+    for (long index = segment.firstIndex(); index <= segment.lastIndex(); index++) {
       LogRecord.Decoded record = LogRecord.decode(bytes, offset, crc);
-      if (record == null || record.txn().getZxid() != zxid) {
+      if (record == null || record.entry().getIndex() != index) {
         throw CorruptLogException.at(
             segment.path(),
             offset,
-            zxid - 1,
-            "record for zxid " + zxid + " no longer reads back (damaged since the log was opened)");
+            index - 1,
+            "record for index "
+                + index
+                + " no longer reads back (damaged since the log was opened)");
       }
-      if (zxid > afterZxid) {
-        sink.accept(record.txn());
+      if (index > afterIndex) {
+        sink.accept(record.entry());
       }
       offset += record.sizeBytes();
     }
   }
 
   /**
-   * Encodes {@code txns} into the write buffer (no fsync; see {@link #sync}). Their zxids must
-   * continue {@link #lastZxid()} + 1 without gaps; an empty log starts at the first one given.
+   * Encodes {@code entries} into the write buffer (no fsync; see {@link #sync}). Their indexes must
+   * continue {@link #lastIndex()} + 1 without gaps; an empty log starts at the first one given.
    *
-   * @throws IllegalStateException if the zxids do not continue the log (a programmer error)
-   * @throws IllegalArgumentException if a Txn is larger than {@link LogRecord#PAYLOAD_BYTES_MAX}
+   * @throws IllegalStateException if the indexes do not continue the log (a programmer error)
+   * @throws IllegalArgumentException if a record is larger than {@link LogRecord#PAYLOAD_BYTES_MAX}
    */
-  public void append(List<Txn> txns) throws IOException {
+  public void append(List<LogEntry> entries) throws IOException {
     checkWritable();
-    if (txns.isEmpty()) {
+    if (entries.isEmpty()) {
       return;
     }
-    checkAppendable(txns);
+    checkAppendable(entries);
     try {
-      for (Txn txn : txns) {
-        appendOne(txn);
+      for (LogEntry entry : entries) {
+        appendOne(entry);
       }
     } catch (IOException | RuntimeException e) {
       markFailed(e);
@@ -192,22 +208,22 @@ public final class TxnLog implements Closeable {
     }
   }
 
-  private void checkAppendable(List<Txn> txns) {
-    long expected = active == null ? txns.get(0).getZxid() : active.lastZxid() + 1;
+  private void checkAppendable(List<LogEntry> entries) {
+    long expected = active == null ? entries.get(0).getIndex() : active.lastIndex() + 1;
     if (expected < 1) {
-      throw new IllegalStateException("zxids start at 1, got " + expected);
+      throw new IllegalStateException("indexes start at 1, got " + expected);
     }
-    for (Txn txn : txns) {
-      if (txn.getZxid() != expected) {
+    for (LogEntry entry : entries) {
+      if (entry.getIndex() != expected) {
         throw new IllegalStateException(
-            "append of zxid " + txn.getZxid() + " to a log that expects zxid " + expected);
+            "append of index " + entry.getIndex() + " to a log that expects index " + expected);
       }
-      if (txn.getSerializedSize() > LogRecord.PAYLOAD_BYTES_MAX) {
+      if (entry.getSerializedSize() > LogRecord.PAYLOAD_BYTES_MAX) {
         throw new IllegalArgumentException(
-            "Txn "
-                + txn.getZxid()
+            "log entry "
+                + entry.getIndex()
                 + " is "
-                + txn.getSerializedSize()
+                + entry.getSerializedSize()
                 + " bytes, more than the "
                 + LogRecord.PAYLOAD_BYTES_MAX
                 + " a log record can hold");
@@ -216,14 +232,14 @@ public final class TxnLog implements Closeable {
     }
   }
 
-  private void appendOne(Txn txn) throws IOException {
+  private void appendOne(LogEntry entry) throws IOException {
     if (active == null || active.sizeBytes() >= segmentBytesMax) {
-      roll(txn.getZxid());
+      roll(entry.getIndex());
     } else if (channel == null) {
       channel = FileChannel.open(active.path(), StandardOpenOption.WRITE);
       channel.position(active.sizeBytes());
     }
-    int payloadBytes = txn.getSerializedSize();
+    int payloadBytes = entry.getSerializedSize();
     int recordBytes = LogRecord.HEADER_BYTES + payloadBytes;
     if (buffer.remaining() < recordBytes) {
       flushBuffer();
@@ -231,30 +247,30 @@ public final class TxnLog implements Closeable {
         buffer = ByteBuffer.allocateDirect(recordBytes);
       }
     }
-    LogRecord.encode(txn, payloadBytes, buffer, crc);
-    active.recordAppended(txn.getZxid(), recordBytes);
+    LogRecord.encode(entry, payloadBytes, buffer, crc);
+    active.recordAppended(entry.getIndex(), recordBytes);
     unsynced = true;
   }
 
   /**
-   * Finishes the current segment and starts one whose first record is {@code firstZxid}. The
+   * Finishes the current segment and starts one whose first record is {@code firstIndex}. The
    * finished segment is synced first, so that at most one segment (the last) ever holds unsynced
    * bytes: that is what lets recovery treat damage anywhere else as corruption.
    */
-  private void roll(long firstZxid) throws IOException {
+  private void roll(long firstIndex) throws IOException {
     if (channel != null) {
       flushBuffer();
       channel.force(false);
       channel.close();
       channel = null;
     }
-    Path path = dir.resolve(LogSegment.fileName(firstZxid));
+    Path path = dir.resolve(LogSegment.fileName(firstIndex));
     channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     DataDir.fsyncDirectory(dir);
     // The header goes out with the segment's first records; a crash before they are synced
     // leaves a short header, which recovery removes.
-    LogSegment.writeHeader(buffer, firstZxid);
-    active = LogSegment.created(path, firstZxid);
+    LogSegment.writeHeader(buffer, firstIndex);
+    active = LogSegment.created(path, firstIndex);
     synchronized (segmentsLock) {
       segments.add(active);
     }
@@ -289,13 +305,13 @@ public final class TxnLog implements Closeable {
   }
 
   /**
-   * Deletes the segments all of whose records have zxids below {@code zxid}, oldest first. Never
+   * Deletes the segments all of whose records have indexes below {@code index}, oldest first. Never
    * deletes the segment being appended to. Safe to call while another thread appends.
    */
-  public void truncateBefore(long zxid) throws IOException {
+  public void truncateBefore(long index) throws IOException {
     List<LogSegment> doomed = new ArrayList<>();
     synchronized (segmentsLock) {
-      while (segments.size() > 1 && segments.get(0).lastZxid() < zxid) {
+      while (segments.size() > 1 && segments.get(0).lastIndex() < index) {
         doomed.add(segments.remove(0));
       }
     }
@@ -333,10 +349,10 @@ public final class TxnLog implements Closeable {
 
   private void checkWritable() throws IOException {
     if (failure != null) {
-      throw new IOException("transaction log in " + dir + " failed earlier; restart", failure);
+      throw new IOException("write-ahead log in " + dir + " failed earlier; restart", failure);
     }
     if (closed) {
-      throw new IOException("transaction log in " + dir + " is closed");
+      throw new IOException("write-ahead log in " + dir + " is closed");
     }
   }
 

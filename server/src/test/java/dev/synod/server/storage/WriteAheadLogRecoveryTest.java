@@ -1,16 +1,16 @@
 package dev.synod.server.storage;
 
+import static dev.synod.server.storage.StorageTestData.entries;
+import static dev.synod.server.storage.StorageTestData.entry;
 import static dev.synod.server.storage.StorageTestData.flipByte;
 import static dev.synod.server.storage.StorageTestData.replayed;
 import static dev.synod.server.storage.StorageTestData.truncate;
-import static dev.synod.server.storage.StorageTestData.txn;
-import static dev.synod.server.storage.StorageTestData.txns;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.synod.txn.v1.Txn;
+import dev.synod.txn.v1.LogEntry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -26,8 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Opening a damaged log: a torn tail (what a crash leaves) is cut off and the log goes on; any
  * other damage stops the server with CorruptLogException.
  */
-class TxnLogRecoveryTest {
-  private static final long ONE_SEGMENT = TxnLog.SEGMENT_BYTES_MAX_DEFAULT;
+class WriteAheadLogRecoveryTest {
+  private static final long ONE_SEGMENT = WriteAheadLog.SEGMENT_BYTES_MAX_DEFAULT;
 
   /** Small enough that every record starts a new segment. */
   private static final long ONE_RECORD_PER_SEGMENT = LogSegment.HEADER_BYTES + 1;
@@ -72,14 +72,14 @@ class TxnLogRecoveryTest {
       Path dir = copy(template, tmp.resolve("cut-" + cut));
       Path last = lastSegment(dir);
       truncate(last, cut);
-      try (TxnLog log = TxnLog.open(dir, ONE_RECORD_PER_SEGMENT)) {
-        assertEquals(4, log.lastZxid());
+      try (WriteAheadLog log = WriteAheadLog.open(dir, ONE_RECORD_PER_SEGMENT)) {
+        assertEquals(4, log.lastIndex());
         assertFalse(Files.exists(last), "cut at " + cut);
-        log.append(txns(5, 6));
+        log.append(entries(5, 6));
         log.sync();
       }
-      try (TxnLog log = TxnLog.open(dir, ONE_RECORD_PER_SEGMENT)) {
-        assertEquals(txns(1, 6), replayed(log, 0));
+      try (WriteAheadLog log = WriteAheadLog.open(dir, ONE_RECORD_PER_SEGMENT)) {
+        assertEquals(entries(1, 6), replayed(log, 0));
       }
     }
   }
@@ -88,12 +88,12 @@ class TxnLogRecoveryTest {
   void segmentWithOnlyAHeaderIsEmpty() throws IOException {
     Path dir = writeLog(tmp.resolve("log"), ONE_RECORD_PER_SEGMENT, 5);
     truncate(lastSegment(dir), LogSegment.HEADER_BYTES);
-    try (TxnLog log = TxnLog.open(dir, ONE_RECORD_PER_SEGMENT)) {
-      assertEquals(4, log.lastZxid());
+    try (WriteAheadLog log = WriteAheadLog.open(dir, ONE_RECORD_PER_SEGMENT)) {
+      assertEquals(4, log.lastIndex());
       assertEquals(5, LogSegment.list(dir).size());
-      log.append(List.of(txn(5)));
+      log.append(List.of(entry(5)));
       log.sync();
-      assertEquals(txns(1, 5), replayed(log, 0));
+      assertEquals(entries(1, 5), replayed(log, 0));
     }
   }
 
@@ -105,12 +105,12 @@ class TxnLogRecoveryTest {
       Path dir = writeLog(tmp.resolve("flip-" + damaged), ONE_SEGMENT, 50);
       flipByte(single(dir), damaged);
       CorruptLogException e =
-          assertThrows(CorruptLogException.class, () -> TxnLog.open(dir, ONE_SEGMENT));
+          assertThrows(CorruptLogException.class, () -> WriteAheadLog.open(dir, ONE_SEGMENT));
       assertMentions(
           e,
           single(dir).getFileName().toString(),
           "byte offset " + recordStart,
-          "last good zxid 2",
+          "last good index 2",
           "refuses to start");
     }
   }
@@ -124,7 +124,8 @@ class TxnLogRecoveryTest {
     // segment was synced before the next one began, so a crash cannot have torn it.
     Path finished = files.get(1);
     flipByte(finished, Files.size(finished) - 1);
-    CorruptLogException e = assertThrows(CorruptLogException.class, () -> TxnLog.open(dir, 200));
+    CorruptLogException e =
+        assertThrows(CorruptLogException.class, () -> WriteAheadLog.open(dir, 200));
     assertMentions(e, finished.getFileName().toString(), "finished segment");
   }
 
@@ -134,55 +135,73 @@ class TxnLogRecoveryTest {
     Path second = LogSegment.list(dir).get(1);
     flipByte(second, 0);
     CorruptLogException e =
-        assertThrows(CorruptLogException.class, () -> TxnLog.open(dir, ONE_RECORD_PER_SEGMENT));
+        assertThrows(
+            CorruptLogException.class, () -> WriteAheadLog.open(dir, ONE_RECORD_PER_SEGMENT));
     assertMentions(e, second.getFileName().toString(), "byte offset 0", "header");
   }
 
   @Test
-  void zxidGapBetweenSegmentsIsCorruption() throws IOException {
+  void indexGapBetweenSegmentsIsCorruption() throws IOException {
     Path dir = writeLog(tmp.resolve("log"), 200, 30);
-    try (TxnLog later = TxnLog.open(tmp.resolve("later"), 200)) {
-      later.append(txns(40, 60));
+    try (WriteAheadLog later = WriteAheadLog.open(tmp.resolve("later"), 200)) {
+      later.append(entries(40, 60));
       later.sync();
     }
     for (Path file : LogSegment.list(tmp.resolve("later"))) {
       Files.copy(file, dir.resolve(file.getFileName()));
     }
-    CorruptLogException e = assertThrows(CorruptLogException.class, () -> TxnLog.open(dir, 200));
-    assertMentions(e, "log-00000000000000000040.seg", "starts at zxid 40", "ends at zxid 30");
+    CorruptLogException e =
+        assertThrows(CorruptLogException.class, () -> WriteAheadLog.open(dir, 200));
+    assertMentions(e, "log-00000000000000000040.seg", "starts at index 40", "ends at index 30");
   }
 
   @Test
-  void zxidGapInsideASegmentIsCorruption() throws IOException {
+  void indexGapInsideASegmentIsCorruption() throws IOException {
     Path dir = Files.createDirectories(tmp.resolve("log"));
     Path file = dir.resolve(LogSegment.fileName(1));
     ByteBuffer bytes = ByteBuffer.allocate(4096);
     LogSegment.writeHeader(bytes, 1);
     CRC32C crc = new CRC32C();
-    for (Txn txn : List.of(txn(1), txn(2), txn(4), txn(5))) {
-      LogRecord.encode(txn, txn.getSerializedSize(), bytes, crc);
+    for (LogEntry entry : List.of(entry(1), entry(2), entry(4), entry(5))) {
+      LogRecord.encode(entry, entry.getSerializedSize(), bytes, crc);
     }
     Files.write(file, java.util.Arrays.copyOf(bytes.array(), bytes.position()));
 
-    CorruptLogException e = assertThrows(CorruptLogException.class, () -> TxnLog.open(dir));
-    assertMentions(e, "byte offset " + recordOffset(3), "last good zxid 2", "zxid 4", "contiguous");
+    CorruptLogException e = assertThrows(CorruptLogException.class, () -> WriteAheadLog.open(dir));
+    assertMentions(
+        e, "byte offset " + recordOffset(3), "last good index 2", "index 4", "contiguous");
+  }
+
+  /** A version-1 segment held Txns, which would parse as body-less LogEntries: it is refused. */
+  @Test
+  void aSegmentOfTheTxnLogFormatIsRefused() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("log"));
+    ByteBuffer bytes = ByteBuffer.allocate(4096);
+    bytes.putInt(LogSegment.MAGIC).putInt(1).putLong(1);
+    LogEntry asIfTxn = entry(1);
+    LogRecord.encode(asIfTxn, asIfTxn.getSerializedSize(), bytes, new CRC32C());
+    Files.write(
+        dir.resolve(LogSegment.fileName(1)),
+        java.util.Arrays.copyOf(bytes.array(), bytes.position()));
+    IOException e = assertThrows(IOException.class, () -> WriteAheadLog.open(dir));
+    assertMentions(e, "format version 1", "reads version " + LogSegment.FORMAT_VERSION);
   }
 
   /**
-   * Opens {@code dir}, expects the log to end at {@code lastZxid} in a file cut to {@code size},
-   * then appends and checks that the log continues with the right zxids.
+   * Opens {@code dir}, expects the log to end at {@code lastIndex} in a file cut to {@code size},
+   * then appends and checks that the log continues with the right indexes.
    */
-  private static void assertRecoversTo(Path dir, long segmentBytesMax, long lastZxid, long size)
+  private static void assertRecoversTo(Path dir, long segmentBytesMax, long lastIndex, long size)
       throws IOException {
-    try (TxnLog log = TxnLog.open(dir, segmentBytesMax)) {
-      assertEquals(lastZxid, log.lastZxid(), dir.toString());
+    try (WriteAheadLog log = WriteAheadLog.open(dir, segmentBytesMax)) {
+      assertEquals(lastIndex, log.lastIndex(), dir.toString());
       assertEquals(size, Files.size(lastSegment(dir)), dir.toString());
-      assertThrows(IllegalStateException.class, () -> log.append(List.of(txn(lastZxid + 2))));
-      log.append(txns(lastZxid + 1, lastZxid + 3));
+      assertThrows(IllegalStateException.class, () -> log.append(List.of(entry(lastIndex + 2))));
+      log.append(entries(lastIndex + 1, lastIndex + 3));
       log.sync();
     }
-    try (TxnLog log = TxnLog.open(dir, segmentBytesMax)) {
-      assertEquals(txns(1, lastZxid + 3), replayed(log, 0));
+    try (WriteAheadLog log = WriteAheadLog.open(dir, segmentBytesMax)) {
+      assertEquals(entries(1, lastIndex + 3), replayed(log, 0));
     }
   }
 
@@ -192,19 +211,19 @@ class TxnLogRecoveryTest {
     }
   }
 
-  /** Byte offset of record {@code zxid} in a log that starts at zxid 1 in one segment. */
-  private static long recordOffset(long zxid) {
+  /** Byte offset of record {@code index} in a log that starts at index 1 in one segment. */
+  private static long recordOffset(long index) {
     long offset = LogSegment.HEADER_BYTES;
-    for (long z = 1; z < zxid; z++) {
-      offset += LogRecord.HEADER_BYTES + txn(z).getSerializedSize();
+    for (long i = 1; i < index; i++) {
+      offset += LogRecord.HEADER_BYTES + entry(i).getSerializedSize();
     }
     return offset;
   }
 
-  private static Path writeLog(Path dir, long segmentBytesMax, long lastZxid) throws IOException {
-    try (TxnLog log = TxnLog.open(dir, segmentBytesMax)) {
-      for (long zxid = 1; zxid <= lastZxid; zxid++) {
-        log.append(List.of(txn(zxid)));
+  private static Path writeLog(Path dir, long segmentBytesMax, long lastIndex) throws IOException {
+    try (WriteAheadLog log = WriteAheadLog.open(dir, segmentBytesMax)) {
+      for (long index = 1; index <= lastIndex; index++) {
+        log.append(List.of(entry(index)));
         log.sync();
       }
     }
