@@ -85,6 +85,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   private Replica replica;
   private volatile boolean running;
   private volatile boolean leader;
+  private int lastLeaderId = -1;
   private volatile Replica.Status lastStatus;
   private volatile long appliedSlot;
   private long lastTimeMs;
@@ -328,6 +329,14 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   /** Proposes or forwards queued writes, then works through everything the module produced. */
   private void pump() throws IOException {
     boolean leading = replica.isLeader();
+    int leaderId = replica.leaderId();
+    if (leaderId != lastLeaderId) {
+      if (lastLeaderId >= 0) {
+        long grace = TimeUnit.MILLISECONDS.toNanos(config.tickMs() * config.electionTicksMax());
+        proposals.leaderChanged(clock.monoNanos() + grace);
+      }
+      lastLeaderId = leaderId;
+    }
     if (leading != leader) {
       leader = leading;
       if (leading) {

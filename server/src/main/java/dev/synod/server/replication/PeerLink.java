@@ -62,6 +62,9 @@ final class PeerLink {
     }
     lastOpenNanos = now;
     queue.clear();
+    // The channel backs off reconnecting exponentially (up to minutes) while a peer is down; a
+    // restarted peer must be reachable again at once, so start over from a short backoff.
+    channel.resetConnectBackoff();
     ClientResponseObserver<PeerEnvelope, PeerAck> observer = new ClientResponseObserver<>() {
       private ClientCallStreamObserver<PeerEnvelope> mine;
 

@@ -130,6 +130,23 @@ final class Proposals {
     return pending.size();
   }
 
+  /**
+   * The leader changed: writes already handed to the old leader may have died with it. The new
+   * leader re-proposes whatever a majority accepted within its first round trips, so give them
+   * that long, then let {@link #expire} fail the rest with LEADER_UNAVAILABLE (clients retry with
+   * the same request_no, which is deduplicated).
+   */
+  void leaderChanged(long graceDeadlineNanos) {
+    java.util.TreeSet<Long> stillQueued = new java.util.TreeSet<>();
+    for (Txn t : queue) {
+      stillQueued.add(t.getOrigin());
+    }
+    pending.replaceAll((origin, p) ->
+        p.deadlineNanos - graceDeadlineNanos > 0 && !stillQueued.contains(origin)
+            ? new Pending(p.txn, p.applied, graceDeadlineNanos)
+            : p);
+  }
+
   /** Fails local writes past their deadline with LEADER_UNAVAILABLE. */
   void expire(long nowNanos) {
     Iterator<java.util.Map.Entry<Long, Pending>> it = pending.entrySet().iterator();
