@@ -6,9 +6,7 @@ import dev.synod.consensus.Message.Nack;
 import dev.synod.consensus.Message.Prepare;
 import dev.synod.consensus.Message.Promise;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -158,9 +156,5 @@ final class Acceptor {
     }
     snapshotSlot = slot;
     log.headMap(slot, true).clear();
-  }
-
-  SortedMap<Long, Entry> view() {
-    return Collections.unmodifiableSortedMap(log);
   }
 }

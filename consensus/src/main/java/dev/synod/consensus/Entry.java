@@ -23,11 +23,6 @@ public record Entry(long slot, Ballot ballot, byte[] value) {
     return value.length == 0;
   }
 
-  /** The same value for the same slot, in another ballot (a leader re-proposing it). */
-  public Entry withBallot(Ballot other) {
-    return new Entry(slot, other, value);
-  }
-
   public boolean sameValue(Entry other) {
     return Arrays.equals(value, other.value);
   }

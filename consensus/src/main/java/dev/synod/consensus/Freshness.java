@@ -52,10 +52,6 @@ final class Freshness {
     return joinSlot;
   }
 
-  Ballot joinBallot() {
-    return joinBallot;
-  }
-
   /** The ballot to promise on joining: at least the leader's and every promise we heard of. */
   Ballot votingBallot() {
     return Ballot.max(joinBallot, highestPromised);

@@ -80,11 +80,12 @@ final class Leader {
   }
 
   /**
-   * A slot assigned after this call: the next one, or, if the leader is idle (nothing undecided),
-   * a no-op proposed now so that the slot will be decided without waiting for clients.
+   * A slot assigned after this call: the next one, or, if the leader is idle (nothing undecided)
+   * and {@code proposeIfIdle}, a no-op proposed now so the slot is decided without waiting for
+   * clients.
    */
-  long slotAfterNow() {
-    if (lastSlot == learner.commitIndex() && canPropose()) {
+  long slotAfterNow(boolean proposeIfIdle) {
+    if (proposeIfIdle && lastSlot == learner.commitIndex() && canPropose()) {
       add(NOOP);
       return lastSlot;
     }

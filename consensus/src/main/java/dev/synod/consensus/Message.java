@@ -157,11 +157,12 @@ public sealed interface Message {
 
   /**
    * A fresh replica asks its peers for their promised ballots (so it never reuses a ballot it
-   * forgot) and whether they are fresh too (cluster bootstrap).
+   * forgot) and whether they are fresh too (cluster bootstrap); it says how far it has caught up.
    */
-  record Probe(int from, int to, long nonce) implements Message {
+  record Probe(int from, int to, long nonce, long commitIndex) implements Message {
     public Probe {
       requireNode(from, to);
+      requireSlotIndex(commitIndex, "commitIndex");
     }
   }
 

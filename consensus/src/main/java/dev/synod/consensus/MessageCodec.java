@@ -81,7 +81,7 @@ public final class MessageCodec {
     } else if (m instanceof SnapshotRequired s) {
       b.putLong(s.snapshotSlot());
     } else if (m instanceof Probe p) {
-      b.putLong(p.nonce());
+      b.putLong(p.nonce()).putLong(p.commitIndex());
     } else if (m instanceof ProbeReply p) {
       b.putLong(p.nonce());
       putBallot(b, p.promised());
@@ -110,7 +110,7 @@ public final class MessageCodec {
         case CATCHUP_REQUEST -> new CatchupRequest(from, to, b.getLong());
         case CATCHUP_REPLY -> new CatchupReply(from, to, b.getLong(), getEntries(b));
         case SNAPSHOT_REQUIRED -> new SnapshotRequired(from, to, b.getLong());
-        case PROBE -> new Probe(from, to, b.getLong());
+        case PROBE -> new Probe(from, to, b.getLong(), b.getLong());
         case PROBE_REPLY -> new ProbeReply(from, to, b.getLong(), getBallot(b), getBoolean(b), b.getLong());
         default -> throw new IllegalArgumentException("unknown message type " + type);
       };
@@ -187,8 +187,10 @@ public final class MessageCodec {
       return Long.BYTES + entriesSize(c.entries());
     } else if (m instanceof ProbeReply) {
       return 2 * Long.BYTES + BALLOT_BYTES + 1;
+    } else if (m instanceof Probe) {
+      return 2 * Long.BYTES;
     } else {
-      return Long.BYTES; // CatchupRequest, SnapshotRequired, Probe
+      return Long.BYTES; // CatchupRequest, SnapshotRequired
     }
   }
 

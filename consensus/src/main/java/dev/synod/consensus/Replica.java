@@ -179,6 +179,7 @@ public final class Replica {
     }
     learner.snapshotInstalled(slot);
     maybeJoin();
+    learner.requestCatchup(leaderId, tick, true); // continue from slot + 1 by entries
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -280,13 +281,17 @@ public final class Replica {
   }
 
   /**
-   * A fresh replica asks. A leader names a slot assigned after this answer (proposing a no-op if
-   * it is idle, so there is one): the prober may vote once it learns that slot decided.
+   * A fresh replica asks. A leader names a slot assigned after this answer: the prober may vote
+   * once it learns that slot decided. If the leader is idle and the prober has nearly caught up, a
+   * no-op is proposed so that slot exists; proposing one for a prober far behind would only move
+   * the finish line it is running to.
    */
   private void onProbe(Probe p) {
     long leaderSlot = 0;
     if (leader != null) {
-      leaderSlot = leader.slotAfterNow();
+      boolean nearlyCaughtUp =
+          Slots.add(p.commitIndex(), config.catchupEntriesMax()) >= learner.commitIndex();
+      leaderSlot = leader.slotAfterNow(nearlyCaughtUp);
     }
     out.send(new ProbeReply(selfId, p.from(), p.nonce(), acceptor.promised(), freshWithoutHistory(),
         leaderSlot));
@@ -470,7 +475,7 @@ public final class Replica {
   private void probe() {
     for (int member : config.members()) {
       if (member != selfId) {
-        out.send(new Probe(selfId, member, freshness.nonce()));
+        out.send(new Probe(selfId, member, freshness.nonce(), learner.commitIndex()));
       }
     }
   }

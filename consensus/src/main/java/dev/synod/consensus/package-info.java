@@ -29,13 +29,17 @@
  * A new Replica is built from the {@link dev.synod.consensus.DurableState} the driver recovered:
  * the latest promise, the latest accepted entry per slot above the snapshot, the durable commit
  * marker and the snapshot slot. The first Ready hands out the committed entries again from the
- * snapshot slot + 1. {@code fresh} means no non-null {@code Ready.promised} was ever persisted
- * (entries learned while catching up do not count): a fresh replica does not vote until it has
- * caught up to a leader's commit index, or until, in a brand-new cluster, a majority of members is
- * fresh with no history; it then emits a non-null {@code promised}, possibly
- * {@link dev.synod.consensus.Ballot#ZERO}. A wiped data directory makes a replica fresh again; Paxos
- * cannot tolerate forgetting in general, so wipe at most one replica at a time and only one whose
- * slots the others have durably committed.
+ * snapshot slot + 1 (skip what is already applied).
+ *
+ * <p>{@code fresh} must mean: no non-null {@code Ready.promised} was ever persisted in this data
+ * directory. Entries and commit markers persisted while fresh (catching up) do not count; a new or
+ * wiped directory is fresh. A fresh replica does not vote (promise, accept, campaign) until it has
+ * seen, after it started, a slot named by an active leader decided in that leader's ballot and has
+ * caught up to it (so nothing its earlier incarnation voted for can be missing), or until, in a
+ * brand-new cluster, a majority of members is fresh with no history. It then emits a non-null
+ * {@code promised} (possibly {@link dev.synod.consensus.Ballot#ZERO}). With three replicas this
+ * keeps one wiped disk safe while the others are intact; with five or more, no rule can if the
+ * wiped replica's vote decided something the others have not all durably committed.
  *
  * <h2>Snapshots</h2>
  * After durably snapshotting its state through slot s (at most what it applied), the driver calls

@@ -34,7 +34,7 @@ class MessageCodecTest {
         new Message.CatchupRequest(3, 2, 4),
         new Message.CatchupReply(2, 3, 5, List.of(E1, E2)),
         new Message.SnapshotRequired(2, 3, 100),
-        new Message.Probe(3, 1, 0x1234_5678_9abcL),
+        new Message.Probe(3, 1, 0x1234_5678_9abcL, 41),
         new Message.ProbeReply(1, 3, 0x1234_5678_9abcL, B, true, 9));
   }
 

@@ -8,7 +8,8 @@ import dev.synod.consensus.RandomSource;
  *
  * @param replicas cluster size (members 1..replicas)
  * @param events events in the faulty phase; then faults stop, everything heals and restarts
- * @param quietTicksMax ticks the quiet phase may take to show liveness before the run fails
+ * @param quietTicksMax ticks the quiet phase may take to show liveness before the run fails, plus
+ *     a round trip per catch-up reply the most lagging replica needs
  * @param delayTicksMax a message is delivered 1..delayTicksMax ticks after it is sent
  * @param longDelayPerMille chance a message is held much longer, 1..longDelayTicksMax ticks, so
  *     stale Prepares and Accepts of earlier ballots arrive after newer ones

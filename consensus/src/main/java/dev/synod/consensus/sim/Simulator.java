@@ -14,11 +14,14 @@ import java.util.List;
 /**
  * A whole cluster, single-threaded, from one seed (after TigerBeetle's VOPR): replicas with fake
  * disks behind a fake network, a driver loop per replica (persist, then send, then apply), client
- * writes to the leader and linearizable reads, and faults: message loss, duplication, delay and
- * reordering, partitions, crashes (also between a Ready and its persistence), restarts, log
- * compaction, and occasionally a wiped disk. {@link Invariants} are checked as every event takes
- * effect. After the faulty phase, faults stop, the network heals and every replica restarts; the
- * run then must show liveness: every acknowledged write applied everywhere, and a new write decided.
+ * writes to every replica that believes it leads, linearizable reads, and faults: message loss,
+ * duplication, delay, long-delayed stale messages and reordering; partitions; pauses (a stalled
+ * process resumes with its stale view) and slow clocks; crashes (also between a Ready and its
+ * persistence) and restarts; log compaction; and wiped disks. Faults favour the leader. The seed
+ * also picks the mix ({@link SimConfig#forSeed}). {@link Invariants} are checked as every event
+ * takes effect. After the faulty phase, faults stop, the network heals and every replica restarts;
+ * the run then must show liveness: every acknowledged write applied everywhere, and a new write
+ * decided, within a bounded number of ticks.
  *
  * <p>Wiped disks: the fresh-node rule alone keeps a three-replica cluster safe when one disk is
  * wiped while the other disks are intact, so with three replicas that is the only condition. With
@@ -178,11 +181,12 @@ public final class Simulator {
         start(nodes[id], false);
       }
     }
-    long deadline = now + config.quietTicksMax();
+    long allowed = config.quietTicksMax() + catchupTicks();
+    long deadline = now + allowed;
     while (!live()) {
       if (now > deadline) {
-        throw new InvariantViolation("liveness: " + config.quietTicksMax() + " ticks after the faults"
-            + " stopped, " + livenessReport());
+        throw new InvariantViolation("liveness: " + allowed + " ticks after the faults stopped, "
+            + livenessReport());
       }
       long marker = markerId;
       if (marker == 0 || (invariants.slotOf(marker) == 0
@@ -191,6 +195,19 @@ public final class Simulator {
       }
       step();
     }
+  }
+
+  /**
+   * The time catching up may take on top of quietTicksMax: a wiped or long-partitioned replica
+   * learns at most catchupEntriesMax decided entries per round trip.
+   */
+  private long catchupTicks() {
+    long behind = 0;
+    for (int id = 1; id <= config.replicas(); id++) {
+      behind = Math.max(behind, invariants.decidedSlots() - nodes[id].appliedIndex);
+    }
+    long replies = (behind + config.catchupEntriesMax() - 1) / config.catchupEntriesMax();
+    return replies * 2L * (config.delayTicksMax() + 1);
   }
 
   private boolean live() {
