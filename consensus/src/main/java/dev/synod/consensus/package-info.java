@@ -1,9 +1,49 @@
 /**
- * Multi-Paxos as a deterministic, I/O-free state machine: inputs (peer messages, ticks,
- * proposals) go in through one step function and an explicit output comes out (what to persist,
- * what to send, which slots are decided). No threads, sockets, clocks, randomness or DI.
+ * Multi-Paxos as a deterministic, I/O-free state machine. Inputs go in ({@code tick},
+ * {@code step}, {@code propose}, {@code requestRead}, {@code compact}, {@code snapshotInstalled});
+ * an explicit output comes out ({@link dev.synod.consensus.Replica.Ready}): what to persist, what
+ * to send, what is decided, which reads may be answered. No threads, sockets, files, clocks or
+ * ambient randomness (a build rule, {@code DeterminismRuleTest}, enforces it).
  *
- * <p>The single-node server is a cluster of one: it sequences transactions itself and applies
- * them through the same apply path the replicated server will use.
+ * <h2>The driver's contract</h2>
+ * One thread owns a {@link dev.synod.consensus.Replica}. It calls {@code tick()} every tick,
+ * {@code step(m)} for every decoded peer message, and then, while {@code hasReady()}:
+ * <ol>
+ *   <li>{@code Ready r = ready()};
+ *   <li>persist {@code r.promised()} (if non-null), {@code r.entries()} and {@code r.commitIndex()}
+ *       (if not -1) durably, with one fsync. If this fails the node must stop: a replica must never
+ *       act on state it could not persist;
+ *   <li>send {@code r.messages()} (encoded with {@link dev.synod.consensus.MessageCodec}); delivery
+ *       is best effort, the protocol retransmits;
+ *   <li>apply {@code r.committed()} in order (skipping slots it already applied);
+ *   <li>answer {@code r.reads()} once its applied slot reaches each read's index; start a
+ *       snapshot fetch from {@code leaderId()} if {@code r.snapshotNeeded() >= 0};
+ *   <li>{@code advance()}.
+ * </ol>
+ * The order matters: a reply is sent only after the promise or acceptance it reports is durable,
+ * and the replica counts its own promise/acceptance only at {@code advance()}. A crash anywhere
+ * before persisting loses that Ready entirely, which is safe because nothing in it left the node.
+ * {@code ready()} must not be called twice without {@code advance()} in between.
+ *
+ * <h2>Recovery</h2>
+ * A new Replica is built from the {@link dev.synod.consensus.DurableState} the driver recovered:
+ * the latest promise, the latest accepted entry per slot above the snapshot, the durable commit
+ * marker and the snapshot slot. The first Ready hands out the committed entries again from the
+ * snapshot slot + 1 (skip what is already applied).
+ *
+ * <p>{@code fresh} must mean: no non-null {@code Ready.promised} was ever persisted in this data
+ * directory. Entries and commit markers persisted while fresh (catching up) do not count; a new or
+ * wiped directory is fresh. A fresh replica does not vote (promise, accept, campaign) until it has
+ * seen, after it started, a slot named by an active leader decided in that leader's ballot and has
+ * caught up to it (so nothing its earlier incarnation voted for can be missing), or until, in a
+ * brand-new cluster, a majority of members is fresh with no history. It then emits a non-null
+ * {@code promised} (possibly {@link dev.synod.consensus.Ballot#ZERO}). With three replicas this
+ * keeps one wiped disk safe while the others are intact; with five or more, no rule can if the
+ * wiped replica's vote decided something the others have not all durably committed.
+ *
+ * <h2>Snapshots</h2>
+ * After durably snapshotting its state through slot s (at most what it applied), the driver calls
+ * {@code compact(s)}; requests for compacted slots are answered with SnapshotRequired. After
+ * installing a snapshot fetched from the leader it calls {@code snapshotInstalled(s)}.
  */
 package dev.synod.consensus;

@@ -1,0 +1,492 @@
+package dev.synod.consensus;
+
+import dev.synod.consensus.Message.Accept;
+import dev.synod.consensus.Message.Accepted;
+import dev.synod.consensus.Message.CatchupReply;
+import dev.synod.consensus.Message.CatchupRequest;
+import dev.synod.consensus.Message.Heartbeat;
+import dev.synod.consensus.Message.HeartbeatAck;
+import dev.synod.consensus.Message.Nack;
+import dev.synod.consensus.Message.Prepare;
+import dev.synod.consensus.Message.Probe;
+import dev.synod.consensus.Message.ProbeReply;
+import dev.synod.consensus.Message.Promise;
+import dev.synod.consensus.Message.SnapshotRequired;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * One Multi-Paxos replica: acceptor, learner, and (when elected) leader, as a deterministic state
+ * machine. Inputs are {@link #tick()}, {@link #step(Message)}, {@link #propose(byte[])} and
+ * {@link #requestRead(long)}; outputs come out of {@link #ready()}. See the package
+ * documentation for the driver's contract.
+ */
+public final class Replica {
+  /**
+   * Everything produced since the last {@link #advance()}. The driver persists
+   * (promised, entries, commitIndex) durably, then sends the messages, then applies the committed
+   * entries, answers the reads, and finally calls {@link #advance()}.
+   *
+   * @param promised the promise to persist, or null if unchanged
+   * @param entries accepted or learned entries to persist (latest per slot, ascending)
+   * @param commitIndex the durable commit marker to persist, or -1 if unchanged
+   * @param messages messages to send to peers (after persisting)
+   * @param committed newly decided entries, contiguous and in slot order, each handed out once
+   *     (after a restart, again from the snapshot slot + 1)
+   * @param reads answers to {@link #requestRead(long)}
+   * @param snapshotNeeded -1, or: this replica is behind the leader's compacted log and must
+   *     install a snapshot from {@link #leaderId()} covering at least this slot; repeated in every
+   *     Ready until {@link #snapshotInstalled(long)}
+   */
+  public record Ready(
+      Ballot promised,
+      List<Entry> entries,
+      long commitIndex,
+      List<Message> messages,
+      List<Entry> committed,
+      List<ReadState> reads,
+      long snapshotNeeded) {}
+
+  /** The answer to a read request: ok with the index to wait for, or not ok (retry or forward). */
+  public record ReadState(long readId, boolean ok, long index) {}
+
+  /**
+   * @param role "leader", "follower", "candidate" or "recovering" (fresh: not yet a voter)
+   * @param ballot the highest ballot promised
+   * @param lastSlot the highest slot with an accepted entry (or the snapshot slot)
+   * @param peerMatch leader only: the highest slot each peer has acknowledged
+   */
+  public record Status(
+      String role,
+      int leaderId,
+      Ballot ballot,
+      long commitIndex,
+      long lastSlot,
+      SortedMap<Integer, Long> peerMatch) {}
+
+  private final ReplicaConfig config;
+  private final int selfId;
+  private final RandomSource random;
+  private final Output out;
+  private final Acceptor acceptor;
+  private final Learner learner;
+  private final Freshness freshness;
+  private Candidacy candidacy;
+  private Leader leader;
+  private int leaderId = -1;
+  private long maxRoundSeen;
+  private long tick;
+  private int electionElapsed;
+  private int electionTimeout;
+  /** Our own replies held until the outstanding Ready is persisted; null when none is outstanding. */
+  private List<Message> deliverAtAdvance;
+
+  public Replica(ReplicaConfig config, DurableState recovered, RandomSource random) {
+    if (config == null || recovered == null || random == null) {
+      throw new IllegalArgumentException("config, recovered and random must not be null");
+    }
+    this.config = config;
+    this.selfId = config.selfId();
+    this.random = random;
+    this.out = new Output(selfId);
+    this.acceptor = new Acceptor(recovered, out, config.catchupEntriesMax());
+    this.learner = new Learner(config, out, acceptor, recovered);
+    this.freshness = new Freshness(config, recovered.fresh(), random.nextLong());
+    this.maxRoundSeen = acceptor.promised().round();
+    resetElectionTimer();
+    if (freshness.bootstrapAlone()) {
+      becomeVoter(Ballot.ZERO);
+    }
+    if (config.members().size() == 1) {
+      campaign(); // a cluster of one has no one to wait for
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inputs
+
+  /** Time passes: elections, heartbeats, retransmissions. */
+  public void tick() {
+    tick++;
+    if (leader != null) {
+      if (!leader.tick(tick)) {
+        stepDown(); // no majority heard for an election timeout: let a reachable replica lead
+      }
+      return;
+    }
+    if (freshness.isFresh()) {
+      if (freshness.probeDue()) {
+        probe();
+      }
+      return; // a fresh replica never campaigns
+    }
+    if (candidacy != null && candidacy.resendDue()) {
+      sendPrepares(true);
+    }
+    if (++electionElapsed >= electionTimeout) {
+      campaign();
+    }
+  }
+
+  /** A message addressed to this replica; others, and ones from non-members, are ignored. */
+  public void step(Message m) {
+    if (m == null || m.to() != selfId || m.from() == selfId || config.indexOf(m.from()) < 0) {
+      return;
+    }
+    handle(m);
+  }
+
+  /**
+   * Proposes a value for the next slot. Succeeds only on an active leader (phase 1 done, earlier
+   * values re-proposed) with fewer than inflightSlotsMax undecided slots; otherwise false and the
+   * driver keeps or forwards the value.
+   */
+  public boolean propose(byte[] value) {
+    if (value == null) {
+      throw new IllegalArgumentException("value must not be null");
+    }
+    if (leader == null || !leader.canPropose()) {
+      return false;
+    }
+    leader.propose(value);
+    return true;
+  }
+
+  /** A linearizable read: answered by a ReadState in a later Ready (ok=false unless leader). */
+  public void requestRead(long readId) {
+    if (leader == null) {
+      out.reads.add(new ReadState(readId, false, -1));
+    } else {
+      leader.requestRead(readId);
+    }
+  }
+
+  /** The driver durably snapshotted its state through {@code slot} (at most what it applied). */
+  public void compact(long slot) {
+    learner.compact(slot);
+  }
+
+  /** The driver installed a snapshot through {@code slot}; catching up continues from slot + 1. */
+  public void snapshotInstalled(long slot) {
+    if (slot < acceptor.snapshotSlot()) {
+      throw new IllegalArgumentException("snapshot slot " + slot + " is below the compacted slot "
+          + acceptor.snapshotSlot());
+    }
+    if (leader != null) {
+      throw new IllegalStateException("a leader never installs a snapshot");
+    }
+    learner.snapshotInstalled(slot);
+    maybeJoin();
+    learner.requestCatchup(leaderId, tick, true); // continue from slot + 1 by entries
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Outputs
+
+  public boolean hasReady() {
+    return !out.isEmpty() || learner.hasUnhandedCommits() || (leader != null && leader.hasUnsent());
+  }
+
+  public Ready ready() {
+    if (deliverAtAdvance != null) {
+      throw new IllegalStateException("ready() called again before advance()");
+    }
+    if (leader != null) {
+      leader.flush(tick);
+      leader.readyTaken();
+    }
+    Ready r = new Ready(out.promised, List.copyOf(out.entries.values()), out.commitIndex,
+        List.copyOf(out.messages), learner.takeCommitted(), List.copyOf(out.reads),
+        learner.snapshotNeeded());
+    deliverAtAdvance = new ArrayList<>(out.toSelfAfterPersist);
+    out.clear();
+    return r;
+  }
+
+  /** The last Ready is persisted, sent and applied: our own promise/acceptance now count. */
+  public void advance() {
+    if (deliverAtAdvance == null) {
+      throw new IllegalStateException("advance() without a ready()");
+    }
+    List<Message> durable = deliverAtAdvance;
+    deliverAtAdvance = null;
+    for (Message m : durable) {
+      handle(m);
+    }
+  }
+
+  public boolean isLeader() {
+    return leader != null;
+  }
+
+  public int leaderId() {
+    return leader != null ? selfId : leaderId;
+  }
+
+  public boolean isFresh() {
+    return freshness.isFresh();
+  }
+
+  public Status status() {
+    String role = freshness.isFresh() ? "recovering"
+        : leader != null ? "leader" : candidacy != null ? "candidate" : "follower";
+    SortedMap<Integer, Long> match = leader != null ? leader.peerMatch() : new TreeMap<>();
+    return new Status(role, leaderId(), acceptor.promised(), learner.commitIndex(),
+        acceptor.lastSlot(), match);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Message handling
+
+  private void handle(Message m) {
+    if (m instanceof Prepare p) {
+      onPrepare(p);
+    } else if (m instanceof Promise p) {
+      onPromise(p);
+    } else if (m instanceof Nack n) {
+      onNack(n);
+    } else if (m instanceof Accept a) {
+      onAccept(a);
+    } else if (m instanceof Accepted a) {
+      if (leader != null && a.ballot().equals(leader.ballot)) {
+        leader.onAccepted(a);
+      }
+    } else if (m instanceof Heartbeat h) {
+      onHeartbeat(h);
+    } else if (m instanceof HeartbeatAck a) {
+      if (leader != null && a.ballot().equals(leader.ballot)) {
+        leader.onHeartbeatAck(a);
+      }
+    } else if (m instanceof CatchupRequest r) {
+      out.send(learner.serveCatchup(r));
+    } else if (m instanceof CatchupReply r) {
+      onCatchupReply(r);
+    } else if (m instanceof SnapshotRequired s) {
+      if (leader == null) {
+        learner.onSnapshotRequired(s);
+      }
+    } else if (m instanceof Probe p) {
+      onProbe(p);
+    } else if (m instanceof ProbeReply r) {
+      observe(r.promised());
+      if (freshness.onProbeReply(config.indexOf(r.from()), r.nonce(), r.promised(),
+          r.freshWithoutHistory(), r.leaderSlot()) && freshWithoutHistory()) {
+        becomeVoter(Ballot.ZERO); // bootstrap: a majority, us included, has no history at all
+      } else {
+        maybeJoin();
+      }
+    }
+  }
+
+  /**
+   * A fresh replica asks. A leader names a slot assigned after this answer: the prober may vote
+   * once it learns that slot decided. If the leader is idle and the prober has nearly caught up, a
+   * no-op is proposed so that slot exists; proposing one for a prober far behind would only move
+   * the finish line it is running to.
+   */
+  private void onProbe(Probe p) {
+    long leaderSlot = 0;
+    if (leader != null) {
+      boolean nearlyCaughtUp =
+          Slots.add(p.commitIndex(), config.catchupEntriesMax()) >= learner.commitIndex();
+      leaderSlot = leader.slotAfterNow(nearlyCaughtUp);
+    }
+    out.send(new ProbeReply(selfId, p.from(), p.nonce(), acceptor.promised(), freshWithoutHistory(),
+        leaderSlot));
+  }
+
+  private void onPrepare(Prepare p) {
+    observe(p.ballot());
+    if (freshness.isFresh() || p.ballot().node() != p.from()) {
+      return; // a fresh replica does not vote
+    }
+    boolean higher = p.ballot().isAbove(acceptor.promised());
+    Message reply = acceptor.onPrepare(p, selfId, learner.commitIndex());
+    if (reply instanceof Promise) {
+      if (higher) {
+        stepDown(); // we promised someone else's higher ballot: our leadership or candidacy is over
+      }
+      electionElapsed = 0; // a candidate making progress: give it time to finish phase 1
+    }
+    out.send(reply);
+  }
+
+  private void onPromise(Promise p) {
+    if (candidacy == null) {
+      return;
+    }
+    switch (candidacy.onPromise(p, config.indexOf(p.from()))) {
+      case NEXT_WINDOW -> {
+        electionElapsed = 0; // progress: a majority answered; do not restart phase 1 from scratch
+        sendPrepares(false);
+      }
+      case DONE -> becomeLeader();
+      case WAITING -> { }
+    }
+  }
+
+  private void onNack(Nack n) {
+    observe(n.promised());
+    Ballot mine = leader != null ? leader.ballot : candidacy != null ? candidacy.ballot : null;
+    if (mine != null && n.rejected().equals(mine) && n.promised().isAbove(mine)) {
+      stepDown();
+    }
+  }
+
+  private void onAccept(Accept a) {
+    observe(a.ballot());
+    if (a.ballot().node() != a.from()) {
+      return;
+    }
+    if (freshness.isFresh()) {
+      followFresh(a.leaderCommit(), a.from());
+      return;
+    }
+    Message reply = acceptor.onAccept(a, selfId, learner.commitIndex());
+    if (reply instanceof Accepted) {
+      follow(a.ballot(), a.from());
+      if (learner.learn(a.ballot(), a.leaderCommit())) {
+        learner.requestCatchup(a.from(), tick, false);
+      }
+    }
+    out.send(reply);
+  }
+
+  private void onHeartbeat(Heartbeat h) {
+    observe(h.ballot());
+    if (h.ballot().node() != h.from()) {
+      return;
+    }
+    if (freshness.isFresh()) {
+      followFresh(h.leaderCommit(), h.from());
+      return;
+    }
+    if (h.ballot().isBelow(acceptor.promised())) {
+      out.send(new Nack(selfId, h.from(), h.ballot(), acceptor.promised(), learner.commitIndex()));
+      return;
+    }
+    follow(h.ballot(), h.from());
+    out.send(new HeartbeatAck(selfId, h.from(), h.ballot(), h.round()));
+    if (learner.learn(h.ballot(), h.leaderCommit())) {
+      learner.requestCatchup(h.from(), tick, false);
+    }
+  }
+
+  private void onCatchupReply(CatchupReply r) {
+    if (leader != null) {
+      return; // a leader never asks; this is a stale answer from when it followed
+    }
+    boolean more = learner.onCatchupReply(r);
+    maybeJoin();
+    if (more) {
+      learner.requestCatchup(r.from(), tick, true);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Roles
+
+  private void campaign() {
+    stepDown();
+    maxRoundSeen++;
+    candidacy = new Candidacy(config, new Ballot(maxRoundSeen, selfId), learner.commitIndex() + 1);
+    sendPrepares(false);
+  }
+
+  /** Prepares the candidacy's current window: to everyone, or only to those yet to promise. */
+  private void sendPrepares(boolean onlyMissing) {
+    candidacy.skipTo(learner.commitIndex() + 1);
+    for (int i = 0; i < config.members().size(); i++) {
+      int member = config.members().get(i);
+      if (onlyMissing && (member == selfId || candidacy.hasPromiseFrom(i))) {
+        continue;
+      }
+      Prepare p = new Prepare(selfId, member, candidacy.ballot, candidacy.fromSlot(),
+          learner.commitIndex());
+      if (member == selfId) {
+        out.send(acceptor.onPrepare(p, selfId, learner.commitIndex())); // counted at advance()
+      } else {
+        out.send(p);
+      }
+    }
+  }
+
+  private void becomeLeader() {
+    Candidacy won = candidacy;
+    candidacy = null;
+    leaderId = selfId;
+    leader = new Leader(config, out, acceptor, learner, won.ballot, won.reported(), tick);
+  }
+
+  /** Back to follower with no known leader; pending reads fail so the driver retries them. */
+  private void stepDown() {
+    if (leader != null) {
+      leader.stepDown();
+      leader = null;
+    }
+    candidacy = null;
+    leaderId = -1;
+    resetElectionTimer();
+  }
+
+  /** A valid message from the leader of {@code ballot} (at least our promise). */
+  private void follow(Ballot ballot, int from) {
+    Ballot mine = leader != null ? leader.ballot : candidacy != null ? candidacy.ballot : null;
+    if (mine != null && !mine.equals(ballot)) {
+      stepDown();
+    }
+    leaderId = from;
+    electionElapsed = 0;
+  }
+
+  /** A fresh replica hears a leader: it catches up (by decided entries), it does not accept. */
+  private void followFresh(long leaderCommit, int from) {
+    leaderId = from;
+    if (leaderCommit > learner.commitIndex()) {
+      learner.requestCatchup(from, tick, false);
+    }
+  }
+
+  private void maybeJoin() {
+    long slot = freshness.joinSlot();
+    if (freshness.mayJoin(learner.commitIndex(), slot > 0 ? acceptor.get(slot) : null)) {
+      becomeVoter(freshness.votingBallot());
+    }
+  }
+
+  /**
+   * Leaves the fresh state. The promise is persisted even if unchanged, so the driver's next
+   * recovery is not fresh.
+   */
+  private void becomeVoter(Ballot ballot) {
+    freshness.becomeVoter();
+    acceptor.promise(ballot);
+    acceptor.persistPromiseNow();
+    maxRoundSeen = Math.max(maxRoundSeen, acceptor.promised().round());
+    resetElectionTimer();
+  }
+
+  private boolean freshWithoutHistory() {
+    return freshness.isFresh() && acceptor.isEmpty() && learner.commitIndex() == 0 && leaderId < 0;
+  }
+
+  private void probe() {
+    for (int member : config.members()) {
+      if (member != selfId) {
+        out.send(new Probe(selfId, member, freshness.nonce(), learner.commitIndex()));
+      }
+    }
+  }
+
+  private void observe(Ballot b) {
+    maxRoundSeen = Math.max(maxRoundSeen, b.round());
+  }
+
+  private void resetElectionTimer() {
+    electionElapsed = 0;
+    electionTimeout = config.electionTicksMin()
+        + random.nextInt(config.electionTicksMax() - config.electionTicksMin() + 1);
+  }
+}

@@ -1,0 +1,483 @@
+package dev.synod.consensus.sim;
+
+import dev.synod.consensus.DurableState;
+import dev.synod.consensus.Entry;
+import dev.synod.consensus.Message;
+import dev.synod.consensus.MessageCodec;
+import dev.synod.consensus.RandomSource;
+import dev.synod.consensus.Replica;
+import dev.synod.consensus.ReplicaConfig;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A whole cluster, single-threaded, from one seed (after TigerBeetle's VOPR): replicas with fake
+ * disks behind a fake network, a driver loop per replica (persist, then send, then apply), client
+ * writes to every replica that believes it leads, linearizable reads, and faults: message loss,
+ * duplication, delay, long-delayed stale messages and reordering; partitions; pauses (a stalled
+ * process resumes with its stale view) and slow clocks; crashes (also between a Ready and its
+ * persistence) and restarts; log compaction; and wiped disks. Faults favour the leader. The seed
+ * also picks the mix ({@link SimConfig#forSeed}). {@link Invariants} are checked as every event
+ * takes effect. After the faulty phase, faults stop, the network heals and every replica restarts;
+ * the run then must show liveness: every acknowledged write applied everywhere, and a new write
+ * decided, within a bounded number of ticks.
+ *
+ * <p>Wiped disks: the fresh-node rule alone keeps a three-replica cluster safe when one disk is
+ * wiped while the other disks are intact, so with three replicas that is the only condition. With
+ * five or more no rule can: a value decided with the wiped replica's vote may be left on a
+ * minority, and a majority of the others can then decide something else without ever asking the
+ * wiped replica. There a wipe also needs a majority of the others to have durably committed every
+ * slot the wiped disk knew of, and to have promised at least what it promised.
+ */
+public final class Simulator {
+  /** Ready/advance rounds one driver pass may take before we call it a livelock. */
+  private static final int DRIVE_ROUNDS_MAX = 10_000;
+
+  private final long seed;
+  private final SimConfig config;
+  private final RandomSource random;
+  private final SimNetwork network;
+  private final Invariants invariants = new Invariants();
+  private final SimNode[] nodes;
+  private final List<Integer> members = new ArrayList<>();
+  private long now;
+  private long event;
+  private long trace = 17;
+  private boolean faulty = true;
+  private long nextValueId = 1;
+  private long nextReadId = 1;
+  private long markerId;
+  private long markerProposedAt;
+  private long elections;
+  private long crashes;
+  private long wipes;
+  private long partitions;
+  private long compactions;
+  private long snapshotsInstalled;
+  private long readsOk;
+  private long readsRefused;
+
+  public Simulator(long seed, SimConfig config) {
+    this.seed = seed;
+    this.config = config;
+    this.random = RandomSource.seeded(seed);
+    this.network = new SimNetwork(RandomSource.seeded(Invariants.mix(seed)), config);
+    this.nodes = new SimNode[config.replicas() + 1];
+    for (int id = 1; id <= config.replicas(); id++) {
+      nodes[id] = new SimNode(id);
+      members.add(id);
+    }
+  }
+
+  /** Runs the seed to the end; never throws for a violation, it is reported in the result. */
+  public SimResult run() {
+    try {
+      for (int id = 1; id <= config.replicas(); id++) {
+        event++;
+        start(nodes[id], false);
+      }
+      while (event < config.events()) {
+        step();
+      }
+      quiet();
+      return result(true, -1, null);
+    } catch (InvariantViolation v) {
+      return result(false, event, v.getMessage());
+    } catch (RuntimeException e) {
+      StringBuilder where = new StringBuilder("replica threw " + e);
+      StackTraceElement[] stack = e.getStackTrace();
+      for (int i = 0; i < Math.min(4, stack.length); i++) {
+        where.append(" at ").append(stack[i]);
+      }
+      return result(false, event, where.toString());
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The event loop
+
+  /** One event: deliver the next due message, or let a tick pass (then maybe faults and clients). */
+  private void step() {
+    event++;
+    SimNetwork.InFlight m = network.nextDue(now);
+    if (m != null) {
+      deliver(m);
+      return;
+    }
+    now++;
+    record(1, now, 0);
+    for (int id = 1; id <= config.replicas(); id++) {
+      SimNode n = nodes[id];
+      if (n.up() && !n.paused(now) && !(faulty && roll(config.skewPerMille()))) {
+        n.replica.tick();
+        drive(n);
+      }
+    }
+    if (faulty) {
+      faults();
+      if (roll(config.proposePerMille())) {
+        event++;
+        propose(1 + random.nextInt(3));
+      }
+    }
+    if (roll(config.readPerMille())) {
+      event++;
+      read();
+    }
+    if (roll(config.compactPerMille())) {
+      event++;
+      compact();
+    }
+  }
+
+  /** Faults hit leaders more often than their share: that is where the dangerous interleavings are. */
+  private void faults() {
+    if (roll(config.crashPerMille())) {
+      SimNode n = pickVictim();
+      if (n != null) {
+        event++;
+        crash(n);
+      }
+    }
+    if (roll(config.pausePerMille())) {
+      SimNode n = pickVictim();
+      if (n != null && !n.paused(now)) {
+        event++;
+        n.pausedUntil = now + 1 + random.nextInt(config.pauseTicksMax());
+        record(12, n.id, n.pausedUntil);
+      }
+    }
+    if (roll(config.restartPerMille())) {
+      SimNode n = pick(false);
+      if (n != null) {
+        event++;
+        start(n, true);
+      }
+    }
+    if (!network.partitioned() && roll(config.partitionPerMille())) {
+      event++;
+      partitions++;
+      SimNode leader = random.nextInt(2) == 0 ? pickLeader() : null;
+      String cut = leader != null ? network.isolate(leader.id) : network.partition();
+      record(2, cut.hashCode(), 0);
+    } else if (network.partitioned() && roll(config.healPerMille())) {
+      event++;
+      network.heal();
+      record(3, 0, 0);
+    }
+  }
+
+  /** Faults stop, the network heals, every replica restarts; then liveness must follow. */
+  private void quiet() {
+    faulty = false;
+    network.stopFaults();
+    for (int id = 1; id <= config.replicas(); id++) {
+      nodes[id].pausedUntil = 0;
+    }
+    for (int id = 1; id <= config.replicas(); id++) {
+      if (!nodes[id].up()) {
+        event++;
+        start(nodes[id], false);
+      }
+    }
+    long allowed = config.quietTicksMax() + catchupTicks();
+    long deadline = now + allowed;
+    while (!live()) {
+      if (now > deadline) {
+        throw new InvariantViolation("liveness: " + allowed + " ticks after the faults stopped, "
+            + livenessReport());
+      }
+      long marker = markerId;
+      if (marker == 0 || (invariants.slotOf(marker) == 0
+          && now - markerProposedAt > 4L * config.electionTicksMax())) {
+        proposeMarker(); // a new write must be decided (a lost one is replaced by a fresh id)
+      }
+      step();
+    }
+  }
+
+  /**
+   * The time catching up may take on top of quietTicksMax: a wiped or long-partitioned replica
+   * learns at most catchupEntriesMax decided entries per round trip.
+   */
+  private long catchupTicks() {
+    long behind = 0;
+    for (int id = 1; id <= config.replicas(); id++) {
+      behind = Math.max(behind, invariants.decidedSlots() - nodes[id].appliedIndex);
+    }
+    long replies = (behind + config.catchupEntriesMax() - 1) / config.catchupEntriesMax();
+    return replies * 2L * (config.delayTicksMax() + 1);
+  }
+
+  private boolean live() {
+    long slot = markerId == 0 ? 0 : invariants.slotOf(markerId);
+    if (slot == 0) {
+      return false;
+    }
+    long needed = Math.max(slot, invariants.maxAckedSlot());
+    for (int id = 1; id <= config.replicas(); id++) {
+      if (nodes[id].appliedIndex < needed) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private String livenessReport() {
+    StringBuilder s = new StringBuilder("marker value " + markerId + " decided at slot "
+        + invariants.slotOf(markerId) + ", acknowledged writes up to slot " + invariants.maxAckedSlot());
+    for (int id = 1; id <= config.replicas(); id++) {
+      SimNode n = nodes[id];
+      s.append("; node ").append(id).append(' ').append(n.replica.status()).append(" applied ")
+          .append(n.appliedIndex).append(n.replica.isFresh() ? " (fresh)" : "");
+    }
+    return s.toString();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Replicas and their driver loop
+
+  private void start(SimNode n, boolean mayWipe) {
+    if (mayWipe && roll(config.wipePerMille()) && wipeIsSafe(n)) {
+      n.disk.wipe();
+      wipes++;
+      record(4, n.id, 1);
+    } else {
+      record(4, n.id, 0);
+    }
+    DurableState recovered = n.disk.recover();
+    n.replica = new Replica(replicaConfig(n.id), recovered, RandomSource.seeded(random.nextLong()));
+    n.restoreFromSnapshot();
+    if (n.replica.status().ballot().isBelow(recovered.promised())) {
+      throw new InvariantViolation("node " + n.id + " restarted with promise "
+          + n.replica.status().ballot() + " below its durable " + recovered.promised());
+    }
+    drive(n);
+  }
+
+  private ReplicaConfig replicaConfig(int id) {
+    return new ReplicaConfig(id, members, config.electionTicksMin(), config.electionTicksMax(),
+        config.heartbeatTicks(), config.inflightSlotsMax(), config.catchupEntriesMax(),
+        config.messageEntriesMax());
+  }
+
+  /** See the class comment. */
+  private boolean wipeIsSafe(SimNode target) {
+    int others = config.replicas() - 1;
+    if (others < 2) {
+      return false; // the only copy, or one of two: nothing would be left to catch up from
+    }
+    long knownSlot = target.disk.highestSlot();
+    int committed = 0;
+    int promised = 0;
+    for (int id = 1; id <= config.replicas(); id++) {
+      SimDisk d = nodes[id].disk;
+      if (id == target.id) {
+        continue;
+      }
+      if (d.fresh()) {
+        return false; // two amnesiacs (or a never-started replica) could form a majority
+      }
+      committed += d.commitIndex() >= knownSlot ? 1 : 0;
+      promised += d.promised().isBelow(target.disk.promised()) ? 0 : 1;
+    }
+    int majorityOfOthers = others / 2 + 1;
+    return config.replicas() == 3
+        || (committed >= majorityOfOthers && promised >= majorityOfOthers);
+  }
+
+  private void crash(SimNode n) {
+    crashes++;
+    record(5, n.id, 0);
+    n.crash();
+  }
+
+  private void deliver(SimNetwork.InFlight m) {
+    SimNode n = nodes[m.to()];
+    if (n.up() && n.paused(now)) {
+      network.hold(m, n.pausedUntil);
+      return;
+    }
+    record(6, m.from() * 16L + m.to(), Arrays.hashCode(m.bytes()));
+    if (!n.up()) {
+      return;
+    }
+    Message decoded = MessageCodec.decode(m.bytes());
+    n.replica.step(decoded);
+    drive(n);
+  }
+
+  /** The driver: persist, then send, then apply, then answer reads, then advance. */
+  private void drive(SimNode n) {
+    int rounds = 0;
+    while (n.up() && n.replica.hasReady()) {
+      if (++rounds > DRIVE_ROUNDS_MAX) {
+        throw new InvariantViolation("node " + n.id + ": Ready/advance did not settle in "
+            + DRIVE_ROUNDS_MAX + " rounds");
+      }
+      Replica.Ready r = n.replica.ready();
+      if (faulty && roll(config.crashInReadyPerMille())) {
+        crash(n); // before persisting: the whole Ready is lost
+        return;
+      }
+      long durableCommitBefore = n.disk.commitIndex();
+      n.disk.persist(n.id, r, invariants);
+      if (faulty && roll(config.crashInReadyPerMille())) {
+        crash(n); // persisted, but nothing was sent
+        return;
+      }
+      for (Message m : r.messages()) {
+        network.send(m.from(), m.to(), MessageCodec.encode(m), now);
+      }
+      for (Entry e : r.committed()) {
+        n.appliedHash = invariants.applied(n.id, n.appliedIndex, n.appliedHash, e);
+        n.appliedIndex = e.slot();
+      }
+      invariants.durableCommit(n.id, n.disk, durableCommitBefore);
+      for (Replica.ReadState read : r.reads()) {
+        if (invariants.readAnswered(n.id, read)) {
+          readsOk++;
+        } else {
+          readsRefused++;
+        }
+      }
+      n.replica.advance();
+      if (r.snapshotNeeded() >= 0) {
+        installSnapshot(n, r.snapshotNeeded());
+      }
+      if (n.replica.isLeader() && !n.wasLeader) {
+        elections++;
+      }
+      n.wasLeader = n.replica.isLeader();
+    }
+  }
+
+  /** Fetches the leader's snapshot (if it has one that covers {@code needed}) and installs it. */
+  private void installSnapshot(SimNode n, long needed) {
+    int leader = n.replica.leaderId();
+    if (leader < 1 || leader == n.id || !nodes[leader].up() || n.replica.isLeader()) {
+      return; // the replica will ask again
+    }
+    SimDisk source = nodes[leader].disk;
+    long slot = source.snapshotSlot();
+    if (slot < needed || slot <= n.appliedIndex) {
+      return;
+    }
+    invariants.snapshotInstalled(n.id, slot, source.snapshotHash());
+    n.disk.snapshot(slot, source.snapshotHash());
+    n.appliedIndex = slot;
+    n.appliedHash = source.snapshotHash();
+    n.replica.snapshotInstalled(slot);
+    snapshotsInstalled++;
+    record(7, n.id, slot);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Clients
+
+  /** Clients write to every replica that believes it leads, so stale leaders compete for slots. */
+  private void propose(int values) {
+    for (SimNode leader : leaders()) {
+      for (int i = 0; i < values && leader.up(); i++) {
+        long id = nextValueId;
+        if (!leader.replica.propose(Invariants.clientValue(id))) {
+          break;
+        }
+        nextValueId++;
+        record(8, leader.id, id);
+      }
+      drive(leader);
+    }
+  }
+
+  private void proposeMarker() {
+    SimNode leader = pickLeader();
+    if (leader == null || !leader.replica.propose(Invariants.clientValue(nextValueId))) {
+      return;
+    }
+    event++;
+    markerId = nextValueId++;
+    markerProposedAt = now;
+    record(9, leader.id, markerId);
+    drive(leader);
+  }
+
+  /** Mostly at a replica that believes it leads (a stale one must not answer), else anywhere. */
+  private void read() {
+    List<SimNode> leaders = leaders();
+    SimNode n = !leaders.isEmpty() && random.nextInt(4) != 0
+        ? leaders.get(random.nextInt(leaders.size())) : pick(true);
+    if (n == null) {
+      return;
+    }
+    long readId = nextReadId++;
+    invariants.readRequested(readId);
+    record(10, n.id, readId);
+    n.replica.requestRead(readId);
+    drive(n);
+  }
+
+  /** A replica snapshots its applied state and compacts its log. */
+  private void compact() {
+    SimNode n = pick(true);
+    if (n == null || n.appliedIndex <= n.disk.snapshotSlot()) {
+      return;
+    }
+    compactions++;
+    record(11, n.id, n.appliedIndex);
+    n.disk.snapshot(n.appliedIndex, n.appliedHash);
+    n.replica.compact(n.appliedIndex);
+    drive(n);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  private List<SimNode> leaders() {
+    List<SimNode> leaders = new ArrayList<>();
+    for (int id = 1; id <= config.replicas(); id++) {
+      if (nodes[id].up() && !nodes[id].paused(now) && nodes[id].replica.isLeader()) {
+        leaders.add(nodes[id]);
+      }
+    }
+    return leaders;
+  }
+
+  /** A replica to crash or pause: a leader half the time (if there is one), else any. */
+  private SimNode pickVictim() {
+    SimNode leader = random.nextInt(2) == 0 ? pickLeader() : null;
+    return leader != null ? leader : pick(true);
+  }
+
+  private SimNode pickLeader() {
+    List<SimNode> leaders = leaders();
+    return leaders.isEmpty() ? null : leaders.get(random.nextInt(leaders.size()));
+  }
+
+  /** A random replica that is up and running (or down), or null if there is none. */
+  private SimNode pick(boolean up) {
+    List<SimNode> candidates = new ArrayList<>();
+    for (int id = 1; id <= config.replicas(); id++) {
+      if (up ? nodes[id].up() && !nodes[id].paused(now) : !nodes[id].up()) {
+        candidates.add(nodes[id]);
+      }
+    }
+    return candidates.isEmpty() ? null : candidates.get(random.nextInt(candidates.size()));
+  }
+
+  private boolean roll(int perMille) {
+    return perMille > 0 && random.nextInt(1000) < perMille;
+  }
+
+  private void record(long kind, long a, long b) {
+    trace = Invariants.mix(trace ^ kind) ^ Invariants.mix(a * 31 + b);
+  }
+
+  private SimResult result(boolean passed, long failedAt, String violation) {
+    SimStats stats = new SimStats(invariants.decidedSlots(), invariants.acked(), elections, crashes,
+        wipes, partitions, compactions, snapshotsInstalled, readsOk, readsRefused, network.sent(),
+        network.dropped());
+    return new SimResult(seed, config, passed, failedAt, violation, event, now, trace, stats);
+  }
+}

@@ -1,0 +1,177 @@
+package dev.synod.consensus;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.synod.consensus.Message.Accept;
+import dev.synod.consensus.Message.Prepare;
+import dev.synod.consensus.Message.Probe;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * "A node whose durable state is missing must not vote until it has caught up": a wiped replica
+ * may have promised or accepted things it no longer remembers. It neither promises, accepts nor
+ * campaigns until it has seen a Paxos instance started after it restarted decided without it; a
+ * brand-new cluster, where nobody has a past, bootstraps instead.
+ */
+class FreshNodeRulesTest {
+  private static boolean sends(Cluster c, int id, Class<? extends Message> type) {
+    for (Replica.Ready r : c.node(id).readies) {
+      for (Message m : r.messages()) {
+        if (type.isInstance(m)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  @Test
+  void aFreshReplicaNeitherPromisesNorAcceptsNorCampaigns() {
+    Replica r = new Replica(Cluster.config(3, 3), DurableState.empty(), Cluster.ZERO);
+    assertTrue(r.isFresh());
+    assertEquals("recovering", r.status().role());
+    r.step(new Prepare(1, 3, new Ballot(5, 1), 1, 0));
+    r.step(new Accept(1, 3, new Ballot(5, 1), 0, List.of(new Entry(1, new Ballot(5, 1), new byte[] {1}))));
+    for (int i = 0; i < 100; i++) {
+      r.tick();
+    }
+    Replica.Ready ready = r.ready();
+    assertEquals(List.of(), ready.entries(), "accepted nothing");
+    assertEquals(null, ready.promised(), "promised nothing");
+    assertTrue(ready.messages().stream().allMatch(m -> m instanceof Probe),
+        "only probes; no Promise, Accepted or Prepare: " + ready.messages());
+  }
+
+  /** A fresh replica 3 of {1,2,3}, and the nonce of its probe. */
+  private static long probe(Replica r) {
+    for (int i = 0; i < 10; i++) {
+      r.tick();
+    }
+    Replica.Ready ready = r.ready();
+    r.advance();
+    return ready.messages().stream().filter(m -> m instanceof Probe).map(m -> ((Probe) m).nonce())
+        .findFirst().orElseThrow();
+  }
+
+  private static final Ballot LEADER = new Ballot(4, 1);
+  private static final Ballot EARLIER = new Ballot(2, 2);
+
+  private static List<Entry> decided(long from, long to, Ballot b) {
+    List<Entry> entries = new java.util.ArrayList<>();
+    for (long s = from; s <= to; s++) {
+      entries.add(new Entry(s, b, new byte[] {(byte) s}));
+    }
+    return entries;
+  }
+
+  @Test
+  void join_waitsForTheSlotTheLeaderNamed_decidedInTheLeadersBallot() {
+    Replica r = new Replica(Cluster.config(3, 3), DurableState.empty(), Cluster.ZERO);
+    long nonce = probe(r);
+    r.step(new Message.ProbeReply(1, 3, nonce, LEADER, false, 5));
+    r.step(new Message.CatchupReply(1, 3, 3, decided(1, 3, EARLIER)));
+    assertTrue(r.isFresh(), "slot 5 is not decided yet: an instance started before the wipe may be open");
+    r.step(new Message.CatchupReply(1, 3, 5, decided(4, 5, EARLIER)));
+    assertTrue(r.isFresh(), "slot 5 was decided in another ballot, not in an instance the leader started after our probe");
+    r.step(new Message.ProbeReply(1, 3, nonce, LEADER, false, 6));
+    r.step(new Message.CatchupReply(1, 3, 6, decided(6, 6, LEADER)));
+    assertFalse(r.isFresh());
+    r.ready();
+    r.advance();
+  }
+
+  @Test
+  void join_needsAnswersFromAMajority_andOnlyAnswersToThisIncarnationsProbeCount() {
+    Replica r = new Replica(Cluster.config(3, 5), DurableState.empty(), Cluster.ZERO);
+    long nonce = probe(r);
+    r.step(new Message.ProbeReply(1, 3, nonce + 1, Ballot.ZERO, false, 0)); // an earlier incarnation's
+    r.step(new Message.ProbeReply(1, 3, nonce, LEADER, false, 1));
+    r.step(new Message.CatchupReply(1, 3, 1, decided(1, 1, LEADER)));
+    assertTrue(r.isFresh(), "two of five have answered");
+    r.step(new Message.ProbeReply(2, 3, nonce, LEADER, false, 0));
+    assertFalse(r.isFresh(), "three of five have answered");
+  }
+
+  @Test
+  void join_waitsForALeaderAtLeastAsHighAsEveryPromiseItHeardOf() {
+    Replica r = new Replica(Cluster.config(3, 3), DurableState.empty(), Cluster.ZERO);
+    long nonce = probe(r);
+    Ballot higher = new Ballot(9, 2);
+    r.step(new Message.ProbeReply(2, 3, nonce, higher, false, 0)); // node 2 promised a newer candidate
+    r.step(new Message.ProbeReply(1, 3, nonce, LEADER, false, 1));
+    r.step(new Message.CatchupReply(1, 3, 1, decided(1, 1, LEADER)));
+    assertTrue(r.isFresh(), "the leader may already be deposed: wait for the newer one");
+    r.step(new Message.ProbeReply(2, 3, nonce, higher, false, 2)); // node 2 now leads in the newer ballot
+    r.step(new Message.CatchupReply(2, 3, 2, decided(2, 2, higher)));
+    assertFalse(r.isFresh());
+    assertEquals(higher, r.ready().promised(), "promises at least the highest ballot a majority reported");
+  }
+
+  @Test
+  void bootstrap_aBrandNewClusterOfFreshReplicasElectsALeader() {
+    Cluster c = new Cluster(3, true, id -> Cluster.config(id, 3));
+    for (int i = 0; i < 30 && c.nodes.values().stream().noneMatch(n -> n.replica.isLeader()); i++) {
+      c.tickAll(1);
+      c.deliverAll();
+    }
+    assertTrue(c.nodes.values().stream().anyMatch(n -> n.replica.isLeader()));
+    for (Cluster.Node n : c.nodes.values()) {
+      assertFalse(n.replica.isFresh());
+      assertFalse(n.disk.fresh, "a non-null promise was persisted, so the next recovery is not fresh");
+    }
+  }
+
+  @Test
+  void aWipedReplicaDoesNotVoteUntilItHasCaughtUp_thenJoins() {
+    Cluster c = new Cluster(3);
+    c.elect(1);
+    c.write(1, "a", "b");
+    c.crash(3);
+    c.wipe(3);
+    assertTrue(c.replica(3).isFresh());
+    // It is asked to vote before it has caught up: it does not.
+    c.replica(3).step(new Prepare(2, 3, new Ballot(9, 2), 4, 3));
+    c.process(3);
+    assertFalse(sends(c, 3, Message.Promise.class));
+    c.drop(m -> true);
+    // It probes; the leader names a slot after now (proposing a no-op, being idle); once that
+    // slot is decided in the leader's ballot and caught up, the replica votes again.
+    for (int i = 0; i < 20 && c.replica(3).isFresh(); i++) {
+      c.tickAll(1);
+      c.deliverAll();
+    }
+    assertFalse(c.replica(3).isFresh());
+    assertEquals("follower", c.replica(3).status().role());
+    assertEquals(c.replica(1).status().ballot(), c.replica(3).status().ballot(),
+        "it promises at least the leader's ballot");
+    assertNotNull(c.node(3).readies.stream().filter(r -> r.promised() != null).findFirst().orElse(null));
+    c.write(1, "c");
+    assertEquals(c.applied(1), c.applied(3));
+  }
+
+  @Test
+  void aWipedReplicaCannotHelpTheOnlyOtherSurvivorDecide() {
+    Cluster c = new Cluster(3);
+    c.elect(1);
+    c.write(1, "a");
+    c.crash(1); // the leader is down; 2 and a wiped 3 remain
+    c.wipe(3);
+    for (int i = 0; i < 100; i++) {
+      c.tickAll(1);
+      c.deliverAll();
+    }
+    assertFalse(c.replica(2).isLeader(), "node 2 cannot win without node 3's vote");
+    assertTrue(c.replica(3).isFresh(), "node 3 cannot bootstrap: node 2 is not fresh");
+    c.restart(1);
+    for (int i = 0; i < 100 && c.replica(3).isFresh(); i++) {
+      c.tickAll(1);
+      c.deliverAll();
+    }
+    assertFalse(c.replica(3).isFresh());
+    assertEquals(List.of("-", "a"), c.applied(3).subList(0, 2), "a survived the wipe");
+  }
+}

@@ -1,0 +1,83 @@
+package dev.synod.tools.sim;
+
+import dev.synod.consensus.sim.SeedRunner;
+import java.io.PrintStream;
+import java.util.Locale;
+
+/**
+ * Runs the deterministic consensus simulation over a range of seeds, as the test suite does but
+ * for as many seeds as you like. Prints each failure with the command that replays it, then one
+ * summary line, "N passed, F failed"; exits 1 if any seed failed (2 on bad arguments).
+ *
+ * <pre>
+ *   java -cp tools/target/synod-tools.jar dev.synod.tools.sim.SimulateMain --seeds 100000 --from 1
+ *   java -cp tools/target/synod-tools.jar dev.synod.tools.sim.SimulateMain --from 4242 --seeds 1
+ * </pre>
+ */
+public final class SimulateMain {
+  static final String USAGE = "usage: SimulateMain [--seeds N (1000)] [--from SEED (1)] [--replicas R (3)]"
+      + " [--events E (5000)]";
+
+  /** Parsed arguments. */
+  record Options(int seeds, long from, int replicas, int events) {}
+
+  private SimulateMain() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    Options o;
+    try {
+      o = parse(args);
+    } catch (IllegalArgumentException e) {
+      err.println(e.getMessage());
+      err.println(USAGE);
+      return 2;
+    }
+    long start = System.nanoTime();
+    SeedRunner.Summary s = SeedRunner.run(o.from(), o.seeds(), o.replicas(), o.events(), failure -> {
+      out.println(failure.describe());
+      out.println("  replay: java -cp tools/target/synod-tools.jar " + SimulateMain.class.getName() + " "
+          + SeedRunner.replayArgs(failure));
+    });
+    double seconds = (System.nanoTime() - start) / 1e9;
+    out.println(s.line());
+    err.printf(Locale.ROOT, "%d seeds of %d replicas in %.1f s (%.0f seeds/s, %d events)%n", o.seeds(),
+        o.replicas(), seconds, o.seeds() / Math.max(seconds, 1e-9), s.events());
+    return s.failed() == 0 ? 0 : 1;
+  }
+
+  static Options parse(String[] args) {
+    int seeds = 1000;
+    long from = 1;
+    int replicas = 3;
+    int events = 5000;
+    for (int i = 0; i < args.length; i++) {
+      String flag = args[i];
+      if (flag.equals("--help") || flag.equals("-h")) {
+        throw new IllegalArgumentException("SimulateMain: deterministic consensus simulation");
+      }
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException("missing value for " + flag);
+      }
+      String value = args[++i];
+      try {
+        switch (flag) {
+          case "--seeds" -> seeds = Integer.parseInt(value);
+          case "--from" -> from = Long.parseLong(value);
+          case "--replicas" -> replicas = Integer.parseInt(value);
+          case "--events" -> events = Integer.parseInt(value);
+          default -> throw new IllegalArgumentException("unknown option " + flag);
+        }
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(flag + " needs a number, got " + value);
+      }
+    }
+    if (seeds < 1 || replicas < 1 || replicas > 9 || events < 1) {
+      throw new IllegalArgumentException("need --seeds >= 1, --replicas 1..9, --events >= 1");
+    }
+    return new Options(seeds, from, replicas, events);
+  }
+}
