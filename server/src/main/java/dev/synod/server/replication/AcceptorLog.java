@@ -28,6 +28,8 @@ final class AcceptorLog {
   /** For each slot not yet covered by a kept snapshot: the index of its latest accepted record. */
   private final TreeMap<Long, Long> slotIndex = new TreeMap<>();
   private Ballot promised = Ballot.ZERO;
+  /** Whether a promise was ever persisted: until then the acceptor is fresh and must not vote. */
+  private boolean promisedEver;
   private long commitIndex;
 
   AcceptorLog(DurableStore store) {
@@ -39,7 +41,10 @@ final class AcceptorLog {
     TreeMap<Long, Entry> accepted = new TreeMap<>();
     store.replayLog(record -> {
       switch (record.getBodyCase()) {
-        case PROMISED -> promised = max(promised, ballot(record.getPromised().getBallot()));
+        case PROMISED -> {
+          promised = max(promised, ballot(record.getPromised().getBallot()));
+          promisedEver = true;
+        }
         case ACCEPTED -> {
           Entry e = entry(record.getAccepted());
           accepted.put(e.slot(), e); // later records for a slot have ballots >= earlier ones
@@ -59,7 +64,9 @@ final class AcceptorLog {
             + " value for slot " + slot + "; refusing to start rather than serve wrong data");
       }
     }
-    return new DurableState(promised, live, commitIndex, snapshotSlot, store.isFresh());
+    // Fresh means this acceptor never promised anything: entries or a snapshot learned while
+    // catching up do not make it a voter (the consensus module decides when it may vote).
+    return new DurableState(promised, live, commitIndex, snapshotSlot, !promisedEver);
   }
 
   long commitIndex() {
@@ -87,6 +94,7 @@ final class AcceptorLog {
     long index = store.lastIndex() - records.size() + 1;
     if (ready.promised() != null) {
       promised = max(promised, ready.promised());
+      promisedEver = true;
       index++;
     }
     for (Entry e : ready.entries()) {
@@ -105,10 +113,14 @@ final class AcceptorLog {
    */
   void truncateCoveredBy(long oldestKeptSnapshotSlot) throws IOException {
     slotIndex.headMap(oldestKeptSnapshotSlot, true).clear();
-    store.appendAndSync(List.of(
-        LogEntry.newBuilder().setPromised(Promised.newBuilder().setBallot(record(promised))).build(),
-        LogEntry.newBuilder().setCommitted(Committed.newBuilder().setSlot(commitIndex)).build()));
-    long cut = store.lastIndex() - 1;
+    List<LogEntry> keep = new ArrayList<>();
+    if (promisedEver) {
+      // Never write a promise that was not made: a fresh acceptor must stay fresh.
+      keep.add(LogEntry.newBuilder().setPromised(Promised.newBuilder().setBallot(record(promised))).build());
+    }
+    keep.add(LogEntry.newBuilder().setCommitted(Committed.newBuilder().setSlot(commitIndex)).build());
+    store.appendAndSync(keep);
+    long cut = store.lastIndex() - keep.size() + 1;
     for (long index : slotIndex.values()) {
       cut = Math.min(cut, index);
     }
