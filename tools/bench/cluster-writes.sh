@@ -27,7 +27,7 @@ cpu_before=$(cpu_ticks)
 start=$(date +%s.%N)
 java -cp tools/target/synod-tools.jar dev.synod.tools.bench.LoadGen \
   --target 127.0.0.1:17070,127.0.0.1:17080,127.0.0.1:17090 --clients 1,16,64 \
-  --duration-s "$duration" --warmup-s 2 --value-bytes 100 --workload write
+  --duration-s "$duration" --warmup-s "${SYNOD_BENCH_WARMUP_S:-5}" --value-bytes 100 --workload write
 end=$(date +%s.%N)
 cpu_after=$(cpu_ticks)
 hz=$(getconf CLK_TCK)

@@ -20,5 +20,5 @@ done
 [ -n "${port:-}" ] || { echo "server did not start:"; cat "$log"; exit 1; }
 echo "synod single node on 127.0.0.1:$port, data in $data/node (fsync on)"
 java -cp tools/target/synod-tools.jar dev.synod.tools.bench.LoadGen \
-  --target "127.0.0.1:$port" --clients 1,64 --duration-s "$duration" --warmup-s 2 \
+  --target "127.0.0.1:$port" --clients 1,64 --duration-s "$duration" --warmup-s "${SYNOD_BENCH_WARMUP_S:-5}" \
   --value-bytes 100 --workload write

@@ -160,9 +160,16 @@ final class Leader {
       learner.commitNext();
       advanced = true;
     }
-    if (advanced && learner.commitIndex() >= ownBallotSlot
-        && reads.ownBallotCommitted(learner.commitIndex())) {
+    if (!advanced) {
+      return;
+    }
+    if (learner.commitIndex() >= ownBallotSlot && reads.ownBallotCommitted(learner.commitIndex())) {
       broadcastHeartbeat(reads.round());
+    } else if (undecided.isEmpty()) {
+      // Nothing in flight will carry the new commit index to the followers: tell them now, so a
+      // write made through a follower completes without waiting for the next heartbeat tick
+      // (etcd-raft broadcasts on commit for the same reason). A fresh read round, as on a tick.
+      broadcastHeartbeat(reads.startRound());
     }
   }
 

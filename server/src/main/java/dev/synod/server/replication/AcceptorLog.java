@@ -90,7 +90,13 @@ final class AcceptorLog {
     if (records.isEmpty()) {
       return;
     }
-    store.appendAndSync(records);
+    if (ready.promised() == null && ready.entries().isEmpty()) {
+      // Only a commit mark: every entry it covers was fsynced in an earlier round, and a mark
+      // lost in a crash is simply learned again, so it need not wait for the disk.
+      store.appendWithoutSync(records);
+    } else {
+      store.appendAndSync(records);
+    }
     long index = store.lastIndex() - records.size() + 1;
     if (ready.promised() != null) {
       promised = max(promised, ready.promised());

@@ -127,8 +127,23 @@ public final class DurableStore implements Closeable {
    * @throws IllegalArgumentException if a record is too large for the log (nothing is appended)
    */
   public void appendAndSync(List<LogEntry> batch) throws IOException {
+    if (append(batch)) {
+      log.sync();
+    }
+  }
+
+  /**
+   * Appends {@code batch} without waiting for it to reach the disk: for records whose loss in a
+   * crash is harmless (a commit mark, which is re-learned), they become durable with the next
+   * {@link #appendAndSync}. Commit thread only.
+   */
+  public void appendWithoutSync(List<LogEntry> batch) throws IOException {
+    append(batch);
+  }
+
+  private boolean append(List<LogEntry> batch) throws IOException {
     if (batch.isEmpty()) {
-      return;
+      return false;
     }
     long index = log.lastIndex() + 1;
     List<LogEntry> indexed = new ArrayList<>(batch.size());
@@ -137,7 +152,7 @@ public final class DurableStore implements Closeable {
       index++;
     }
     log.append(indexed);
-    log.sync();
+    return true;
   }
 
   /** The index of the last record appended, or 0 if the log never held one. */
