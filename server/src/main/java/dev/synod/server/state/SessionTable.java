@@ -4,6 +4,9 @@ import dev.synod.api.v1.Response;
 import dev.synod.txn.v1.CachedResult;
 import dev.synod.txn.v1.SessionRecord;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
@@ -26,8 +29,11 @@ final class SessionTable {
     final long secret;
     final long timeoutMs;
     private long lastRequestNo;
-    /** By request number; request numbers only grow, so the first entry is the oldest. */
-    private final NavigableMap<Long, CachedResult> recentResults = new TreeMap<>();
+    /**
+     * By request number, in insertion order: request numbers only grow, so that is also key
+     * order and the first entry is the oldest (O(1) insert and evict, deterministic iteration).
+     */
+    private final LinkedHashMap<Long, CachedResult> recentResults = new LinkedHashMap<>();
 
     Session(long id, long secret, long timeoutMs) {
       this.id = id;
@@ -72,8 +78,10 @@ final class SessionTable {
     session.lastRequestNo = requestNo;
     session.recentResults.put(requestNo, CachedResult.newBuilder()
         .setRequestNo(requestNo).setZxid(zxid).setResponse(response).build());
+    Iterator<Long> oldest = session.recentResults.keySet().iterator();
     while (session.recentResults.size() > recentResultsMax) {
-      session.recentResults.pollFirstEntry();
+      oldest.next();
+      oldest.remove();
     }
   }
 
@@ -99,11 +107,10 @@ final class SessionTable {
         throw new IllegalArgumentException("snapshot lists session " + s.id + " twice");
       }
       s.lastRequestNo = record.getLastRequestNo();
-      for (CachedResult cached : record.getRecentResultsList()) {
-        s.recentResults.put(cached.getRequestNo(), cached);
-      }
-      while (s.recentResults.size() > recentResultsMax) {
-        s.recentResults.pollFirstEntry();
+      List<CachedResult> cached = new ArrayList<>(record.getRecentResultsList());
+      cached.sort(Comparator.comparingLong(CachedResult::getRequestNo));
+      for (CachedResult c : cached.subList(Math.max(0, cached.size() - recentResultsMax), cached.size())) {
+        s.recentResults.put(c.getRequestNo(), c);
       }
     }
   }
