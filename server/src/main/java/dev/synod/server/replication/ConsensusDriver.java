@@ -319,6 +319,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   private void tick(long now) {
     replica.tick();
     ticks++;
+    lastStatus = replica.status(); // for the Status call: once a tick is fresh enough
     proposals.expire(now);
     if (ticks % RELAY_EVERY_TICKS == 0) {
       barriers.retryOrExpire(now, this::requestReadIndex);
@@ -376,7 +377,6 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     }
     barriers.complete(appliedSlot, state.lastZxid(), proposals);
     maybeSnapshot();
-    lastStatus = replica.status();
   }
 
   private void proposeQueued() {
