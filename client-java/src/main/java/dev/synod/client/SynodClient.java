@@ -113,6 +113,7 @@ public final class SynodClient implements AutoCloseable {
   private int consecutiveFailures;
   private long lastHeardNanos = System.nanoTime();
   private boolean partitioned; // test hook
+  private volatile boolean dropResponses; // test hook
   private long nextRequestNo = 1;
   private long nextNonce = 1;
   private final TreeMap<Long, Pending> pending = new TreeMap<>();
@@ -549,6 +550,9 @@ public final class SynodClient implements AutoCloseable {
   }
 
   private void onResponse(Response r) {
+    if (dropResponses) {
+      return;
+    }
     Pending p = pending.get(r.getRequestNo());
     if (p == null) {
       return; // an answer to a request already answered (re-sent) or given up
@@ -975,6 +979,11 @@ public final class SynodClient implements AutoCloseable {
         }
       }
     });
+  }
+
+  /** While set, responses are ignored as if lost in transit (requests stay pending). */
+  void testDropResponses(boolean on) {
+    dropResponses = on;
   }
 
   // ===========================================================================================
