@@ -7,9 +7,13 @@ import java.util.concurrent.ThreadLocalRandom;
  * How hard the client tries to reach a server. Between connection attempts it waits an
  * exponentially growing delay (from {@code baseDelay}, capped at {@code maxDelay}) with full
  * jitter; moving on to the next server of a round is immediate. After {@code maxAttempts}
- * consecutive failed attempts every pending call fails with {@link ConnectionLossException}
- * (the client keeps trying in the background while its session may still be alive). A request
- * is also given up after being sent {@code maxAttempts} times.
+ * consecutive failed attempts without a session (before the first one opened, or while
+ * opening a new one) every pending call fails with {@link ConnectionLossException}, and so do new
+ * calls until a server answers; the client keeps trying in the background. With a session, the
+ * session timeout bounds the wait instead: calls complete after a resume, or fail with
+ * {@link SessionExpiredException} once no server was heard from for longer than the timeout.
+ * A request is also given up (ConnectionLossException) after being sent {@code maxAttempts}
+ * times.
  */
 public record RetryPolicy(int maxAttempts, Duration baseDelay, Duration maxDelay) {
   public RetryPolicy {

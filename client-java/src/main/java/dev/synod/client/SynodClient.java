@@ -114,6 +114,7 @@ public final class SynodClient implements AutoCloseable {
   private long lastHeardNanos = System.nanoTime();
   private boolean partitioned; // test hook
   private volatile boolean dropResponses; // test hook
+  private boolean holdReconnect; // test hook
   private long nextRequestNo = 1;
   private long nextNonce = 1;
   private final TreeMap<Long, Pending> pending = new TreeMap<>();
@@ -498,7 +499,7 @@ public final class SynodClient implements AutoCloseable {
     if (state == ConnectionState.EXPIRED) {
       return new SessionExpiredException("the session expired; call restartSession() for a new one");
     }
-    if (consecutiveFailures >= retry.maxAttempts() && (stream == null || !stream.opened)) {
+    if (sessionId == 0 && consecutiveFailures >= retry.maxAttempts() && (stream == null || !stream.opened)) {
       return new ConnectionLossException("no server reachable after " + consecutiveFailures + " attempts", null);
     }
     return null;
@@ -580,7 +581,7 @@ public final class SynodClient implements AutoCloseable {
   // Connection management (loop thread)
 
   private void connect() {
-    if (state == ConnectionState.CLOSED || partitioned) {
+    if (state == ConnectionState.CLOSED || partitioned || holdReconnect) {
       return;
     }
     serverIndex = (serverIndex + 1) % servers.size();
@@ -691,7 +692,7 @@ public final class SynodClient implements AutoCloseable {
     for (Pending p : pending.values()) {
       p.sentOn = null;
     }
-    if (consecutiveFailures >= retry.maxAttempts() && !pending.isEmpty()) {
+    if (sessionId == 0 && consecutiveFailures >= retry.maxAttempts() && !pending.isEmpty()) {
       failAll(new ConnectionLossException("no server reachable after " + consecutiveFailures
           + " attempts; last failure: " + describe(t), t));
     }
@@ -977,6 +978,16 @@ public final class SynodClient implements AutoCloseable {
         } else if (stream.opened) {
           pending.values().forEach(this::sendPending);
         }
+      }
+    });
+  }
+
+  /** While set, a lost stream is not replaced (the current one keeps working). */
+  void testHoldReconnect(boolean on) {
+    onLoop(() -> {
+      holdReconnect = on;
+      if (!on && stream == null) {
+        connect();
       }
     });
   }
