@@ -1,0 +1,1203 @@
+package dev.synod.client;
+
+import com.google.protobuf.ByteString;
+import dev.synod.api.v1.AddWatchRequest;
+import dev.synod.api.v1.Acl;
+import dev.synod.api.v1.ClientMessage;
+import dev.synod.api.v1.CloseSessionRequest;
+import dev.synod.api.v1.DeleteRequest;
+import dev.synod.api.v1.ErrorReason;
+import dev.synod.api.v1.EventType;
+import dev.synod.api.v1.ExistsRequest;
+import dev.synod.api.v1.GetAclRequest;
+import dev.synod.api.v1.GetChildrenRequest;
+import dev.synod.api.v1.GetDataRequest;
+import dev.synod.api.v1.Heartbeat;
+import dev.synod.api.v1.MultiRequest;
+import dev.synod.api.v1.OpResult;
+import dev.synod.api.v1.OpenSessionRequest;
+import dev.synod.api.v1.RemoveWatchRequest;
+import dev.synod.api.v1.Request;
+import dev.synod.api.v1.Response;
+import dev.synod.api.v1.ResumeSession;
+import dev.synod.api.v1.ServerMessage;
+import dev.synod.api.v1.SessionEnded;
+import dev.synod.api.v1.SessionOpened;
+import dev.synod.api.v1.SetAclRequest;
+import dev.synod.api.v1.SetDataRequest;
+import dev.synod.api.v1.Stat;
+import dev.synod.api.v1.StatusRequest;
+import dev.synod.api.v1.StatusResponse;
+import dev.synod.api.v1.SyncRequest;
+import dev.synod.api.v1.SynodGrpc;
+import dev.synod.api.v1.WatchEvent;
+import dev.synod.api.v1.WatchKind;
+import dev.synod.api.v1.WatchTarget;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A Synod client: one session over one Session stream at a time, with failover across the
+ * servers of the connect string, session resumption, request re-sending (deduplicated by the
+ * server through the per-session request number) and watch re-registration.
+ *
+ * <pre>{@code
+ * try (SynodClient client = SynodClient.builder().connectString("127.0.0.1:7070,127.0.0.1:7080")
+ *     .sessionTimeout(Duration.ofSeconds(10)).build()) {
+ *   client.start();
+ *   client.blockUntilConnected(Duration.ofSeconds(5));
+ *   client.create("/app", "hello".getBytes());
+ * }
+ * }</pre>
+ *
+ * <p>Threading: all protocol state lives on one internal event-loop thread; gRPC callbacks only
+ * hand messages to it. Watch events and state changes are delivered in order on a dedicated
+ * watch thread; futures complete on a callback pool. Synchronous methods may be called from
+ * watchers and listeners.
+ */
+public final class SynodClient implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(SynodClient.class.getName());
+  private static final Metadata.Key<String> REASON_KEY =
+      Metadata.Key.of("synod-error-reason", Metadata.ASCII_STRING_MARSHALLER);
+
+  // --- configuration
+  private final List<InetSocketAddress> servers;
+  private final long requestedTimeoutMs;
+  private final RetryPolicy retry;
+  private final boolean reconnectAfterExpiry;
+  private final List<ConnectionStateListener> listeners = new CopyOnWriteArrayList<>();
+
+  // --- threads
+  private final ScheduledExecutorService loop;
+  private final ExecutorService watchThread;
+  private final ExecutorService callbacks;
+  private final Map<InetSocketAddress, ManagedChannel> channels = new LinkedHashMap<>();
+
+  // --- state: written only on the loop thread
+  private volatile ConnectionState state;
+  private final Object stateMonitor = new Object();
+  private boolean started;
+  private volatile long sessionId;
+  private long secret;
+  private long timeoutMs;
+  private volatile long lastZxidSeen;
+  private int serverIndex = -1;
+  private Stream stream;
+  private int consecutiveFailures;
+  private long lastHeardNanos = System.nanoTime();
+  private boolean partitioned; // test hook
+  private volatile boolean dropResponses; // test hook
+  private boolean holdReconnect; // test hook
+  private long nextRequestNo = 1;
+  private long nextNonce = 1;
+  private final TreeMap<Long, Pending> pending = new TreeMap<>();
+  private final Map<WatchKey, List<OneShot>> oneShots = new LinkedHashMap<>();
+  private final Map<WatchKey, List<PersistentWatch>> persistents = new LinkedHashMap<>();
+  private CompletableFuture<Void> closeAck;
+
+  private SynodClient(Builder b) {
+    this.servers = new ArrayList<>(b.servers);
+    Collections.shuffle(this.servers);
+    this.requestedTimeoutMs = b.sessionTimeout.toMillis();
+    this.timeoutMs = requestedTimeoutMs;
+    this.retry = b.retryPolicy;
+    this.reconnectAfterExpiry = b.reconnectAfterExpiry;
+    this.listeners.addAll(b.listeners);
+    this.loop = Executors.newSingleThreadScheduledExecutor(daemon("synod-client-loop"));
+    this.watchThread = Executors.newSingleThreadExecutor(daemon("synod-client-events"));
+    this.callbacks = Executors.newCachedThreadPool(daemon("synod-client-callback"));
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  // ===========================================================================================
+  // Lifecycle
+
+  /** Starts connecting (returns at once). Calls made before the session is open wait for it. */
+  public SynodClient start() {
+    onLoop(() -> {
+      if (!started) {
+        started = true;
+        connect();
+        scheduleTick();
+      }
+    });
+    return this;
+  }
+
+  /** Waits until the client is CONNECTED or RECONNECTED; false on timeout. */
+  public boolean blockUntilConnected(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (stateMonitor) {
+      while (state != ConnectionState.CONNECTED && state != ConnectionState.RECONNECTED) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || state == ConnectionState.CLOSED) {
+          return false;
+        }
+        TimeUnit.NANOSECONDS.timedWait(stateMonitor, left);
+      }
+      return true;
+    }
+  }
+
+  /** The current state; null before the first connection. */
+  public ConnectionState state() {
+    return state;
+  }
+
+  /** The current session id (0 when there is none). */
+  public long sessionId() {
+    return sessionId;
+  }
+
+  /** The negotiated session timeout. */
+  public Duration sessionTimeout() {
+    return Duration.ofMillis(timeoutMs);
+  }
+
+  /** The highest zxid this client has seen. */
+  public long lastZxidSeen() {
+    return lastZxidSeen;
+  }
+
+  /** The server the current stream is to (null when disconnected). */
+  public InetSocketAddress currentServer() {
+    Stream s = stream;
+    return s != null && s.opened ? s.server : null;
+  }
+
+  public void addConnectionStateListener(ConnectionStateListener listener) {
+    listeners.add(listener);
+  }
+
+  /** After EXPIRED: opens a new session (ephemerals of the old one are gone). */
+  public void restartSession() {
+    onLoop(() -> {
+      if (state == ConnectionState.EXPIRED) {
+        consecutiveFailures = 0;
+        connect();
+      }
+    });
+  }
+
+  /** Closes the session (deleting its ephemerals) and releases every resource. Idempotent. */
+  @Override
+  public void close() {
+    CompletableFuture<Void> ack = new CompletableFuture<>();
+    if (!onLoop(() -> {
+      if (state == ConnectionState.CLOSED) {
+        ack.complete(null);
+        return;
+      }
+      closeAck = ack;
+      if (stream != null && stream.opened && sessionId != 0) {
+        send(stream, ClientMessage.newBuilder().setClose(CloseSessionRequest.getDefaultInstance()).build());
+      } else {
+        ack.complete(null);
+      }
+    })) {
+      return;
+    }
+    try {
+      ack.get(Math.max(1000, timeoutMs), TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      LOG.log(Level.FINE, "close: no answer from the server", e);
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    onLoop(() -> {
+      Stream s = stream;
+      stream = null;
+      cancel(s);
+      setState(ConnectionState.CLOSED);
+      failAll(new ClientClosedException());
+      oneShots.clear();
+      persistents.clear();
+      done.complete(null);
+    });
+    try {
+      done.get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.log(Level.FINE, "close", e);
+    }
+    loop.shutdownNow();
+    for (ManagedChannel c : channels.values()) {
+      c.shutdownNow();
+    }
+    watchThread.shutdown();
+    callbacks.shutdown();
+  }
+
+  // ===========================================================================================
+  // Operations (asynchronous, each with a synchronous twin)
+
+  public CompletableFuture<CreateResult> createAsync(String path, byte[] data, CreateOptions options) {
+    return call(Request.newBuilder().setCreate(options.toRequest(path, data)), null,
+        r -> new CreateResult(r.getCreate().getPath(), r.getCreate().getStat()));
+  }
+
+  public CreateResult create(String path, byte[] data, CreateOptions options) {
+    return await(createAsync(path, data, options));
+  }
+
+  /** Creates a persistent node; returns the path created. */
+  public String create(String path, byte[] data) {
+    return create(path, data, CreateOptions.PERSISTENT).path();
+  }
+
+  /** Deletes the node if its version is {@code version} (-1: any). */
+  public CompletableFuture<Void> deleteAsync(String path, int version) {
+    return call(Request.newBuilder().setDelete(DeleteRequest.newBuilder().setPath(path).setVersion(version)),
+        null, r -> null);
+  }
+
+  public void delete(String path, int version) {
+    await(deleteAsync(path, version));
+  }
+
+  public CompletableFuture<Stat> setDataAsync(String path, byte[] data, int version) {
+    return call(Request.newBuilder().setSetData(SetDataRequest.newBuilder().setPath(path)
+        .setData(ByteString.copyFrom(data)).setVersion(version)), null, r -> r.getSetData().getStat());
+  }
+
+  public Stat setData(String path, byte[] data, int version) {
+    return await(setDataAsync(path, data, version));
+  }
+
+  /** Reads a node; with a watcher, leaves a one-shot data watch (fires on data change or delete). */
+  public CompletableFuture<NodeData> getDataAsync(String path, Watcher watcher) {
+    return call(Request.newBuilder().setGetData(GetDataRequest.newBuilder().setPath(path).setWatch(watcher != null)),
+        watcher == null ? null : r -> {
+          if (!r.hasError()) {
+            addOneShot(new WatchKey(path, WatchKind.WATCH_DATA), new OneShot(watcher, true, r.getGetData().getStat()));
+          }
+        },
+        r -> new NodeData(r.getGetData().getData().toByteArray(), r.getGetData().getStat()));
+  }
+
+  public NodeData getData(String path, Watcher watcher) {
+    return await(getDataAsync(path, watcher));
+  }
+
+  public NodeData getData(String path) {
+    return getData(path, null);
+  }
+
+  /** The node's stat, or null if it does not exist; a watcher fires on create, data change or delete. */
+  public CompletableFuture<Stat> existsAsync(String path, Watcher watcher) {
+    return call(Request.newBuilder().setExists(ExistsRequest.newBuilder().setPath(path).setWatch(watcher != null)),
+        watcher == null ? null : r -> {
+          if (!r.hasError()) {
+            addOneShot(new WatchKey(path, WatchKind.WATCH_EXISTS),
+                new OneShot(watcher, r.getExists().getExists(), r.getExists().getStat()));
+          }
+        },
+        r -> r.getExists().getExists() ? r.getExists().getStat() : null);
+  }
+
+  public Stat exists(String path, Watcher watcher) {
+    return await(existsAsync(path, watcher));
+  }
+
+  public Stat exists(String path) {
+    return exists(path, null);
+  }
+
+  /** One page of children ({@code limit} 0 = the server's maximum), after {@code cursor} ("" = first). */
+  public CompletableFuture<ChildrenPage> getChildrenPageAsync(String path, int limit, String cursor, Watcher watcher) {
+    return call(Request.newBuilder().setGetChildren(GetChildrenRequest.newBuilder().setPath(path)
+            .setWatch(watcher != null).setLimit(limit).setCursor(cursor == null ? "" : cursor)),
+        watcher == null ? null : r -> {
+          if (!r.hasError()) {
+            addOneShot(new WatchKey(path, WatchKind.WATCH_CHILDREN), new OneShot(watcher, true, r.getGetChildren().getStat()));
+          }
+        },
+        r -> new ChildrenPage(List.copyOf(r.getGetChildren().getChildrenList()), r.getGetChildren().getStat(),
+            r.getGetChildren().getNextCursor()));
+  }
+
+  public ChildrenPage getChildrenPage(String path, int limit, String cursor) {
+    return await(getChildrenPageAsync(path, limit, cursor, null));
+  }
+
+  /**
+   * Every child name, fetching all pages; the watcher (if any) is left with the first page. The
+   * stat is the one of the last page.
+   */
+  public CompletableFuture<ChildrenPage> getChildrenAsync(String path, Watcher watcher) {
+    return getChildrenPageAsync(path, 0, "", watcher).thenCompose(first -> morePages(path, first, new ArrayList<>()));
+  }
+
+  private CompletableFuture<ChildrenPage> morePages(String path, ChildrenPage page, List<String> acc) {
+    acc.addAll(page.children());
+    if (page.nextCursor().isEmpty()) {
+      return CompletableFuture.completedFuture(new ChildrenPage(List.copyOf(acc), page.stat(), ""));
+    }
+    return getChildrenPageAsync(path, 0, page.nextCursor(), null).thenCompose(next -> morePages(path, next, acc));
+  }
+
+  public List<String> getChildren(String path, Watcher watcher) {
+    return await(getChildrenAsync(path, watcher)).children();
+  }
+
+  public List<String> getChildren(String path) {
+    return getChildren(path, null);
+  }
+
+  /** Replaces the ACL if the node's aversion is {@code aversion} (-1: any). */
+  public CompletableFuture<Stat> setAclAsync(String path, List<Acl> acl, int aversion) {
+    return call(Request.newBuilder().setSetAcl(SetAclRequest.newBuilder().setPath(path).addAllAcl(acl).setAversion(aversion)),
+        null, r -> r.getSetAcl().getStat());
+  }
+
+  public Stat setAcl(String path, List<Acl> acl, int aversion) {
+    return await(setAclAsync(path, acl, aversion));
+  }
+
+  public CompletableFuture<List<Acl>> getAclAsync(String path) {
+    return call(Request.newBuilder().setGetAcl(GetAclRequest.newBuilder().setPath(path)), null,
+        r -> List.copyOf(r.getGetAcl().getAclList()));
+  }
+
+  public List<Acl> getAcl(String path) {
+    return await(getAclAsync(path));
+  }
+
+  /**
+   * Applies every op atomically, or none. Returns one result per op; on failure completes with
+   * {@link MultiFailedException} (failing index and per-op results).
+   */
+  public CompletableFuture<List<OpResult>> multiAsync(List<Op> ops) {
+    MultiRequest.Builder m = MultiRequest.newBuilder();
+    ops.forEach(op -> m.addOps(op.proto));
+    return call(Request.newBuilder().setMulti(m), null, r -> List.copyOf(r.getMulti().getResultsList()));
+  }
+
+  public List<OpResult> multi(List<Op> ops) {
+    return await(multiAsync(ops));
+  }
+
+  /** Returns once every write accepted before it is applied on this server; answers that zxid. */
+  public CompletableFuture<Long> syncAsync() {
+    return call(Request.newBuilder().setSync(SyncRequest.newBuilder().setPath("/")), null, r -> r.getSync().getZxid());
+  }
+
+  public long sync() {
+    return await(syncAsync());
+  }
+
+  public CompletableFuture<StatusResponse> statusAsync() {
+    return call(Request.newBuilder().setStatus(StatusRequest.getDefaultInstance()), null, Response::getStatus);
+  }
+
+  public StatusResponse status() {
+    return await(statusAsync());
+  }
+
+  /**
+   * Adds a persistent watch on {@code path} (and, if recursive, everything below). It survives
+   * reconnects without missing or repeating events; close the handle to remove it.
+   */
+  public CompletableFuture<WatchHandle> addWatchAsync(String path, boolean recursive, boolean includeData,
+      WatchListener listener) {
+    WatchKind kind = recursive ? WatchKind.WATCH_PERSISTENT_RECURSIVE : WatchKind.WATCH_PERSISTENT;
+    PersistentWatch handle = new PersistentWatch(new WatchKey(path, kind), includeData, listener);
+    onLoop(() -> persistents.computeIfAbsent(handle.key, k -> new ArrayList<>()).add(handle));
+    return call(Request.newBuilder().setAddWatch(AddWatchRequest.newBuilder().setPath(path).setKind(kind)
+            .setIncludeData(includeData)),
+        r -> {
+          if (r.hasError()) {
+            removeHandle(handle, false);
+          } else {
+            handle.registered = true;
+            handle.lastZxid = Math.max(handle.lastZxid, r.getAddWatch().getZxid());
+          }
+        }, r -> handle);
+  }
+
+  public WatchHandle addWatch(String path, boolean recursive, boolean includeData, WatchListener listener) {
+    return await(addWatchAsync(path, recursive, includeData, listener));
+  }
+
+  // ===========================================================================================
+  // Requests
+
+  private <T> CompletableFuture<T> call(Request.Builder request, Consumer<Response> onLoopResult,
+      Function<Response, T> convert) {
+    CompletableFuture<Response> raw = new CompletableFuture<>();
+    if (!onLoop(() -> submit(request, onLoopResult, raw))) {
+      raw.completeExceptionally(new ClientClosedException());
+    }
+    return raw.thenApply(r -> {
+      if (r.hasError()) {
+        SynodException e = SynodException.of(r.getError());
+        if (r.hasMulti()) {
+          List<OpResult> results = r.getMulti().getResultsList();
+          int index = 0;
+          for (int i = 0; i < results.size(); i++) {
+            if (results.get(i).hasError()
+                && results.get(i).getError().getReason() != ErrorReason.RUNTIME_INCONSISTENCY) {
+              index = i;
+              e = SynodException.of(results.get(i).getError());
+              break;
+            }
+          }
+          throw new MultiFailedException(e, index, results);
+        }
+        throw e;
+      }
+      return convert.apply(r);
+    });
+  }
+
+  private void submit(Request.Builder request, Consumer<Response> onLoopResult, CompletableFuture<Response> out) {
+    SynodException refusal = refusal();
+    if (refusal != null) {
+      completeLater(out, null, refusal);
+      return;
+    }
+    Pending p = new Pending(request.setRequestNo(nextRequestNo++).build(), onLoopResult, out);
+    pending.put(p.request.getRequestNo(), p);
+    if (stream != null && stream.opened) {
+      sendPending(p);
+    }
+  }
+
+  /** Why a new call cannot be accepted now, or null. */
+  private SynodException refusal() {
+    if (state == ConnectionState.CLOSED) {
+      return new ClientClosedException();
+    }
+    if (state == ConnectionState.EXPIRED) {
+      return new SessionExpiredException("the session expired; call restartSession() for a new one");
+    }
+    if (sessionId == 0 && consecutiveFailures >= retry.maxAttempts() && (stream == null || !stream.opened)) {
+      return new ConnectionLossException("no server reachable after " + consecutiveFailures + " attempts", null);
+    }
+    return null;
+  }
+
+  private void sendPending(Pending p) {
+    if (partitioned) {
+      return;
+    }
+    if (p.sends >= retry.maxAttempts()) {
+      pending.remove(p.request.getRequestNo());
+      completeLater(p.future, null, new ConnectionLossException(
+          "request sent " + p.sends + " times without an answer; giving up (a write may or may not have applied)", null));
+      return;
+    }
+    p.sends++;
+    send(stream, ClientMessage.newBuilder().setRequest(p.request).build());
+  }
+
+  private void completeLater(CompletableFuture<Response> f, Response r, Throwable t) {
+    try {
+      callbacks.execute(() -> {
+        if (t != null) {
+          f.completeExceptionally(t);
+        } else {
+          f.complete(r);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      if (t != null) {
+        f.completeExceptionally(t);
+      } else {
+        f.complete(r);
+      }
+    }
+  }
+
+  private void failAll(SynodException e) {
+    List<Pending> all = new ArrayList<>(pending.values());
+    pending.clear();
+    for (Pending p : all) {
+      completeLater(p.future, null, e);
+    }
+  }
+
+  private static boolean retryable(ErrorReason reason) {
+    return reason == ErrorReason.LEADER_UNAVAILABLE || reason == ErrorReason.SHUTTING_DOWN
+        || reason == ErrorReason.STORAGE_FAILURE;
+  }
+
+  private void onResponse(Response r) {
+    if (dropResponses) {
+      return;
+    }
+    Pending p = pending.get(r.getRequestNo());
+    if (p == null) {
+      return; // an answer to a request already answered (re-sent) or given up
+    }
+    if (r.getZxid() > lastZxidSeen) {
+      lastZxidSeen = r.getZxid();
+    }
+    if (r.hasError() && retryable(r.getError().getReason())) {
+      // Not applied here (or unknown): move to another server and re-send with the same number.
+      failStream(stream, r.getError().getReason() + ": " + r.getError().getMessage());
+      return;
+    }
+    pending.remove(r.getRequestNo());
+    if (p.onLoop != null) {
+      try {
+        p.onLoop.accept(r);
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "internal response hook failed", e);
+      }
+    }
+    completeLater(p.future, r, null);
+  }
+
+  // ===========================================================================================
+  // Connection management (loop thread)
+
+  private void connect() {
+    if (state == ConnectionState.CLOSED || partitioned || holdReconnect) {
+      return;
+    }
+    serverIndex = (serverIndex + 1) % servers.size();
+    InetSocketAddress address = servers.get(serverIndex);
+    ManagedChannel channel = channels.computeIfAbsent(address, a ->
+        ManagedChannelBuilder.forAddress(a.getHostString(), a.getPort()).usePlaintext().build());
+    Stream s = new Stream(address);
+    stream = s;
+    try {
+      s.out = SynodGrpc.newStub(channel).session(s);
+    } catch (RuntimeException e) {
+      stream = null;
+      onStreamFailed(s, e);
+      return;
+    }
+    boolean resume = sessionId != 0 && state != ConnectionState.EXPIRED;
+    if (resume) {
+      send(s, ClientMessage.newBuilder().setResume(ResumeSession.newBuilder()
+          .setSessionId(sessionId).setSecret(secret).setLastZxidSeen(lastZxidSeen)).build());
+    } else {
+      send(s, ClientMessage.newBuilder().setOpen(OpenSessionRequest.newBuilder()
+          .setTimeoutMs(requestedTimeoutMs)).build());
+    }
+    // A resume is answered locally; an open goes through consensus (may wait for an election).
+    long patience = resume ? Math.max(200, timeoutMs / 3) : Math.max(5000, 2 * requestedTimeoutMs);
+    s.connectTimer = loop.schedule(() -> {
+      if (stream == s && !s.opened) {
+        failStream(s, "no answer to " + (resume ? "resume" : "open") + " within " + patience + " ms");
+      }
+    }, patience, TimeUnit.MILLISECONDS);
+  }
+
+  private void onServerMessage(Stream s, ServerMessage m) {
+    if (s != stream || s.dead) {
+      return;
+    }
+    lastHeardNanos = System.nanoTime();
+    switch (m.getKindCase()) {
+      case OPENED -> onOpened(s, m.getOpened());
+      case RESPONSE -> onResponse(m.getResponse());
+      case EVENT -> onEvent(m.getEvent());
+      case ENDED -> {
+        if (m.getEnded().getReason() == SessionEnded.Reason.EXPIRED) {
+          expire("the server expired the session");
+        } else if (closeAck != null) {
+          closeAck.complete(null);
+        } else {
+          expire("the session was closed");
+        }
+      }
+      case HEARTBEAT, KIND_NOT_SET -> { }
+    }
+  }
+
+  private void onOpened(Stream s, SessionOpened opened) {
+    s.opened = true;
+    if (s.connectTimer != null) {
+      s.connectTimer.cancel(false);
+    }
+    consecutiveFailures = 0;
+    timeoutMs = opened.getTimeoutMs();
+    boolean fresh = !opened.getResumed();
+    if (fresh) {
+      sessionId = opened.getSessionId();
+      secret = opened.getSecret();
+      oneShots.clear();
+    }
+    // Unanswered requests first, with their original numbers (the server deduplicates writes).
+    for (Pending p : new ArrayList<>(pending.values())) {
+      sendPending(p);
+    }
+    reRegisterWatches(fresh);
+    setState(fresh ? ConnectionState.CONNECTED : ConnectionState.RECONNECTED);
+  }
+
+  private void onStreamFailed(Stream s, Throwable t) {
+    if (s != stream || s.dead) {
+      return;
+    }
+    s.dead = true;
+    stream = null;
+    if (s.connectTimer != null) {
+      s.connectTimer.cancel(false);
+    }
+    if (state == ConnectionState.CLOSED) {
+      return;
+    }
+    if (closeAck != null) {
+      closeAck.complete(null);
+      return;
+    }
+    ErrorReason reason = reasonOf(t);
+    if (reason == ErrorReason.SESSION_EXPIRED || reason == ErrorReason.SESSION_SECRET_MISMATCH) {
+      expire("the server does not know the session any more (" + reason + ")");
+      return;
+    }
+    if (reason == ErrorReason.SESSION_ZXID_AHEAD) {
+      LOG.fine(() -> s.server + " is behind what this client has seen; trying another server");
+    }
+    boolean wasOpen = s.opened;
+    if (state == ConnectionState.CONNECTED || state == ConnectionState.RECONNECTED) {
+      setState(ConnectionState.SUSPENDED);
+    }
+    if (wasOpen) {
+      consecutiveFailures = 0;
+    }
+    consecutiveFailures++;
+    for (Pending p : pending.values()) {
+      p.sentOn = null;
+    }
+    if (sessionId == 0 && consecutiveFailures >= retry.maxAttempts() && !pending.isEmpty()) {
+      failAll(new ConnectionLossException("no server reachable after " + consecutiveFailures
+          + " attempts; last failure: " + describe(t), t));
+    }
+    if (sessionExpiredLocally()) {
+      return;
+    }
+    long delay = 0;
+    if (consecutiveFailures % servers.size() == 0) {
+      delay = retry.delayMs(consecutiveFailures / servers.size());
+      if (sessionId != 0) {
+        delay = Math.min(delay, Math.max(1, timeoutMs / 5));
+      }
+    }
+    loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+  }
+
+  /** With a session but no server heard from for longer than its timeout: the session is gone. */
+  private boolean sessionExpiredLocally() {
+    if (sessionId != 0 && state == ConnectionState.SUSPENDED
+        && System.nanoTime() - lastHeardNanos > TimeUnit.MILLISECONDS.toNanos(timeoutMs)) {
+      expire("no server reachable for longer than the session timeout (" + timeoutMs + " ms)");
+      return true;
+    }
+    return false;
+  }
+
+  private void failStream(Stream s, String why) {
+    if (s == null) {
+      return;
+    }
+    cancel(s);
+    onStreamFailed(s, Status.UNAVAILABLE.withDescription(why).asRuntimeException());
+  }
+
+  private void cancel(Stream s) {
+    if (s != null && s.out != null) {
+      try {
+        s.out.onError(Status.CANCELLED.withDescription("client moves on").asRuntimeException());
+      } catch (RuntimeException e) {
+        // already gone
+      }
+    }
+  }
+
+  private void expire(String why) {
+    if (state == ConnectionState.EXPIRED || state == ConnectionState.CLOSED) {
+      return;
+    }
+    LOG.info(() -> "session " + Long.toUnsignedString(sessionId) + " expired: " + why);
+    Stream s = stream;
+    stream = null;
+    if (s != null) {
+      s.dead = true;
+      cancel(s);
+    }
+    sessionId = 0;
+    oneShots.clear();
+    for (List<PersistentWatch> list : persistents.values()) {
+      list.forEach(h -> h.registered = false);
+    }
+    failAll(new SessionExpiredException("session expired: " + why));
+    setState(ConnectionState.EXPIRED);
+    if (reconnectAfterExpiry) {
+      consecutiveFailures = 0;
+      connect();
+    }
+  }
+
+  /** Heartbeats at a third of the timeout; cuts a silent stream; notices local expiry. */
+  private void scheduleTick() {
+    long period = Math.max(10, timeoutMs / 3);
+    loop.schedule(() -> {
+      if (state == ConnectionState.CLOSED) {
+        return;
+      }
+      Stream s = stream;
+      if (s != null && s.opened && !partitioned) {
+        if (System.nanoTime() - lastHeardNanos > TimeUnit.MILLISECONDS.toNanos(timeoutMs * 2 / 3)) {
+          failStream(s, "no message from " + s.server + " for " + (timeoutMs * 2 / 3) + " ms");
+        } else {
+          send(s, ClientMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setNonce(nextNonce++)).build());
+        }
+      } else if (s == null) {
+        sessionExpiredLocally();
+      }
+      scheduleTick();
+    }, period, TimeUnit.MILLISECONDS);
+  }
+
+  private void send(Stream s, ClientMessage m) {
+    if (s == null || s.dead || partitioned) {
+      return;
+    }
+    try {
+      s.out.onNext(m);
+    } catch (RuntimeException e) {
+      failStream(s, "send failed: " + e);
+    }
+  }
+
+  private void setState(ConnectionState next) {
+    synchronized (stateMonitor) {
+      state = next;
+      stateMonitor.notifyAll();
+    }
+    for (ConnectionStateListener l : listeners) {
+      deliver(() -> l.stateChanged(this, next));
+    }
+  }
+
+  private void deliver(Runnable r) {
+    try {
+      watchThread.execute(() -> {
+        try {
+          r.run();
+        } catch (RuntimeException e) {
+          LOG.log(Level.WARNING, "watcher or listener threw", e);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      // closed
+    }
+  }
+
+  private static ErrorReason reasonOf(Throwable t) {
+    Metadata trailers = t == null ? null : Status.trailersFromThrowable(t);
+    String r = trailers == null ? null : trailers.get(REASON_KEY);
+    if (r == null) {
+      return ErrorReason.ERROR_REASON_UNSPECIFIED;
+    }
+    try {
+      return ErrorReason.valueOf(r);
+    } catch (IllegalArgumentException e) {
+      return ErrorReason.ERROR_REASON_UNSPECIFIED;
+    }
+  }
+
+  private static String describe(Throwable t) {
+    return t == null ? "stream ended" : Status.fromThrowable(t).toString();
+  }
+
+  // ===========================================================================================
+  // Watches (loop thread)
+
+  private void addOneShot(WatchKey key, OneShot w) {
+    oneShots.computeIfAbsent(key, k -> new ArrayList<>()).add(w);
+  }
+
+  private void onEvent(WatchEvent e) {
+    if (e.getType() != EventType.RESYNC_NEEDED && e.getZxid() > lastZxidSeen) {
+      lastZxidSeen = e.getZxid();
+    }
+    WatchedEvent event = new WatchedEvent(e.getType(), e.getPath(), e.getZxid(),
+        e.getHasData() ? e.getData().toByteArray() : null, e.hasStat() ? e.getStat() : null);
+    Set<Object> delivered = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (WatchTarget t : e.getFiredList()) {
+      WatchKey key = new WatchKey(t.getPath(), t.getKind());
+      if (t.getKind() == WatchKind.WATCH_PERSISTENT || t.getKind() == WatchKind.WATCH_PERSISTENT_RECURSIVE) {
+        for (PersistentWatch h : persistents.getOrDefault(key, List.of())) {
+          boolean fresh = e.getType() == EventType.RESYNC_NEEDED || e.getZxid() > h.lastZxid;
+          if (fresh && delivered.add(h.listener)) {
+            if (e.getType() != EventType.RESYNC_NEEDED) {
+              h.lastZxid = e.getZxid();
+            }
+            deliver(() -> h.listener.onEvent(event));
+          } else if (fresh && e.getType() != EventType.RESYNC_NEEDED) {
+            h.lastZxid = e.getZxid();
+          }
+        }
+      } else {
+        List<OneShot> list = oneShots.remove(key);
+        if (list != null) {
+          for (OneShot w : list) {
+            if (delivered.add(w.watcher)) {
+              deliver(() -> w.watcher.process(event));
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * After a resume the server holds no watches of the session. One-shot watches are set again by
+   * reading with watch=true; if the node changed meanwhile the event is delivered now. Persistent
+   * ones are re-added from the last zxid they delivered, so the server replays what was missed.
+   */
+  private void reRegisterWatches(boolean freshSession) {
+    for (WatchKey key : new ArrayList<>(oneShots.keySet())) {
+      Request.Builder read = Request.newBuilder();
+      switch (key.kind()) {
+        case WATCH_DATA -> read.setGetData(GetDataRequest.newBuilder().setPath(key.path()).setWatch(true));
+        case WATCH_EXISTS -> read.setExists(ExistsRequest.newBuilder().setPath(key.path()).setWatch(true));
+        default -> read.setGetChildren(GetChildrenRequest.newBuilder().setPath(key.path()).setWatch(true).setLimit(1));
+      }
+      submit(read, r -> checkOneShot(key, r), new CompletableFuture<>());
+    }
+    for (Map.Entry<WatchKey, List<PersistentWatch>> entry : persistents.entrySet()) {
+      List<PersistentWatch> handles = entry.getValue();
+      if (handles.isEmpty() || handles.stream().noneMatch(h -> h.registered || freshSession)) {
+        continue;
+      }
+      long from = handles.stream().mapToLong(h -> h.lastZxid).min().orElse(0);
+      boolean data = handles.stream().anyMatch(h -> h.includeData);
+      submit(Request.newBuilder().setAddWatch(AddWatchRequest.newBuilder().setPath(entry.getKey().path())
+          .setKind(entry.getKey().kind()).setStartZxid(from).setIncludeData(data)), r -> {
+            if (!r.hasError()) {
+              handles.forEach(h -> h.registered = true);
+            }
+          }, new CompletableFuture<>());
+    }
+  }
+
+  private void checkOneShot(WatchKey key, Response r) {
+    List<OneShot> list = oneShots.get(key);
+    if (list == null || list.isEmpty()) {
+      return;
+    }
+    boolean exists;
+    Stat stat;
+    if (r.hasError()) {
+      if (r.getError().getReason() != ErrorReason.NO_NODE) {
+        return; // keep them; a later reconnect tries again
+      }
+      exists = false;
+      stat = null;
+    } else if (r.hasExists()) {
+      exists = r.getExists().getExists();
+      stat = exists ? r.getExists().getStat() : null;
+    } else if (r.hasGetData()) {
+      exists = true;
+      stat = r.getGetData().getStat();
+    } else {
+      exists = true;
+      stat = r.getGetChildren().getStat();
+    }
+    Map<EventType, List<OneShot>> fire = new LinkedHashMap<>();
+    List<OneShot> keep = new ArrayList<>();
+    for (OneShot w : list) {
+      EventType type = w.changeTo(key.kind(), exists, stat);
+      if (type == null) {
+        keep.add(w);
+      } else {
+        fire.computeIfAbsent(type, k -> new ArrayList<>()).add(w);
+      }
+    }
+    if (keep.isEmpty()) {
+      oneShots.remove(key);
+    } else {
+      oneShots.put(key, keep);
+    }
+    fire.forEach((type, ws) -> {
+      WatchedEvent event = new WatchedEvent(type, key.path(), r.getZxid(), null, stat);
+      ws.forEach(w -> deliver(() -> w.watcher.process(event)));
+    });
+  }
+
+  private void removeHandle(PersistentWatch h, boolean tellServer) {
+    List<PersistentWatch> list = persistents.get(h.key);
+    if (list == null || !list.remove(h)) {
+      return;
+    }
+    if (list.isEmpty()) {
+      persistents.remove(h.key);
+      if (tellServer && state != ConnectionState.EXPIRED && state != ConnectionState.CLOSED) {
+        submit(Request.newBuilder().setRemoveWatch(RemoveWatchRequest.newBuilder()
+            .setPath(h.key.path()).setKind(h.key.kind())), null, new CompletableFuture<>());
+      }
+    }
+  }
+
+  // ===========================================================================================
+  // Test hooks (package-private)
+
+  /** While set the client sends nothing at all (no heartbeats, requests, or reconnects). */
+  void testPartition(boolean on) {
+    onLoop(() -> {
+      partitioned = on;
+      if (!on) {
+        lastHeardNanos = System.nanoTime();
+        if (stream == null) {
+          connect();
+        } else if (stream.opened) {
+          pending.values().forEach(this::sendPending);
+        }
+      }
+    });
+  }
+
+  /** While set, a lost stream is not replaced (the current one keeps working). */
+  void testHoldReconnect(boolean on) {
+    onLoop(() -> {
+      holdReconnect = on;
+      if (!on && stream == null) {
+        connect();
+      }
+    });
+  }
+
+  /** While set, responses are ignored as if lost in transit (requests stay pending). */
+  void testDropResponses(boolean on) {
+    dropResponses = on;
+  }
+
+  // ===========================================================================================
+  // Helpers and types
+
+  private boolean onLoop(Runnable r) {
+    try {
+      loop.execute(() -> {
+        try {
+          r.run();
+        } catch (RuntimeException e) {
+          LOG.log(Level.SEVERE, "client loop task failed", e);
+        }
+      });
+      return true;
+    } catch (RejectedExecutionException e) {
+      return false;
+    }
+  }
+
+  private static <T> T await(CompletableFuture<T> f) {
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      throw SynodException.unwrap(e);
+    } catch (java.util.concurrent.CancellationException e) {
+      throw new SynodException(ErrorReason.ERROR_REASON_UNSPECIFIED, "cancelled", null, e);
+    }
+  }
+
+  private static ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  private record WatchKey(String path, WatchKind kind) {}
+
+  private static final class Pending {
+    final Request request;
+    final Consumer<Response> onLoop;
+    final CompletableFuture<Response> future;
+    int sends;
+    Stream sentOn;
+
+    Pending(Request request, Consumer<Response> onLoop, CompletableFuture<Response> future) {
+      this.request = request;
+      this.onLoop = onLoop;
+      this.future = future;
+    }
+  }
+
+  /** A one-shot watcher and the node's state when it was set (to notice changes missed while away). */
+  private static final class OneShot {
+    final Watcher watcher;
+    final boolean existed;
+    final long czxid;
+    final long mzxid;
+    final int cversion;
+
+    OneShot(Watcher watcher, boolean existed, Stat stat) {
+      this.watcher = watcher;
+      this.existed = existed;
+      this.czxid = existed ? stat.getCzxid() : 0;
+      this.mzxid = existed ? stat.getMzxid() : 0;
+      this.cversion = existed ? stat.getCversion() : 0;
+    }
+
+    /** The event this watch would have fired for the change from then to now, or null. */
+    EventType changeTo(WatchKind kind, boolean exists, Stat now) {
+      if (!existed) {
+        return exists ? EventType.NODE_CREATED : null;
+      }
+      if (!exists) {
+        return EventType.NODE_DELETED;
+      }
+      if (now.getCzxid() != czxid) {
+        // Deleted and re-created while away: the delete is what the watch would have seen.
+        return EventType.NODE_DELETED;
+      }
+      if (kind == WatchKind.WATCH_CHILDREN) {
+        return now.getCversion() != cversion ? EventType.NODE_CHILDREN_CHANGED : null;
+      }
+      return now.getMzxid() != mzxid ? EventType.NODE_DATA_CHANGED : null;
+    }
+  }
+
+  private final class PersistentWatch implements WatchHandle {
+    final WatchKey key;
+    final boolean includeData;
+    final WatchListener listener;
+    volatile long lastZxid;
+    volatile boolean registered;
+
+    PersistentWatch(WatchKey key, boolean includeData, WatchListener listener) {
+      this.key = key;
+      this.includeData = includeData;
+      this.listener = listener;
+    }
+
+    @Override
+    public String path() {
+      return key.path();
+    }
+
+    @Override
+    public boolean recursive() {
+      return key.kind() == WatchKind.WATCH_PERSISTENT_RECURSIVE;
+    }
+
+    @Override
+    public long lastZxid() {
+      return lastZxid;
+    }
+
+    @Override
+    public void close() {
+      onLoop(() -> removeHandle(this, true));
+    }
+  }
+
+  /** One Session stream; its callbacks are handed to the loop, where stale streams are ignored. */
+  private final class Stream implements StreamObserver<ServerMessage> {
+    final InetSocketAddress server;
+    StreamObserver<ClientMessage> out;
+    boolean opened;
+    boolean dead;
+    ScheduledFuture<?> connectTimer;
+
+    Stream(InetSocketAddress server) {
+      this.server = server;
+    }
+
+    @Override
+    public void onNext(ServerMessage m) {
+      onLoop(() -> onServerMessage(this, m));
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      onLoop(() -> onStreamFailed(this, t));
+    }
+
+    @Override
+    public void onCompleted() {
+      onLoop(() -> onStreamFailed(this, null));
+    }
+  }
+
+  // ===========================================================================================
+
+  public static final class Builder {
+    private final List<InetSocketAddress> servers = new ArrayList<>();
+    private Duration sessionTimeout = Duration.ofSeconds(10);
+    private RetryPolicy retryPolicy = RetryPolicy.defaultPolicy();
+    private boolean reconnectAfterExpiry;
+    private final List<ConnectionStateListener> listeners = new ArrayList<>();
+
+    /** "host:port,host:port,...". */
+    public Builder connectString(String connectString) {
+      servers.clear();
+      for (String part : connectString.split(",")) {
+        String s = part.trim();
+        if (s.isEmpty()) {
+          continue;
+        }
+        int colon = s.lastIndexOf(':');
+        if (colon <= 0) {
+          throw new IllegalArgumentException("expected host:port, got '" + s + "'");
+        }
+        servers.add(InetSocketAddress.createUnresolved(s.substring(0, colon), Integer.parseInt(s.substring(colon + 1))));
+      }
+      return this;
+    }
+
+    public Builder sessionTimeout(Duration timeout) {
+      this.sessionTimeout = timeout;
+      return this;
+    }
+
+    public Builder retryPolicy(RetryPolicy policy) {
+      this.retryPolicy = policy;
+      return this;
+    }
+
+    public Builder connectionStateListener(ConnectionStateListener listener) {
+      listeners.add(listener);
+      return this;
+    }
+
+    /** After EXPIRED, open a new session automatically (default false: wait for restartSession()). */
+    public Builder reconnectAfterExpiry(boolean on) {
+      this.reconnectAfterExpiry = on;
+      return this;
+    }
+
+    public SynodClient build() {
+      if (servers.isEmpty()) {
+        throw new IllegalArgumentException("connectString names no server");
+      }
+      return new SynodClient(this);
+    }
+  }
+}

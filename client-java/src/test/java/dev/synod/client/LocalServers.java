@@ -1,0 +1,122 @@
+package dev.synod.client;
+
+import dev.synod.server.SynodNode;
+import dev.synod.server.config.ConfigParser;
+import dev.synod.server.config.ServerConfig;
+import dev.synod.server.di.ServerComponent;
+import dev.synod.server.pipeline.Clock;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.StringJoiner;
+
+/**
+ * Real Synod servers in this JVM, on loopback sockets (clients and peers), each with its own data
+ * directory. One server is a cluster of one; three form a replicated cluster with short timers.
+ */
+final class LocalServers implements AutoCloseable {
+  final SynodNode[] nodes;
+  private final int[] peerPorts;
+  private final Path dir;
+  private final String[] extra;
+
+  LocalServers(Path dir, int size, String... extra) throws Exception {
+    this.dir = dir;
+    this.extra = extra;
+    this.nodes = new SynodNode[size + 1];
+    this.peerPorts = new int[size + 1];
+    for (int i = 1; i <= size; i++) {
+      peerPorts[i] = freePort();
+    }
+    for (int i = 1; i <= size; i++) {
+      start(i);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  void start(int id) throws Exception {
+    List<String> args = new ArrayList<>(List.of("--data-dir", dir.resolve("s" + id).toString(), "--port", "0",
+        "--server-id", Integer.toString(id), "--tick-ms", "10", "--election-ticks-min", "10",
+        "--election-ticks-max", "20", "--heartbeat-ticks", "2", "--session-timeout-min-ms", "300",
+        "--write-timeout-ms", "3000"));
+    if (nodes.length > 2) {
+      StringJoiner members = new StringJoiner(",");
+      for (int i = 1; i < nodes.length; i++) {
+        members.add(i + "=127.0.0.1:" + peerPorts[i]);
+      }
+      args.addAll(List.of("--members", members.toString()));
+    } else {
+      args.addAll(List.of("--peer-port", Integer.toString(peerPorts[id])));
+    }
+    args.addAll(List.of(extra));
+    ServerConfig config = ConfigParser.parse(args.toArray(String[]::new));
+    nodes[id] = ServerComponent.create(config,
+        () -> NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)),
+        address -> NettyServerBuilder.forAddress(socket(address)),
+        address -> NettyChannelBuilder.forAddress(socket(address)).usePlaintext().build(),
+        Clock.SYSTEM, (what, cause) -> System.err.println("FATAL " + what + ": " + cause)).node().start();
+  }
+
+  private static InetSocketAddress socket(String address) {
+    int colon = address.lastIndexOf(':');
+    return new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
+  }
+
+  String connectString() {
+    StringJoiner j = new StringJoiner(",");
+    for (int i = 1; i < nodes.length; i++) {
+      if (nodes[i] != null) {
+        j.add("127.0.0.1:" + nodes[i].port());
+      }
+    }
+    return j.toString();
+  }
+
+  /** The id of the live server listening on {@code port}. */
+  int idOfPort(int port) {
+    for (int i = 1; i < nodes.length; i++) {
+      if (nodes[i] != null && nodes[i].port() == port) {
+        return i;
+      }
+    }
+    throw new AssertionError("no server on port " + port);
+  }
+
+  void stop(int id) {
+    nodes[id].close();
+    nodes[id] = null;
+  }
+
+  int awaitLeader() throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 15_000;
+    while (System.currentTimeMillis() < deadline) {
+      for (int i = 1; i < nodes.length; i++) {
+        if (nodes[i] != null && nodes[i].driver().isLeader()) {
+          return i;
+        }
+      }
+      Thread.sleep(10);
+    }
+    throw new AssertionError("no leader");
+  }
+
+  @Override
+  public void close() {
+    for (int i = 1; i < nodes.length; i++) {
+      if (nodes[i] != null) {
+        nodes[i].close();
+        nodes[i] = null;
+      }
+    }
+  }
+}
