@@ -331,6 +331,9 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   private void pump() throws IOException {
     boolean leading = replica.isLeader();
     int leaderId = replica.leaderId();
+    if (leaderId != lastLeaderId || leading != leader) {
+      lastStatus = replica.status();
+    }
     if (leaderId != lastLeaderId) {
       if (lastLeaderId >= 0) {
         long grace = TimeUnit.MILLISECONDS.toNanos(config.tickMs() * config.electionTicksMax());
