@@ -16,6 +16,20 @@ package dev.synod.consensus;
  *   <li>(bootstrap) a majority, itself included, answered fresh with no history: a brand-new
  *       cluster, where nobody has anything to forget. A single-member cluster bootstraps alone.
  * </ul>
+ *
+ * <p>Liveness. A replica with the bootstrap evidence does not bootstrap at once: it stays fresh
+ * (not voting, still answering "fresh with no history") until every member has answered its probe
+ * and no member has probed it for a grace ({@link #bootstrapGraceTicks}), or at the latest
+ * {@link #bootstrapWaitTicksMax} after the evidence (a member that is down when the cluster is
+ * created does not hold it back longer). A replica that has the evidence and every answer stops
+ * probing, so the quiet means every member started has had its answers. Bootstrapping at once
+ * left out the last to probe (it heard only voters) or one whose links were still connecting: it
+ * had to join through a leader, and if that leader was lost before it joined, the other survivors
+ * were one vote short for good (a three-server cluster whose leader stopped right after it formed
+ * elected no one). A joining replica keeps the earliest slot a leader named (per leader ballot):
+ * any slot that leader assigns after the probe serves, and the earliest is reached first, whereas
+ * following each new answer let an idle leader's no-op for every probe move the finish line faster
+ * than catching up reached it. The first probe goes out on the first tick.
  */
 final class Freshness {
   private final ReplicaConfig config;
@@ -30,11 +44,18 @@ final class Freshness {
   private Ballot joinBallot = Ballot.ZERO;
   private long joinSlot;
   private int probeElapsed;
+  /** When we first had the bootstrap evidence; -1: not yet. */
+  private long evidenceAtTick = -1;
+  /** When every member had answered our probe; -1: not yet. */
+  private long allAnsweredAtTick = -1;
+  /** When a member last probed us (it may still need our answer); -1: never. */
+  private long probedAtTick = -1;
 
   Freshness(ReplicaConfig config, boolean fresh, long nonce) {
     this.config = config;
     this.fresh = fresh;
     this.nonce = nonce;
+    this.probeElapsed = 2 * config.heartbeatTicks() - 1; // the first probe goes out on the first tick
     long self = 1L << config.indexOf(config.selfId());
     this.repliedMask = self;
     this.freshMask = self;
@@ -52,34 +73,60 @@ final class Freshness {
     return joinSlot;
   }
 
+  Ballot joinBallot() {
+    return joinBallot;
+  }
+
   /** The ballot to promise on joining: at least the leader's and every promise we heard of. */
   Ballot votingBallot() {
     return Ballot.max(joinBallot, highestPromised);
   }
 
-  /** True every few heartbeats while fresh: time to probe again. */
-  boolean probeDue() {
+  /**
+   * True every few heartbeats while fresh: time to probe again. Not while we only wait to
+   * bootstrap ({@code withoutHistory}, the evidence and every answer in hand): there is nothing
+   * more to learn, and our silence tells the others that we have what we need.
+   */
+  boolean probeDue(boolean withoutHistory) {
     if (!fresh || ++probeElapsed < 2 * config.heartbeatTicks()) {
       return false;
     }
     probeElapsed = 0;
-    return true;
+    return !(withoutHistory && evidenceAtTick >= 0 && allAnsweredAtTick >= 0);
   }
 
-  /** Counts an answer to our probe; true once a majority (us included) is fresh with no history. */
+  /** A member probed us: it may still need our answer to bootstrap. */
+  void probedBy(long tick) {
+    if (fresh) {
+      probedAtTick = tick;
+    }
+  }
+
+  /**
+   * Counts an answer to our probe; true once a majority (us included) is fresh with no history.
+   * {@code joinSlotSpent}: our join slot can no longer serve (it is compacted into our snapshot, so
+   * its ballot cannot be checked, or we learned it decided in another ballot), so the next slot the
+   * leader names replaces it.
+   */
   boolean onProbeReply(int memberIndex, long replyNonce, Ballot promised, boolean freshWithoutHistory,
-      long leaderSlot) {
+      long leaderSlot, boolean joinSlotSpent, long tick) {
     if (!fresh || replyNonce != nonce) {
       return false;
     }
     repliedMask |= 1L << memberIndex;
     highestPromised = Ballot.max(highestPromised, promised);
-    if (leaderSlot > 0 && !promised.isBelow(joinBallot)) {
-      joinBallot = promised;
+    if (leaderSlot > 0 && promised.isAbove(joinBallot)) {
+      joinBallot = promised; // a newer leader: its slots are what we must see decided now
       joinSlot = leaderSlot;
+    } else if (leaderSlot > 0 && promised.equals(joinBallot)
+        && (leaderSlot < joinSlot || joinSlotSpent)) {
+      joinSlot = leaderSlot; // the same leader: the earliest slot it named after our probe serves
     }
     if (freshWithoutHistory) {
       freshMask |= 1L << memberIndex;
+    }
+    if (allAnsweredAtTick < 0 && Long.bitCount(repliedMask) == config.members().size()) {
+      allAnsweredAtTick = tick;
     }
     return Long.bitCount(freshMask) >= config.quorum();
   }
@@ -89,6 +136,39 @@ final class Freshness {
     return fresh && Long.bitCount(repliedMask) >= config.quorum() && joinSlot > 0
         && !joinBallot.isBelow(highestPromised) && commitIndex >= joinSlot
         && atJoinSlot != null && atJoinSlot.ballot().equals(joinBallot);
+  }
+
+  /**
+   * How long a replica with the bootstrap evidence and every member's answer waits after the last
+   * probe it received: a member that still needs our answer probes again within 2 heartbeats, and
+   * hears it within a round trip (which the election timeout outlasts).
+   */
+  static long bootstrapGraceTicks(ReplicaConfig config) {
+    return config.electionTicksMin() + 2L * config.heartbeatTicks();
+  }
+
+  /** The longest a replica with the bootstrap evidence waits for the other members to answer. */
+  static long bootstrapWaitTicksMax(ReplicaConfig config) {
+    return 10L * config.electionTicksMax();
+  }
+
+  /** We have the bootstrap evidence at {@code tick} (the first time counts). */
+  void bootstrapEvidence(long tick) {
+    if (fresh && evidenceAtTick < 0) {
+      evidenceAtTick = tick;
+    }
+  }
+
+  /** Time to bootstrap, given the evidence (the caller checks we still have no history). */
+  boolean bootstrapDue(long tick) {
+    if (!fresh || evidenceAtTick < 0) {
+      return false;
+    }
+    if (tick - evidenceAtTick >= bootstrapWaitTicksMax(config)) {
+      return true;
+    }
+    return allAnsweredAtTick >= 0
+        && tick - Math.max(allAnsweredAtTick, probedAtTick) >= bootstrapGraceTicks(config);
   }
 
   /** A single-member cluster bootstraps alone. */

@@ -180,6 +180,35 @@ public sealed interface Message {
     }
   }
 
+  /**
+   * Pre-vote (Raft thesis section 9.6): before it raises its ballot or persists anything, a replica
+   * whose election timer expired asks whether the receiver would promise {@code ballot} (the ballot
+   * phase 1 would start with) to a candidate whose commit index is {@code commitIndex}.
+   */
+  record PreVote(int from, int to, Ballot ballot, long commitIndex) implements Message {
+    public PreVote {
+      requireNode(from, to);
+      requireBallot(ballot);
+      requireSlotIndex(commitIndex, "commitIndex");
+    }
+  }
+
+  /**
+   * The answer to the pre-vote for {@code ballot}: granted iff the receiver votes, the candidate's
+   * commit index is at least its own and it has not heard from a live leader for electionTicksMin.
+   * It carries the receiver's promise (so the candidate's phase 1 starts above it) and commit index
+   * (so a candidate that is behind catches up from it).
+   */
+  record PreVoteReply(int from, int to, Ballot ballot, boolean granted, Ballot promised,
+      long commitIndex) implements Message {
+    public PreVoteReply {
+      requireNode(from, to);
+      requireBallot(ballot);
+      requireBallot(promised);
+      requireSlotIndex(commitIndex, "commitIndex");
+    }
+  }
+
   private static void requireNode(int from, int to) {
     if (from < 0 || to < 0) {
       throw new IllegalArgumentException("node ids must be >= 0, got from=" + from + " to=" + to);

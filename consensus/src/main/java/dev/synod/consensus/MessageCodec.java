@@ -7,6 +7,8 @@ import dev.synod.consensus.Message.CatchupRequest;
 import dev.synod.consensus.Message.Heartbeat;
 import dev.synod.consensus.Message.HeartbeatAck;
 import dev.synod.consensus.Message.Nack;
+import dev.synod.consensus.Message.PreVote;
+import dev.synod.consensus.Message.PreVoteReply;
 import dev.synod.consensus.Message.Prepare;
 import dev.synod.consensus.Message.Probe;
 import dev.synod.consensus.Message.ProbeReply;
@@ -43,6 +45,8 @@ public final class MessageCodec {
   private static final byte SNAPSHOT_REQUIRED = 10;
   private static final byte PROBE = 11;
   private static final byte PROBE_REPLY = 12;
+  private static final byte PRE_VOTE = 13;
+  private static final byte PRE_VOTE_REPLY = 14;
 
   private MessageCodec() {}
 
@@ -86,6 +90,14 @@ public final class MessageCodec {
       b.putLong(p.nonce());
       putBallot(b, p.promised());
       b.put((byte) (p.freshWithoutHistory() ? 1 : 0)).putLong(p.leaderSlot());
+    } else if (m instanceof PreVote p) {
+      putBallot(b, p.ballot());
+      b.putLong(p.commitIndex());
+    } else if (m instanceof PreVoteReply r) {
+      putBallot(b, r.ballot());
+      b.put((byte) (r.granted() ? 1 : 0));
+      putBallot(b, r.promised());
+      b.putLong(r.commitIndex());
     }
     return finish(b);
   }
@@ -112,6 +124,8 @@ public final class MessageCodec {
         case SNAPSHOT_REQUIRED -> new SnapshotRequired(from, to, b.getLong());
         case PROBE -> new Probe(from, to, b.getLong(), b.getLong());
         case PROBE_REPLY -> new ProbeReply(from, to, b.getLong(), getBallot(b), getBoolean(b), b.getLong());
+        case PRE_VOTE -> new PreVote(from, to, getBallot(b), b.getLong());
+        case PRE_VOTE_REPLY -> new PreVoteReply(from, to, getBallot(b), getBoolean(b), getBallot(b), b.getLong());
         default -> throw new IllegalArgumentException("unknown message type " + type);
       };
       requireFullyRead(b);
@@ -165,8 +179,12 @@ public final class MessageCodec {
       return SNAPSHOT_REQUIRED;
     } else if (m instanceof Probe) {
       return PROBE;
-    } else {
+    } else if (m instanceof ProbeReply) {
       return PROBE_REPLY;
+    } else if (m instanceof PreVote) {
+      return PRE_VOTE;
+    } else {
+      return PRE_VOTE_REPLY;
     }
   }
 
@@ -189,6 +207,10 @@ public final class MessageCodec {
       return 2 * Long.BYTES + BALLOT_BYTES + 1;
     } else if (m instanceof Probe) {
       return 2 * Long.BYTES;
+    } else if (m instanceof PreVote) {
+      return BALLOT_BYTES + Long.BYTES;
+    } else if (m instanceof PreVoteReply) {
+      return 2 * BALLOT_BYTES + 1 + Long.BYTES;
     } else {
       return Long.BYTES; // CatchupRequest, SnapshotRequired
     }

@@ -7,6 +7,8 @@ import dev.synod.consensus.Message.CatchupRequest;
 import dev.synod.consensus.Message.Heartbeat;
 import dev.synod.consensus.Message.HeartbeatAck;
 import dev.synod.consensus.Message.Nack;
+import dev.synod.consensus.Message.PreVote;
+import dev.synod.consensus.Message.PreVoteReply;
 import dev.synod.consensus.Message.Prepare;
 import dev.synod.consensus.Message.Probe;
 import dev.synod.consensus.Message.ProbeReply;
@@ -53,7 +55,8 @@ public final class Replica {
   public record ReadState(long readId, boolean ok, long index) {}
 
   /**
-   * @param role "leader", "follower", "candidate" or "recovering" (fresh: not yet a voter)
+   * @param role "leader", "follower", "candidate" or "recovering" (fresh: not yet a voter); a
+   *     replica in pre-vote is a "follower": it has changed nothing yet
    * @param ballot the highest ballot promised
    * @param lastSlot the highest slot with an accepted entry (or the snapshot slot)
    * @param peerMatch leader only: the highest slot each peer has acknowledged
@@ -73,6 +76,7 @@ public final class Replica {
   private final Acceptor acceptor;
   private final Learner learner;
   private final Freshness freshness;
+  private PreCandidacy preCandidacy;
   private Candidacy candidacy;
   private Leader leader;
   private int leaderId = -1;
@@ -80,6 +84,8 @@ public final class Replica {
   private long tick;
   private int electionElapsed;
   private int electionTimeout;
+  /** The last tick a valid Accept or Heartbeat from a leader arrived; -1: never. */
+  private long leaderHeardAtTick = -1;
   /** Our own replies held until the outstanding Ready is persisted; null when none is outstanding. */
   private List<Message> deliverAtAdvance;
 
@@ -117,7 +123,11 @@ public final class Replica {
       return;
     }
     if (freshness.isFresh()) {
-      if (freshness.probeDue()) {
+      if (freshness.bootstrapDue(tick) && freshWithoutHistory()) {
+        becomeVoter(Ballot.ZERO); // bootstrap, once the members started with us have their answers
+        return;
+      }
+      if (freshness.probeDue(freshWithoutHistory())) {
         probe();
       }
       return; // a fresh replica never campaigns
@@ -125,8 +135,11 @@ public final class Replica {
     if (candidacy != null && candidacy.resendDue()) {
       sendPrepares(true);
     }
+    if (preCandidacy != null && preCandidacy.resendDue()) {
+      sendPreVotes(true);
+    }
     if (++electionElapsed >= electionTimeout) {
-      campaign();
+      preVote();
     }
   }
 
@@ -272,11 +285,14 @@ public final class Replica {
     } else if (m instanceof ProbeReply r) {
       observe(r.promised());
       if (freshness.onProbeReply(config.indexOf(r.from()), r.nonce(), r.promised(),
-          r.freshWithoutHistory(), r.leaderSlot()) && freshWithoutHistory()) {
-        becomeVoter(Ballot.ZERO); // bootstrap: a majority, us included, has no history at all
-      } else {
-        maybeJoin();
+          r.freshWithoutHistory(), r.leaderSlot(), joinSlotSpent(), tick) && freshWithoutHistory()) {
+        freshness.bootstrapEvidence(tick); // a majority, us included, has no history at all
       }
+      maybeJoin();
+    } else if (m instanceof PreVote p) {
+      onPreVote(p);
+    } else if (m instanceof PreVoteReply r) {
+      onPreVoteReply(r);
     }
   }
 
@@ -287,6 +303,7 @@ public final class Replica {
    * the finish line it is running to.
    */
   private void onProbe(Probe p) {
+    freshness.probedBy(tick);
     long leaderSlot = 0;
     if (leader != null) {
       boolean nearlyCaughtUp =
@@ -308,9 +325,38 @@ public final class Replica {
       if (higher) {
         stepDown(); // we promised someone else's higher ballot: our leadership or candidacy is over
       }
+      preCandidacy = null; // and we do not start a phase 1 of our own against the one we promised
       electionElapsed = 0; // a candidate making progress: give it time to finish phase 1
     }
     out.send(reply);
+  }
+
+  /**
+   * Pre-vote: grant iff we vote (a fresh replica does not: it would not promise in phase 1 either,
+   * and its commit index may be short of what it knew before its disk was lost), we do not lead,
+   * the candidate's commit index is at least ours (rule P1b would refuse it otherwise), and we have
+   * not heard from a live leader for electionTicksMin (leader stickiness: a replica that rejoins or
+   * whose link flaps cannot depose a leader the others still hear). Nothing changes here, durable or
+   * not: not our promise, not our election timer.
+   */
+  private void onPreVote(PreVote p) {
+    boolean granted = !freshness.isFresh() && leader == null
+        && p.commitIndex() >= learner.commitIndex() && !heardFromLeaderRecently();
+    out.send(new PreVoteReply(selfId, p.from(), p.ballot(), granted, acceptor.promised(),
+        learner.commitIndex()));
+  }
+
+  private void onPreVoteReply(PreVoteReply r) {
+    observe(r.promised()); // phase 1 starts above every promise we hear of
+    if (!r.granted() && r.commitIndex() > learner.commitIndex()) {
+      catchUpFrom(r.from()); // refused because we are behind: catch up from the one ahead
+    }
+    if (preCandidacy == null || !r.granted() || !r.ballot().equals(preCandidacy.ballot)) {
+      return;
+    }
+    if (preCandidacy.grant(config.indexOf(r.from()))) {
+      campaign();
+    }
   }
 
   private void onPromise(Promise p) {
@@ -330,8 +376,16 @@ public final class Replica {
   private void onNack(Nack n) {
     observe(n.promised());
     Ballot mine = leader != null ? leader.ballot : candidacy != null ? candidacy.ballot : null;
-    if (mine != null && n.rejected().equals(mine) && n.promised().isAbove(mine)) {
+    if (mine == null || !n.rejected().equals(mine)) {
+      return;
+    }
+    if (n.promised().isAbove(mine)) {
       stepDown();
+    } else if (candidacy != null && n.commitIndex() > learner.commitIndex()) {
+      // Refused by a replica ahead of us on commits (rule P1b): we cannot lead it, and it may well
+      // lead us. Stop raising the bar, and catch up from it.
+      stepDown();
+      catchUpFrom(n.from());
     }
   }
 
@@ -388,6 +442,32 @@ public final class Replica {
   // ---------------------------------------------------------------------------------------------
   // Roles
 
+  /**
+   * The election timer expired: pre-vote first. Every member is asked whether it would promise the
+   * ballot phase 1 would use, given our commit index; nothing is raised or persisted. A cluster of
+   * one grants itself a majority at once.
+   */
+  private void preVote() {
+    stepDown(); // a candidacy that did not finish in an election timeout starts over with a pre-vote
+    preCandidacy = new PreCandidacy(config, new Ballot(Slots.add(maxRoundSeen, 1), selfId));
+    if (preCandidacy.grant(config.indexOf(selfId))) {
+      campaign();
+      return;
+    }
+    sendPreVotes(false);
+  }
+
+  private void sendPreVotes(boolean onlyMissing) {
+    for (int i = 0; i < config.members().size(); i++) {
+      int member = config.members().get(i);
+      if (member == selfId || (onlyMissing && preCandidacy.hasGrantFrom(i))) {
+        continue;
+      }
+      out.send(new PreVote(selfId, member, preCandidacy.ballot, learner.commitIndex()));
+    }
+  }
+
+  /** Phase 1 of a new, higher ballot (after a majority granted the pre-vote). */
   private void campaign() {
     stepDown();
     maxRoundSeen++;
@@ -427,6 +507,7 @@ public final class Replica {
       leader = null;
     }
     candidacy = null;
+    preCandidacy = null;
     leaderId = -1;
     resetElectionTimer();
   }
@@ -437,7 +518,9 @@ public final class Replica {
     if (mine != null && !mine.equals(ballot)) {
       stepDown();
     }
+    preCandidacy = null;
     leaderId = from;
+    leaderHeardAtTick = tick;
     electionElapsed = 0;
   }
 
@@ -468,6 +551,17 @@ public final class Replica {
     resetElectionTimer();
   }
 
+  /** The join slot can no longer be seen decided in the join ballot: compacted, or decided otherwise. */
+  private boolean joinSlotSpent() {
+    long slot = freshness.joinSlot();
+    if (slot <= 0) {
+      return false;
+    }
+    Entry e = acceptor.get(slot);
+    return slot <= acceptor.snapshotSlot()
+        || (slot <= learner.commitIndex() && (e == null || !e.ballot().equals(freshness.joinBallot())));
+  }
+
   private boolean freshWithoutHistory() {
     return freshness.isFresh() && acceptor.isEmpty() && learner.commitIndex() == 0 && leaderId < 0;
   }
@@ -478,6 +572,17 @@ public final class Replica {
         out.send(new Probe(selfId, member, freshness.nonce(), learner.commitIndex()));
       }
     }
+  }
+
+  /** Asks a replica that is ahead of us for the decided entries we miss (any replica serves them). */
+  private void catchUpFrom(int source) {
+    if (leader == null && !freshness.isFresh()) {
+      learner.requestCatchup(source, tick, false);
+    }
+  }
+
+  private boolean heardFromLeaderRecently() {
+    return leaderHeardAtTick >= 0 && tick - leaderHeardAtTick < config.electionTicksMin();
   }
 
   private void observe(Ballot b) {

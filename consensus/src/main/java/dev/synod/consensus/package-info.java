@@ -41,6 +41,26 @@
  * keeps one wiped disk safe while the others are intact; with five or more, no rule can if the
  * wiped replica's vote decided something the others have not all durably committed.
  *
+ * <p>A replica with the bootstrap evidence keeps answering "fresh with no history" until every
+ * member has answered it and none has probed it for electionTicksMin + 2 heartbeats (at most
+ * 10 electionTicksMax after the evidence), so every member started with it bootstraps too. A
+ * replica that misses it (it started later) joins through a live leader; until it has, a
+ * three-replica cluster cannot survive losing that leader, since the fresh one cannot vote.
+ *
+ * <h2>Elections: pre-vote and leader stickiness</h2>
+ * A replica whose election timer expires first pre-votes (Raft thesis section 9.6): it asks every
+ * member whether it would promise the ballot phase 1 would use, given its commit index. Nothing
+ * durable changes and no ballot rises. A member grants iff it votes (a fresh replica neither
+ * pre-votes nor grants), it does not lead, the candidate's commit index is at least its own (rule
+ * P1b would refuse the Prepare otherwise), and it has not heard from a live leader for
+ * electionTicksMin (leader stickiness). Only with a majority of grants, itself included, does the
+ * replica raise its ballot above every promise it heard of and start phase 1; a cluster of one
+ * grants itself a majority. A replica refused because it is behind stays a follower and catches up
+ * from the one ahead (any replica serves decided entries); a candidate whose Prepare is refused by
+ * a replica ahead on commits steps down the same way. So a replica that is behind never raises the
+ * bar over one that is up to date, and one that was cut off, restarted, or has a flapping link
+ * cannot depose a leader the others still hear. A replica in pre-vote reports role "follower".
+ *
  * <h2>Snapshots</h2>
  * After durably snapshotting its state through slot s (at most what it applied), the driver calls
  * {@code compact(s)}; requests for compacted slots are answered with SnapshotRequired. After

@@ -192,14 +192,23 @@ final class Cluster {
   }
 
   /**
-   * Ticks {@code id} until it campaigns, then delivers everything: it becomes the leader, and its
-   * re-proposals (or no-op) are decided and known to every reachable node.
+   * Time passes for every live node that is not isolated (an isolated one is frozen, like a paused
+   * process), so each follower's memory of the old leader lapses (leader stickiness); {@code id}'s
+   * campaign wins the race (the others' own pre-votes and prepares are lost). Then everything is
+   * delivered: it becomes the leader, and its re-proposals (or no-op) are decided and known to
+   * every reachable node.
    */
   void elect(int id) {
     Node n = nodes.get(id);
     int ticks = 0;
     while (!n.replica.isLeader()) {
       tick(id, 1);
+      for (int other : nodes.keySet()) {
+        if (other != id && !isolated.contains(other)) {
+          tick(other, 1);
+        }
+      }
+      drop(m -> m.from() != id && (m instanceof Message.PreVote || m instanceof Message.Prepare));
       deliverAll();
       if (++ticks > 1000) {
         throw new AssertionError("node " + id + " did not become leader: " + n.replica.status());

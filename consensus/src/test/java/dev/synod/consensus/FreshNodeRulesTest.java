@@ -125,6 +125,76 @@ class FreshNodeRulesTest {
     }
   }
 
+  /**
+   * A brand-new cluster whose members start a little apart: nodes 1 and 2 probe first, node 3 (up,
+   * answering) probes later. Nodes 1 and 2 keep answering "fresh with no history" until node 3 has
+   * stopped probing (it has its answers), so all three become voters. (Bootstrapping at once, 1 and
+   * 2 answered node 3 as voters: it had to join through a leader, and if that leader was lost first
+   * the survivors were one vote short for good: the server's "no leader elected".)
+   */
+  @Test
+  void bootstrap_replicasStartedTogetherAllBootstrap_evenTheLastToProbe_soALeaderCrashIsSurvived() {
+    Cluster c = new Cluster(3, true, id -> Cluster.config(id, 3));
+    for (int i = 0; i < 3; i++) {
+      c.tick(1, 1);
+      c.tick(2, 1);
+      c.deliverAll();
+    }
+    assertTrue(c.replica(1).isFresh() && c.replica(2).isFresh(), "evidence, but node 3 has not probed yet");
+    int leader = -1;
+    for (int i = 0; i < 60 && leader < 0; i++) {
+      c.tickAll(1);
+      c.deliverAll();
+      for (Cluster.Node n : c.nodes.values()) {
+        leader = n.replica.isLeader() ? n.id : leader;
+      }
+    }
+    assertTrue(leader > 0, "a leader was elected");
+    for (Cluster.Node n : c.nodes.values()) {
+      assertFalse(n.replica.isFresh(), "node " + n.id + " bootstrapped too");
+    }
+    c.crash(leader); // the moment it was elected
+    int next = -1;
+    for (int i = 0; i < 60 && next < 0; i++) {
+      c.tickAll(1);
+      c.deliverAll();
+      for (Cluster.Node n : c.nodes.values()) {
+        next = n.up() && n.replica.isLeader() ? n.id : next;
+      }
+    }
+    assertTrue(next > 0 && next != leader, "the two survivors elect one of them");
+  }
+
+  /** A member that never starts holds the others back only so long: a majority bootstraps without it. */
+  @Test
+  void bootstrap_aMemberThatIsDownDelaysTheBirthOfTheClusterAtMostTenElectionTimeouts() {
+    Cluster c = new Cluster(3, true, id -> Cluster.config(id, 3));
+    c.crash(3);
+    int ticks = 0;
+    while (c.replica(1).isFresh() || c.replica(2).isFresh()) {
+      c.tick(1, 1);
+      c.tick(2, 1);
+      c.deliverAll();
+      assertTrue(++ticks <= 10 * 20 + 1, "still fresh after " + ticks + " ticks");
+    }
+    assertTrue(ticks > 10 * 20 - 2, "they waited for node 3 to answer: " + ticks);
+    c.elect(1);
+    c.write(1, "a");
+    assertEquals(List.of("-", "a"), c.applied(2));
+  }
+
+  @Test
+  void join_keepsTheEarliestSlotTheLeaderNamed_theFinishLineDoesNotMove() {
+    Replica r = new Replica(Cluster.config(3, 3), DurableState.empty(), Cluster.ZERO);
+    long nonce = probe(r);
+    r.step(new Message.ProbeReply(1, 3, nonce, LEADER, false, 5));
+    // A later probe: the idle leader named (and proposed) a later slot; slot 5 still serves.
+    r.step(new Message.ProbeReply(1, 3, nonce, LEADER, false, 6));
+    r.step(new Message.CatchupReply(1, 3, 5, decided(1, 5, LEADER)));
+    assertFalse(r.isFresh(), "slot 5 was assigned by the leader after our probe and is decided in its ballot");
+    assertEquals(LEADER, r.ready().promised());
+  }
+
   @Test
   void aWipedReplicaDoesNotVoteUntilItHasCaughtUp_thenJoins() {
     Cluster c = new Cluster(3);

@@ -85,8 +85,12 @@ class LeaderRulesTest {
     // x is accepted by {1, 2}, a majority, so it is decided in ballot 1, though nobody knows yet.
     c.deliver(m -> m instanceof Accept && m.to() == 2);
     c.drop(m -> true);
-    // Node 3 campaigns with a higher ballot; whichever second promise it gets is from 1 or 2.
+    // Node 2 hears no leader for an election timeout (its own pre-vote is lost), so it grants node
+    // 3's pre-vote; node 3 campaigns with a higher ballot; its second promise is from 1 or 2.
+    c.tick(2, 10);
+    c.drop(m -> true);
     c.tick(3, 10);
+    c.deliver(m -> m instanceof Message.PreVote && m.to() == 2 || m instanceof Message.PreVoteReply);
     c.drop(m -> m instanceof Prepare && m.to() != promiser);
     c.deliver(m -> !(m instanceof Prepare) || m.to() == promiser);
     assertTrue(c.replica(3).isLeader());
@@ -100,6 +104,9 @@ class LeaderRulesTest {
     Cluster c = new Cluster(3);
     assertFalse(c.replica(1).propose(Cluster.bytes("early")), "a follower refuses");
     c.tick(1, 10);
+    assertEquals("follower", c.replica(1).status().role(), "pre-voting: nothing raised yet");
+    assertFalse(c.replica(1).propose(Cluster.bytes("early")), "a pre-voting follower refuses");
+    c.deliver(m -> m instanceof Message.PreVote || m instanceof Message.PreVoteReply);
     assertEquals("candidate", c.replica(1).status().role());
     assertFalse(c.replica(1).propose(Cluster.bytes("early")), "a candidate refuses: phase 1 is not done");
     c.deliverAll();
@@ -183,9 +190,11 @@ class LeaderRulesTest {
   void aLeaderStepsDownWhenANackReportsAHigherPromise() {
     Cluster c = new Cluster(3);
     c.elect(1);
-    c.tick(2, 10); // node 2 campaigns with a higher ballot; node 3 promises it
-    c.deliver(m -> m instanceof Prepare && m.to() == 3);
-    c.drop(m -> m.to() == 1 || m.from() == 1);
+    // Node 2 runs phase 1 with a higher ballot (it reached node 3 only); node 3 promises it.
+    long commit = c.replica(3).status().commitIndex();
+    c.replica(3).step(new Prepare(2, 3, new Ballot(9, 2), commit + 1, commit));
+    c.process(3);
+    c.drop(m -> m.to() == 2);
     c.replica(1).propose(Cluster.bytes("x"));
     c.process(1);
     c.deliver(m -> m instanceof Accept && m.to() == 3); // refused: 3 promised node 2's ballot

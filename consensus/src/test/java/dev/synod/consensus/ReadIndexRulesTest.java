@@ -48,7 +48,8 @@ class ReadIndexRulesTest {
   void readIndex_waitsUntilTheLeaderHasCommittedInItsOwnBallot() {
     Cluster c = new Cluster(3);
     c.tick(1, 10);
-    c.deliver(m -> m instanceof Prepare || m instanceof Promise);
+    c.deliver(m -> m instanceof Message.PreVote || m instanceof Message.PreVoteReply
+        || m instanceof Prepare || m instanceof Promise);
     Replica leader = c.replica(1);
     c.replica(1).requestRead(1);
     c.process(1);
@@ -96,8 +97,9 @@ class ReadIndexRulesTest {
     c.replica(1).requestRead(4);
     c.process(1);
     c.drop(m -> true);
-    c.tick(2, 10); // node 2 campaigns; node 1 promises its higher ballot
-    c.deliver(m -> m instanceof Prepare && m.to() == 1);
+    long commit = c.replica(1).status().commitIndex();
+    c.replica(1).step(new Prepare(2, 1, new Ballot(9, 2), commit + 1, commit)); // a higher ballot
+    c.process(1); // node 1 promises it: it steps down
     assertEquals(new Replica.ReadState(4, false, -1), only(c.node(1).reads));
   }
 }

@@ -21,7 +21,10 @@ import java.util.List;
  * also picks the mix ({@link SimConfig#forSeed}). {@link Invariants} are checked as every event
  * takes effect. After the faulty phase, faults stop, the network heals and every replica restarts;
  * the run then must show liveness: every acknowledged write applied everywhere, and a new write
- * decided, within a bounded number of ticks.
+ * decided, within a bounded number of ticks. With three or more replicas a failover drill follows:
+ * every replica must become a voter, then the leader crashes just as its followers' commit indexes
+ * differ and the survivors must elect a leader within {@link #FAILOVER_ELECTIONS} election
+ * timeouts and go on deciding. {@link #failover} runs such leader crashes alone, in calm runs.
  *
  * <p>Wiped disks: the fresh-node rule alone keeps a three-replica cluster safe when one disk is
  * wiped while the other disks are intact, so with three replicas that is the only condition. With
@@ -168,7 +171,10 @@ public final class Simulator {
     }
   }
 
-  /** Faults stop, the network heals, every replica restarts; then liveness must follow. */
+  /**
+   * Faults stop, the network heals, every replica restarts; then liveness must follow. With three
+   * or more replicas a failover drill follows (see {@link #failoverDrill}).
+   */
   private void quiet() {
     faulty = false;
     network.stopFaults();
@@ -181,17 +187,247 @@ public final class Simulator {
         start(nodes[id], false);
       }
     }
+    awaitLive("after the faults stopped");
+    if (config.replicas() >= 3) {
+      failoverDrill();
+    }
+  }
+
+  /**
+   * Waits until a new write (a marker) is decided and every acknowledged write is applied on every
+   * replica that is up, within quietTicksMax plus the time catching up may take.
+   */
+  private void awaitLive(String after) {
+    markerId = 0;
     long allowed = config.quietTicksMax() + catchupTicks();
     long deadline = now + allowed;
     while (!live()) {
       if (now > deadline) {
-        throw new InvariantViolation("liveness: " + allowed + " ticks after the faults stopped, "
+        throw new InvariantViolation("liveness: " + allowed + " ticks " + after + ", "
             + livenessReport());
       }
       long marker = markerId;
       if (marker == 0 || (invariants.slotOf(marker) == 0
           && now - markerProposedAt > 4L * config.electionTicksMax())) {
         proposeMarker(); // a new write must be decided (a lost one is replaced by a fresh id)
+      }
+      step();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Failover: the leader crashes while a majority survives; the survivors must elect promptly
+
+  /** Election timeouts the survivors of a leader crash may take to elect a new leader. */
+  static final int FAILOVER_ELECTIONS = 20;
+
+  /** The shapes of a leader crash that {@link #failover} runs, in a calm network. */
+  public enum Failover {
+    /**
+     * Every replica starts at once with an empty disk (a brand-new cluster), and the first leader
+     * crashes the moment it is elected: every replica that started with it must have become a
+     * voter, or the survivors cannot form a majority (the server's "no leader elected").
+     */
+    NEW_CLUSTER,
+    /**
+     * As NEW_CLUSTER, but the replicas start (empty disks) {@link #STAGGER_ELECTIONS} election
+     * timeouts apart, as servers started one after another do (their links still connecting).
+     */
+    STAGGERED_START,
+    /**
+     * The last replica starts (empty disk) only after the others have elected a leader and decided
+     * something; it must join within {@link #JOIN_ELECTIONS} election timeouts, and then the leader
+     * crashes.
+     */
+    LATE_MEMBER,
+    /**
+     * The leader crashes right after one follower has learned a newer commit index than another:
+     * the one behind must not keep the one ahead from being elected.
+     */
+    COMMITS_DIFFER
+  }
+
+  /** Election timeouts between the starts of replicas in {@link Failover#STAGGERED_START}. */
+  static final int STAGGER_ELECTIONS = 2;
+
+  /** Election timeouts (plus the catch-up time) a fresh replica may take to join a live leader. */
+  static final int JOIN_ELECTIONS = 4;
+
+  /**
+   * One calm run (no loss, partitions, pauses or client load; delays and reordering remain) of a
+   * failover shape, with the seed's timing and limits. Passes if the survivors elect a leader
+   * within {@link #FAILOVER_ELECTIONS} election timeouts of the crash, then decide and apply a new
+   * write, and the crashed leader, restarted, catches up.
+   */
+  public static SimResult failover(long seed, int replicas, Failover shape) {
+    if (replicas < 3) {
+      throw new IllegalArgumentException("a failover needs a majority to survive: replicas >= 3");
+    }
+    SimConfig c = SimConfig.forSeed(seed, replicas, 1);
+    SimConfig calm = new SimConfig(replicas, 1, c.quietTicksMax(), c.delayTicksMax(), 0,
+        c.longDelayTicksMax(), 0, 0, 0, c.healPerMille(), 0, c.pauseTicksMax(), 0, 0, 0, 0, 0, 0, 0, 0,
+        c.electionTicksMin(), c.electionTicksMax(), c.heartbeatTicks(), c.inflightSlotsMax(),
+        c.catchupEntriesMax(), c.messageEntriesMax());
+    return new Simulator(seed, calm).runFailover(shape);
+  }
+
+  private SimResult runFailover(Failover shape) {
+    try {
+      faulty = false;
+      network.stopFaults();
+      int late = shape == Failover.LATE_MEMBER ? config.replicas() : 0;
+      for (int id = 1; id <= config.replicas(); id++) {
+        if (id != late && (id == 1 || shape != Failover.STAGGERED_START)) {
+          event++;
+          start(nodes[id], false);
+        }
+      }
+      SimNode crashed;
+      switch (shape) {
+        case NEW_CLUSTER -> {
+          crashed = awaitLeader("after a brand-new cluster started");
+          crashLeader(crashed);
+        }
+        case STAGGERED_START -> {
+          long firstStart = now;
+          for (int id = 2; id <= config.replicas(); id++) {
+            while (now < firstStart + (id - 1L) * STAGGER_ELECTIONS * config.electionTicksMax()) {
+              step();
+            }
+            event++;
+            start(nodes[id], false);
+          }
+          crashed = awaitLeader("after the replicas started one after another");
+          crashLeader(crashed);
+        }
+        case LATE_MEMBER -> {
+          awaitLive("after all but the last replica started");
+          event++;
+          start(nodes[late], false);
+          awaitVoters(JOIN_ELECTIONS * (long) config.electionTicksMax() + catchupTicks(),
+              "after replica " + late + " started late");
+          crashed = awaitLeader("after replica " + late + " joined");
+          crashLeader(crashed);
+        }
+        default -> {
+          awaitLive("after the cluster started");
+          awaitVoters(config.quietTicksMax() + catchupTicks(), "after the cluster started");
+          crashed = crashWhenCommitsDiffer(true);
+        }
+      }
+      awaitLive("after leader " + crashed.id + " crashed");
+      event++;
+      start(crashed, false);
+      awaitLive("after the crashed leader " + crashed.id + " restarted");
+      return result(true, -1, null);
+    } catch (InvariantViolation v) {
+      return result(false, event, v.getMessage());
+    } catch (RuntimeException e) {
+      return result(false, event, "replica threw " + e);
+    }
+  }
+
+  /**
+   * The drill every seed run ends with: every replica becomes a voter (a fresh one joins the live
+   * leader), then the leader crashes at the moment its followers' commit indexes differ; the
+   * survivors must elect a leader within {@link #FAILOVER_ELECTIONS} election timeouts and go on
+   * deciding; the crashed leader restarts and catches up.
+   */
+  private void failoverDrill() {
+    awaitVoters(config.quietTicksMax() + catchupTicks(), "after the faults stopped");
+    SimNode crashed = crashWhenCommitsDiffer(false);
+    awaitLive("after leader " + crashed.id + " crashed");
+    event++;
+    start(crashed, false);
+    awaitLive("after the crashed leader " + crashed.id + " restarted");
+  }
+
+  /**
+   * Proposes writes at the leader and crashes the leader as soon as two of its followers know
+   * different commit indexes; then awaits a new leader among the survivors. If the followers never
+   * differ within a few tries, a strict caller (a scenario) fails, the drill crashes the leader anyway.
+   */
+  private SimNode crashWhenCommitsDiffer(boolean strict) {
+    for (int attempt = 0; attempt < 10; attempt++) {
+      SimNode leader = awaitLeader("before the failover");
+      proposeMarker();
+      long giveUpAt = now + 2L * config.electionTicksMax();
+      while (!followersDiffer(leader) && now <= giveUpAt && leader.replica.isLeader()) {
+        step();
+      }
+      if (leader.replica.isLeader() && (followersDiffer(leader) || !strict)) {
+        crashLeader(leader);
+        return leader;
+      }
+    }
+    throw new InvariantViolation("scenario: the followers' commit indexes never differed");
+  }
+
+  private boolean followersDiffer(SimNode leader) {
+    long seen = -1;
+    for (int id = 1; id <= config.replicas(); id++) {
+      if (id == leader.id || !nodes[id].up()) {
+        continue;
+      }
+      long c = nodes[id].replica.status().commitIndex();
+      if (seen >= 0 && c != seen) {
+        return true;
+      }
+      seen = c;
+    }
+    return false;
+  }
+
+  /** Crashes the leader; the survivors must elect one within FAILOVER_ELECTIONS election timeouts. */
+  private void crashLeader(SimNode leader) {
+    StringBuilder survivors = new StringBuilder();
+    for (int id = 1; id <= config.replicas(); id++) {
+      if (id != leader.id && nodes[id].up()) {
+        survivors.append(survivors.length() == 0 ? "" : ", ").append(id).append(": ")
+            .append(nodes[id].replica.isFresh() ? "fresh, " : "").append("commit ")
+            .append(nodes[id].replica.status().commitIndex());
+      }
+    }
+    event++;
+    crash(leader);
+    long allowed = FAILOVER_ELECTIONS * (long) config.electionTicksMax();
+    long deadline = now + allowed;
+    while (leaders().isEmpty()) {
+      if (now > deadline) {
+        throw new InvariantViolation("liveness: no leader " + allowed + " ticks after leader "
+            + leader.id + " crashed (survivors then: " + survivors + "); " + livenessReport());
+      }
+      step();
+    }
+  }
+
+  private SimNode awaitLeader(String after) {
+    long allowed = config.quietTicksMax();
+    long deadline = now + allowed;
+    while (leaders().size() != 1) {
+      if (now > deadline) {
+        throw new InvariantViolation("liveness: no single leader " + allowed + " ticks " + after
+            + "; " + livenessReport());
+      }
+      step();
+    }
+    return leaders().get(0);
+  }
+
+  /** Every replica that is up must become a voter (fresh ones join) within {@code allowed} ticks. */
+  private void awaitVoters(long allowed, String after) {
+    long deadline = now + allowed;
+    while (true) {
+      boolean all = true;
+      for (int id = 1; id <= config.replicas(); id++) {
+        all &= !nodes[id].up() || !nodes[id].replica.isFresh();
+      }
+      if (all) {
+        return;
+      }
+      if (now > deadline) {
+        throw new InvariantViolation("liveness: a replica was still fresh (not voting) " + allowed
+            + " ticks " + after + "; " + livenessReport());
       }
       step();
     }
@@ -217,7 +453,7 @@ public final class Simulator {
     }
     long needed = Math.max(slot, invariants.maxAckedSlot());
     for (int id = 1; id <= config.replicas(); id++) {
-      if (nodes[id].appliedIndex < needed) {
+      if (nodes[id].up() && nodes[id].appliedIndex < needed) {
         return false;
       }
     }
@@ -229,6 +465,10 @@ public final class Simulator {
         + invariants.slotOf(markerId) + ", acknowledged writes up to slot " + invariants.maxAckedSlot());
     for (int id = 1; id <= config.replicas(); id++) {
       SimNode n = nodes[id];
+      if (!n.up()) {
+        s.append("; node ").append(id).append(" down");
+        continue;
+      }
       s.append("; node ").append(id).append(' ').append(n.replica.status()).append(" applied ")
           .append(n.appliedIndex).append(n.replica.isFresh() ? " (fresh)" : "");
     }
