@@ -7,10 +7,17 @@ import dev.synod.peer.v1.PeerGrpc;
 import dev.synod.peer.v1.SnapshotChunk;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /** The peer endpoint: hands what peers send to the consensus driver. */
 public final class PeerService extends PeerGrpc.PeerImplBase {
   private final ConsensusDriver driver;
+  private final ExecutorService transfers = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "synod-snapshot-send");
+    t.setDaemon(true);
+    return t;
+  });
 
   public PeerService(ConsensusDriver driver) {
     this.driver = driver;
@@ -35,15 +42,23 @@ public final class PeerService extends PeerGrpc.PeerImplBase {
     };
   }
 
+  /**
+   * Taking and streaming a snapshot blocks, and peer calls run on the transport's threads, so it
+   * happens on a thread of its own (one transfer at a time; they are rare).
+   */
   @Override
   public void fetchSnapshot(FetchSnapshotRequest request, StreamObserver<SnapshotChunk> out) {
-    try {
-      SnapshotTransfer.send(driver.snapshotForTransfer(request.getMinSlot()), out);
-    } catch (IllegalStateException e) {
-      out.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      out.onError(Status.UNAVAILABLE.withDescription("interrupted").asRuntimeException());
-    }
+    transfers.execute(() -> {
+      try {
+        SnapshotTransfer.send(driver.snapshotForTransfer(request.getMinSlot()), out);
+      } catch (IllegalStateException e) {
+        out.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        out.onError(Status.UNAVAILABLE.withDescription("interrupted").asRuntimeException());
+      } catch (RuntimeException e) {
+        out.onError(Status.UNAVAILABLE.withDescription("snapshot transfer failed: " + e).asRuntimeException());
+      }
+    });
   }
 }

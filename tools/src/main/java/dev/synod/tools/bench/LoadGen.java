@@ -96,11 +96,27 @@ public final class LoadGen {
     return new Options(List.of(target.split(",")), clients, duration, warmup, value, workload);
   }
 
-  /** Creates /bench and one key per client. */
-  static void prepare(ManagedChannel channel, Options o) {
+  /** How long setup waits for the cluster to have a leader (a new cluster bootstraps first). */
+  static final long SETUP_WAIT_MS = 60_000;
+
+  /** Creates /bench and one key per client, once the cluster accepts writes. */
+  static void prepare(ManagedChannel channel, Options o) throws InterruptedException {
     var stub = SynodGrpc.newBlockingStub(channel);
+    long deadline = System.currentTimeMillis() + SETUP_WAIT_MS;
+    while (true) {
+      try {
+        createIfAbsent(stub.withDeadlineAfter(10, TimeUnit.SECONDS), "/bench");
+        break;
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE
+            && e.getStatus().getCode() != Status.Code.DEADLINE_EXCEEDED
+            || System.currentTimeMillis() > deadline) {
+          throw e;
+        }
+        Thread.sleep(200);
+      }
+    }
     int max = o.clients().stream().mapToInt(Integer::intValue).max().orElse(1);
-    createIfAbsent(stub, "/bench");
     for (int c = 0; c < max; c++) {
       createIfAbsent(stub, key(c));
     }
