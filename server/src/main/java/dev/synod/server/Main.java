@@ -39,7 +39,7 @@ public final class Main {
               .permitKeepAliveTime(5, TimeUnit.SECONDS)
               .permitKeepAliveWithoutCalls(true),
           Main::peerServerBuilder,
-          address -> NettyChannelBuilder.forTarget(address).usePlaintext().directExecutor()
+          address -> NettyChannelBuilder.forTarget(address).usePlaintext()
               .maxInboundMessageSize(64 << 20).build(),
           Clock.SYSTEM, FatalHandler.HALT).node().start();
     } catch (UncheckedIOException e) {
