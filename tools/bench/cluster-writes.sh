@@ -4,10 +4,7 @@
 # Usage: tools/bench/cluster-writes.sh [duration-s]   (run from the repository root)
 set -euo pipefail
 duration="${1:-10}"
-root="$(cd "$(dirname "$0")/../.." && pwd)"
-cd "$root"
-[ -f server/target/synod-server.jar ] && [ -f tools/target/synod-tools.jar ] \
-  || mvn -B -q -DskipTests package
+. "$(dirname "$0")/common.sh"
 work="$(mktemp -d)"
 members="1=127.0.0.1:17071,2=127.0.0.1:17081,3=127.0.0.1:17091"
 pids=()
@@ -25,9 +22,7 @@ sleep 1
 cpu_ticks() { for p in "${pids[@]}"; do awk '{print $14+$15}' "/proc/$p/stat"; done | awk '{s+=$1} END {print s}'; }
 cpu_before=$(cpu_ticks)
 start=$(date +%s.%N)
-java -cp tools/target/synod-tools.jar dev.synod.tools.bench.LoadGen \
-  --target 127.0.0.1:17070,127.0.0.1:17080,127.0.0.1:17090 --clients 1,16,64 \
-  --duration-s "$duration" --warmup-s "${SYNOD_BENCH_WARMUP_S:-5}" --value-bytes 100 --workload write
+loadgen 127.0.0.1:17070,127.0.0.1:17080,127.0.0.1:17090 1,16,64 "$duration"
 end=$(date +%s.%N)
 cpu_after=$(cpu_ticks)
 hz=$(getconf CLK_TCK)

@@ -3,10 +3,7 @@
 # Usage: tools/bench/single-node-writes.sh [duration-s]   (run from the repository root)
 set -euo pipefail
 duration="${1:-10}"
-root="$(cd "$(dirname "$0")/../.." && pwd)"
-cd "$root"
-[ -f server/target/synod-server.jar ] && [ -f tools/target/synod-tools.jar ] \
-  || mvn -B -q -DskipTests package
+. "$(dirname "$0")/common.sh"
 data="$(mktemp -d)"
 log="$data/server.log"
 java -jar server/target/synod-server.jar --port 0 --data-dir "$data/node" >"$log" 2>&1 &
@@ -19,6 +16,4 @@ for _ in $(seq 1 100); do
 done
 [ -n "${port:-}" ] || { echo "server did not start:"; cat "$log"; exit 1; }
 echo "synod single node on 127.0.0.1:$port, data in $data/node (fsync on)"
-java -cp tools/target/synod-tools.jar dev.synod.tools.bench.LoadGen \
-  --target "127.0.0.1:$port" --clients 1,64 --duration-s "$duration" --warmup-s "${SYNOD_BENCH_WARMUP_S:-5}" \
-  --value-bytes 100 --workload write
+loadgen "127.0.0.1:$port" 1,64 "$duration"
