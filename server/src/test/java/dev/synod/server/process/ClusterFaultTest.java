@@ -4,7 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import dev.synod.api.v1.CreateRequest;
+import dev.synod.api.v1.EventType;
+import dev.synod.api.v1.Request;
+import dev.synod.api.v1.Response;
+import dev.synod.api.v1.SetDataRequest;
+import dev.synod.api.v1.WatchEvent;
+import dev.synod.server.StreamClient;
 import dev.synod.api.v1.ExistsRequest;
 import dev.synod.api.v1.GetDataRequest;
 import dev.synod.api.v1.SyncRequest;
@@ -37,6 +44,30 @@ class ClusterFaultTest {
     for (String path : acked.keySet()) {
       var got = cluster.stub(i).getData(GetDataRequest.newBuilder().setPath(path).build());
       assertEquals(ClusterLoad.valueOf(path), got.getData(), "server " + i + " " + path);
+    }
+  }
+
+  @Test
+  void aClientOfAFollowerProcessSeesItsOwnWritesAndItsWatchesFire() throws Exception {
+    try (ProcessCluster cluster = new ProcessCluster(dir, 3)) {
+      int leader = cluster.awaitLeader(cluster.all());
+      int follower = leader % 3 + 1;
+      StreamClient c = StreamClient.open(cluster.channel(follower), 5_000);
+      try {
+        Response created = c.call(Request.newBuilder().setCreate(
+            CreateRequest.newBuilder().setPath("/seen").setData(ByteString.copyFromUtf8("mine"))));
+        assertTrue(!created.hasError(), created.toString());
+        Response read = c.call(Request.newBuilder().setGetData(
+            GetDataRequest.newBuilder().setPath("/seen").setWatch(true)));
+        assertEquals("mine", read.getGetData().getData().toStringUtf8(), "read-your-writes on a follower");
+        cluster.stub(leader).setData(SetDataRequest.newBuilder().setPath("/seen")
+            .setData(ByteString.copyFromUtf8("theirs")).build());
+        WatchEvent event = c.awaitEvents(1).get(0);
+        assertEquals(EventType.NODE_DATA_CHANGED, event.getType());
+        assertEquals("/seen", event.getPath());
+      } finally {
+        c.close();
+      }
     }
   }
 

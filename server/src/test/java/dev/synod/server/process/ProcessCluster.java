@@ -92,6 +92,10 @@ final class ProcessCluster implements AutoCloseable {
     return servers[i] != null && servers[i].process.isAlive();
   }
 
+  ManagedChannel channel(int i) {
+    return channels[i];
+  }
+
   SynodGrpc.SynodBlockingStub stub(int i) {
     return SynodGrpc.newBlockingStub(channels[i]).withDeadlineAfter(5, TimeUnit.SECONDS);
   }
