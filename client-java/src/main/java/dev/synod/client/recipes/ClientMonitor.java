@@ -52,14 +52,15 @@ final class ClientMonitor implements ConnectionStateListener {
   }
 
   private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
-  private final SynodClient client;
+  // No reference to the client: the registry's weak key must be able to go.
+  private volatile long timeoutNanos;
   // Written on the client's event thread (in state order), read anywhere.
   private volatile long suspendedAtNanos;
   private volatile boolean suspended;
   private volatile long suspensions;
 
   private ClientMonitor(SynodClient client) {
-    this.client = client;
+    this.timeoutNanos = client.sessionTimeout().toNanos();
     if (client.state() == ConnectionState.SUSPENDED) {
       markSuspended(); // joined late: count from now
     }
@@ -88,11 +89,12 @@ final class ClientMonitor implements ConnectionStateListener {
 
   /** True while the client has been suspended for longer than its session timeout. */
   boolean inJeopardy() {
-    return suspended && System.nanoTime() - suspendedAtNanos > client.sessionTimeout().toNanos();
+    return suspended && System.nanoTime() - suspendedAtNanos > timeoutNanos;
   }
 
   @Override
   public void stateChanged(SynodClient c, ConnectionState state) {
+    timeoutNanos = c.sessionTimeout().toNanos(); // the negotiated one, once a session is open
     switch (state) {
       case SUSPENDED -> {
         long which = markSuspended();
