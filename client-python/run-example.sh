@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Runs the Python example against a Synod server. Installs Debian's gRPC and protobuf packages
+# when they are missing, generates the Python stubs from ../proto into build/, runs example.py.
+#
+# Usage: client-python/run-example.sh HOST:PORT [NODE_PATH] [--timeout SECONDS]
+#
+# The toolchain is Debian's, used as a set: protoc 3.21 with grpc_python_plugin generates code for
+# the python3-protobuf 3.21 and python3-grpcio runtime of the system Python. (python3-grpc-tools
+# bundles protoc 3.5, which rejects proto3 `optional` fields.)
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+proto_root="$here/../proto/src/main/proto"
+build="$here/build"
+python=/usr/bin/python3
+protoc=/usr/bin/protoc
+plugin=/usr/bin/grpc_python_plugin
+packages=(python3 python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc)
+
+if [ $# -lt 1 ]; then
+  echo "usage: $0 HOST:PORT [NODE_PATH] [--timeout SECONDS]" >&2
+  exit 2
+fi
+
+have_toolchain() {
+  [ -x "$python" ] && [ -x "$protoc" ] && [ -x "$plugin" ] &&
+    "$python" -c 'import grpc, google.protobuf' >/dev/null 2>&1
+}
+
+# apt-get quietly; its output is shown only when it fails.
+apt_quiet() {
+  local log
+  log="$(mktemp)"
+  if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 "$@" >"$log" 2>&1; then
+    rm -f "$log"
+    return 0
+  fi
+  cat "$log" >&2
+  rm -f "$log"
+  return 1
+}
+
+install_toolchain() {
+  if ! command -v apt-get >/dev/null; then
+    echo "run-example: missing ${packages[*]} and there is no apt-get to install them" >&2
+    exit 1
+  fi
+  if [ "$(id -u)" != 0 ]; then
+    echo "run-example: missing packages; as root run: apt-get install -y ${packages[*]}" >&2
+    exit 1
+  fi
+  echo "run-example: installing ${packages[*]}" >&2
+  if ! apt_quiet install -y -q "${packages[@]}" 2>/dev/null; then
+    # A fresh machine may have no package lists yet, or stale ones.
+    apt_quiet update -q && apt_quiet install -y -q "${packages[@]}" || {
+      echo "run-example: could not install ${packages[*]}" >&2
+      exit 1
+    }
+  fi
+  if ! have_toolchain; then
+    echo "run-example: installed ${packages[*]} but $python still cannot import grpc" >&2
+    exit 1
+  fi
+}
+
+have_toolchain || install_toolchain
+
+rm -rf "$build"
+mkdir -p "$build"
+"$protoc" -I "$proto_root" --python_out="$build" --grpc_out="$build" \
+  --plugin=protoc-gen-grpc="$plugin" synod/v1/synod.proto
+
+# -s: no user site-packages, so a pip-installed protobuf of another version cannot shadow Debian's.
+cd "$here"
+unset PYTHONHOME
+PYTHONPATH="$build" PYTHONDONTWRITEBYTECODE=1 exec "$python" -s example.py "$@"
