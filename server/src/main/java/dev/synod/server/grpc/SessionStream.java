@@ -52,6 +52,12 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
   private volatile Phase phase = Phase.NEW;
   private volatile long sessionId;
 
+  /**
+   * Marks the client's half-close in the inbox, behind everything it sent before. A distinct
+   * instance (compared by identity), never sent on the wire.
+   */
+  private static final ClientMessage END_OF_INPUT = ClientMessage.newBuilder().build();
+
   private final ConcurrentLinkedQueue<ClientMessage> inbox = new ConcurrentLinkedQueue<>();
   private final AtomicInteger inboxSize = new AtomicInteger();
   private final AtomicBoolean draining = new AtomicBoolean();
@@ -105,6 +111,12 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
   }
 
   private void handle(ClientMessage message) {
+    if (message == END_OF_INPUT) {
+      // Everything sent before the half-close is answered first; the session itself stays alive
+      // (a client may resume it on another stream) until it is closed or expires.
+      ordered(this::finishAfterHalfClose);
+      return;
+    }
     try {
       switch (message.getKindCase()) {
         case OPEN -> open(message.getOpen());
@@ -139,8 +151,24 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
     detach();
   }
 
+  /**
+   * The client half-closed: answer what it sent (in order, after its in-flight writes), then end
+   * the stream. Messages queued while the session was still opening are handled first.
+   */
   @Override
   public void onCompleted() {
+    inboxSize.incrementAndGet();
+    inbox.add(END_OF_INPUT);
+    if (phase == Phase.ENDED) {
+      return;
+    }
+    drain();
+  }
+
+  private void finishAfterHalfClose() {
+    if (phase == Phase.ENDED) {
+      return;
+    }
     detach();
     out.complete();
   }
@@ -219,12 +247,24 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
     Txn.Builder txn = Txn.newBuilder()
         .setSessionId(sessionId)
         .setCloseSession(CloseSessionTxn.newBuilder().setExpired(false));
-    ctx.pipeline().submit(txn, (applied, response) -> {
-      if (response.hasError()) {
-        endWith(response.getError());
+    // Counted as one of this stream's writes, so a half-close right behind it waits for it.
+    synchronized (order) {
+      writesSubmitted++;
+    }
+    try {
+      ctx.pipeline().submit(txn, (applied, response) -> {
+        if (response.hasError()) {
+          endWith(response.getError());
+        }
+        // On success the state machine reports the ending through sessionEnded().
+        writeCompleted();
+      });
+    } catch (SynodException e) {
+      synchronized (order) {
+        writesSubmitted--;
       }
-      // On success the state machine reports the ending through sessionEnded().
-    });
+      throw e;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

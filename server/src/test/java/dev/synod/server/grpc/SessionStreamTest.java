@@ -89,6 +89,47 @@ class SessionStreamTest {
   }
 
   @Test
+  void halfCloseAnswersWhatWasSentThenEndsTheStreamButNotTheSession() throws Exception {
+    // open, a write and a read pipelined behind it, then half-close at once (as grpcurl does
+    // when its input runs out): every request is answered before the stream completes.
+    StreamClient c = new StreamClient(channel);
+    c.send(ClientMessage.newBuilder().setOpen(dev.synod.api.v1.OpenSessionRequest.newBuilder()
+        .setTimeoutMs(5_000)).build());
+    long write = c.sendRequest(create("/half", NodeKind.EPHEMERAL));
+    long read = c.sendRequest(getData("/half", false));
+    c.close();
+    assertEquals(null, c.awaitEnd(), "the stream completes normally");
+    List<Long> answered = new ArrayList<>();
+    for (ServerMessage m : c.received) {
+      if (m.hasResponse()) {
+        assertFalse(m.getResponse().hasError(), m.getResponse().toString());
+        answered.add(m.getResponse().getRequestNo());
+      }
+      assertFalse(m.hasEnded(), "the session is not ended by a half-close");
+    }
+    assertEquals(List.of(write, read), answered);
+    // The session (and its ephemeral) lives on: it can be resumed on a new stream.
+    StreamClient again = StreamClient.resume(channel, c.received.get(0).getOpened(), 0);
+    assertTrue(again.opened.getResumed());
+    assertTrue(again.call(Request.newBuilder().setExists(ExistsRequest.newBuilder().setPath("/half")))
+        .getExists().getExists());
+    again.close();
+  }
+
+  @Test
+  void closeThenHalfCloseDeliversTheEnding() throws Exception {
+    StreamClient c = StreamClient.open(channel, 5_000);
+    long write = c.sendRequest(create("/bye", NodeKind.EPHEMERAL));
+    c.send(ClientMessage.newBuilder().setClose(CloseSessionRequest.getDefaultInstance()).build());
+    c.close();
+    assertEquals(null, c.awaitEnd());
+    ServerMessage last = c.received.get(c.received.size() - 1);
+    assertTrue(last.hasEnded(), "last message: " + last);
+    assertEquals(SessionEnded.Reason.CLOSED, last.getEnded().getReason());
+    assertTrue(c.received.stream().anyMatch(m -> m.hasResponse() && m.getResponse().getRequestNo() == write));
+  }
+
+  @Test
   void expiryDeletesEphemeralsAndFiresOtherSessionsWatches() throws Exception {
     StreamClient owner = StreamClient.open(channel, 300);
     assertFalse(owner.call(create("/lock", NodeKind.EPHEMERAL)).hasError());
