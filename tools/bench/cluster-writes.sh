@@ -5,6 +5,7 @@
 set -euo pipefail
 duration="${1:-10}"
 . "$(dirname "$0")/common.sh"
+rm -rf "$bench_run/synod" # a fresh cluster, as every run of this script had before
 "$root/tools/bench/synod-cluster.sh" start
 trap '"$root/tools/bench/synod-cluster.sh" stop' EXIT
 . "$bench_run/synod/env"

@@ -56,7 +56,7 @@ done
 
 note="Run $started by \`tools/bench/compare.sh $duration\` (${SYNOD_BENCH_WARMUP_S:-3} s warm-up per phase)"
 note+=" on $(nproc) cores / $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo),"
-note+=" $(java -version 2>&1 | head -1), $(etcd --version 2>/dev/null | head -1 || echo 'etcd ?'),"
+note+=" $(java -version 2>&1 | sed -n 1p), $(etcd --version 2>/dev/null | sed -n 1p),"
 note+=" ZooKeeper 3.9.5; $(( $(date +%s) - t_start )) s in all."
 java -Djava.awt.headless=true -cp "$bench_jar" dev.synod.bench.CompareReport \
   --csv "$results" --cpu "$cpu_csv" --note "$note" --out "$out"
