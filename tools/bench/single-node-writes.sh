@@ -16,4 +16,4 @@ for _ in $(seq 1 100); do
 done
 [ -n "${port:-}" ] || { echo "server did not start:"; cat "$log"; exit 1; }
 echo "synod single node on 127.0.0.1:$port, data in $data/node (fsync on)"
-loadgen "127.0.0.1:$port" 1,64 "$duration"
+loadgen synod "127.0.0.1:$port" write 1,64 "$duration" --server-pids "$pid"

@@ -4,11 +4,14 @@
 #   tools/cluster/local-cluster.sh status
 #   tools/cluster/local-cluster.sh stop
 # Each server keeps its data in ./synod-cluster/sN and logs to ./synod-cluster/sN.log.
+# SYNOD_CLUSTER_DIR moves that folder; SYNOD_CLUSTER_PORT_BASE (default 7060) moves the ports:
+# server N listens for clients on BASE+10N and for peers on BASE+10N+1.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 base="${SYNOD_CLUSTER_DIR:-$PWD/synod-cluster}"
 jar="$root/server/target/synod-server.jar"
-members="1=127.0.0.1:7071,2=127.0.0.1:7081,3=127.0.0.1:7091"
+port_base="${SYNOD_CLUSTER_PORT_BASE:-7060}"
+members="1=127.0.0.1:$((port_base + 11)),2=127.0.0.1:$((port_base + 21)),3=127.0.0.1:$((port_base + 31))"
 
 start() {
   [ -f "$jar" ] || (cd "$root" && mvn -B -q -DskipTests package)
@@ -18,7 +21,7 @@ start() {
       echo "server $i already running (pid $(cat "$base/s$i.pid"))"
       continue
     fi
-    port=$((7060 + 10 * i))
+    port=$((port_base + 10 * i))
     nohup java -jar "$jar" --server-id "$i" --members "$members" --port "$port" \
       --peer-port $((port + 1)) --data-dir "$base/s$i" >"$base/s$i.log" 2>&1 &
     echo $! >"$base/s$i.pid"
@@ -30,7 +33,7 @@ start() {
     done
     grep "listening on" "$base/s$i.log" || { echo "server $i did not start:"; cat "$base/s$i.log"; exit 1; }
   done
-  echo "cluster up; connect string 127.0.0.1:7070,127.0.0.1:7080,127.0.0.1:7090"
+  echo "cluster up; connect string 127.0.0.1:$((port_base + 10)),127.0.0.1:$((port_base + 20)),127.0.0.1:$((port_base + 30))"
 }
 
 stop() {
@@ -46,7 +49,7 @@ stop() {
 status() {
   for i in 1 2 3; do
     if [ -f "$base/s$i.pid" ] && kill -0 "$(cat "$base/s$i.pid")" 2>/dev/null; then
-      echo "server $i: running (pid $(cat "$base/s$i.pid")), client port $((7060 + 10 * i))"
+      echo "server $i: running (pid $(cat "$base/s$i.pid")), client port $((port_base + 10 * i))"
     else
       echo "server $i: stopped"
     fi
