@@ -1,5 +1,6 @@
 package dev.synod.client.recipes;
 
+import dev.synod.api.v1.ErrorReason;
 import dev.synod.api.v1.EventType;
 import dev.synod.client.ChildrenPage;
 import dev.synod.client.ConnectionState;
@@ -189,7 +190,7 @@ final class CachedTree implements AutoCloseable {
       LOG.log(Level.FINE, "cache of " + root + ": load failed, will retry", e);
       reloadPending = true;
       pendingCause = cause;
-      if (e.reason() != dev.synod.api.v1.ErrorReason.SESSION_EXPIRED) {
+      if (e.reason() != ErrorReason.SESSION_EXPIRED) {
         thread.schedule(() -> onCacheThread(this::retry), RETRY_MS, TimeUnit.MILLISECONDS);
       }
     }
