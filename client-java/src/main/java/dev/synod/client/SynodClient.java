@@ -50,6 +50,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -58,6 +59,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.logging.Level;
@@ -121,6 +123,8 @@ public final class SynodClient implements AutoCloseable {
   private final Map<WatchKey, List<OneShot>> oneShots = new LinkedHashMap<>();
   private final Map<WatchKey, List<PersistentWatch>> persistents = new LinkedHashMap<>();
   private CompletableFuture<Void> closeAck;
+  private final Map<ErrorReason, AtomicLong> retried =
+      new ConcurrentHashMap<>();
 
   private SynodClient(Builder b) {
     this.servers = new ArrayList<>(b.servers);
@@ -197,6 +201,11 @@ public final class SynodClient implements AutoCloseable {
 
   public void addConnectionStateListener(ConnectionStateListener listener) {
     listeners.add(listener);
+  }
+
+  /** Stops telling {@code listener} of state changes (recipes call this when they close). */
+  public void removeConnectionStateListener(ConnectionStateListener listener) {
+    listeners.remove(listener);
   }
 
   /** After EXPIRED: opens a new session (ephemerals of the old one are gone). */
@@ -300,7 +309,7 @@ public final class SynodClient implements AutoCloseable {
             addOneShot(new WatchKey(path, WatchKind.WATCH_DATA), new OneShot(watcher, true, r.getGetData().getStat()));
           }
         },
-        r -> new NodeData(r.getGetData().getData().toByteArray(), r.getGetData().getStat()));
+        r -> new NodeData(r.getGetData().getData().toByteArray(), r.getGetData().getStat(), r.getZxid()));
   }
 
   public NodeData getData(String path, Watcher watcher) {
@@ -341,7 +350,7 @@ public final class SynodClient implements AutoCloseable {
           }
         },
         r -> new ChildrenPage(List.copyOf(r.getGetChildren().getChildrenList()), r.getGetChildren().getStat(),
-            r.getGetChildren().getNextCursor()));
+            r.getGetChildren().getNextCursor(), r.getZxid()));
   }
 
   public ChildrenPage getChildrenPage(String path, int limit, String cursor) {
@@ -350,18 +359,20 @@ public final class SynodClient implements AutoCloseable {
 
   /**
    * Every child name, fetching all pages; the watcher (if any) is left with the first page. The
-   * stat is the one of the last page.
+   * stat is the one of the last page, the zxid the one of the first page.
    */
   public CompletableFuture<ChildrenPage> getChildrenAsync(String path, Watcher watcher) {
-    return getChildrenPageAsync(path, 0, "", watcher).thenCompose(first -> morePages(path, first, new ArrayList<>()));
+    return getChildrenPageAsync(path, 0, "", watcher)
+        .thenCompose(first -> morePages(path, first, first.zxid(), new ArrayList<>()));
   }
 
-  private CompletableFuture<ChildrenPage> morePages(String path, ChildrenPage page, List<String> acc) {
+  private CompletableFuture<ChildrenPage> morePages(String path, ChildrenPage page, long firstZxid, List<String> acc) {
     acc.addAll(page.children());
     if (page.nextCursor().isEmpty()) {
-      return CompletableFuture.completedFuture(new ChildrenPage(List.copyOf(acc), page.stat(), ""));
+      return CompletableFuture.completedFuture(new ChildrenPage(List.copyOf(acc), page.stat(), "", firstZxid));
     }
-    return getChildrenPageAsync(path, 0, page.nextCursor(), null).thenCompose(next -> morePages(path, next, acc));
+    return getChildrenPageAsync(path, 0, page.nextCursor(), null)
+        .thenCompose(next -> morePages(path, next, firstZxid, acc));
   }
 
   public List<String> getChildren(String path, Watcher watcher) {
@@ -550,6 +561,34 @@ public final class SynodClient implements AutoCloseable {
         || reason == ErrorReason.STORAGE_FAILURE;
   }
 
+  /**
+   * OVERLOADED is answered before a request reaches the log (a queue limit was hit), so the request
+   * certainly did not take effect. It is sent again after the retry policy's backoff, under a new
+   * request number: the server deduplicates by the highest number applied, and requests sent after
+   * it may have been applied meanwhile. Bounded by {@code maxAttempts}; then the caller gets it.
+   */
+  private void retryOverloaded(Pending p) {
+    countRetry(ErrorReason.OVERLOADED);
+    int overloads = p.overloads + 1;
+    loop.schedule(() -> {
+      SynodException refusal = refusal();
+      if (refusal != null) {
+        completeLater(p.future, null, refusal);
+        return;
+      }
+      Pending again = new Pending(p.request.toBuilder().setRequestNo(nextRequestNo++).build(), p.onLoop, p.future);
+      again.overloads = overloads;
+      pending.put(again.request.getRequestNo(), again);
+      if (stream != null && stream.opened) {
+        sendPending(again);
+      }
+    }, retry.delayMs(overloads), TimeUnit.MILLISECONDS);
+  }
+
+  private void countRetry(ErrorReason reason) {
+    retried.computeIfAbsent(reason, k -> new AtomicLong()).incrementAndGet();
+  }
+
   private void onResponse(Response r) {
     if (dropResponses) {
       return;
@@ -563,10 +602,15 @@ public final class SynodClient implements AutoCloseable {
     }
     if (r.hasError() && retryable(r.getError().getReason())) {
       // Not applied here (or unknown): move to another server and re-send with the same number.
+      countRetry(r.getError().getReason());
       failStream(stream, r.getError().getReason() + ": " + r.getError().getMessage());
       return;
     }
     pending.remove(r.getRequestNo());
+    if (r.hasError() && r.getError().getReason() == ErrorReason.OVERLOADED && p.overloads < retry.maxAttempts()) {
+      retryOverloaded(p);
+      return;
+    }
     if (p.onLoop != null) {
       try {
         p.onLoop.accept(r);
@@ -653,8 +697,9 @@ public final class SynodClient implements AutoCloseable {
     for (Pending p : new ArrayList<>(pending.values())) {
       sendPending(p);
     }
-    reRegisterWatches(fresh);
+    // The state first: after an expiry it is still EXPIRED, which would refuse the re-registrations.
     setState(fresh ? ConnectionState.CONNECTED : ConnectionState.RECONNECTED);
+    reRegisterWatches(fresh);
   }
 
   private void onStreamFailed(Stream s, Throwable t) {
@@ -678,8 +723,9 @@ public final class SynodClient implements AutoCloseable {
       expire("the server does not know the session any more (" + reason + ")");
       return;
     }
-    if (reason == ErrorReason.SESSION_ZXID_AHEAD) {
-      LOG.fine(() -> s.server + " is behind what this client has seen; trying another server");
+    if (reason == ErrorReason.SESSION_ZXID_AHEAD || reason == ErrorReason.OVERLOADED) {
+      countRetry(reason);
+      LOG.fine(() -> s.server + " refused the stream (" + reason + "); trying another server");
     }
     boolean wasOpen = s.opened;
     if (state == ConnectionState.CONNECTED || state == ConnectionState.RECONNECTED) {
@@ -700,7 +746,7 @@ public final class SynodClient implements AutoCloseable {
       return;
     }
     long delay = 0;
-    if (consecutiveFailures % servers.size() == 0) {
+    if (consecutiveFailures % servers.size() == 0 || reason == ErrorReason.OVERLOADED) {
       delay = retry.delayMs(consecutiveFailures / servers.size());
       if (sessionId != 0) {
         delay = Math.min(delay, Math.max(1, timeoutMs / 5));
@@ -997,6 +1043,21 @@ public final class SynodClient implements AutoCloseable {
     dropResponses = on;
   }
 
+  /** Drops the current stream as if the connection broke (the client moves to the next server). */
+  void testDisconnect() {
+    onLoop(() -> failStream(stream, "test disconnect"));
+  }
+
+  /**
+   * How often the client retried because of {@code reason}: OVERLOADED answers re-sent after a
+   * backoff, LEADER_UNAVAILABLE / SHUTTING_DOWN / STORAGE_FAILURE answers re-sent elsewhere, and
+   * streams refused with SESSION_ZXID_AHEAD or OVERLOADED.
+   */
+  long testRetries(ErrorReason reason) {
+    AtomicLong n = retried.get(reason);
+    return n == null ? 0 : n.get();
+  }
+
   // ===========================================================================================
   // Helpers and types
 
@@ -1040,6 +1101,7 @@ public final class SynodClient implements AutoCloseable {
     final Consumer<Response> onLoop;
     final CompletableFuture<Response> future;
     int sends;
+    int overloads; // times the server refused it with OVERLOADED
     Stream sentOn;
 
     Pending(Request request, Consumer<Response> onLoop, CompletableFuture<Response> future) {

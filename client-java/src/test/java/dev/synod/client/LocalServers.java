@@ -5,6 +5,11 @@ import dev.synod.server.config.ConfigParser;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.di.ServerComponent;
 import dev.synod.server.pipeline.Clock;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
@@ -25,6 +30,7 @@ final class LocalServers implements AutoCloseable {
   private final int[] clientPorts; // 0 until first started: a restart keeps the port, as a real server does
   private final Path dir;
   private final String[] extra;
+  private final boolean[] deaf;
 
   LocalServers(Path dir, int size, String... extra) throws Exception {
     this.dir = dir;
@@ -32,6 +38,7 @@ final class LocalServers implements AutoCloseable {
     this.nodes = new SynodNode[size + 1];
     this.peerPorts = new int[size + 1];
     this.clientPorts = new int[size + 1];
+    this.deaf = new boolean[size + 1];
     for (int i = 1; i <= size; i++) {
       peerPorts[i] = freePort();
     }
@@ -65,10 +72,43 @@ final class LocalServers implements AutoCloseable {
     int port = clientPorts[id];
     nodes[id] = ServerComponent.create(config,
         () -> NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)),
-        address -> NettyServerBuilder.forAddress(socket(address)),
+        address -> NettyServerBuilder.forAddress(socket(address)).intercept(dropWhileDeaf(id)),
         address -> NettyChannelBuilder.forAddress(socket(address)).usePlaintext().build(),
         Clock.SYSTEM, (what, cause) -> System.err.println("FATAL " + what + ": " + cause)).node().start();
     clientPorts[id] = nodes[id].port();
+  }
+
+  /**
+   * While on, server {@code id} receives no message from its peers (what it sends still goes out):
+   * it falls behind the log, and writes it forwards are applied without it learning so.
+   */
+  void deafen(int id, boolean on) {
+    synchronized (deaf) {
+      deaf[id] = on;
+    }
+  }
+
+  private ServerInterceptor dropWhileDeaf(int id) {
+    return new ServerInterceptor() {
+      @Override
+      public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
+          ServerCallHandler<Q, A> next) {
+        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {
+          @Override
+          public void onMessage(Q message) {
+            boolean drop;
+            synchronized (deaf) {
+              drop = deaf[id];
+            }
+            if (!drop) {
+              super.onMessage(message);
+            } else {
+              call.request(1); // keep the stream flowing; the message is lost
+            }
+          }
+        };
+      }
+    };
   }
 
   private static InetSocketAddress socket(String address) {

@@ -1,25 +1,27 @@
 package dev.synod.client;
 
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
- * Real servers over loopback ({@link LocalServers}) and the client's test hooks, for tests in
- * other packages (the recipes). A stopped server restarts on the same client port.
+ * Real servers over loopback ({@link LocalServers}) and the client's package-private test hooks,
+ * for tests in other packages (the recipes). A stopped server restarts on the same client port.
  */
 public final class RecipeTestCluster implements AutoCloseable {
   private final LocalServers servers;
 
-  private RecipeTestCluster(LocalServers servers) {
-    this.servers = servers;
+  /** {@code size} real servers on loopback ({@code extra}: more server flags). */
+  public RecipeTestCluster(Path dir, int size, String... extra) throws Exception {
+    this.servers = new LocalServers(dir, size, extra);
   }
 
-  /** Starts {@code size} servers (1, or 3 for a replicated cluster with short timers). */
+  /** Starts {@code size} servers (1, or 3 for a replicated cluster with short timers) and, for a cluster, waits for a leader. */
   public static RecipeTestCluster start(Path dir, int size) throws Exception {
-    LocalServers s = new LocalServers(dir, size);
+    RecipeTestCluster c = new RecipeTestCluster(dir, size);
     if (size > 1) {
-      s.awaitLeader();
+      c.awaitLeader();
     }
-    return new RecipeTestCluster(s);
+    return c;
   }
 
   /** Every server, including stopped ones (they come back on the same port). */
@@ -52,7 +54,25 @@ public final class RecipeTestCluster implements AutoCloseable {
     return servers.awaitLeader();
   }
 
-  /** While on, the client sends nothing (no heartbeats, requests or reconnects). */
+  /** Stops the server the client is connected to; returns its id. */
+  public int stopServerOf(SynodClient client) {
+    int id = servers.idOfPort(client.currentServer().getPort());
+    servers.stop(id);
+    return id;
+  }
+
+  /** A started client with the given session timeout, connected. */
+  public SynodClient client(Duration sessionTimeout, boolean reconnectAfterExpiry) throws InterruptedException {
+    SynodClient c = SynodClient.builder().connectString(connectString()).sessionTimeout(sessionTimeout)
+        .reconnectAfterExpiry(reconnectAfterExpiry).build().start();
+    if (!c.blockUntilConnected(Duration.ofSeconds(10))) {
+      c.close();
+      throw new AssertionError("client did not connect");
+    }
+    return c;
+  }
+
+  /** See {@link SynodClient#testPartition}: while on, the client sends nothing (no heartbeats, requests or reconnects). */
   public static void partition(SynodClient client, boolean on) {
     client.testPartition(on);
   }
@@ -62,9 +82,27 @@ public final class RecipeTestCluster implements AutoCloseable {
     client.testDropResponses(on);
   }
 
-  /** While on, a lost stream is not replaced. */
+  /** See {@link SynodClient#testHoldReconnect}: a lost stream is not replaced while on. */
   public static void holdReconnect(SynodClient client, boolean on) {
     client.testHoldReconnect(on);
+  }
+
+  /** See {@link SynodClient#testDisconnect}: drops the client's stream now. */
+  public static void disconnect(SynodClient client) {
+    client.testDisconnect();
+  }
+
+  /** Cuts the client off until its session has expired on the server, then lets it reconnect. */
+  public static void expireSession(SynodClient client) throws InterruptedException {
+    client.testPartition(true);
+    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    while (client.state() != ConnectionState.EXPIRED && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    if (client.state() != ConnectionState.EXPIRED) {
+      throw new AssertionError("the session did not expire");
+    }
+    client.testPartition(false);
   }
 
   @Override
