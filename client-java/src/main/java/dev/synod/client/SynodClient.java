@@ -113,7 +113,7 @@ public final class SynodClient implements AutoCloseable {
   private int serverIndex = -1;
   private Stream stream;
   private int consecutiveFailures;
-  private long lastHeardNanos = System.nanoTime();
+  private volatile long lastHeardNanos = System.nanoTime();
   private boolean partitioned; // test hook
   private volatile boolean dropResponses; // test hook
   private boolean holdReconnect; // test hook
@@ -191,6 +191,15 @@ public final class SynodClient implements AutoCloseable {
   /** The highest zxid this client has seen. */
   public long lastZxidSeen() {
     return lastZxidSeen;
+  }
+
+  /**
+   * How long ago this client last heard from a server (any answer, event or heartbeat reply).
+   * The server that answered had just refreshed the session, so once this exceeds the session
+   * timeout the session may have expired on the servers even if no one has said so yet.
+   */
+  public Duration sinceLastHeard() {
+    return Duration.ofNanos(System.nanoTime() - lastHeardNanos);
   }
 
   /** The server the current stream is to (null when disconnected). */

@@ -15,9 +15,11 @@ import java.util.logging.Logger;
 
 /**
  * One per client: follows its connection states on behalf of every recipe using that client and
- * adds the one signal the client does not give, {@link Signal#JEOPARDY}: the client has been
- * SUSPENDED for longer than the session timeout, so it can no longer know that its session (and
- * with it any lock it holds) is alive. Recipes subscribe and unsubscribe freely (the client's own
+ * adds the one signal the client does not give, {@link Signal#JEOPARDY}: the client is SUSPENDED
+ * and has heard from no server for longer than the session timeout, so it can no longer know that
+ * its session (and with it any lock it holds) is alive. It is counted from the last message
+ * heard, not from the SUSPENDED report (which comes only after two thirds of the timeout of
+ * silence), because the servers' expiry clock started then too. Recipes subscribe and unsubscribe freely (the client's own
  * listener list only grows). Subscribers are called on the client's event thread or on the shared
  * jeopardy timer thread and must only hand work on.
  */
@@ -54,15 +56,16 @@ final class ClientMonitor implements ConnectionStateListener {
   private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
   // No reference to the client: the registry's weak key must be able to go.
   private volatile long timeoutNanos;
-  // Written on the client's event thread (in state order), read anywhere.
-  private volatile long suspendedAtNanos;
+  // Written on the client's event thread (in state order), read anywhere: when the client last
+  // heard from a server, as of the SUSPENDED report.
+  private volatile long lastHeardNanos;
   private volatile boolean suspended;
   private volatile long suspensions;
 
   private ClientMonitor(SynodClient client) {
     this.timeoutNanos = client.sessionTimeout().toNanos();
     if (client.state() == ConnectionState.SUSPENDED) {
-      markSuspended(); // joined late: count from now
+      markSuspended(client);
     }
   }
 
@@ -87,9 +90,9 @@ final class ClientMonitor implements ConnectionStateListener {
     subscribers.remove(s);
   }
 
-  /** True while the client has been suspended for longer than its session timeout. */
+  /** True while the client is suspended and has heard from no server for longer than its session timeout. */
   boolean inJeopardy() {
-    return suspended && System.nanoTime() - suspendedAtNanos > timeoutNanos;
+    return suspended && System.nanoTime() - lastHeardNanos > timeoutNanos;
   }
 
   @Override
@@ -97,13 +100,13 @@ final class ClientMonitor implements ConnectionStateListener {
     timeoutNanos = c.sessionTimeout().toNanos(); // the negotiated one, once a session is open
     switch (state) {
       case SUSPENDED -> {
-        long which = markSuspended();
-        long timeoutMs = c.sessionTimeout().toMillis();
+        long which = markSuspended(c);
+        long leftNanos = Math.max(0, timeoutNanos - c.sinceLastHeard().toNanos());
         TIMER.schedule(() -> {
           if (suspended && suspensions == which) {
             publish(Signal.JEOPARDY);
           }
-        }, timeoutMs + 1, TimeUnit.MILLISECONDS);
+        }, TimeUnit.NANOSECONDS.toMillis(leftNanos) + 1, TimeUnit.MILLISECONDS);
         publish(Signal.SUSPENDED);
       }
       case RECONNECTED -> {
@@ -125,8 +128,8 @@ final class ClientMonitor implements ConnectionStateListener {
     }
   }
 
-  private synchronized long markSuspended() {
-    suspendedAtNanos = System.nanoTime();
+  private synchronized long markSuspended(SynodClient client) {
+    lastHeardNanos = System.nanoTime() - client.sinceLastHeard().toNanos();
     suspended = true;
     return ++suspensions;
   }
