@@ -22,6 +22,7 @@ import java.util.StringJoiner;
 final class LocalServers implements AutoCloseable {
   final SynodNode[] nodes;
   private final int[] peerPorts;
+  private final int[] clientPorts; // 0 until first started: a restart keeps the port, as a real server does
   private final Path dir;
   private final String[] extra;
 
@@ -30,6 +31,7 @@ final class LocalServers implements AutoCloseable {
     this.extra = extra;
     this.nodes = new SynodNode[size + 1];
     this.peerPorts = new int[size + 1];
+    this.clientPorts = new int[size + 1];
     for (int i = 1; i <= size; i++) {
       peerPorts[i] = freePort();
     }
@@ -60,11 +62,13 @@ final class LocalServers implements AutoCloseable {
     }
     args.addAll(List.of(extra));
     ServerConfig config = ConfigParser.parse(args.toArray(String[]::new));
+    int port = clientPorts[id];
     nodes[id] = ServerComponent.create(config,
-        () -> NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)),
+        () -> NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)),
         address -> NettyServerBuilder.forAddress(socket(address)),
         address -> NettyChannelBuilder.forAddress(socket(address)).usePlaintext().build(),
         Clock.SYSTEM, (what, cause) -> System.err.println("FATAL " + what + ": " + cause)).node().start();
+    clientPorts[id] = nodes[id].port();
   }
 
   private static InetSocketAddress socket(String address) {
@@ -78,6 +82,15 @@ final class LocalServers implements AutoCloseable {
       if (nodes[i] != null) {
         j.add("127.0.0.1:" + nodes[i].port());
       }
+    }
+    return j.toString();
+  }
+
+  /** Every server's client address, stopped ones included (a restart keeps the port). */
+  String fullConnectString() {
+    StringJoiner j = new StringJoiner(",");
+    for (int i = 1; i < nodes.length; i++) {
+      j.add("127.0.0.1:" + clientPorts[i]);
     }
     return j.toString();
   }
