@@ -45,6 +45,11 @@ final class CliContext implements AutoCloseable {
     return settings;
   }
 
+  /** True when this run owns the process's own stdin/stdout (a terminal), not streams given to it. */
+  boolean usesSystemStreams() {
+    return in == System.in && rawOut == System.out;
+  }
+
   /** Where the shell keeps its history (default ~/.synod_history). */
   Path historyFile() {
     return historyFile;

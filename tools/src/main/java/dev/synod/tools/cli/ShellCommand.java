@@ -101,7 +101,7 @@ final class ShellCommand extends NodeCommand {
   }
 
   private static Terminal terminal(CliContext ctx) throws IOException {
-    if (ctx.in == System.in) {
+    if (ctx.usesSystemStreams()) {
       return TerminalBuilder.builder().name("synod").system(true).build();
     }
     // Streams of a test (or an embedding program): a dumb terminal over them.
