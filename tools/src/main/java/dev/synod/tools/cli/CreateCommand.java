@@ -44,7 +44,7 @@ final class CreateCommand extends NodeCommand {
     checkPath(path);
     CreateOptions options = options();
     if (options.kind() == NodeKind.EPHEMERAL && !ctx().interactive()) {
-      printer().note("note: the ephemeral node is deleted when this command exits (use the shell to keep it)");
+      printer().note("synod: note: the ephemeral node is deleted when this command exits (use the shell to keep it)");
     }
     CreateResult r = client().create(path, DataSource.read(data, ctx().in), options);
     Printer p = printer();

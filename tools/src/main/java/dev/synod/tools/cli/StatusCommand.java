@@ -102,24 +102,29 @@ final class StatusCommand extends NodeCommand {
   }
 
   private static void text(Printer p, List<Probe> probes, StatusResponse leader) {
-    String format = "%-22s %-3s %-11s %-7s %-10s %-10s %s";
-    p.line(String.format(format, "server", "id", "role", "leader", "last_zxid", "applied", "lag"));
+    String format = "%-22s %-3s %-10s %-7s %-10s %s";
+    p.line(String.format(format, "server", "id", "role", "leader", "last_zxid", "applied_slot"));
     for (Probe pr : probes) {
       StatusResponse st = pr.status();
       if (st == null) {
         p.line(String.format("%-22s %s", pr.address(), pr.error()));
         continue;
       }
-      long lag = lag(leader, st.getServerId());
-      p.line(String.format(format, pr.address(), st.getServerId(), st.getRole(), st.getLeaderId() == 0 ? "-" : st.getLeaderId(),
-          st.getLastZxid(), st.getAppliedSlot(), lag < 0 ? "-" : lag));
+      p.line(String.format(format, pr.address(), st.getServerId(), st.getRole(),
+          st.getLeaderId() == 0 ? "-" : st.getLeaderId(), st.getLastZxid(), st.getAppliedSlot()));
     }
-    if (leader != null) {
-      p.line(String.format("leader %d: ballot %s, commit slot %d, %d nodes, %d sessions, %d watches, version %s",
-          leader.getServerId(), leader.getBallot(), leader.getCommitSlot(), leader.getNodeCount(),
-          leader.getSessionCount(), leader.getWatchCount(), leader.getVersion()));
-    } else {
+    if (leader == null) {
       p.line("no leader among the servers that answered");
+      return;
+    }
+    p.line("");
+    p.line(String.format("leader %d: ballot %s, commit slot %d, %d nodes, %d sessions, %d watches, version %s",
+        leader.getServerId(), leader.getBallot(), leader.getCommitSlot(), leader.getNodeCount(),
+        leader.getSessionCount(), leader.getWatchCount(), leader.getVersion()));
+    String members = "%-7s %-22s %-11s %s";
+    p.line(String.format(members, "member", "peer address", "match_slot", "lag_slots"));
+    for (MemberStatus m : leader.getMembersList()) {
+      p.line(String.format(members, m.getId(), m.getAddress(), m.getMatchSlot(), m.getLagSlots()));
     }
   }
 

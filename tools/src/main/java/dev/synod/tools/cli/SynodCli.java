@@ -19,11 +19,12 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "synod", mixinStandardHelpOptions = true, versionProvider = SynodCli.Version.class,
     description = "Command-line client of Synod, the coordination service.",
-    footer = {"", "Without a command, opens the interactive shell.",
-        "Exit codes: 0 ok, 1 error, 2 bad arguments, 3 no node, 4 node exists, 5 bad version,",
-        "6 not empty, 7 no server reachable, 8 session expired, 9 lock/leadership not acquired in time,",
-        "10 lock/leadership lost while the command ran, 130 interrupted;",
-        "lock and elect otherwise exit with their command's code."},
+    footer = {"", "Without a command, opens the interactive shell.", "",
+        "Exit codes:",
+        "  0 ok, 1 error, 2 bad arguments, 3 no node, 4 node exists, 5 bad version,",
+        "  6 not empty, 7 no server reachable, 8 session expired,",
+        "  9 lock/leadership not acquired in time, 10 lock/leadership lost, 130 interrupted;",
+        "  lock and elect otherwise exit with their command's code."},
     subcommands = {
         LsCommand.class, TreeCommand.class, GetCommand.class, SetCommand.class, CreateCommand.class,
         DeleteCommand.class, DeleteRecursiveCommand.class, StatCommand.class, WatchCommand.class,

@@ -42,7 +42,7 @@ final class WatchCommand extends NodeCommand {
     Printer p = printer();
     BlockingQueue<WatchedEvent> events = new LinkedBlockingQueue<>();
     try (WatchHandle ignored = c.addWatch(path, recursive, data, events::add)) {
-      p.note("watching " + path + (recursive ? " and below" : "") + " (Ctrl-C to stop)"); // stderr, also with --json
+      p.note("synod: watching " + path + (recursive ? " and below" : "") + " (Ctrl-C to stop)"); // stderr, also with --json
       long printed = 0;
       while (printed < count) {
         WatchedEvent e = events.poll(200, TimeUnit.MILLISECONDS);

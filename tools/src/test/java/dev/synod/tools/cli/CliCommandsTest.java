@@ -213,7 +213,10 @@ class CliCommandsTest {
     assertTrue(status.get(0).startsWith("server "), status.toString());
     assertTrue(status.get(1).startsWith(server.address()), status.toString());
     assertTrue(status.get(1).contains(" leader "), status.toString());
-    assertTrue(status.get(2).startsWith("leader 1: ballot "), status.toString());
+    assertEquals("", status.get(2));
+    assertTrue(status.get(3).startsWith("leader 1: ballot "), status.toString());
+    assertTrue(status.get(4).startsWith("member "), status.toString());
+    assertTrue(status.get(5).matches("1 +127\\.0\\.0\\.1:\\d+ +\\d+ +0"), status.get(5));
     JsonObject st = json("status", "--json");
     JsonObject only = st.getAsJsonArray("servers").get(0).getAsJsonObject();
     assertTrue(only.get("reachable").getAsBoolean());
