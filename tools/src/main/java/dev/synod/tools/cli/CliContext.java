@@ -110,11 +110,6 @@ final class CliContext implements AutoCloseable {
     return c;
   }
 
-  /** Whether a session is open (for the shell prompt). */
-  boolean connected() {
-    return client != null;
-  }
-
   /** Closes the session (its ephemeral nodes and locks go with it). */
   @Override
   public synchronized void close() {

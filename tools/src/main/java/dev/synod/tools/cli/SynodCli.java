@@ -114,6 +114,7 @@ public final class SynodCli implements Callable<Integer> {
     }
   }
 
+  /** Runs {@code synod} with the process's streams and exits with the command's exit code. */
   public static void main(String[] args) {
     // gRPC and the SDK log reconnect attempts at INFO/WARNING; the CLI reports failures itself.
     Logger.getLogger("").setLevel(Level.SEVERE);
