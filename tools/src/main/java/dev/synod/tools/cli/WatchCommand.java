@@ -41,7 +41,8 @@ final class WatchCommand extends NodeCommand {
     SynodClient c = client();
     Printer p = printer();
     BlockingQueue<WatchedEvent> events = new LinkedBlockingQueue<>();
-    try (WatchHandle ignored = c.addWatch(path, recursive, data, events::add)) {
+    WatchHandle handle = c.addWatch(path, recursive, data, events::add);
+    try {
       p.note("synod: watching " + path + (recursive ? " and below" : "") + " (Ctrl-C to stop)"); // stderr, also with --json
       long printed = 0;
       while (printed < count) {
@@ -59,6 +60,8 @@ final class WatchCommand extends NodeCommand {
         print(p, e);
         printed++;
       }
+    } finally {
+      handle.close();
     }
     return ExitCodes.OK;
   }
