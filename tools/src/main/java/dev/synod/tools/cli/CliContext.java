@@ -1,5 +1,6 @@
 package dev.synod.tools.cli;
 
+import dev.synod.client.ConnectionState;
 import dev.synod.client.SynodClient;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -7,6 +8,8 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What the commands of one {@code synod} run share: the streams and the connection. The
@@ -85,9 +88,19 @@ final class CliContext implements AutoCloseable {
     if (settings == null) {
       throw new IllegalStateException("no connection settings");
     }
+    // Wait for the CONNECTED event itself, not only the state: listeners hear of state changes
+    // asynchronously, and a recipe (LeaderLatch, Mutex) that subscribes right after
+    // blockUntilConnected could otherwise still receive this first CONNECTED, take it for a new
+    // session and rejoin, dropping the leadership it just gained.
+    CountDownLatch opened = new CountDownLatch(1);
     SynodClient c;
     try {
       c = SynodClient.builder().connectString(settings.servers()).sessionTimeout(settings.sessionTimeout())
+          .connectionStateListener((cl, state) -> {
+            if (state == ConnectionState.CONNECTED) {
+              opened.countDown();
+            }
+          })
           .build();
     } catch (IllegalArgumentException e) {
       throw CliException.usage("bad --servers '" + settings.servers() + "': " + e.getMessage());
@@ -95,7 +108,7 @@ final class CliContext implements AutoCloseable {
     c.start();
     boolean connected;
     try {
-      connected = c.blockUntilConnected(settings.connectTimeout());
+      connected = opened.await(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       c.close();

@@ -64,8 +64,6 @@ final class GuardedCommand {
     Thread watcher = new Thread(() -> {
       try {
         lostSignal.await();
-        ctx.err.println("synod: " + what + " lost; stopping the command");
-        ctx.err.flush();
         stop(child);
       } catch (InterruptedException ignored) {
         // the command ended first
@@ -78,7 +76,12 @@ final class GuardedCommand {
       for (Thread t : pumps) {
         t.join(STOP_GRACE_MS);
       }
-      return lost.get() ? ExitCodes.LOST : code;
+      if (lost.get()) {
+        ctx.err.println("synod: " + what + " lost while the command ran; it was stopped (or had just ended)");
+        ctx.err.flush();
+        return ExitCodes.LOST;
+      }
+      return code;
     } catch (InterruptedException e) {
       stop(child);
       throw e;

@@ -102,7 +102,7 @@ class LockAndElectTest {
     }
     other.delete("/locks/c/" + holders.get(0), -1); // an operator deletes the holder's node
     assertEquals(ExitCodes.LOST, code.get(10, TimeUnit.SECONDS), err.toString());
-    assertTrue(err.toString().contains("synod: lock /locks/c lost; stopping the command"), err.toString());
+    assertTrue(err.toString().contains("synod: lock /locks/c lost while the command ran"), err.toString());
     assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20), "the command was stopped, not waited for");
     assertEquals("", out.toString(UTF_8));
   }
