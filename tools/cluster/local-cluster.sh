@@ -11,10 +11,15 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 base="${SYNOD_CLUSTER_DIR:-$PWD/synod-cluster}"
 jar="$root/server/target/synod-server.jar"
 port_base="${SYNOD_CLUSTER_PORT_BASE:-7060}"
+cli_jar="$root/tools/target/synod-tools.jar"
 members="1=127.0.0.1:$((port_base + 11)),2=127.0.0.1:$((port_base + 21)),3=127.0.0.1:$((port_base + 31))"
+servers="127.0.0.1:$((port_base + 10)),127.0.0.1:$((port_base + 20)),127.0.0.1:$((port_base + 30))"
 
 start() {
-  [ -f "$jar" ] || (cd "$root" && mvn -B -q -DskipTests package)
+  if [ ! -f "$jar" ] || [ ! -f "$cli_jar" ]; then
+    echo "building the server and the CLI (mvn -B -q -DskipTests package) ..."
+    (cd "$root" && mvn -B -q -DskipTests package)
+  fi
   mkdir -p "$base"
   for i in 1 2 3; do
     if [ -f "$base/s$i.pid" ] && kill -0 "$(cat "$base/s$i.pid")" 2>/dev/null; then
@@ -33,13 +38,21 @@ start() {
     done
     grep "listening on" "$base/s$i.log" || { echo "server $i did not start:"; cat "$base/s$i.log"; exit 1; }
   done
-  echo "cluster up; connect string 127.0.0.1:$((port_base + 10)),127.0.0.1:$((port_base + 20)),127.0.0.1:$((port_base + 30))"
+  echo "cluster up; data in $base/s1, s2, s3; connect string $servers"
+  echo "try: $root/bin/synod -s $servers status"
+  echo "  or: export SYNOD_SERVERS=$servers; $root/bin/synod    (the interactive shell)"
 }
 
 stop() {
   for i in 1 2 3; do
     if [ -f "$base/s$i.pid" ]; then
-      kill "$(cat "$base/s$i.pid")" 2>/dev/null || true
+      pid="$(cat "$base/s$i.pid")"
+      kill "$pid" 2>/dev/null || true
+      # Wait for it to exit (it releases its data directory), so a start right after works.
+      for _ in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+      done
       rm -f "$base/s$i.pid"
     fi
   done

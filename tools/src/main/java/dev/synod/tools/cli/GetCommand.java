@@ -1,0 +1,36 @@
+package dev.synod.tools.cli;
+
+import com.google.gson.JsonObject;
+import dev.synod.client.NodeData;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code get PATH}: a node's value, as it is (JSON: text or base64, and the stat). */
+@Command(name = "get", description = "Print the value of a node.")
+final class GetCommand extends NodeCommand {
+  @Parameters(index = "0", paramLabel = "PATH")
+  String path;
+
+  @Option(names = "--stat", description = "Also print the node's stat after the value.")
+  boolean stat;
+
+  @Override
+  public Integer call() {
+    NodeData d = client().getData(checkPath(path));
+    Printer p = printer();
+    if (p.json()) {
+      JsonObject o = new JsonObject();
+      o.addProperty("path", path);
+      Render.data(o, d.data());
+      o.add("stat", Render.stat(d.stat()));
+      p.json(o);
+    } else {
+      p.value(d.data());
+      if (stat) {
+        Render.statLines(d.stat()).forEach(p::line);
+      }
+    }
+    return ExitCodes.OK;
+  }
+}
