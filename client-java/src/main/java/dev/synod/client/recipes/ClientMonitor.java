@@ -60,10 +60,16 @@ final class ClientMonitor implements ConnectionStateListener {
   // heard from a server, as of the SUSPENDED report.
   private volatile long lastHeardNanos;
   private volatile boolean suspended;
+  // The session the subscribers already know of: a CONNECTED report for it is not news. The
+  // client reports its first CONNECTED on its event thread, which can reach a monitor created
+  // just after blockUntilConnected() returned; treating that as "a new session" made a fresh
+  // lease or leadership give itself up.
+  private long knownSession;
   private volatile long suspensions;
 
   private ClientMonitor(SynodClient client) {
     this.timeoutNanos = client.sessionTimeout().toNanos();
+    this.knownSession = client.sessionId();
     if (client.state() == ConnectionState.SUSPENDED) {
       markSuspended(client);
     }
@@ -115,7 +121,9 @@ final class ClientMonitor implements ConnectionStateListener {
       }
       case CONNECTED -> {
         suspended = false;
-        publish(Signal.CONNECTED);
+        if (isNewSession(c.sessionId())) {
+          publish(Signal.CONNECTED);
+        }
       }
       case EXPIRED -> {
         suspended = false;
@@ -126,6 +134,14 @@ final class ClientMonitor implements ConnectionStateListener {
         publish(Signal.CLOSED);
       }
     }
+  }
+
+  private synchronized boolean isNewSession(long session) {
+    if (session != 0 && session == knownSession) {
+      return false;
+    }
+    knownSession = session;
+    return true;
   }
 
   private synchronized long markSuspended(SynodClient client) {

@@ -113,6 +113,10 @@ class LeaderElectionTest {
         Thread.sleep(10);
       }
       assertFalse(latches.get(1).hasLeadership(), "the expired leader stepped down");
+      // Its listener hears of it on the latch's own thread, just after the flag flips.
+      while (events.get(1).notLeader.get() == 0 && System.currentTimeMillis() < until) {
+        Thread.sleep(10);
+      }
       assertEquals(1, events.get(1).notLeader.get());
       assertEquals(List.of("p2"), latches.get(2).participants());
       for (Events e : events) {

@@ -80,6 +80,19 @@ class MutexTest {
   }
 
   @Test
+  void aLateReportOfTheSameSessionDoesNotCostALease() throws Exception {
+    // The client's first CONNECTED may reach a monitor created right after blockUntilConnected();
+    // it is the session the lease was taken in, not a new one.
+    try (SynodClient fresh = connect(server)) {
+      Lease lease = new Mutex(fresh, "/late-connected").acquire();
+      ClientMonitor.of(fresh).stateChanged(fresh, dev.synod.client.ConnectionState.CONNECTED);
+      assertTrue(lease.isValid(), "the same session reported again keeps the lease");
+      assertTrue(a.exists(lease.nodePath()) != null);
+      lease.close();
+    }
+  }
+
+  @Test
   void interruptedWaiterDeletesItsNode() throws Exception {
     Mutex ma = new Mutex(a, "/interrupt");
     Mutex mb = new Mutex(b, "/interrupt");
