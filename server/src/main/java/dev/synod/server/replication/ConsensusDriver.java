@@ -589,6 +589,9 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     cluster.peerAddresses().forEach((id, address) -> {
       MemberStatus.Builder m = MemberStatus.newBuilder().setId(id).setAddress(address);
       Long match = s.peerMatch().get(id);
+      if (match == null && id == cluster.selfId() && s.leaderId() == id) {
+        match = s.lastSlot(); // the leader holds everything it has proposed
+      }
       if (match != null) {
         m.setMatchSlot(match).setLagSlots(Math.max(0, s.commitIndex() - match));
       }

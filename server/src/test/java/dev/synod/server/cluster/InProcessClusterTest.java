@@ -51,6 +51,12 @@ class InProcessClusterTest {
       var status = cluster.status(leader);
       assertEquals("leader", status.getRole());
       assertEquals(3, status.getMembersCount());
+      for (var member : status.getMembersList()) {
+        // Every member, the leader itself included, reports how far it has accepted.
+        assertTrue(member.getMatchSlot() > 0, "member " + member.getId() + ": " + member);
+      }
+      var self = status.getMembersList().stream().filter(m -> m.getId() == leader).findFirst().orElseThrow();
+      assertEquals(0, self.getLagSlots());
       assertEquals(leader, cluster.status(follower).getLeaderId());
     }
   }
