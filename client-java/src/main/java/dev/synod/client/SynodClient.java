@@ -79,10 +79,12 @@ import java.util.logging.Logger;
  * }
  * }</pre>
  *
- * <p>Threading: all protocol state lives on one internal event-loop thread; gRPC callbacks only
- * hand messages to it. Watch events and state changes are delivered in order on a dedicated
- * watch thread; futures complete on a callback pool. Synchronous methods may be called from
- * watchers and listeners.
+ * <p>Threading: all protocol state lives on one internal event-loop thread, which is also the
+ * executor of this client's gRPC channels, so the stream's callbacks run on it without a further
+ * hand-over. Watch events and state changes are delivered in order on a dedicated watch thread;
+ * the futures of the asynchronous methods complete on a callback pool (so code chained to them
+ * may block), while a synchronous method's answer is handed straight from the loop to the
+ * waiting caller. Synchronous methods may be called from watchers and listeners.
  */
 public final class SynodClient implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(SynodClient.class.getName());
@@ -98,6 +100,7 @@ public final class SynodClient implements AutoCloseable {
 
   // --- threads
   private final ScheduledExecutorService loop;
+  private volatile Thread loopThread;
   private final ExecutorService watchThread;
   private final ExecutorService callbacks;
   private final Map<InetSocketAddress, ManagedChannel> channels = new LinkedHashMap<>();
@@ -134,7 +137,11 @@ public final class SynodClient implements AutoCloseable {
     this.retry = b.retryPolicy;
     this.reconnectAfterExpiry = b.reconnectAfterExpiry;
     this.listeners.addAll(b.listeners);
-    this.loop = Executors.newSingleThreadScheduledExecutor(daemon("synod-client-loop"));
+    this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = daemon("synod-client-loop").newThread(r);
+      loopThread = t;
+      return t;
+    });
     this.watchThread = Executors.newSingleThreadExecutor(daemon("synod-client-events"));
     this.callbacks = Executors.newCachedThreadPool(daemon("synod-client-callback"));
   }
@@ -278,12 +285,16 @@ public final class SynodClient implements AutoCloseable {
   // Operations (asynchronous, each with a synchronous twin)
 
   public CompletableFuture<CreateResult> createAsync(String path, byte[] data, CreateOptions options) {
-    return call(Request.newBuilder().setCreate(options.toRequest(path, data)), null,
-        r -> new CreateResult(r.getCreate().getPath(), r.getCreate().getStat()));
+    return create(path, data, options, false);
   }
 
   public CreateResult create(String path, byte[] data, CreateOptions options) {
-    return await(createAsync(path, data, options));
+    return await(create(path, data, options, true));
+  }
+
+  private CompletableFuture<CreateResult> create(String path, byte[] data, CreateOptions options, boolean direct) {
+    return call(Request.newBuilder().setCreate(options.toRequest(path, data)), null,
+        r -> new CreateResult(r.getCreate().getPath(), r.getCreate().getStat()), direct);
   }
 
   /** Creates a persistent node; returns the path created. */
@@ -293,36 +304,52 @@ public final class SynodClient implements AutoCloseable {
 
   /** Deletes the node if its version is {@code version} (-1: any). */
   public CompletableFuture<Void> deleteAsync(String path, int version) {
-    return call(Request.newBuilder().setDelete(DeleteRequest.newBuilder().setPath(path).setVersion(version)),
-        null, r -> null);
+    return delete(path, version, false);
   }
 
   public void delete(String path, int version) {
-    await(deleteAsync(path, version));
+    await(delete(path, version, true));
+  }
+
+  private CompletableFuture<Void> delete(String path, int version, boolean direct) {
+    return call(Request.newBuilder().setDelete(DeleteRequest.newBuilder().setPath(path).setVersion(version)),
+        null, r -> null, direct);
   }
 
   public CompletableFuture<Stat> setDataAsync(String path, byte[] data, int version) {
-    return call(Request.newBuilder().setSetData(SetDataRequest.newBuilder().setPath(path)
-        .setData(ByteString.copyFrom(data)).setVersion(version)), null, r -> r.getSetData().getStat());
+    return setData(path, data, version, false);
   }
 
   public Stat setData(String path, byte[] data, int version) {
-    return await(setDataAsync(path, data, version));
+    return await(setData(path, data, version, true));
+  }
+
+  private CompletableFuture<Stat> setData(String path, byte[] data, int version, boolean direct) {
+    return call(Request.newBuilder().setSetData(SetDataRequest.newBuilder().setPath(path)
+        .setData(ByteString.copyFrom(data)).setVersion(version)), null, r -> r.getSetData().getStat(), direct);
   }
 
   /** Reads a node; with a watcher, leaves a one-shot data watch (fires on data change or delete). */
   public CompletableFuture<NodeData> getDataAsync(String path, Watcher watcher) {
+    return getData(path, watcher, false);
+  }
+
+  private CompletableFuture<NodeData> getData(String path, Watcher watcher, boolean direct) {
     return call(Request.newBuilder().setGetData(GetDataRequest.newBuilder().setPath(path).setWatch(watcher != null)),
         watcher == null ? null : r -> {
           if (!r.hasError()) {
             addOneShot(new WatchKey(path, WatchKind.WATCH_DATA), new OneShot(watcher, true, r.getGetData().getStat()));
           }
         },
+<<<<<<< HEAD
         r -> new NodeData(r.getGetData().getData().toByteArray(), r.getGetData().getStat(), r.getZxid()));
+=======
+        r -> new NodeData(r.getGetData().getData().toByteArray(), r.getGetData().getStat()), direct);
+>>>>>>> perf
   }
 
   public NodeData getData(String path, Watcher watcher) {
-    return await(getDataAsync(path, watcher));
+    return await(getData(path, watcher, true));
   }
 
   public NodeData getData(String path) {
@@ -331,6 +358,10 @@ public final class SynodClient implements AutoCloseable {
 
   /** The node's stat, or null if it does not exist; a watcher fires on create, data change or delete. */
   public CompletableFuture<Stat> existsAsync(String path, Watcher watcher) {
+    return exists(path, watcher, false);
+  }
+
+  private CompletableFuture<Stat> exists(String path, Watcher watcher, boolean direct) {
     return call(Request.newBuilder().setExists(ExistsRequest.newBuilder().setPath(path).setWatch(watcher != null)),
         watcher == null ? null : r -> {
           if (!r.hasError()) {
@@ -338,11 +369,11 @@ public final class SynodClient implements AutoCloseable {
                 new OneShot(watcher, r.getExists().getExists(), r.getExists().getStat()));
           }
         },
-        r -> r.getExists().getExists() ? r.getExists().getStat() : null);
+        r -> r.getExists().getExists() ? r.getExists().getStat() : null, direct);
   }
 
   public Stat exists(String path, Watcher watcher) {
-    return await(existsAsync(path, watcher));
+    return await(exists(path, watcher, true));
   }
 
   public Stat exists(String path) {
@@ -472,7 +503,17 @@ public final class SynodClient implements AutoCloseable {
 
   private <T> CompletableFuture<T> call(Request.Builder request, Consumer<Response> onLoopResult,
       Function<Response, T> convert) {
-    CompletableFuture<Response> raw = new CompletableFuture<>();
+    return call(request, onLoopResult, convert, false);
+  }
+
+  /**
+   * Sends {@code request}. With {@code direct}, the answer completes the future on the loop
+   * thread itself: only for a caller that merely waits for it (the synchronous methods), since
+   * code chained to such a future would run on the loop.
+   */
+  private <T> CompletableFuture<T> call(Request.Builder request, Consumer<Response> onLoopResult,
+      Function<Response, T> convert, boolean direct) {
+    CompletableFuture<Response> raw = direct ? new DirectFuture<>() : new CompletableFuture<>();
     if (!onLoop(() -> submit(request, onLoopResult, raw))) {
       raw.completeExceptionally(new ClientClosedException());
     }
@@ -540,6 +581,15 @@ public final class SynodClient implements AutoCloseable {
   }
 
   private void completeLater(CompletableFuture<Response> f, Response r, Throwable t) {
+    if (f instanceof DirectFuture) {
+      // Only a waiting caller depends on it: wake it from here, without a pool hand-over.
+      if (t != null) {
+        f.completeExceptionally(t);
+      } else {
+        f.complete(r);
+      }
+      return;
+    }
     try {
       callbacks.execute(() -> {
         if (t != null) {
@@ -640,7 +690,8 @@ public final class SynodClient implements AutoCloseable {
     serverIndex = (serverIndex + 1) % servers.size();
     InetSocketAddress address = servers.get(serverIndex);
     ManagedChannel channel = channels.computeIfAbsent(address, a ->
-        ManagedChannelBuilder.forAddress(a.getHostString(), a.getPort()).usePlaintext().build());
+        ManagedChannelBuilder.forAddress(a.getHostString(), a.getPort()).usePlaintext()
+            .executor(this::onLoopQuietly).build());
     Stream s = new Stream(address);
     stream = s;
     try {
@@ -1070,6 +1121,24 @@ public final class SynodClient implements AutoCloseable {
   // ===========================================================================================
   // Helpers and types
 
+  /** The channels' executor: their callbacks run on the loop (dropped once it is shut down). */
+  private void onLoopQuietly(Runnable r) {
+    onLoop(r);
+  }
+
+  /** Runs {@code r} at once when already on the loop (a stream callback), else hands it over. */
+  private void onLoopNowOrLater(Runnable r) {
+    if (Thread.currentThread() == loopThread) {
+      try {
+        r.run();
+      } catch (RuntimeException e) {
+        LOG.log(Level.SEVERE, "client loop task failed", e);
+      }
+    } else {
+      onLoop(r);
+    }
+  }
+
   private boolean onLoop(Runnable r) {
     try {
       loop.execute(() -> {
@@ -1104,6 +1173,12 @@ public final class SynodClient implements AutoCloseable {
   }
 
   private record WatchKey(String path, WatchKind kind) {}
+
+  /**
+   * The answer of a synchronous call, completed on the loop itself: only its caller waits for it
+   * and nothing that could block is chained to it.
+   */
+  private static final class DirectFuture<T> extends CompletableFuture<T> {}
 
   private static final class Pending {
     final Request request;
@@ -1189,7 +1264,7 @@ public final class SynodClient implements AutoCloseable {
     }
   }
 
-  /** One Session stream; its callbacks are handed to the loop, where stale streams are ignored. */
+  /** One Session stream; its callbacks run on the loop (the channel's executor), where stale streams are ignored. */
   private final class Stream implements StreamObserver<ServerMessage> {
     final InetSocketAddress server;
     StreamObserver<ClientMessage> out;
@@ -1203,17 +1278,17 @@ public final class SynodClient implements AutoCloseable {
 
     @Override
     public void onNext(ServerMessage m) {
-      onLoop(() -> onServerMessage(this, m));
+      onLoopNowOrLater(() -> onServerMessage(this, m));
     }
 
     @Override
     public void onError(Throwable t) {
-      onLoop(() -> onStreamFailed(this, t));
+      onLoopNowOrLater(() -> onStreamFailed(this, t));
     }
 
     @Override
     public void onCompleted() {
-      onLoop(() -> onStreamFailed(this, null));
+      onLoopNowOrLater(() -> onStreamFailed(this, null));
     }
   }
 

@@ -235,4 +235,22 @@ class SingleServerTest {
       c.close();
     }
   }
+
+  /**
+   * Synchronous calls hand their answer straight from the client's loop to the caller; the
+   * asynchronous futures must still complete elsewhere, so code chained to them may block on
+   * further calls of the same client (on the loop that would deadlock).
+   */
+  @Test
+  void codeChainedToAnAsyncCallMayMakeSynchronousCalls() throws Exception {
+    client.create("/chained", b("a"));
+    CompletableFuture<String> chained = client.getDataAsync("/chained", null).thenApply(first -> {
+      client.setData("/chained", b("b"), first.stat().getVersion());
+      return new String(client.getData("/chained").data(), UTF_8);
+    });
+    assertEquals("b", chained.get(10, TimeUnit.SECONDS));
+    assertNotEquals("synod-client-loop",
+        client.existsAsync("/chained", null).thenApply(s -> Thread.currentThread().getName())
+            .get(10, TimeUnit.SECONDS));
+  }
 }

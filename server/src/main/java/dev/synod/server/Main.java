@@ -39,7 +39,9 @@ public final class Main {
               .permitKeepAliveTime(5, TimeUnit.SECONDS)
               .permitKeepAliveWithoutCalls(true),
           Main::peerServerBuilder,
-          address -> NettyChannelBuilder.forTarget(address).usePlaintext()
+          // No gRPC retries on peer links: PeerLink reopens a broken stream itself, and a retriable
+          // call would keep a copy of every envelope sent on its long-lived stream in a replay buffer.
+          address -> NettyChannelBuilder.forTarget(address).usePlaintext().disableRetry()
               .maxInboundMessageSize(64 << 20).build(),
           Clock.SYSTEM, FatalHandler.HALT).node().start();
     } catch (UncheckedIOException e) {
