@@ -8,6 +8,9 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 dir="$bench_run/zookeeper"
+# The same heap as Synod's servers get from tools/cluster/local-cluster.sh, so neither JVM system
+# is tuned and the other not; ZK_JAVA_OPTS replaces it (empty for the JVM defaults).
+zk_java_opts="${ZK_JAVA_OPTS--Xms1g -Xmx1g -Xmn512m}"
 
 srvr() { # srvr PORT: the answer of ZooKeeper's "srvr" four-letter command, or nothing
   (exec 3<>"/dev/tcp/127.0.0.1/$1" && echo srvr >&3 && timeout 2 cat <&3) 2>/dev/null || true
@@ -34,7 +37,8 @@ server.1=127.0.0.1:12881:13881
 server.2=127.0.0.1:12882:13882
 server.3=127.0.0.1:12883:13883
 CFG
-    nohup java -Dorg.slf4j.simpleLogger.defaultLogLevel=info -Dzookeeper.jmx.log4j.disable=true \
+    # shellcheck disable=SC2086 # zk_java_opts holds several options
+    nohup java $zk_java_opts -Dorg.slf4j.simpleLogger.defaultLogLevel=info -Dzookeeper.jmx.log4j.disable=true \
       -cp "$bench_jar" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/z$i/zoo.cfg" \
       >"$dir/z$i/server.log" 2>&1 &
     echo $! >"$dir/z$i.pid"
