@@ -341,11 +341,7 @@ public final class SynodClient implements AutoCloseable {
             addOneShot(new WatchKey(path, WatchKind.WATCH_DATA), new OneShot(watcher, true, r.getGetData().getStat()));
           }
         },
-<<<<<<< HEAD
-        r -> new NodeData(r.getGetData().getData().toByteArray(), r.getGetData().getStat(), r.getZxid()));
-=======
-        r -> new NodeData(r.getGetData().getData().toByteArray(), r.getGetData().getStat()), direct);
->>>>>>> perf
+        r -> new NodeData(r.getGetData().getData().toByteArray(), r.getGetData().getStat(), r.getZxid()), direct);
   }
 
   public NodeData getData(String path, Watcher watcher) {

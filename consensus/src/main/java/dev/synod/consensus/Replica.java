@@ -34,7 +34,8 @@ public final class Replica {
    * @param promised the promise to persist, or null if unchanged
    * @param entries accepted or learned entries to persist (latest per slot, ascending)
    * @param commitIndex the durable commit marker to persist, or -1 if unchanged
-   * @param messages messages to send to peers (after persisting)
+   * @param messages messages to send to peers: {@link #sendBeforePersist()} may go out before
+   *     this Ready is persisted, {@link #sendAfterPersist()} only after
    * @param committed newly decided entries, contiguous and in slot order, each handed out once
    *     (after a restart, again from the snapshot slot + 1)
    * @param reads answers to {@link #requestRead(long)}
@@ -49,7 +50,36 @@ public final class Replica {
       List<Message> messages,
       List<Entry> committed,
       List<ReadState> reads,
-      long snapshotNeeded) {}
+      long snapshotNeeded) {
+
+    /**
+     * A leader's Accepts. They claim nothing about this replica's durable state: each acceptor
+     * persists what it accepts before acknowledging, and the leader's own acceptance is counted
+     * only at {@link #advance()}, after this Ready is persisted (its ballot's promise was made
+     * durable before phase 1 could finish). Sending them first overlaps the followers' fsync with
+     * the leader's own, as Raft leaders do.
+     */
+    public List<Message> sendBeforePersist() {
+      List<Message> early = new ArrayList<>();
+      for (Message m : messages) {
+        if (m instanceof Accept) {
+          early.add(m);
+        }
+      }
+      return early;
+    }
+
+    /** Everything else: promises, acceptances and rejections speak for what this replica persisted. */
+    public List<Message> sendAfterPersist() {
+      List<Message> late = new ArrayList<>();
+      for (Message m : messages) {
+        if (!(m instanceof Accept)) {
+          late.add(m);
+        }
+      }
+      return late;
+    }
+  }
 
   /** The answer to a read request: ok with the index to wait for, or not ok (retry or forward). */
   public record ReadState(long readId, boolean ok, long index) {}

@@ -548,7 +548,7 @@ public final class Simulator {
     drive(n);
   }
 
-  /** The driver: persist, then send, then apply, then answer reads, then advance. */
+  /** The driver: send Accepts, persist, send the rest, apply, answer reads, advance. */
   private void drive(SimNode n) {
     int rounds = 0;
     while (n.up() && n.replica.hasReady()) {
@@ -557,17 +557,20 @@ public final class Simulator {
             + DRIVE_ROUNDS_MAX + " rounds");
       }
       Replica.Ready r = n.replica.ready();
+      for (Message m : r.sendBeforePersist()) {
+        network.send(m.from(), m.to(), MessageCodec.encode(m), now);
+      }
       if (faulty && roll(config.crashInReadyPerMille())) {
-        crash(n); // before persisting: the whole Ready is lost
+        crash(n); // before persisting: the Ready is lost, its Accepts may be out
         return;
       }
       long durableCommitBefore = n.disk.commitIndex();
       n.disk.persist(n.id, r, invariants);
       if (faulty && roll(config.crashInReadyPerMille())) {
-        crash(n); // persisted, but nothing was sent
+        crash(n); // persisted, but nothing else was sent
         return;
       }
-      for (Message m : r.messages()) {
+      for (Message m : r.sendAfterPersist()) {
         network.send(m.from(), m.to(), MessageCodec.encode(m), now);
       }
       for (Entry e : r.committed()) {

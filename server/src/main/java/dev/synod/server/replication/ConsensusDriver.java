@@ -43,9 +43,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Drives the consensus module for this server: the one loop that steps it, persists what it
- * asks (one fsync per round), sends its messages, and applies decided slots to the state
- * machine, in that order. It is the server's {@link WritePipeline}: writes are queued here,
+ * Drives the consensus module for this server: the one loop that steps it, sends a leader's
+ * Accepts, persists what it asks (one fsync per round), sends its other messages, and applies
+ * decided slots to the state machine, in that order. It is the server's {@link WritePipeline}: writes are queued here,
  * packed into slot values by the leader (which stamps their time) or forwarded to the leader by
  * a follower, and answered when applied on this server. A single server is a cluster of one on
  * the very same path.
@@ -357,11 +357,10 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     }
     while (replica.hasReady()) {
       Replica.Ready ready = replica.ready();
+      // A leader's Accepts go out before its own fsync, so the followers' fsync overlaps it.
+      sendAll(ready.sendBeforePersist());
       acceptorLog.persist(ready);
-      for (Message m : ready.messages()) {
-        transport.send(m.to(), PeerEnvelope.newBuilder().setFrom(cluster.selfId())
-            .setConsensus(ByteString.copyFrom(MessageCodec.encode(m))).build());
-      }
+      sendAll(ready.sendAfterPersist());
       for (Entry e : ready.committed()) {
         if (e.slot() > appliedSlot) {
           applyEntry(e);
@@ -380,6 +379,13 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     }
     barriers.complete(appliedSlot, state.lastZxid(), proposals);
     maybeSnapshot();
+  }
+
+  private void sendAll(List<Message> messages) {
+    for (Message m : messages) {
+      transport.send(m.to(), PeerEnvelope.newBuilder().setFrom(cluster.selfId())
+          .setConsensus(ByteString.copyFrom(MessageCodec.encode(m))).build());
+    }
   }
 
   private void proposeQueued() {
