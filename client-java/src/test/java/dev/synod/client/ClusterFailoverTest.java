@@ -117,6 +117,11 @@ class ClusterFailoverTest {
         ExecutionException e = assertThrows(ExecutionException.class, () -> call.get(10, TimeUnit.SECONDS));
         assertInstanceOf(SessionExpiredException.class, e.getCause());
         assertEquals(ConnectionState.EXPIRED, client.state());
+        // Listeners hear of it on the client's event thread, just after the state changed.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!states.contains(ConnectionState.EXPIRED) && System.nanoTime() < deadline) {
+          Thread.sleep(5);
+        }
         assertEquals(List.of(ConnectionState.CONNECTED, ConnectionState.SUSPENDED, ConnectionState.EXPIRED),
             List.copyOf(states));
       }

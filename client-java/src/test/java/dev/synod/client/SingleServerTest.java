@@ -229,6 +229,10 @@ class SingleServerTest {
       assertTrue(c.blockUntilConnected(Duration.ofSeconds(10)));
       assertNotEquals(oldSession, c.sessionId());
       assertNotNull(c.exists("/"));
+      long heard = System.currentTimeMillis() + 5_000; // listeners run on the client's event thread
+      while (states.size() < 3 && System.currentTimeMillis() < heard) {
+        Thread.sleep(5);
+      }
       assertEquals(List.of(ConnectionState.CONNECTED, ConnectionState.EXPIRED, ConnectionState.CONNECTED),
           List.copyOf(states).subList(0, 3));
     } finally {
