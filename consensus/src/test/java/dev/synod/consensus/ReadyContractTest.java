@@ -3,6 +3,7 @@ package dev.synod.consensus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.synod.consensus.Message.Prepare;
 import java.util.List;
@@ -49,5 +50,27 @@ class ReadyContractTest {
     assertEquals(s.commitIndex(), s.peerMatch().get(2));
     assertEquals(1, c.replica(2).leaderId());
     assertEquals(-1, new Replica(Cluster.config(1, 3), DurableState.empty(), Cluster.ZERO).leaderId());
+  }
+
+  @Test
+  void onlyALeadersAcceptsMayGoOutBeforeThePersist() {
+    Cluster c = new Cluster(3);
+    c.elect(1);
+    assertTrue(c.replica(1).propose(new byte[] {7}));
+    Replica.Ready leader = c.replica(1).ready();
+    List<Message> early = leader.sendBeforePersist();
+    List<Message> late = leader.sendAfterPersist();
+    assertEquals(2, early.size(), "one Accept per follower: " + leader.messages());
+    assertTrue(early.stream().allMatch(m -> m instanceof Message.Accept));
+    assertTrue(late.stream().noneMatch(m -> m instanceof Message.Accept));
+    assertEquals(leader.messages().size(), early.size() + late.size());
+    c.replica(1).advance();
+
+    // An acceptor's acknowledgement speaks for what it persisted: it never goes early.
+    Message.Accept accept = (Message.Accept) early.get(0);
+    c.replica(accept.to()).step(accept);
+    Replica.Ready follower = c.replica(accept.to()).ready();
+    assertTrue(follower.sendBeforePersist().isEmpty());
+    assertTrue(follower.sendAfterPersist().stream().anyMatch(m -> m instanceof Message.Accepted));
   }
 }
