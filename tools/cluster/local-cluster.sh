@@ -20,6 +20,16 @@ java_opts="${SYNOD_SERVER_JAVA_OPTS--Xms1g -Xmx1g -Xmn512m}"
 members="1=127.0.0.1:$((port_base + 11)),2=127.0.0.1:$((port_base + 21)),3=127.0.0.1:$((port_base + 31))"
 servers="127.0.0.1:$((port_base + 10)),127.0.0.1:$((port_base + 20)),127.0.0.1:$((port_base + 30))"
 
+close_inherited_fds() {
+  local fd
+  for fd in /proc/self/fd/*; do
+    fd="${fd##*/}"
+    if [ "$fd" -gt 2 ] && [ "$fd" -ne 255 ]; then
+      eval "exec $fd>&-" 2>/dev/null || true
+    fi
+  done
+}
+
 start() {
   if [ ! -f "$jar" ] || [ ! -f "$cli_jar" ]; then
     echo "building the server and the CLI (mvn -B -q -DskipTests package) ..."
@@ -32,9 +42,11 @@ start() {
       continue
     fi
     port=$((port_base + 10 * i))
+    # The server must not inherit this shell's other open files (a lock held by whoever ran this
+    # script, say `flock`, would stay held for as long as the server runs).
     # shellcheck disable=SC2086 # java_opts holds several options
-    nohup java $java_opts -jar "$jar" --server-id "$i" --members "$members" --port "$port" \
-      --peer-port $((port + 1)) --data-dir "$base/s$i" >"$base/s$i.log" 2>&1 &
+    (close_inherited_fds; exec nohup java $java_opts -jar "$jar" --server-id "$i" --members "$members" \
+      --port "$port" --peer-port $((port + 1)) --data-dir "$base/s$i") >"$base/s$i.log" 2>&1 &
     echo $! >"$base/s$i.pid"
   done
   for i in 1 2 3; do
