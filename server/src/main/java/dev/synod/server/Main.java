@@ -70,11 +70,23 @@ public final class Main {
   private static void exitOn(ServerConfig config, IOException e) {
     if (e instanceof CorruptLogException || e instanceof CorruptSnapshotException) {
       System.err.println("synod: refusing to start rather than serve wrong data: " + e.getMessage());
+    } else if (e instanceof java.net.BindException || causedByBind(e)) {
+      System.err.println("synod: cannot listen (client port " + config.port() + ", or this member's peer"
+          + " address): " + e.getMessage() + "; is another server using the port?");
     } else {
       System.err.println("synod: cannot open data directory " + config.dataDir().toAbsolutePath()
           + ": " + e.getMessage());
     }
     System.err.flush();
     System.exit(3);
+  }
+
+  private static boolean causedByBind(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.BindException) {
+        return true;
+      }
+    }
+    return false;
   }
 }

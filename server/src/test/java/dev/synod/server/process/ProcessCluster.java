@@ -5,7 +5,6 @@ import dev.synod.api.v1.StatusResponse;
 import dev.synod.api.v1.SynodGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -36,14 +35,25 @@ final class ProcessCluster implements AutoCloseable {
     this.peerPorts = new int[size + 1];
     this.channels = new ManagedChannel[size + 1];
     this.links = new LinkProxy[size + 1][size + 1];
-    for (int i = 1; i <= size; i++) {
-      peerPorts[i] = freePort();
-    }
-    for (int i = 1; i <= size; i++) {
-      for (int j = 1; j <= size; j++) {
-        if (i != j) {
-          links[i][j] = new LinkProxy(peerPorts[j]);
+    // The peer ports stay reserved while the link proxies take ports of their own, so no proxy
+    // can be handed a port a server is about to bind.
+    List<ServerSocket> reserved = new ArrayList<>();
+    try {
+      for (int i = 1; i <= size; i++) {
+        ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        reserved.add(s);
+        peerPorts[i] = s.getLocalPort();
+      }
+      for (int i = 1; i <= size; i++) {
+        for (int j = 1; j <= size; j++) {
+          if (i != j) {
+            links[i][j] = new LinkProxy(peerPorts[j]);
+          }
         }
+      }
+    } finally {
+      for (ServerSocket s : reserved) {
+        s.close();
       }
     }
     for (int i = 1; i <= size; i++) {
@@ -51,12 +61,6 @@ final class ProcessCluster implements AutoCloseable {
     }
     for (int i = 1; i <= size; i++) {
       servers[i].awaitPort();
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 
