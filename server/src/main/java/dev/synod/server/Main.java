@@ -36,6 +36,9 @@ public final class Main {
     try {
       node = ServerComponent.create(config,
           () -> NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
+              // Handlers only validate, enqueue or read under the state's read lock; running them on
+              // the transport's threads saves a thread hand-off per message.
+              .directExecutor()
               .permitKeepAliveTime(5, TimeUnit.SECONDS)
               .permitKeepAliveWithoutCalls(true),
           Main::peerServerBuilder,
