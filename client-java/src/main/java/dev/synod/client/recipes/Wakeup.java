@@ -77,7 +77,10 @@ final class Wakeup implements Watcher, ConnectionStateListener, AutoCloseable {
     } catch (ArithmeticException tooLong) {
       return Long.MAX_VALUE;
     }
-    long d = System.nanoTime() + nanos;
-    return d < System.nanoTime() ? Long.MAX_VALUE : d;
+    long now = System.nanoTime();
+    // Saturate rather than overflow (comparing against a second reading of the clock instead made
+    // every deadline that had passed by then, a zero timeout among them, look like "none").
+    long d = now + nanos;
+    return d < now ? Long.MAX_VALUE : d;
   }
 }

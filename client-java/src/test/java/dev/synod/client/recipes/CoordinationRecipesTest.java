@@ -148,6 +148,8 @@ class CoordinationRecipesTest {
   void queueIsFifoAndEveryItemGoesToExactlyOneOfSeveralConsumers() throws Exception {
     DistributedQueue producer = new DistributedQueue(a, "/queues/work");
     assertNull(producer.poll(Duration.ofMillis(50)), "empty: times out");
+    assertNull(assertTimeoutPreemptively(Duration.ofSeconds(5), () -> producer.poll(Duration.ZERO)),
+        "a zero timeout only looks once");
     for (int i = 0; i < 5; i++) {
       producer.offer(bytes("fifo-" + i));
     }
