@@ -111,7 +111,7 @@ public final class LeaderLatch implements AutoCloseable {
    * returns at once (with the interrupt flag set) answering {@link #hasLeadership()}.
    */
   public boolean await(Duration timeout) {
-    long deadline = Mutex.deadline(timeout);
+    long deadline = Wakeup.deadline(timeout.isNegative() ? Duration.ZERO : timeout);
     synchronized (leadershipChanged) {
       while (!hasLeadership() && lifecycle.get() != Lifecycle.CLOSED) {
         long left = deadline - System.nanoTime();

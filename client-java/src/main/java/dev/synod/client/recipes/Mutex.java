@@ -4,7 +4,6 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.synod.client.CreateResult;
 import dev.synod.client.SynodClient;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -29,7 +28,7 @@ import java.util.function.Supplier;
  * <p>A Mutex object is thread-safe and may be shared; it is not reentrant (see
  * {@link DistributedLock}). What invalidates a held lease is described in {@link Lease}.
  */
-public final class Mutex implements DistributedLock {
+public final class Mutex extends DeadlineLock {
   static final String PREFIX = "lock-";
 
   private final LockQueue queue;
@@ -58,25 +57,7 @@ public final class Mutex implements DistributedLock {
   }
 
   @Override
-  public Lease acquire() throws InterruptedException {
-    return attempt(Long.MAX_VALUE).orElseThrow(() -> new IllegalStateException("unbounded wait ended"));
-  }
-
-  @Override
-  public Optional<Lease> tryAcquire(Duration timeout) throws InterruptedException {
-    if (timeout == null || timeout.isNegative()) {
-      throw new IllegalArgumentException("timeout must be zero or positive, got " + timeout);
-    }
-    return attempt(deadline(timeout));
-  }
-
-  static long deadline(Duration timeout) {
-    long now = System.nanoTime();
-    long nanos = timeout.compareTo(Duration.ofDays(365)) > 0 ? Long.MAX_VALUE : timeout.toNanos();
-    return nanos == Long.MAX_VALUE ? Long.MAX_VALUE : now + nanos;
-  }
-
-  private Optional<Lease> attempt(long deadlineNanos) throws InterruptedException {
+  Optional<Lease> attempt(long deadlineNanos) throws InterruptedException {
     return acquireIn(queue, PREFIX, nodeData.get(), deadlineNanos, observer, listenerThread,
         view -> view.index() == 0 ? null : view.entries().get(view.index() - 1).name());
   }

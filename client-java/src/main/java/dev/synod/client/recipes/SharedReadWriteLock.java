@@ -3,7 +3,6 @@ package dev.synod.client.recipes;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.synod.client.SynodClient;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -64,7 +63,7 @@ public final class SharedReadWriteLock {
     return null;
   }
 
-  private final class Side implements DistributedLock {
+  private final class Side extends DeadlineLock {
     private final String prefix;
     private volatile LockQueue.WaitObserver observer = LockQueue.WaitObserver.NONE;
 
@@ -73,19 +72,7 @@ public final class SharedReadWriteLock {
     }
 
     @Override
-    public Lease acquire() throws InterruptedException {
-      return attempt(Long.MAX_VALUE).orElseThrow(() -> new IllegalStateException("unbounded wait ended"));
-    }
-
-    @Override
-    public Optional<Lease> tryAcquire(Duration timeout) throws InterruptedException {
-      if (timeout == null || timeout.isNegative()) {
-        throw new IllegalArgumentException("timeout must be zero or positive, got " + timeout);
-      }
-      return attempt(Mutex.deadline(timeout));
-    }
-
-    private Optional<Lease> attempt(long deadlineNanos) throws InterruptedException {
+    Optional<Lease> attempt(long deadlineNanos) throws InterruptedException {
       return Mutex.acquireIn(queue, prefix, UUID.randomUUID().toString().getBytes(UTF_8), deadlineNanos,
           observer, listenerThread, SharedReadWriteLock::blocker);
     }

@@ -26,7 +26,7 @@ import java.util.concurrent.ExecutorService;
  * not enough: any earlier lease can be the one released.) Each lease's fencing token is its
  * node's creation zxid. Every client must use the same {@code permits} for one path.
  */
-public final class SharedSemaphore implements DistributedLock {
+public final class SharedSemaphore extends DeadlineLock {
   static final String LEASE = "lease-";
 
   private final LockQueue leases;
@@ -50,19 +50,7 @@ public final class SharedSemaphore implements DistributedLock {
   }
 
   @Override
-  public Lease acquire() throws InterruptedException {
-    return attempt(Long.MAX_VALUE).orElseThrow(() -> new IllegalStateException("unbounded wait ended"));
-  }
-
-  @Override
-  public Optional<Lease> tryAcquire(Duration timeout) throws InterruptedException {
-    if (timeout == null || timeout.isNegative()) {
-      throw new IllegalArgumentException("timeout must be zero or positive, got " + timeout);
-    }
-    return attempt(Mutex.deadline(timeout));
-  }
-
-  private Optional<Lease> attempt(long deadlineNanos) throws InterruptedException {
+  Optional<Lease> attempt(long deadlineNanos) throws InterruptedException {
     Optional<Lease> admitted = deadlineNanos == Long.MAX_VALUE ? Optional.of(gate.acquire())
         : gate.tryAcquire(Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())));
     if (admitted.isEmpty()) {
