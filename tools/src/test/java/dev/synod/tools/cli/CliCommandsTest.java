@@ -8,30 +8,11 @@ import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Every one-shot command, as text and as JSON, and the exit codes of failures, against one real server. */
-class CliCommandsTest {
-  @TempDir static Path dir;
-  static TestServer server;
-  static CliRunner cli;
-
-  @BeforeAll
-  static void up() throws Exception {
-    server = new TestServer(dir.resolve("server"));
-    cli = new CliRunner(server.address(), dir.resolve("history"));
-  }
-
-  @AfterAll
-  static void down() {
-    if (server != null) {
-      server.close();
-    }
-  }
-
+class CliCommandsTest extends OneServerCliTest {
   static CliRunner.Result ok(String... args) {
     CliRunner.Result r = cli.run(args);
     assertEquals(0, r.code(), () -> String.join(" ", args) + " failed: " + r.err());

@@ -10,7 +10,6 @@ import dev.synod.client.recipes.LeaderLatch;
 import dev.synod.client.recipes.Lease;
 import dev.synod.client.recipes.Mutex;
 import java.io.ByteArrayOutputStream;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -20,32 +19,23 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code lock} and {@code elect}: a command run under a lock or leadership, its exit code and fencing token. */
-class LockAndElectTest {
+class LockAndElectTest extends OneServerCliTest {
   private static final Pattern TOKEN = Pattern.compile("token=(\\d+)");
 
-  @TempDir static Path dir;
-  static TestServer server;
-  static CliRunner cli;
   static SynodClient other;
 
   @BeforeAll
-  static void up() throws Exception {
-    server = new TestServer(dir.resolve("server"));
-    cli = new CliRunner(server.address(), dir.resolve("history"));
+  static void connectOther() throws Exception {
     other = SynodClient.builder().connectString(server.address()).build().start();
     assertTrue(other.blockUntilConnected(Duration.ofSeconds(5)));
   }
 
   @AfterAll
-  static void down() {
+  static void closeOther() {
     if (other != null) {
       other.close();
-    }
-    if (server != null) {
-      server.close();
     }
   }
 

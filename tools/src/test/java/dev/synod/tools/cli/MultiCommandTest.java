@@ -7,30 +7,10 @@ import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code multi} from a JSON-lines file: all or nothing, results as text and JSON, file errors with line numbers. */
-class MultiCommandTest {
-  @TempDir static Path dir;
-  static TestServer server;
-  static CliRunner cli;
-
-  @BeforeAll
-  static void up() throws Exception {
-    server = new TestServer(dir.resolve("server"));
-    cli = new CliRunner(server.address(), dir.resolve("history"));
-  }
-
-  @AfterAll
-  static void down() {
-    if (server != null) {
-      server.close();
-    }
-  }
-
+class MultiCommandTest extends OneServerCliTest {
   static Path file(String name, String... lines) throws Exception {
     Path f = dir.resolve(name);
     Files.write(f, List.of(lines));

@@ -15,30 +15,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.jline.reader.Candidate;
 import org.jline.reader.impl.DefaultParser;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code watch --count}, the shell (one session for every line, history) and its Tab completion. */
-class WatchAndShellTest {
-  @TempDir static Path dir;
-  static TestServer server;
-  static CliRunner cli;
-
-  @BeforeAll
-  static void up() throws Exception {
-    server = new TestServer(dir.resolve("server"));
-    cli = new CliRunner(server.address(), dir.resolve("history"));
-  }
-
-  @AfterAll
-  static void down() {
-    if (server != null) {
-      server.close();
-    }
-  }
-
+class WatchAndShellTest extends OneServerCliTest {
   /** Starts {@code watch} in the background; returns once its watch is registered (it said so on stderr). */
   static CompletableFuture<Integer> watchInBackground(ByteArrayOutputStream out, CliRunner.SyncBuffer err,
       String... args) throws InterruptedException {
