@@ -84,6 +84,7 @@ class RetryAndRecoveryTest {
         moveOff(cluster, client, leader);
         int follower = cluster.idOfPort(client.currentServer().getPort());
         moveOff(cluster, other, follower); // it checks what the rest of the cluster applied
+        other.sync(); // its server has applied /lu (another session's write) before it looks
 
         // The follower forwards the write (its messages still go out) but hears nothing back:
         // the leader applies it, the follower times out and answers LEADER_UNAVAILABLE.
