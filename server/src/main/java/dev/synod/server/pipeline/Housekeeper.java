@@ -44,7 +44,7 @@ public final class Housekeeper implements AutoCloseable {
     timer.scheduleWithFixedDelay(this::round, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
   }
 
-  void round() {
+  public void round() {
     if (!pipeline.isLeader()) {
       return; // only the leader decides expiry; followers relay liveness to it
     }

@@ -23,7 +23,7 @@ import java.util.TreeMap;
  * to persist becomes log records (one fsync per Ready), and replaying the log rebuilds it. Also
  * decides how much of the log a snapshot makes unnecessary. Consensus thread only.
  */
-final class AcceptorLog {
+final class AcceptorLog implements ReplicaLog {
   private final DurableStore store;
   /** For each slot not yet covered by a kept snapshot: the index of its latest accepted record. */
   private final TreeMap<Long, Long> slotIndex = new TreeMap<>();
@@ -74,7 +74,8 @@ final class AcceptorLog {
   }
 
   /** Persists what a Ready asks for, with one fsync; does nothing if it asks for nothing. */
-  void persist(Replica.Ready ready) throws IOException {
+  @Override
+  public void persist(Replica.Ready ready) throws IOException {
     List<LogEntry> records = new ArrayList<>();
     if (ready.promised() != null) {
       records.add(LogEntry.newBuilder()
@@ -117,7 +118,8 @@ final class AcceptorLog {
    * first record for a slot above {@code oldestKeptSnapshotSlot}. The current promise and commit
    * index are written again first, so they always survive truncation.
    */
-  void truncateCoveredBy(long oldestKeptSnapshotSlot) throws IOException {
+  @Override
+  public void truncateCoveredBy(long oldestKeptSnapshotSlot) throws IOException {
     slotIndex.headMap(oldestKeptSnapshotSlot, true).clear();
     List<LogEntry> keep = new ArrayList<>();
     if (promisedEver) {
@@ -134,7 +136,8 @@ final class AcceptorLog {
   }
 
   /** After installing a leader's snapshot: nothing at or below its slot is needed any more. */
-  void snapshotInstalled(long slot) {
+  @Override
+  public void snapshotInstalled(long slot) {
     slotIndex.headMap(slot, true).clear();
     commitIndex = Math.max(commitIndex, slot);
   }

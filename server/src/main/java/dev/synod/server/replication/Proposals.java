@@ -13,9 +13,14 @@ import java.util.List;
 import java.util.TreeMap;
 
 /**
- * Writes on their way into the log, owned by the consensus thread. Local writes wait here for
- * their apply (matched by {@code Txn.origin}) or their deadline; queued Txns (local, or forwarded
- * by followers when this server leads) wait to be packed into a slot value or forwarded.
+ * Writes on their way into the log, owned by the replica loop. Local writes wait here for their
+ * apply (matched by {@code Txn.origin} within this incarnation) or their deadline; queued Txns
+ * (local, or forwarded by followers when this server leads) wait to be packed into a slot value
+ * or forwarded.
+ *
+ * <p>Origins are unique across restarts: the counter restarts at zero with the process, so each
+ * origin is qualified by an incarnation drawn at random at start (a Txn of an earlier incarnation
+ * decided after a restart must never complete a request of this one).
  */
 final class Proposals {
   /** A local write waiting to be applied. */
@@ -32,19 +37,22 @@ final class Proposals {
   }
 
   private final int selfId;
+  private final long incarnation;
   private final int queueMax;
   private final TreeMap<Long, Pending> pending = new TreeMap<>();
   private final ArrayDeque<Txn> queue = new ArrayDeque<>();
   private long counter;
 
-  Proposals(int selfId, int queueMax) {
+  /** @param incarnation drawn at random at each start; zero (the unset value) is replaced */
+  Proposals(int selfId, long incarnation, int queueMax) {
     this.selfId = selfId;
+    this.incarnation = incarnation == 0 ? 1 : incarnation;
     this.queueMax = queueMax;
   }
 
-  /** A fresh origin id for a Txn proposed by this server. */
-  long nextOrigin() {
-    return ((long) selfId << 48) | ++counter;
+  /** Gives a Txn proposed by this server a fresh origin of this incarnation. */
+  void stampOrigin(Txn.Builder txn) {
+    txn.setOrigin(((long) selfId << 48) | ++counter).setOriginIncarnation(incarnation);
   }
 
   /** The newest origin handed out so far (barriers wait for everything up to it). */
@@ -52,8 +60,8 @@ final class Proposals {
     return ((long) selfId << 48) | counter;
   }
 
-  boolean isLocal(long origin) {
-    return (origin >>> 48) == selfId;
+  private boolean isLocal(Txn txn) {
+    return txn.getOriginIncarnation() == incarnation && (txn.getOrigin() >>> 48) == selfId;
   }
 
   void addLocal(Txn txn, Applied applied, long deadlineNanos) throws SynodException {
@@ -115,9 +123,15 @@ final class Proposals {
     return out;
   }
 
-  /** The waiting callback of an applied local Txn, removed; null if none (or timed out). */
-  Applied takeApplied(long origin) {
-    Pending p = pending.remove(origin);
+  /**
+   * The waiting callback of an applied Txn proposed here in this incarnation, removed; null if
+   * none (another server's, an earlier incarnation's, or timed out).
+   */
+  Applied takeApplied(Txn applied) {
+    if (!isLocal(applied)) {
+      return null;
+    }
+    Pending p = pending.remove(applied.getOrigin());
     return p == null ? null : p.applied;
   }
 
@@ -131,20 +145,41 @@ final class Proposals {
   }
 
   /**
-   * The leader changed: writes already handed to the old leader may have died with it. The new
-   * leader re-proposes whatever a majority accepted within its first round trips, so give them
-   * that long, then let {@link #expire} fail the rest with LEADER_UNAVAILABLE (clients retry with
-   * the same request_no, which is deduplicated).
+   * The leader changed: writes already handed to the old leader may have died with it. Those the
+   * state machine deduplicates (a session's numbered requests) are queued again, in their
+   * original order and ahead of anything queued since, so the new leader gets them before any
+   * later write of the same session (FIFO) and applies each once. The others cannot be sent
+   * twice safely: the new leader re-proposes whatever a majority accepted within its first round
+   * trips, so give them that long, then let {@link #expire} fail the rest with
+   * LEADER_UNAVAILABLE (clients retry with the same request_no, or read to find out).
    */
   void leaderChanged(long graceDeadlineNanos) {
     java.util.TreeSet<Long> stillQueued = new java.util.TreeSet<>();
     for (Txn t : queue) {
       stillQueued.add(t.getOrigin());
     }
-    pending.replaceAll((origin, p) ->
-        p.deadlineNanos - graceDeadlineNanos > 0 && !stillQueued.contains(origin)
-            ? new Pending(p.txn, p.applied, graceDeadlineNanos)
-            : p);
+    List<Txn> resend = new ArrayList<>();
+    pending.replaceAll((origin, p) -> {
+      if (stillQueued.contains(origin)) {
+        return p;
+      }
+      if (deduplicated(p.txn)) {
+        resend.add(p.txn);
+        return p;
+      }
+      return p.deadlineNanos - graceDeadlineNanos > 0
+          ? new Pending(p.txn, p.applied, graceDeadlineNanos)
+          : p;
+    });
+    // pending is ordered by origin, which is submission order: put them back in that order.
+    for (int i = resend.size() - 1; i >= 0; i--) {
+      queue.addFirst(resend.get(i));
+    }
+  }
+
+  /** Whether applying the Txn twice has the effect of applying it once (a numbered request). */
+  private static boolean deduplicated(Txn txn) {
+    return txn.getSessionId() != 0 && txn.getRequestNo() != 0;
   }
 
   /** Fails local writes past their deadline with LEADER_UNAVAILABLE. */

@@ -1,0 +1,556 @@
+package dev.synod.server.replication;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.synod.api.v1.ErrorReason;
+import dev.synod.api.v1.Response;
+import dev.synod.consensus.DurableState;
+import dev.synod.consensus.Entry;
+import dev.synod.consensus.Message;
+import dev.synod.consensus.MessageCodec;
+import dev.synod.consensus.RandomSource;
+import dev.synod.consensus.Replica;
+import dev.synod.consensus.ReplicaConfig;
+import dev.synod.peer.v1.ForwardTxns;
+import dev.synod.peer.v1.PeerEnvelope;
+import dev.synod.peer.v1.ReadIndexReply;
+import dev.synod.peer.v1.ReadIndexRequest;
+import dev.synod.peer.v1.SessionLiveness;
+import dev.synod.server.config.ServerConfig;
+import dev.synod.server.pipeline.Clock;
+import dev.synod.server.pipeline.SessionTracker;
+import dev.synod.server.replication.ReplicaEvent.Barrier;
+import dev.synod.server.replication.ReplicaEvent.ClientWrite;
+import dev.synod.server.replication.ReplicaEvent.Forwarded;
+import dev.synod.server.replication.ReplicaEvent.Liveness;
+import dev.synod.server.replication.ReplicaEvent.PeerMessage;
+import dev.synod.server.replication.ReplicaEvent.ReadIndexAnswered;
+import dev.synod.server.replication.ReplicaEvent.ReadIndexAsked;
+import dev.synod.server.replication.ReplicaEvent.SnapshotFetchFailed;
+import dev.synod.server.replication.ReplicaEvent.SnapshotFetched;
+import dev.synod.server.replication.ReplicaEvent.SnapshotWanted;
+import dev.synod.server.replication.ReplicaEvent.SnapshotWritten;
+import dev.synod.server.replication.ReplicaEvent.Tick;
+import dev.synod.server.state.StateMachine;
+import dev.synod.server.state.SynodException;
+import dev.synod.server.storage.Snapshot;
+import dev.synod.txn.v1.Txn;
+import dev.synod.txn.v1.TxnBatch;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.random.RandomGenerator;
+
+/**
+ * One server's replication, as a deterministic object stepped by {@link ReplicaEvent}s: it steps
+ * the consensus module, persists what it asks ({@link ReplicaLog}), sends its messages and starts
+ * background jobs ({@link ReplicaEffects}), applies decided slots to the state machine and
+ * answers the writes and barriers that were submitted here. Writes are packed into slot values by
+ * the leader (which stamps their time) or forwarded to the leader by a follower. A single server
+ * is a cluster of one on the very same path.
+ *
+ * <p>No threads, no blocking, no ambient clock or randomness: {@link ReplicaRunner} steps it on
+ * one thread in production, the whole-server simulator steps it from one seed. All methods but
+ * the volatile status getters must be called from the stepping thread.
+ */
+public final class ReplicaLoop {
+  /** Consensus ticks between liveness reports to the leader, and between barrier retries. */
+  static final int RELAY_EVERY_TICKS = 10;
+  /** Syncs in flight at once. */
+  static final int BARRIERS_MAX = 10_000;
+  /** Snapshots kept on disk: the newest, and one to fall back to if the newest is damaged. */
+  static final int SNAPSHOTS_KEPT = 2;
+
+  private final ServerConfig config;
+  private final ClusterConfig cluster;
+  private final StateMachine state;
+  private final SessionTracker tracker;
+  private final ReplicaLog log;
+  private final ReplicaEffects effects;
+  private final Clock clock;
+  private final RandomGenerator secrets;
+  private final Runnable onSnapshotInstalled;
+  private final Proposals proposals;
+  private final ReadBarriers barriers = new ReadBarriers(BARRIERS_MAX);
+  private final Replica replica;
+  private final ArrayDeque<Long> keptSnapshotSlots = new ArrayDeque<>();
+  private final Reactions reactions = new Reactions();
+  /** Told of every Txn as it is applied; the simulator checks agreement with it. */
+  private Consumer<Txn> appliedObserver = txn -> { };
+
+  private volatile boolean leader;
+  private volatile Replica.Status lastStatus;
+  private volatile long appliedSlot;
+  /** Set when the loop can no longer keep its promises; it then refuses every event. */
+  private volatile String stopped;
+  private int lastLeaderId = -1;
+  /** The newest time stamped or decided: a leader never stamps less (time never goes back). */
+  private long lastTimeMs;
+  private long ticks;
+  private long txnsSinceSnapshot;
+  private boolean snapshotInProgress;
+  private boolean fetchingSnapshot;
+
+  /**
+   * Restores {@code snapshot} into {@code state}, applies every slot {@code durable} says is
+   * decided, and makes the consensus module ready to be stepped.
+   *
+   * @param secrets session secrets and this incarnation's origin prefix; a secure generator in
+   *     production, a seeded one in simulation
+   */
+  public ReplicaLoop(
+      ServerConfig config,
+      ClusterConfig cluster,
+      StateMachine state,
+      SessionTracker tracker,
+      ReplicaLog log,
+      ReplicaEffects effects,
+      Clock clock,
+      RandomGenerator secrets,
+      Optional<Snapshot> snapshot,
+      DurableState durable,
+      Runnable onSnapshotInstalled) {
+    this.config = config;
+    this.cluster = cluster;
+    this.state = state;
+    this.tracker = tracker;
+    this.log = log;
+    this.effects = effects;
+    this.clock = clock;
+    this.secrets = secrets;
+    this.onSnapshotInstalled = onSnapshotInstalled;
+    this.proposals = new Proposals(cluster.selfId(), secrets.nextLong(), config.pendingWritesMax());
+    snapshot.ifPresent(s -> {
+      state.restore(s);
+      keptSnapshotSlots.add(s.slot());
+    });
+    appliedSlot = snapshot.map(Snapshot::slot).orElse(0L);
+    for (Entry e : durable.accepted().headMap(durable.commitIndex() + 1).values()) {
+      if (e.slot() > appliedSlot) {
+        applyEntry(e);
+      }
+    }
+    for (StateMachine.SessionInfo s : state.sessions()) {
+      tracker.add(s.id(), s.timeoutMs());
+    }
+    ReplicaConfig defaults = ReplicaConfig.of(cluster.selfId(), cluster.memberIds());
+    ReplicaConfig replicaConfig = new ReplicaConfig(cluster.selfId(), cluster.memberIds(),
+        config.electionTicksMin(), config.electionTicksMax(), config.heartbeatTicks(),
+        config.inflightSlotsMax(), defaults.catchupEntriesMax(), defaults.messageEntriesMax());
+    long replicaSeed = secrets.nextLong();
+    replica = new Replica(replicaConfig, durable, RandomSource.seeded(replicaSeed));
+    lastStatus = replica.status();
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Stepping
+
+  /**
+   * Handles one event, then works through everything it caused: proposing or forwarding queued
+   * writes, persisting, sending, applying, answering.
+   *
+   * @throws IOException the log could not be written: the server must stop (every waiting write
+   *     and barrier has been failed with STORAGE_FAILURE)
+   */
+  public void step(ReplicaEvent event) throws IOException {
+    if (stopped != null) {
+      event.refuse(ErrorReason.SHUTTING_DOWN, stopped);
+      return;
+    }
+    try {
+      event.dispatch(reactions);
+      pump();
+    } catch (IOException e) {
+      stop("the log could not be written: " + e, ErrorReason.STORAGE_FAILURE);
+      throw e;
+    }
+  }
+
+  /** The loop's reaction to each kind of event; only {@link #step} calls it. */
+  private final class Reactions implements ReplicaEvent.Handler {
+    @Override
+    public void clientWrite(ClientWrite w) {
+      submit(w);
+    }
+
+    @Override
+    public void barrier(Barrier b) {
+      try {
+        barriers.add(b.done(), proposals.lastOrigin(), b.deadlineNanos(), ReplicaLoop.this::requestReadIndex);
+      } catch (SynodException e) {
+        b.done().done(0, e.toError());
+      }
+    }
+
+    @Override
+    public void peerMessage(PeerMessage m) {
+      replica.step(m.message());
+    }
+
+    @Override
+    public void forwarded(Forwarded f) {
+      proposals.addForwarded(f.txns());
+    }
+
+    @Override
+    public void liveness(Liveness l) {
+      l.sessionIds().forEach(tracker::touch);
+    }
+
+    @Override
+    public void readIndexAsked(ReadIndexAsked r) {
+      if (replica.isLeader()) {
+        replica.requestRead(barriers.addRemote(r.from(), r.readId()));
+      } else {
+        replyReadIndex(r.from(), r.readId(), false, 0);
+      }
+    }
+
+    @Override
+    public void readIndexAnswered(ReadIndexAnswered r) {
+      barriers.onIndex(r.readId(), r.ok(), r.index(), ReplicaLoop.this::replyReadIndex);
+    }
+
+    @Override
+    public void tick(Tick t) {
+      ReplicaLoop.this.tick(t.nowNanos());
+    }
+
+    @Override
+    public void snapshotWanted(SnapshotWanted w) {
+      w.reply().accept(state.snapshot().withSlot(appliedSlot));
+    }
+
+    @Override
+    public void snapshotWritten(SnapshotWritten w) throws IOException {
+      ReplicaLoop.this.snapshotWritten(w.slot(), w.stored());
+    }
+
+    @Override
+    public void snapshotFetched(SnapshotFetched f) {
+      installSnapshot(f.snapshot());
+    }
+
+    @Override
+    public void snapshotFetchFailed(SnapshotFetchFailed f) {
+      fetchingSnapshot = false; // the next Ready that still needs one asks again
+    }
+  }
+
+  /**
+   * Stops the loop for good: fails every waiting write and barrier with {@code reason}. Later
+   * events are refused.
+   */
+  public void stop(String why, ErrorReason reason) {
+    if (stopped != null) {
+      return;
+    }
+    stopped = why;
+    proposals.failAll(reason, why);
+    barriers.failAll(reason, why);
+  }
+
+  private void submit(ClientWrite w) {
+    Txn.Builder txn = w.txn();
+    proposals.stampOrigin(txn);
+    try {
+      proposals.addLocal(txn.build(), w.onApplied(), w.deadlineNanos());
+    } catch (SynodException e) {
+      w.onApplied().onApplied(txn.build(), Response.newBuilder()
+          .setRequestNo(txn.getRequestNo()).setError(e.toError()).build());
+    }
+  }
+
+  private void tick(long now) {
+    replica.tick();
+    ticks++;
+    lastStatus = replica.status(); // for the Status call: once a tick is fresh enough
+    proposals.expire(now);
+    if (ticks % RELAY_EVERY_TICKS == 0) {
+      barriers.retryOrExpire(now, this::requestReadIndex);
+      relayLiveness();
+    }
+  }
+
+  /** Proposes or forwards queued writes, then works through everything the module produced. */
+  private void pump() throws IOException {
+    noticeLeadership();
+    if (replica.isLeader()) {
+      proposeQueued();
+    } else {
+      forwardQueued();
+    }
+    while (replica.hasReady()) {
+      Replica.Ready ready = replica.ready();
+      // A leader's Accepts go out before its own fsync, so the followers' fsync overlaps it.
+      sendAll(ready.sendBeforePersist());
+      log.persist(ready);
+      sendAll(ready.sendAfterPersist());
+      for (Entry e : ready.committed()) {
+        if (e.slot() > appliedSlot) {
+          applyEntry(e);
+        }
+      }
+      for (Replica.ReadState read : ready.reads()) {
+        barriers.onIndex(read.readId(), read.ok(), read.index(), this::replyReadIndex);
+      }
+      if (ready.snapshotNeeded() >= 0) {
+        fetchSnapshot(ready.snapshotNeeded());
+      }
+      replica.advance();
+      noticeLeadership();
+      if (replica.isLeader()) {
+        proposeQueued();
+      }
+    }
+    barriers.complete(appliedSlot, state.lastZxid(), proposals);
+    maybeSnapshot();
+  }
+
+  /** Reacts to a change of leader: liveness, and writes that may have died with the old one. */
+  private void noticeLeadership() {
+    boolean leading = replica.isLeader();
+    int leaderId = replica.leaderId();
+    if (leaderId == lastLeaderId && leading == leader) {
+      return;
+    }
+    lastStatus = replica.status();
+    if (leaderId != lastLeaderId) {
+      if (lastLeaderId >= 0) {
+        long grace = TimeUnit.MILLISECONDS.toNanos((long) config.tickMs() * config.electionTicksMax());
+        proposals.leaderChanged(clock.monoNanos() + grace);
+      }
+      lastLeaderId = leaderId;
+    }
+    if (leading != leader) {
+      leader = leading;
+      if (leading) {
+        // A new leader gives every session a full timeout: it has not heard their heartbeats.
+        for (StateMachine.SessionInfo s : state.sessions()) {
+          tracker.add(s.id(), s.timeoutMs());
+        }
+      }
+    }
+  }
+
+  private void sendAll(List<Message> messages) {
+    for (Message m : messages) {
+      effects.send(m.to(), PeerEnvelope.newBuilder().setFrom(cluster.selfId())
+          .setConsensus(ByteString.copyFrom(MessageCodec.encode(m))).build());
+    }
+  }
+
+  private void proposeQueued() {
+    while (proposals.hasQueued()) {
+      List<Txn> batch = proposals.takeBatch(config.batchTxnsMax(), config.batchBytesMax());
+      // Never let stamped time go backwards, even if the wall clock does, or the leader changed.
+      lastTimeMs = Math.max(lastTimeMs, clock.wallMs());
+      TxnBatch.Builder value = TxnBatch.newBuilder();
+      for (Txn txn : batch) {
+        Txn.Builder stamped = txn.toBuilder().setTimeMs(lastTimeMs);
+        if (stamped.hasCreateSession()) {
+          stamped.getCreateSessionBuilder().setSecret(secrets.nextLong());
+        }
+        value.addTxns(stamped);
+      }
+      if (!replica.propose(value.build().toByteArray())) {
+        proposals.putBack(batch);
+        return;
+      }
+    }
+  }
+
+  private void forwardQueued() {
+    int leaderId = replica.leaderId();
+    if (leaderId < 0 || leaderId == cluster.selfId() || !proposals.hasQueued()) {
+      return; // no leader known yet: keep them queued until one is, or until they time out
+    }
+    List<Txn> txns = proposals.drainForForwarding();
+    for (int from = 0; from < txns.size(); from += config.batchTxnsMax()) {
+      List<Txn> part = txns.subList(from, Math.min(txns.size(), from + config.batchTxnsMax()));
+      effects.send(leaderId, PeerEnvelope.newBuilder().setFrom(cluster.selfId())
+          .setForward(ForwardTxns.newBuilder().addAllTxns(part)).build());
+    }
+  }
+
+  /**
+   * Applies one decided slot. Each Txn's zxid is its position in the decided sequence; a new
+   * session's id is the zxid that created it. Identical on every replica.
+   */
+  private void applyEntry(Entry e) {
+    appliedSlot = e.slot();
+    if (e.value().length == 0) {
+      return; // a no-op filling a gap after a leader change
+    }
+    TxnBatch batch;
+    try {
+      batch = TxnBatch.parseFrom(e.value());
+    } catch (InvalidProtocolBufferException corrupt) {
+      throw new IllegalStateException("decided slot " + e.slot() + " does not hold a TxnBatch", corrupt);
+    }
+    for (Txn decided : batch.getTxnsList()) {
+      long zxid = state.lastZxid() + 1;
+      Txn.Builder b = decided.toBuilder().setZxid(zxid);
+      if (b.hasCreateSession()) {
+        b.setSessionId(zxid);
+      }
+      Txn txn = b.build();
+      lastTimeMs = Math.max(lastTimeMs, txn.getTimeMs());
+      appliedObserver.accept(txn);
+      var local = proposals.takeApplied(txn);
+      state.apply(txn, response -> {
+        if (txn.hasCreateSession() && !response.hasError()) {
+          tracker.add(txn.getSessionId(), txn.getCreateSession().getTimeoutMs());
+        }
+        if (local != null) {
+          local.onApplied(txn, response);
+        }
+      });
+      txnsSinceSnapshot++;
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Reads and liveness
+
+  private boolean requestReadIndex(long readId) {
+    if (replica.isLeader()) {
+      replica.requestRead(readId);
+      return true;
+    }
+    int leaderId = replica.leaderId();
+    if (leaderId < 0 || leaderId == cluster.selfId()) {
+      return false;
+    }
+    effects.send(leaderId, PeerEnvelope.newBuilder().setFrom(cluster.selfId())
+        .setReadIndex(ReadIndexRequest.newBuilder().setReadId(readId)).build());
+    return true;
+  }
+
+  private void replyReadIndex(int follower, long theirReadId, boolean ok, long index) {
+    effects.send(follower, PeerEnvelope.newBuilder().setFrom(cluster.selfId())
+        .setReadIndexReply(ReadIndexReply.newBuilder().setReadId(theirReadId).setOk(ok).setIndex(index))
+        .build());
+  }
+
+  /** A follower tells the leader which sessions its clients kept alive. */
+  private void relayLiveness() {
+    List<Long> touched = tracker.drainTouched();
+    int leaderId = replica.leaderId();
+    if (touched.isEmpty() || replica.isLeader() || leaderId < 0 || leaderId == cluster.selfId()) {
+      return;
+    }
+    effects.send(leaderId, PeerEnvelope.newBuilder().setFrom(cluster.selfId())
+        .setLiveness(SessionLiveness.newBuilder().addAllSessionIds(touched)).build());
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Snapshots
+
+  /** Every snapshot-every-txns applied Txns: copy the state here, write it in the background. */
+  private void maybeSnapshot() {
+    if (snapshotInProgress || fetchingSnapshot || txnsSinceSnapshot < config.snapshotEveryTxns()) {
+      return;
+    }
+    snapshotInProgress = true;
+    txnsSinceSnapshot = 0;
+    effects.writeSnapshot(state.snapshot().withSlot(appliedSlot));
+  }
+
+  /**
+   * The loop's own snapshot is on disk, or was not stored because a newer one (fetched from the
+   * leader meanwhile) already was: either way the next one may start.
+   */
+  private void snapshotWritten(long slot, boolean stored) throws IOException {
+    snapshotInProgress = false;
+    if (!stored || (!keptSnapshotSlots.isEmpty() && keptSnapshotSlots.peekLast() >= slot)) {
+      return;
+    }
+    keepSnapshot(slot);
+    replica.compact(slot);
+    if (keptSnapshotSlots.size() == SNAPSHOTS_KEPT) {
+      // Falling back to the older kept snapshot must still find every slot after it.
+      log.truncateCoveredBy(keptSnapshotSlots.peekFirst());
+    }
+  }
+
+  private void keepSnapshot(long slot) {
+    keptSnapshotSlots.add(slot);
+    while (keptSnapshotSlots.size() > SNAPSHOTS_KEPT) {
+      keptSnapshotSlots.poll();
+    }
+  }
+
+  /** This follower is behind the leader's compacted log: fetch and install its snapshot. */
+  private void fetchSnapshot(long minSlot) {
+    int leaderId = replica.leaderId();
+    if (fetchingSnapshot || leaderId < 0 || leaderId == cluster.selfId()) {
+      return;
+    }
+    fetchingSnapshot = true;
+    effects.fetchSnapshot(leaderId, minSlot);
+  }
+
+  /**
+   * A fetched snapshot is durable in the store. Installed unless this server has meanwhile
+   * applied as far (it caught up from the log) or leads (a leader is never behind its own log):
+   * then it is simply not needed; the store keeps the newer of what it holds.
+   */
+  private void installSnapshot(Snapshot s) {
+    fetchingSnapshot = false;
+    if (s.slot() <= appliedSlot || replica.isLeader()) {
+      return;
+    }
+    state.restore(s);
+    appliedSlot = s.slot();
+    txnsSinceSnapshot = 0;
+    keepSnapshot(s.slot());
+    log.snapshotInstalled(s.slot());
+    replica.snapshotInstalled(s.slot());
+    for (StateMachine.SessionInfo session : state.sessions()) {
+      tracker.add(session.id(), session.timeoutMs());
+    }
+    // Streams on this server may have missed events the snapshot skipped: make them resume
+    // (clients re-register watches from the last zxid they saw, or get RESYNC_NEEDED).
+    onSnapshotInstalled.run();
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Status (any thread)
+
+  public boolean isLeader() {
+    return leader;
+  }
+
+  public long appliedSlot() {
+    return appliedSlot;
+  }
+
+  /** The consensus module's view, refreshed every tick and on leadership changes. */
+  public Replica.Status status() {
+    return lastStatus;
+  }
+
+  /** Why the loop stopped, or null while it runs. */
+  public String stopped() {
+    return stopped;
+  }
+
+  // For the simulator's checks (stepping thread only).
+
+  /** Tells {@code observer} of every Txn this loop applies from now on, just before it is applied. */
+  public void observeApplied(Consumer<Txn> observer) {
+    this.appliedObserver = observer;
+  }
+
+  int queuedWrites() {
+    return proposals.pendingCount();
+  }
+
+  Replica replica() {
+    return replica;
+  }
+}

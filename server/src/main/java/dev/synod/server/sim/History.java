@@ -1,0 +1,186 @@
+package dev.synod.server.sim;
+
+import dev.synod.api.v1.Response;
+import dev.synod.server.state.StateMachine;
+import dev.synod.server.storage.Snapshot;
+import dev.synod.txn.v1.NodeRecord;
+import dev.synod.txn.v1.SessionRecord;
+import dev.synod.txn.v1.Txn;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * What the simulated cluster decided and what its clients were told, and the guarantees that
+ * must hold between the two. A violation is remembered (the first one) and reported by
+ * {@link #violation}, which the simulator asks after every event.
+ *
+ * <p>Checked: agreement (every member applies the same Txn at each zxid); decided time never
+ * decreases; every acknowledged write is the decided Txn at its zxid; linearizability of writes
+ * and Syncs against real time (an operation that starts after a write was acknowledged is
+ * ordered after it: since zxids totally order the decided history, that is "its zxid is higher",
+ * and a Sync's is at least as high); a retried request number gets the same answer every time
+ * (applied once); session FIFO (a session's acknowledged writes take zxids in request-number
+ * order); a write is never reported lost (REQUEST_TOO_OLD for a number never acknowledged);
+ * ephemerals belong to live sessions on every member.
+ */
+final class History {
+  /** A request's identity: the session and its request number. */
+  private record Key(long sessionId, long requestNo) {}
+
+  /** The decided Txns, by zxid - 1. */
+  private final List<Txn> decided = new ArrayList<>();
+  private final Map<Key, Long> ackedZxid = new TreeMap<>((a, b) -> a.sessionId != b.sessionId
+      ? Long.compare(a.sessionId, b.sessionId) : Long.compare(a.requestNo, b.requestNo));
+  /** Per session: request number -> zxid of its acknowledged writes. */
+  private final Map<Long, TreeMap<Long, Long>> sessionWrites = new TreeMap<>();
+  private long maxAckedZxid;
+  private long acked;
+  private long retried;
+  private String violation;
+
+  // -----------------------------------------------------------------------------------------------
+  // Recording
+
+  /** A member applied {@code txn}; returns a violation or null. */
+  String applied(int member, Txn txn) {
+    long zxid = txn.getZxid();
+    if (zxid == decided.size() + 1) {
+      if (!decided.isEmpty() && txn.getTimeMs() < decided.get(decided.size() - 1).getTimeMs()) {
+        fail("decided time went back at zxid " + zxid + ": " + txn.getTimeMs() + " ms after "
+            + decided.get(decided.size() - 1).getTimeMs() + " ms");
+      }
+      decided.add(txn);
+    } else if (zxid <= decided.size()) {
+      if (!decided.get((int) zxid - 1).equals(txn)) {
+        fail("members disagree at zxid " + zxid + ": member " + member + " applied "
+            + brief(txn) + " where " + brief(decided.get((int) zxid - 1)) + " was applied before");
+      }
+    } else {
+      fail("member " + member + " applied zxid " + zxid + " but only " + decided.size() + " were decided");
+    }
+    return violation;
+  }
+
+  /**
+   * A client was answered for write {@code requestNo} of {@code sessionId}, first sent when the
+   * highest acknowledged zxid was {@code floorZxid}.
+   */
+  void answered(long sessionId, long requestNo, long floorZxid, Response response, int attempts) {
+    long zxid = response.getZxid();
+    if (zxid == 0) {
+      return; // refused before the log: nothing to check
+    }
+    if (zxid > decided.size()) {
+      fail("session " + sessionId + " request " + requestNo + " was answered with zxid " + zxid
+          + ", which was never decided");
+      return;
+    }
+    Txn t = decided.get((int) zxid - 1);
+    if (t.getSessionId() != sessionId || t.getRequestNo() != requestNo) {
+      fail("session " + sessionId + " request " + requestNo + " was answered with zxid " + zxid
+          + ", which decided " + brief(t));
+      return;
+    }
+    if (zxid <= floorZxid) {
+      fail("not linearizable: session " + sessionId + " request " + requestNo + " started after zxid "
+          + floorZxid + " was acknowledged but took effect at zxid " + zxid);
+      return;
+    }
+    Key key = new Key(sessionId, requestNo);
+    Long before = ackedZxid.putIfAbsent(key, zxid);
+    if (before != null && before != zxid) {
+      fail("session " + sessionId + " request " + requestNo + " took effect twice: zxid " + before
+          + " and " + zxid);
+      return;
+    }
+    if (before == null) {
+      acked++;
+      if (attempts > 1) {
+        retried++;
+      }
+      TreeMap<Long, Long> writes = sessionWrites.computeIfAbsent(sessionId, s -> new TreeMap<>());
+      writes.put(requestNo, zxid);
+      var lower = writes.lowerEntry(requestNo);
+      var higher = writes.higherEntry(requestNo);
+      if ((lower != null && lower.getValue() > zxid) || (higher != null && higher.getValue() < zxid)) {
+        fail("session FIFO broken: session " + sessionId + " request " + requestNo + " took effect at"
+            + " zxid " + zxid + ", out of order with its neighbours " + lower + " / " + higher);
+      }
+    }
+    maxAckedZxid = Math.max(maxAckedZxid, zxid);
+  }
+
+  /** A write was reported as never to be applied though it never was acknowledged. */
+  void lost(long sessionId, long requestNo, String message) {
+    if (!ackedZxid.containsKey(new Key(sessionId, requestNo))) {
+      fail("session " + sessionId + " request " + requestNo + " was lost: " + message);
+    }
+  }
+
+  /** A Sync started when {@code floorZxid} was the highest acknowledged zxid returned {@code zxid}. */
+  void synced(long floorZxid, long zxid) {
+    if (zxid < floorZxid) {
+      fail("not linearizable: a Sync started after zxid " + floorZxid + " was acknowledged returned"
+          + " zxid " + zxid);
+    }
+  }
+
+  /** Every ephemeral node on a member belongs to a session that member holds. */
+  String checkState(int member, StateMachine state) {
+    Snapshot s = state.snapshot();
+    Set<Long> live = new HashSet<>();
+    for (SessionRecord r : s.sessions()) {
+      live.add(r.getSessionId());
+    }
+    for (Map.Entry<String, NodeRecord> e : s.nodes().entrySet()) {
+      long owner = e.getValue().getStat().getEphemeralOwner();
+      if (owner != 0 && !live.contains(owner)) {
+        fail("member " + member + " holds ephemeral " + e.getKey() + " of session " + owner
+            + ", which it does not hold");
+      }
+    }
+    return violation;
+  }
+
+  private void fail(String what) {
+    if (violation == null) {
+      violation = what;
+    }
+  }
+
+  private static String brief(Txn t) {
+    return "[session " + t.getSessionId() + " request " + t.getRequestNo() + " " + t.getOpCase()
+        + " time " + t.getTimeMs() + "]";
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Reading
+
+  String violation() {
+    return violation;
+  }
+
+  String finalViolation() {
+    return violation;
+  }
+
+  long maxAckedZxid() {
+    return maxAckedZxid;
+  }
+
+  long decidedCount() {
+    return decided.size();
+  }
+
+  long acked() {
+    return acked;
+  }
+
+  long retried() {
+    return retried;
+  }
+}

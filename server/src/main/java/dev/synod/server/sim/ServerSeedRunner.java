@@ -1,0 +1,52 @@
+package dev.synod.server.sim;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Runs a range of seeds of the whole-server simulation and collects the failures; shared by the
+ * test suite and the tools command, so both run exactly the same thing.
+ */
+public final class ServerSeedRunner {
+  /** What a range of seeds did. */
+  public record Summary(int passed, int failed, List<ServerSimulator.Result> failures, long events,
+      long acked, long leaderChanges, long crashes) {
+    /** The one-line summary, e.g. "1000 passed, 0 failed". */
+    public String line() {
+      return passed + " passed, " + failed + " failed";
+    }
+  }
+
+  private ServerSeedRunner() {}
+
+  public static ServerSimulator.Result runOne(long seed, int replicas) {
+    return new ServerSimulator(seed, replicas).run();
+  }
+
+  public static Summary run(long from, int seeds, int replicas, Consumer<ServerSimulator.Result> onFailure) {
+    List<ServerSimulator.Result> failures = new ArrayList<>();
+    long events = 0;
+    long acked = 0;
+    long leaderChanges = 0;
+    long crashes = 0;
+    for (long seed = from; seed < from + seeds; seed++) {
+      ServerSimulator.Result r = runOne(seed, replicas);
+      events += r.events();
+      acked += r.stats().acked();
+      leaderChanges += r.stats().leaderChanges();
+      crashes += r.stats().crashes();
+      if (!r.passed()) {
+        failures.add(r);
+        onFailure.accept(r);
+      }
+    }
+    return new Summary(seeds - failures.size(), failures.size(), failures, events, acked,
+        leaderChanges, crashes);
+  }
+
+  /** The arguments of the tools command that replay a failed seed alone. */
+  public static String replayArgs(ServerSimulator.Result r) {
+    return "--server --from " + r.seed() + " --seeds 1 --replicas " + r.replicas();
+  }
+}

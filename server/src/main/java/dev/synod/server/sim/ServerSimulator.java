@@ -1,0 +1,401 @@
+package dev.synod.server.sim;
+
+import dev.synod.peer.v1.PeerEnvelope;
+import dev.synod.server.config.ConfigParser;
+import dev.synod.server.config.ServerConfig;
+import dev.synod.server.replication.ClusterConfig;
+import dev.synod.server.storage.Snapshot;
+import dev.synod.txn.v1.Txn;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+import java.util.StringJoiner;
+
+/**
+ * The whole-server simulation: N members, each the server's real replica loop and state machine
+ * ({@link SimServer}), stepped on one thread from one seed over a simulated network (loss,
+ * delay, duplication, reordering, asymmetric partitions), simulated disks (lost unsynced data,
+ * torn writes on a failed fsync, damaged snapshots) and per-member clocks that drift and jump.
+ * Simulated clients ({@link SimClient}) open sessions and write, retrying across failovers;
+ * {@link History} checks the guarantees after every event. Any failure replays from its seed.
+ */
+public final class ServerSimulator implements SimServer.World {
+  /** How a run went. */
+  public record Result(long seed, int replicas, boolean passed, String failure, long events,
+      long simMs, Stats stats) {
+    public String describe() {
+      return "seed " + seed + " (" + replicas + " members): " + (passed ? "passed" : "FAILED: " + failure)
+          + " after " + events + " events, " + simMs + " ms simulated; " + stats;
+    }
+  }
+
+  /** What a run exercised, so a pass can be told from a vacuous one. */
+  public record Stats(long acked, long retried, long leaderChanges, long crashes, long partitions,
+      long snapshotsInstalled, long clockJumps, long storageFailures) {
+    @Override
+    public String toString() {
+      return acked + " writes acknowledged, " + retried + " retried, " + leaderChanges
+          + " leader changes, " + crashes + " crashes, " + partitions + " partitions, "
+          + storageFailures + " storage failures, " + clockJumps + " clock jumps";
+    }
+  }
+
+  private record Scheduled(long atNanos, long order, Runnable action) {}
+
+  private static final long MS = 1_000_000L;
+
+  private final long seed;
+  private final int replicas;
+  private final SplittableRandom random;
+  private final SimTime time = new SimTime();
+  private final PriorityQueue<Scheduled> agenda = new PriorityQueue<>((a, b) ->
+      a.atNanos != b.atNanos ? Long.compare(a.atNanos, b.atNanos) : Long.compare(a.order, b.order));
+  private final SimServer[] servers;
+  private final List<SimClient> clients = new ArrayList<>();
+  private final History history = new History();
+  private final ServerConfig config;
+  /** {@code cut[a][b]}: messages from a to b are dropped (asymmetric partitions). */
+  private final boolean[][] cut;
+  private final long faultyUntilNanos;
+  private final long endNanos;
+  private final int dropPerMille;
+  private final int duplicatePerMille;
+  private long order;
+  private long events;
+  private String failure;
+  private long crashes;
+  private long partitions;
+  private long clockJumps;
+  private long storageFailures;
+  private long leaderChanges;
+  private int lastLeader = -1;
+
+  public ServerSimulator(long seed, int replicas) {
+    this.seed = seed;
+    this.replicas = replicas;
+    this.random = new SplittableRandom(seed);
+    this.config = config(replicas);
+    this.servers = new SimServer[replicas + 1];
+    this.cut = new boolean[replicas + 1][replicas + 1];
+    this.faultyUntilNanos = (4_000 + random.nextInt(6_000)) * MS;
+    this.endNanos = faultyUntilNanos + 15_000 * MS;
+    this.dropPerMille = random.nextInt(50);
+    this.duplicatePerMille = random.nextInt(20);
+    for (int id = 1; id <= replicas; id++) {
+      ClusterConfig cluster = ClusterConfig.parse(config.members(), id, "127.0.0.1", 0);
+      SimClock clock = new SimClock(time, random.nextInt(-300, 301), random.nextLong(1L << 40),
+          1_700_000_000_000L + random.nextInt(-5_000, 5_000));
+      servers[id] = new SimServer(id, config, cluster, clock, this, random.nextLong());
+    }
+    int clientCount = 2 + random.nextInt(4);
+    for (int c = 1; c <= clientCount; c++) {
+      clients.add(new SimClient(c, this, history, new SplittableRandom(random.nextLong())));
+    }
+  }
+
+  static ServerConfig config(int replicas) {
+    StringJoiner members = new StringJoiner(",");
+    for (int id = 1; id <= replicas; id++) {
+      members.add(id + "=127.0.0.1:" + (17_000 + id));
+    }
+    try {
+      return ConfigParser.parse("--members", members.toString(), "--server-id", "1",
+          "--tick-ms", "10", "--election-ticks-min", "10", "--election-ticks-max", "20",
+          "--heartbeat-ticks", "3", "--write-timeout-ms", "2000", "--snapshot-every-txns", "40",
+          "--session-timeout-min-ms", "1000", "--housekeeping-interval-ms", "100");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Runs the seed to its end, or to the first violated guarantee. */
+  public Result run() {
+    for (int id = 1; id <= replicas; id++) {
+      int member = id;
+      // Members start at different moments, as processes do.
+      at(random.nextInt(200) * MS, () -> {
+        servers[member].start();
+        scheduleTick(member);
+      });
+    }
+    for (SimClient c : clients) {
+      at((100 + random.nextInt(500)) * MS, c::act);
+    }
+    at(random.nextInt(500) * MS, this::fault);
+    at(100 * MS, this::housekeeping);
+    try {
+      while (failure == null && !agenda.isEmpty()) {
+        Scheduled next = agenda.poll();
+        if (next.atNanos > endNanos) {
+          break;
+        }
+        time.advanceTo(next.atNanos);
+        next.action.run();
+        events++;
+        noticeLeader();
+        if (failure == null) {
+          failure = history.violation();
+        }
+        if (failure == null && events % 2_000 == 0) {
+          failure = checkStates();
+        }
+      }
+      if (failure == null) {
+        failure = finalChecks();
+      }
+    } catch (RuntimeException bug) {
+      failure = "the simulation threw " + bug;
+    }
+    Stats stats = new Stats(history.acked(), history.retried(), leaderChanges, crashes, partitions,
+        0, clockJumps, storageFailures);
+    return new Result(seed, replicas, failure == null, failure, events, time.nowNanos() / MS, stats);
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // The agenda
+
+  void at(long delayNanos, Runnable action) {
+    agenda.add(new Scheduled(time.nowNanos() + Math.max(0, delayNanos), order++, action));
+  }
+
+  long nowNanos() {
+    return time.nowNanos();
+  }
+
+  boolean faulty() {
+    return time.nowNanos() < faultyUntilNanos;
+  }
+
+  private void scheduleTick(int id) {
+    // Each member ticks on its own clock: drift makes their ticks slide against each other.
+    long tick = config.tickMs() * MS;
+    at(tick + random.nextInt(1_000), () -> {
+      if (servers[id].isUp()) {
+        servers[id].tick();
+        scheduleTick(id);
+      }
+    });
+  }
+
+  private void housekeeping() {
+    for (int id = 1; id <= replicas; id++) {
+      servers[id].housekeeping();
+    }
+    at(config.housekeepingIntervalMs() * MS, this::housekeeping);
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Faults
+
+  private void fault() {
+    if (!faulty()) {
+      healAll();
+      return;
+    }
+    int kind = random.nextInt(100);
+    int id = 1 + random.nextInt(replicas);
+    if (kind < 25) {
+      if (servers[id].isUp()) {
+        crashes++;
+        servers[id].crash();
+        at((50 + random.nextInt(2_000)) * MS, () -> restart(id));
+      }
+    } else if (kind < 50) {
+      partitions++;
+      int other = 1 + random.nextInt(replicas);
+      boolean oneWay = random.nextInt(3) == 0;
+      if (random.nextBoolean()) {
+        isolate(id, oneWay); // one member cut off from all the others
+      } else if (other != id) {
+        cut[id][other] = true;
+        if (!oneWay) {
+          cut[other][id] = true;
+        }
+      }
+      at((100 + random.nextInt(3_000)) * MS, this::healAll);
+    } else if (kind < 60) {
+      clockJumps++;
+      servers[id].clock.jump(random.nextBoolean() ? random.nextInt(1, 30_000) : -random.nextInt(1, 30_000));
+    } else if (kind < 65) {
+      if (servers[id].isUp()) {
+        storageFailures++;
+        servers[id].disk.failNextSync(n -> random.nextInt(n + 1));
+      }
+    } else if (kind < 75) {
+      healAll();
+    }
+    at((100 + random.nextInt(900)) * MS, this::fault);
+  }
+
+  private void restart(int id) {
+    if (!servers[id].isUp()) {
+      servers[id].start();
+      scheduleTick(id);
+    }
+  }
+
+  private void isolate(int id, boolean oneWay) {
+    for (int other = 1; other <= replicas; other++) {
+      if (other != id) {
+        cut[id][other] = true;
+        if (!oneWay) {
+          cut[other][id] = true;
+        }
+      }
+    }
+  }
+
+  private void healAll() {
+    for (boolean[] row : cut) {
+      java.util.Arrays.fill(row, false);
+    }
+    if (!faulty()) {
+      for (int id = 1; id <= replicas; id++) {
+        int member = id;
+        if (!servers[id].isUp()) {
+          at(random.nextInt(100) * MS, () -> restart(member));
+        }
+      }
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // SimServer.World
+
+  @Override
+  public void send(int from, int to, PeerEnvelope envelope) {
+    if (cut[from][to] || (faulty() && random.nextInt(1000) < dropPerMille)) {
+      return;
+    }
+    byte[] bytes = envelope.toByteArray(); // every message goes through the wire format
+    int copies = faulty() && random.nextInt(1000) < duplicatePerMille ? 2 : 1;
+    for (int i = 0; i < copies; i++) {
+      long delay = random.nextInt(100) < 3 ? random.nextInt(1, 60) * MS : random.nextInt(50_000, 2_000_000);
+      at(delay, () -> {
+        if (cut[from][to] || !servers[to].isUp()) {
+          return;
+        }
+        try {
+          servers[to].receive(PeerEnvelope.parseFrom(bytes));
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          failure = "a peer envelope did not parse: " + e;
+        }
+      });
+    }
+  }
+
+  @Override
+  public void schedule(long delayNanos, Runnable action) {
+    at(delayNanos, action);
+  }
+
+  @Override
+  public Optional<Snapshot> snapshotOf(int from, int leaderId, long minSlot) {
+    SimServer leader = servers[leaderId];
+    if (!leader.isUp() || cut[leaderId][from] || cut[from][leaderId]
+        || leader.loop().appliedSlot() < minSlot) {
+      return Optional.empty();
+    }
+    return Optional.of(leader.state().snapshot().withSlot(leader.loop().appliedSlot()));
+  }
+
+  @Override
+  public long jobDelayNanos() {
+    return random.nextInt(1, 50) * MS;
+  }
+
+  @Override
+  public boolean damageSnapshot() {
+    return faulty() && random.nextInt(100) < 5;
+  }
+
+  @Override
+  public void applied(int id, Txn txn) {
+    String v = history.applied(id, txn);
+    if (v != null && failure == null) {
+      failure = v;
+    }
+  }
+
+  @Override
+  public void halted(int id, String why, Throwable cause) {
+    if (cause instanceof IOException && why.equals("storage failure")
+        && String.valueOf(cause.getMessage()).startsWith("simulated fsync failure")) {
+      at((50 + random.nextInt(1_000)) * MS, () -> restart(id)); // expected: restarts and recovers
+      return;
+    }
+    java.io.StringWriter trace = new java.io.StringWriter();
+    cause.printStackTrace(new java.io.PrintWriter(trace));
+    failure = "member " + id + " halted (" + why + "): " + trace.toString().lines().limit(8)
+        .reduce((a, b) -> a + " | " + b).orElse("");
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // For clients
+
+  SimServer server(int id) {
+    return servers[id];
+  }
+
+  int replicas() {
+    return replicas;
+  }
+
+  ServerConfig config() {
+    return config;
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Checks
+
+  private void noticeLeader() {
+    for (int id = 1; id <= replicas; id++) {
+      if (servers[id].isLeader() && id != lastLeader) {
+        if (lastLeader >= 0) {
+          leaderChanges++;
+        }
+        lastLeader = id;
+      }
+    }
+  }
+
+  /** The state of every member that is up: ephemerals belong to live sessions. */
+  private String checkStates() {
+    for (int id = 1; id <= replicas; id++) {
+      if (servers[id].isUp()) {
+        String v = history.checkState(id, servers[id].state());
+        if (v != null) {
+          return v;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** After the faults stop: every member converges on the same state, holding every acked write. */
+  private String finalChecks() {
+    String v = checkStates();
+    if (v != null) {
+      return v;
+    }
+    long newest = history.decidedCount();
+    for (int id = 1; id <= replicas; id++) {
+      if (!servers[id].isUp()) {
+        return "member " + id + " is still down after the faults stopped";
+      }
+      long last = servers[id].state().lastZxid();
+      if (last != newest) {
+        return "member " + id + " applied up to zxid " + last + " but " + newest + " were decided,"
+            + " 15 s after the faults stopped";
+      }
+    }
+    if (history.acked() == 0) {
+      return "vacuous run: no write was acknowledged";
+    }
+    return history.finalViolation();
+  }
+}

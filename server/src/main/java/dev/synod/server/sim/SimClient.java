@@ -1,0 +1,217 @@
+package dev.synod.server.sim;
+
+import com.google.protobuf.ByteString;
+import dev.synod.api.v1.CreateRequest;
+import dev.synod.api.v1.DeleteRequest;
+import dev.synod.api.v1.ErrorReason;
+import dev.synod.api.v1.NodeKind;
+import dev.synod.api.v1.Response;
+import dev.synod.api.v1.SetDataRequest;
+import dev.synod.txn.v1.CreateSessionTxn;
+import dev.synod.txn.v1.Txn;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+/**
+ * A client of the simulated cluster that behaves like the SDK: it opens a session on one member,
+ * heartbeats it, writes with increasing request numbers (a few in flight), and when its member
+ * goes quiet it fails over and resends its unanswered writes, in order, with the same numbers.
+ * Everything it is told goes to {@link History}.
+ */
+final class SimClient {
+  /** A write sent and not answered yet. */
+  private static final class Pending {
+    final long requestNo;
+    final Txn.Builder txn;
+    final long floorZxid;
+    int attempts;
+
+    Pending(long requestNo, Txn.Builder txn, long floorZxid) {
+      this.requestNo = requestNo;
+      this.txn = txn;
+      this.floorZxid = floorZxid;
+    }
+  }
+
+  private static final long MS = 1_000_000L;
+  /** Writes in flight at once. */
+  private static final int IN_FLIGHT_MAX = 3;
+  /** Silence after which the client gives up on its member and resends elsewhere. */
+  private static final long ANSWER_TIMEOUT_NANOS = 1_500 * MS;
+
+  private final int id;
+  private final ServerSimulator sim;
+  private final History history;
+  private final SplittableRandom random;
+  private final TreeMap<Long, Pending> unanswered = new TreeMap<>();
+  private int member;
+  private long sessionId;
+  private long sessionTimeoutMs;
+  private boolean opening;
+  private long openSentNanos;
+  private long lastSentNanos;
+  private long lastHeartbeatNanos;
+  private long nextRequestNo = 1;
+  private long ephemerals;
+
+  SimClient(int id, ServerSimulator sim, History history, SplittableRandom random) {
+    this.id = id;
+    this.sim = sim;
+    this.history = history;
+    this.random = random;
+    this.member = 1 + random.nextInt(sim.replicas());
+  }
+
+  /** One step of the client's life; schedules the next. */
+  void act() {
+    long now = sim.nowNanos();
+    if (sessionId == 0) {
+      if (!opening || now - openSentNanos > ANSWER_TIMEOUT_NANOS) {
+        open();
+      }
+    } else {
+      heartbeat(now);
+      if (!unanswered.isEmpty() && now - lastSentNanos > ANSWER_TIMEOUT_NANOS) {
+        failOver();
+        resendAll();
+      } else if (unanswered.size() < IN_FLIGHT_MAX && random.nextInt(4) > 0) {
+        write();
+      } else if (random.nextInt(8) == 0) {
+        sync();
+      }
+    }
+    sim.at((5 + random.nextInt(60)) * MS, this::act);
+  }
+
+  private void open() {
+    failOverIfDown();
+    opening = true;
+    openSentNanos = sim.nowNanos();
+    long timeoutMs = 1_000 + random.nextInt(2_000);
+    Txn.Builder txn = Txn.newBuilder().setCreateSession(CreateSessionTxn.newBuilder().setTimeoutMs(timeoutMs));
+    sim.server(member).submit(txn, (applied, response) -> {
+      if (!opening || response.hasError()) {
+        if (opening && response.hasError()) {
+          failOver();
+          opening = false;
+        }
+        return; // a late answer to an open we gave up on: that session will expire
+      }
+      opening = false;
+      sessionId = applied.getSessionId();
+      sessionTimeoutMs = timeoutMs;
+      lastHeartbeatNanos = sim.nowNanos();
+      unanswered.clear();
+    });
+  }
+
+  private void heartbeat(long now) {
+    if (now - lastHeartbeatNanos < sessionTimeoutMs * MS / 4) {
+      return;
+    }
+    SimServer s = sim.server(member);
+    if (s.isUp() && s.tracker().touch(sessionId)) {
+      lastHeartbeatNanos = now;
+    } else if (s.isUp() && s.state().session(sessionId).isEmpty() && s.state().lastZxid() >= sessionId) {
+      sessionEnded();
+    } else {
+      failOver();
+    }
+  }
+
+  private void write() {
+    long requestNo = nextRequestNo++;
+    Txn.Builder txn = Txn.newBuilder().setSessionId(sessionId).setRequestNo(requestNo);
+    int kind = random.nextInt(10);
+    ByteString value = ByteString.copyFromUtf8("c" + id + "-r" + requestNo);
+    if (kind < 5) {
+      String path = "/k" + random.nextInt(4);
+      if (random.nextBoolean()) {
+        txn.setSetData(SetDataRequest.newBuilder().setPath(path).setData(value).setVersion(-1));
+      } else {
+        txn.setCreate(CreateRequest.newBuilder().setPath(path).setData(value).setKind(NodeKind.PERSISTENT));
+      }
+    } else if (kind < 8) {
+      txn.setCreate(CreateRequest.newBuilder().setPath("/e" + id + "-" + (++ephemerals))
+          .setData(value).setKind(NodeKind.EPHEMERAL));
+    } else {
+      txn.setDelete(DeleteRequest.newBuilder().setPath("/e" + id + "-" + Math.max(1, ephemerals)).setVersion(-1));
+    }
+    Pending p = new Pending(requestNo, txn, history.maxAckedZxid());
+    unanswered.put(requestNo, p);
+    send(p);
+  }
+
+  private void send(Pending p) {
+    p.attempts++;
+    lastSentNanos = sim.nowNanos();
+    long session = sessionId;
+    sim.server(member).submit(p.txn.clone(), (applied, response) -> answered(session, p, response));
+  }
+
+  private void resendAll() {
+    for (Pending p : new ArrayList<>(unanswered.values())) {
+      send(p);
+    }
+  }
+
+  private void answered(long session, Pending p, Response response) {
+    history.answered(session, p.requestNo, p.floorZxid, response, p.attempts);
+    if (session != sessionId) {
+      return; // an answer for a session this client already left
+    }
+    if (!response.hasError()) {
+      unanswered.remove(p.requestNo);
+      return;
+    }
+    ErrorReason reason = response.getError().getReason();
+    switch (reason) {
+      case LEADER_UNAVAILABLE, SHUTTING_DOWN, OVERLOADED, STORAGE_FAILURE -> {
+        // May or may not have applied: resend soon with the same number (deduplicated).
+        lastSentNanos = Long.MIN_VALUE / 2;
+      }
+      case SESSION_EXPIRED -> sessionEnded();
+      case REQUEST_TOO_OLD -> {
+        history.lost(session, p.requestNo, response.getError().getMessage());
+        unanswered.remove(p.requestNo);
+      }
+      default -> unanswered.remove(p.requestNo); // decided: NO_NODE, NODE_EXISTS, ...
+    }
+  }
+
+  private void sync() {
+    long floor = history.maxAckedZxid();
+    sim.server(member).barrier((zxid, error) -> {
+      if (error == null) {
+        history.synced(floor, zxid);
+      }
+    });
+  }
+
+  private void sessionEnded() {
+    sessionId = 0;
+    opening = false;
+    unanswered.clear();
+  }
+
+  private void failOverIfDown() {
+    if (!sim.server(member).isUp()) {
+      failOver();
+    }
+  }
+
+  private void failOver() {
+    List<Integer> up = new ArrayList<>();
+    for (int m = 1; m <= sim.replicas(); m++) {
+      if (m != member && sim.server(m).isUp()) {
+        up.add(m);
+      }
+    }
+    if (!up.isEmpty()) {
+      member = up.get(random.nextInt(up.size()));
+    }
+    lastHeartbeatNanos = 0;
+  }
+}
