@@ -86,10 +86,27 @@ final class Acceptor {
    * Rule P2b: accept iff the ballot is at least the current promise (which it then becomes).
    * Slots already covered by our snapshot are decided; they are acknowledged without storing,
    * because a leader's value for a decided slot is the decided value.
+   *
+   * <p>Except a deposed leader's. A follower learns decisions without promising (a heartbeat names
+   * the commit index, a CatchupReply brings the entry), so an Accept whose ballot passes the promise
+   * check may still propose, for a slot we know decided, a value other than the decided one. By
+   * P2c every ballot at or above the one that chose a value proposes that value, so this Accept's
+   * ballot is below the choosing ballot, whose leader had a majority promise at least that: no
+   * Accept of this ballot can reach a majority again, and refusing all of it loses nothing. We keep
+   * the decided entry and send no Accepted (it would claim an acceptance we did not store, and an
+   * acceptor's word is all a leader counts), and refuse naming the higher of our promise and the
+   * decided entry's ballot (its leader completed phase 1, so a majority promised at least that), so
+   * the deposed leader steps down at once instead of retransmitting. Our promise is not raised: we promised nothing new. A
+   * compacted slot cannot be compared; acknowledging it stays safe because a ballot that can still
+   * reach a majority proposes the decided value there.
    */
   Message onAccept(Accept a, int selfId, long commitIndex) {
     if (a.ballot().isBelow(promised)) {
       return new Nack(selfId, a.from(), a.ballot(), promised, commitIndex);
+    }
+    Entry decided = decidedOtherwise(a, commitIndex);
+    if (decided != null) {
+      return new Nack(selfId, a.from(), a.ballot(), Ballot.max(promised, decided.ballot()), commitIndex);
     }
     promise(a.ballot());
     for (Entry e : a.entries()) {
@@ -98,6 +115,20 @@ final class Acceptor {
       }
     }
     return new Accepted(selfId, a.from(), a.ballot(), a.firstSlot(), a.lastSlot());
+  }
+
+  /** Our entry for the first slot of {@code a} we know decided with another value, or null. */
+  private Entry decidedOtherwise(Accept a, long commitIndex) {
+    for (Entry e : a.entries()) {
+      if (e.slot() > commitIndex) {
+        break; // entries are contiguous and ascending: the rest are undecided here too
+      }
+      Entry current = log.get(e.slot());
+      if (current != null && !current.sameValue(e)) {
+        return current;
+      }
+    }
+    return null;
   }
 
   /** The leader accepting its own proposal (its promise is its ballot). */
@@ -124,6 +155,7 @@ final class Acceptor {
   private void accept(Entry e, long commitIndex) {
     Entry current = log.get(e.slot());
     if (e.slot() <= commitIndex && current != null && !current.sameValue(e)) {
+      // onAccept refuses such an Accept and a leader proposes only above its commit index: a bug.
       throw new IllegalStateException("safety violation: slot " + e.slot() + " is decided as "
           + current + " but ballot " + e.ballot() + " proposes " + e);
     }

@@ -50,7 +50,11 @@ public sealed interface Message {
     }
   }
 
-  /** A refusal: {@code rejected} is below {@code promised}, or the candidate is behind on commits. */
+  /**
+   * A refusal: {@code rejected} is below {@code promised}, or the candidate is behind on commits, or
+   * an Accept of {@code rejected} proposed another value for a slot the sender knows decided (a
+   * deposed leader; {@code promised} is then at least the ballot of the sender's decided entry).
+   */
   record Nack(int from, int to, Ballot rejected, Ballot promised, long commitIndex) implements Message {
     public Nack {
       requireNode(from, to);

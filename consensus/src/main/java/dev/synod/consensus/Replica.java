@@ -505,12 +505,16 @@ public final class Replica {
     sendPrepares(false);
   }
 
-  /** Prepares the candidacy's current window: to everyone, or only to those yet to promise. */
+  /**
+   * Prepares the candidacy's current window: to everyone, or only to those yet to promise for it.
+   * Ourselves included: skipping slots learned decided meanwhile starts a new window and forgets
+   * every promise, ours too, and with one member of three down ours is half the majority.
+   */
   private void sendPrepares(boolean onlyMissing) {
     candidacy.skipTo(learner.commitIndex() + 1);
     for (int i = 0; i < config.members().size(); i++) {
       int member = config.members().get(i);
-      if (onlyMissing && (member == selfId || candidacy.hasPromiseFrom(i))) {
+      if (onlyMissing && candidacy.hasPromiseFrom(i)) {
         continue;
       }
       Prepare p = new Prepare(selfId, member, candidacy.ballot, candidacy.fromSlot(),

@@ -3,9 +3,13 @@ package dev.synod.consensus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.synod.consensus.Message.Accept;
 import dev.synod.consensus.Message.Accepted;
+import dev.synod.consensus.Message.CatchupReply;
+import dev.synod.consensus.Message.CatchupRequest;
+import dev.synod.consensus.Message.Heartbeat;
 import dev.synod.consensus.Message.Nack;
 import dev.synod.consensus.Message.Prepare;
 import dev.synod.consensus.Message.Promise;
@@ -163,5 +167,90 @@ class AcceptorRulesTest {
     // Crash between ready() and persistence: the driver sends nothing of that Ready.
     r = new Replica(Cluster.config(1, 3), disk.recover(), Cluster.ZERO);
     assertEquals(Ballot.ZERO, r.status().ballot(), "the promise is gone, and so is the reply");
+  }
+
+  /**
+   * Replica 1 promised {@code promised}, then learned slot 1 decided as {@code decided} the way a
+   * follower does: a heartbeat of the leader of {@code leaderBallot} (node 3) tells it the commit
+   * index, and the decided entry comes in a CatchupReply. Learning raises no promise.
+   */
+  private static Replica learnedDecided(Ballot promised, Ballot leaderBallot, Entry decided,
+      Entry... accepted) {
+    Replica r = acceptor(promised, 0, accepted);
+    r.step(new Heartbeat(3, 1, leaderBallot, 1, 1));
+    drain(r);
+    r.step(new CatchupReply(3, 1, 1, List.of(decided)));
+    drain(r);
+    assertEquals(1, r.status().commitIndex(), "slot 1 is known decided");
+    return r;
+  }
+
+  /**
+   * P2c (every ballot at or above the one that chose a value proposes that value) read backwards: an
+   * Accept that proposes another value for a slot known decided comes from a ballot below the one
+   * that chose it, a deposed leader, which a majority has promised to refuse. The acceptor keeps the
+   * decided entry, claims no acceptance it did not store, and refuses with the decided entry's
+   * ballot so that leader steps down. It does not halt: the message is legal.
+   */
+  @Test
+  void p2c_anAcceptForAKnownDecidedSlotWithAnotherValueIsRefused_theDecidedEntryStays() {
+    Entry decided = entry(1, B6, "decided");
+    Replica r = learnedDecided(B3, B6, decided);
+    assertEquals(B3, r.status().ballot(), "learning a decision raised no promise");
+    r.step(new Accept(2, 1, B5, 0, List.of(entry(1, B5, "stale"), entry(2, B5, "later"))));
+    Replica.Ready ready = r.ready();
+    r.advance();
+    assertEquals(List.of(), ready.entries(), "nothing stored, not even the undecided slot 2");
+    assertNull(ready.promised(), "a refusal changes no promise");
+    assertEquals(1, ready.messages().size(), ready.messages().toString());
+    Nack n = assertInstanceOf(Nack.class, ready.messages().get(0));
+    assertEquals(B5, n.rejected());
+    assertEquals(B6, n.promised(), "the ballot that decided the slot: the deposed leader steps over it");
+    assertEquals(decided, decidedAt(r), "the decided entry is still what this replica serves");
+    // A retransmission of the same Accept is refused the same way.
+    r.step(new Accept(2, 1, B5, 0, List.of(entry(1, B5, "stale"))));
+    ready = r.ready();
+    r.advance();
+    assertInstanceOf(Nack.class, ready.messages().get(0));
+    assertEquals(List.of(), ready.entries());
+  }
+
+  /**
+   * The decided value may sit in our log under a ballot below the Accept's (we accepted it in an
+   * earlier ballot before it was chosen in a later one): the Accept's ballot passes the promise
+   * check, yet its value differs from the decided one. Still no acceptance is claimed.
+   */
+  @Test
+  void p2c_theDecidedValueHeldUnderAnOlderBallotIsKeptToo() {
+    Ballot older = new Ballot(2, 2);
+    Entry held = entry(1, older, "decided");
+    Replica r = learnedDecided(older, B6, entry(1, B6, "decided"), held);
+    r.step(new Accept(2, 1, B5, 0, List.of(entry(1, B5, "stale"))));
+    Replica.Ready ready = r.ready();
+    r.advance();
+    assertEquals(List.of(), ready.entries());
+    assertTrue(ready.messages().stream().noneMatch(m -> m instanceof Accepted), ready.messages().toString());
+    assertInstanceOf(Nack.class, ready.messages().get(0));
+    assertEquals("decided", Cluster.text(decidedAt(r)));
+  }
+
+  /** The same decided value, re-proposed by a live leader, is still acknowledged (liveness). */
+  @Test
+  void p2b_anAcceptRepeatingTheDecidedValueIsAcknowledged() {
+    Replica r = learnedDecided(B3, B5, entry(1, B5, "decided"));
+    r.step(new Accept(3, 1, B6, 1, List.of(entry(1, B6, "decided"))));
+    Replica.Ready ready = r.ready();
+    r.advance();
+    Accepted a = assertInstanceOf(Accepted.class, ready.messages().get(0));
+    assertEquals(1, a.lastSlot());
+  }
+
+  /** The entry the replica holds for slot 1, as it serves it to a replica catching up. */
+  private static Entry decidedAt(Replica r) {
+    r.step(new CatchupRequest(2, 1, 1));
+    Replica.Ready ready = r.ready();
+    r.advance();
+    CatchupReply reply = assertInstanceOf(CatchupReply.class, ready.messages().get(0));
+    return reply.entries().get(0);
   }
 }

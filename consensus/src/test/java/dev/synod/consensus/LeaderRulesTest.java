@@ -6,9 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.synod.consensus.Message.Accept;
 import dev.synod.consensus.Message.Accepted;
+import dev.synod.consensus.Message.CatchupReply;
+import dev.synod.consensus.Message.PreVoteReply;
 import dev.synod.consensus.Message.Prepare;
+import dev.synod.consensus.Message.Promise;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -201,5 +205,50 @@ class LeaderRulesTest {
     assertTrue(c.replica(1).isLeader());
     c.deliver(m -> m instanceof Message.Nack && m.to() == 1);
     assertFalse(c.replica(1).isLeader());
+  }
+
+  /**
+   * Phase 1 skips the slots a candidate learns decided while it runs (they need no phase 1), which
+   * starts a new window: every promise must be given again for it, the candidate's own included.
+   * With one member of three down, the candidate's own promise is half of its majority; if it is
+   * not re-counted, the election stalls until the next timeout.
+   */
+  @Test
+  void phaseOne_aCandidateThatLearnsACommitMidwayCountsItsOwnPromiseForTheNewWindow() {
+    Ballot old = new Ballot(3, 3);
+    Replica r = new Replica(Cluster.config(1, 3), new DurableState(old, new TreeMap<>(), 0, 0, false),
+        Cluster.ZERO);
+    drain(r);
+    for (int i = 0; i < 10; i++) {
+      r.tick(); // the election timer expires: pre-vote
+    }
+    drain(r);
+    r.step(new PreVoteReply(2, 1, new Ballot(4, 1), true, old, 0)); // granted: phase 1 from slot 1
+    drain(r);
+    assertEquals("candidate", r.status().role());
+    Ballot mine = r.status().ballot();
+    // A late answer to a catch-up it asked node 3 for before node 3 went down: slot 1 is decided.
+    r.step(new CatchupReply(3, 1, 1, List.of(entry(1, old, "a"))));
+    drain(r);
+    assertEquals(1, r.status().commitIndex());
+    r.tick();
+    r.tick(); // the Prepare resend: phase 1 now starts at slot 2
+    List<Message> sent = drain(r);
+    Prepare toTwo = (Prepare) sent.stream().filter(m -> m instanceof Prepare && m.to() == 2)
+        .findFirst().orElseThrow(() -> new AssertionError("no Prepare resent to node 2: " + sent));
+    assertEquals(2, toTwo.fromSlot());
+    r.step(new Promise(2, 1, mine, toTwo.fromSlot(), Promise.COVERS_ALL, List.of()));
+    drain(r);
+    assertTrue(r.isLeader(), "node 2's promise and its own make a majority: " + r.status());
+  }
+
+  /** Runs the driver loop with nothing lost; returns every message sent. */
+  private static List<Message> drain(Replica r) {
+    List<Message> sent = new ArrayList<>();
+    while (r.hasReady()) {
+      sent.addAll(r.ready().messages());
+      r.advance();
+    }
+    return sent;
   }
 }

@@ -75,6 +75,13 @@ class SimulationTest {
     }
     r = SeedRunner.runOne(100_121, 5, 5000);
     assertTrue(r.passed(), r.describe());
+    // A follower learned a slot decided by heartbeat and CatchupReply without raising its promise;
+    // a deposed leader's Accept (or retransmission) for that slot with another value passed the
+    // ballot check and the acceptor threw "safety violation" (the server halted on a legal message).
+    for (long seed : new long[] {2_005_180, 2_009_231}) {
+      r = SeedRunner.runOne(seed, 5, 5000);
+      assertTrue(r.passed(), r.describe());
+    }
   }
 
   /**
