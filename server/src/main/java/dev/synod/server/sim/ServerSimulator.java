@@ -72,7 +72,7 @@ public final class ServerSimulator implements SimServer.World {
   private long clockJumps;
   private long storageFailures;
   private long leaderChanges;
-  private int lastLeader = -1;
+  private dev.synod.consensus.Ballot newestLeaderBallot;
 
   public ServerSimulator(long seed, int replicas) {
     this.seed = seed;
@@ -352,13 +352,17 @@ public final class ServerSimulator implements SimServer.World {
   // -----------------------------------------------------------------------------------------------
   // Checks
 
+  /** Counts leaderships: a new leader is one that leads with a higher ballot than any before. */
   private void noticeLeader() {
     for (int id = 1; id <= replicas; id++) {
-      if (servers[id].isLeader() && id != lastLeader) {
-        if (lastLeader >= 0) {
-          leaderChanges++;
+      if (servers[id].isLeader()) {
+        dev.synod.consensus.Ballot b = servers[id].loop().status().ballot();
+        if (newestLeaderBallot == null || b.isAbove(newestLeaderBallot)) {
+          if (newestLeaderBallot != null) {
+            leaderChanges++;
+          }
+          newestLeaderBallot = b;
         }
-        lastLeader = id;
       }
     }
   }

@@ -1,25 +1,28 @@
 package dev.synod.tools.sim;
 
 import dev.synod.consensus.sim.SeedRunner;
+import dev.synod.server.sim.ServerSeedRunner;
 import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * Runs the deterministic consensus simulation over a range of seeds, as the test suite does but
- * for as many seeds as you like. Prints each failure with the command that replays it, then one
+ * Runs a deterministic simulation over a range of seeds, as the test suite does but for as many
+ * seeds as you like: the consensus module alone, or with {@code --server} the whole server (every
+ * member's real replica loop and state machine, with clients, faults and the history checks). Prints each failure with the command that replays it, then one
  * summary line, "N passed, F failed"; exits 1 if any seed failed (2 on bad arguments).
  *
  * <pre>
  *   java -cp tools/target/synod-tools.jar dev.synod.tools.sim.SimulateMain --seeds 100000 --from 1
  *   java -cp tools/target/synod-tools.jar dev.synod.tools.sim.SimulateMain --from 4242 --seeds 1
+ *   java -cp tools/target/synod-tools.jar dev.synod.tools.sim.SimulateMain --server --seeds 1000 --replicas 5
  * </pre>
  */
 public final class SimulateMain {
-  static final String USAGE = "usage: SimulateMain [--seeds N (1000)] [--from SEED (1)] [--replicas R (3)]"
-      + " [--events E (5000)]";
+  static final String USAGE = "usage: SimulateMain [--server] [--seeds N (1000)] [--from SEED (1)]"
+      + " [--replicas R (3)] [--events E (5000; consensus only)]";
 
   /** Parsed arguments. */
-  record Options(int seeds, long from, int replicas, int events) {}
+  record Options(boolean server, int seeds, long from, int replicas, int events) {}
 
   private SimulateMain() {}
 
@@ -36,6 +39,9 @@ public final class SimulateMain {
       err.println(USAGE);
       return 2;
     }
+    if (o.server()) {
+      return runServer(o, out, err);
+    }
     long start = System.nanoTime();
     SeedRunner.Summary s = SeedRunner.run(o.from(), o.seeds(), o.replicas(), o.events(), failure -> {
       out.println(failure.describe());
@@ -49,7 +55,23 @@ public final class SimulateMain {
     return s.failed() == 0 ? 0 : 1;
   }
 
+  private static int runServer(Options o, PrintStream out, PrintStream err) {
+    long start = System.nanoTime();
+    ServerSeedRunner.Summary s = ServerSeedRunner.run(o.from(), o.seeds(), o.replicas(), failure -> {
+      out.println(failure.describe());
+      out.println("  replay: java -cp tools/target/synod-tools.jar " + SimulateMain.class.getName() + " "
+          + ServerSeedRunner.replayArgs(failure));
+    });
+    double seconds = (System.nanoTime() - start) / 1e9;
+    out.println(s.line());
+    err.printf(Locale.ROOT, "%d whole-server seeds of %d members in %.1f s (%.1f seeds/s, %d events,"
+        + " %d writes acknowledged, %d leader changes, %d crashes)%n", o.seeds(), o.replicas(), seconds,
+        o.seeds() / Math.max(seconds, 1e-9), s.events(), s.acked(), s.leaderChanges(), s.crashes());
+    return s.failed() == 0 ? 0 : 1;
+  }
+
   static Options parse(String[] args) {
+    boolean server = false;
     int seeds = 1000;
     long from = 1;
     int replicas = 3;
@@ -57,7 +79,11 @@ public final class SimulateMain {
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (flag.equals("--help") || flag.equals("-h")) {
-        throw new IllegalArgumentException("SimulateMain: deterministic consensus simulation");
+        throw new IllegalArgumentException("SimulateMain: deterministic simulation (consensus, or --server)");
+      }
+      if (flag.equals("--server")) {
+        server = true;
+        continue;
       }
       if (i + 1 >= args.length) {
         throw new IllegalArgumentException("missing value for " + flag);
@@ -78,6 +104,6 @@ public final class SimulateMain {
     if (seeds < 1 || replicas < 1 || replicas > 9 || events < 1) {
       throw new IllegalArgumentException("need --seeds >= 1, --replicas 1..9, --events >= 1");
     }
-    return new Options(seeds, from, replicas, events);
+    return new Options(server, seeds, from, replicas, events);
   }
 }

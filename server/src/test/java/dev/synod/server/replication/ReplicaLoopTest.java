@@ -1,0 +1,160 @@
+package dev.synod.server.replication;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.synod.api.v1.CreateRequest;
+import dev.synod.api.v1.Response;
+import dev.synod.consensus.Ballot;
+import dev.synod.consensus.DurableState;
+import dev.synod.consensus.Replica;
+import dev.synod.peer.v1.PeerEnvelope;
+import dev.synod.server.config.ServerConfig;
+import dev.synod.server.pipeline.Applied;
+import dev.synod.server.pipeline.Clock;
+import dev.synod.server.pipeline.SessionTracker;
+import dev.synod.server.state.StateLimits;
+import dev.synod.server.state.StateMachine;
+import dev.synod.server.state.WatchDispatcher;
+import dev.synod.server.storage.Snapshot;
+import dev.synod.txn.v1.Txn;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** The replica loop stepped by hand, one member, no threads: what it does with each event. */
+class ReplicaLoopTest {
+  /** A clock the test moves. */
+  private static final class TestClock implements Clock {
+    long nanos = 1_000_000_000L;
+
+    @Override
+    public long wallMs() {
+      return 1_700_000_000_000L + nanos / 1_000_000;
+    }
+
+    @Override
+    public long monoNanos() {
+      return nanos;
+    }
+  }
+
+  /** Records the effects the loop asks for. */
+  private static final class Effects implements ReplicaEffects {
+    final List<Snapshot> snapshotWrites = new ArrayList<>();
+    final List<Long> fetches = new ArrayList<>();
+
+    @Override
+    public void send(int to, PeerEnvelope envelope) {}
+
+    @Override
+    public void writeSnapshot(Snapshot snapshot) {
+      snapshotWrites.add(snapshot);
+    }
+
+    @Override
+    public void fetchSnapshot(int leaderId, long minSlot) {
+      fetches.add(minSlot);
+    }
+  }
+
+  private static final ReplicaLog NO_LOG = new ReplicaLog() {
+    @Override
+    public void persist(Replica.Ready ready) {}
+
+    @Override
+    public void truncateCoveredBy(long slot) {}
+
+    @Override
+    public void snapshotInstalled(long slot) {}
+  };
+
+  private final TestClock clock = new TestClock();
+  private final Effects effects = new Effects();
+  private final StateMachine state = new StateMachine(StateLimits.defaults(), WatchDispatcher.NONE);
+
+  private ReplicaLoop singleMember(String... flags) throws Exception {
+    List<String> args = new ArrayList<>(List.of(flags));
+    ServerConfig config = dev.synod.server.config.ConfigParser.parse(args.toArray(String[]::new));
+    ClusterConfig cluster = ClusterConfig.parse(config.members(), config.serverId(), config.host(), config.peerPort());
+    DurableState fresh = new DurableState(Ballot.ZERO, new TreeMap<>(), 0, 0, true);
+    ReplicaLoop loop = new ReplicaLoop(config, cluster, state, new SessionTracker(clock), NO_LOG, effects,
+        clock, new SplittableRandom(7), Optional.empty(), fresh, () -> { });
+    for (int i = 0; i < 100 && !loop.isLeader(); i++) {
+      clock.nanos += 10_000_000;
+      loop.step(new ReplicaEvent.Tick(clock.nanos));
+    }
+    assertTrue(loop.isLeader(), "a single member leads itself");
+    return loop;
+  }
+
+  private Response write(ReplicaLoop loop, String path) throws Exception {
+    AtomicReference<Response> answer = new AtomicReference<>();
+    Applied applied = (txn, response) -> answer.set(response);
+    loop.step(new ReplicaEvent.ClientWrite(Txn.newBuilder().setCreate(CreateRequest.newBuilder().setPath(path)),
+        applied, clock.nanos + 5_000_000_000L));
+    return answer.get();
+  }
+
+  /** Finding 3: a snapshot fetched while this member became leader used to halt it. */
+  @Test
+  void aLeaderIgnoresASnapshotItFetchedBeforeLeading() throws Exception {
+    ReplicaLoop loop = singleMember();
+    write(loop, "/a");
+    long applied = loop.appliedSlot();
+    Snapshot stale = new Snapshot(0, applied + 100, new TreeMap<>(), List.of());
+    loop.step(new ReplicaEvent.SnapshotFetched(stale));
+    assertNull(loop.stopped());
+    assertEquals(applied, loop.appliedSlot(), "not installed");
+    assertEquals(1, write(loop, "/b").getZxid() - 1, "still serving writes");
+  }
+
+  /**
+   * Finding 3: the loop's own snapshot write that the store declined (a newer one was installed
+   * meanwhile) completes the job like any other, so the next snapshot is not blocked forever.
+   */
+  @Test
+  void aDeclinedSnapshotWriteStillEndsTheJob() throws Exception {
+    ReplicaLoop loop = singleMember("--snapshot-every-txns", "2");
+    write(loop, "/a");
+    write(loop, "/b");
+    assertEquals(1, effects.snapshotWrites.size(), "a snapshot was started");
+    write(loop, "/c");
+    write(loop, "/d");
+    assertEquals(1, effects.snapshotWrites.size(), "one at a time");
+    loop.step(new ReplicaEvent.SnapshotWritten(effects.snapshotWrites.get(0).slot(), false));
+    write(loop, "/e");
+    assertEquals(2, effects.snapshotWrites.size(), "the next one starts");
+  }
+
+  /**
+   * Finding 6: origins restart at zero with the process. A write proposed by this server's
+   * previous incarnation and decided after the restart must not answer a new client's request
+   * that happens to get the same counter value.
+   */
+  @Test
+  void anOriginOfAnEarlierIncarnationAnswersNobody() {
+    Proposals before = new Proposals(1, 1111, 100);
+    Txn.Builder old = Txn.newBuilder().setCreate(CreateRequest.newBuilder().setPath("/old"));
+    before.stampOrigin(old);
+
+    Proposals after = new Proposals(1, 2222, 100);
+    Txn.Builder fresh = Txn.newBuilder().setCreate(CreateRequest.newBuilder().setPath("/new"));
+    after.stampOrigin(fresh);
+    assertEquals(old.getOrigin(), fresh.getOrigin(), "the counter restarted");
+    List<Response> answers = new ArrayList<>();
+    try {
+      after.addLocal(fresh.build(), (t, r) -> answers.add(r), Long.MAX_VALUE);
+    } catch (dev.synod.server.state.SynodException e) {
+      throw new AssertionError(e);
+    }
+    assertNull(after.takeApplied(old.setZxid(9).build()), "the old incarnation's Txn is not ours");
+    assertFalse(after.takeApplied(fresh.setZxid(10).build()) == null, "our own still is");
+  }
+}
