@@ -37,6 +37,8 @@ final class History {
       ? Long.compare(a.sessionId, b.sessionId) : Long.compare(a.requestNo, b.requestNo));
   /** Per session: request number -> zxid of its acknowledged writes. */
   private final Map<Long, TreeMap<Long, Long>> sessionWrites = new TreeMap<>();
+  /** Every acknowledged write and Sync, for the linearizability check at the end. */
+  private final List<Linearizability.Op> ops = new ArrayList<>();
   private long maxAckedZxid;
   private long acked;
   private long retried;
@@ -69,7 +71,8 @@ final class History {
    * A client was answered for write {@code requestNo} of {@code sessionId}, first sent when the
    * highest acknowledged zxid was {@code floorZxid}.
    */
-  void answered(long sessionId, long requestNo, long floorZxid, Response response, int attempts) {
+  void answered(long sessionId, long requestNo, long floorZxid, long invokeNanos, long nowNanos,
+      Response response, int attempts) {
     long zxid = response.getZxid();
     if (zxid == 0) {
       return; // refused before the log: nothing to check
@@ -98,6 +101,8 @@ final class History {
       return;
     }
     if (before == null) {
+      ops.add(new Linearizability.Op("session " + sessionId + " request " + requestNo, invokeNanos,
+          nowNanos, zxid, true));
       acked++;
       if (attempts > 1) {
         retried++;
@@ -122,7 +127,9 @@ final class History {
   }
 
   /** A Sync started when {@code floorZxid} was the highest acknowledged zxid returned {@code zxid}. */
-  void synced(long floorZxid, long zxid) {
+  void synced(long floorZxid, long zxid, long invokeNanos, long nowNanos) {
+    ops.add(new Linearizability.Op("a Sync", invokeNanos, nowNanos, zxid, false));
+    maxAckedZxid = Math.max(maxAckedZxid, zxid);
     if (zxid < floorZxid) {
       fail("not linearizable: a Sync started after zxid " + floorZxid + " was acknowledged returned"
           + " zxid " + zxid);
@@ -164,7 +171,11 @@ final class History {
     return violation;
   }
 
+  /** The checks that need the whole history: linearizability by the one rule. */
   String finalViolation() {
+    if (violation == null) {
+      Linearizability.check(ops).ifPresent(this::fail);
+    }
     return violation;
   }
 

@@ -26,12 +26,14 @@ final class SimClient {
     final long requestNo;
     final Txn.Builder txn;
     final long floorZxid;
+    final long invokeNanos;
     int attempts;
 
-    Pending(long requestNo, Txn.Builder txn, long floorZxid) {
+    Pending(long requestNo, Txn.Builder txn, long floorZxid, long invokeNanos) {
       this.requestNo = requestNo;
       this.txn = txn;
       this.floorZxid = floorZxid;
+      this.invokeNanos = invokeNanos;
     }
   }
 
@@ -139,7 +141,7 @@ final class SimClient {
     } else {
       txn.setDelete(DeleteRequest.newBuilder().setPath("/e" + id + "-" + Math.max(1, ephemerals)).setVersion(-1));
     }
-    Pending p = new Pending(requestNo, txn, history.maxAckedZxid());
+    Pending p = new Pending(requestNo, txn, history.maxAckedZxid(), sim.nowNanos());
     unanswered.put(requestNo, p);
     send(p);
   }
@@ -158,7 +160,7 @@ final class SimClient {
   }
 
   private void answered(long session, Pending p, Response response) {
-    history.answered(session, p.requestNo, p.floorZxid, response, p.attempts);
+    history.answered(session, p.requestNo, p.floorZxid, p.invokeNanos, sim.nowNanos(), response, p.attempts);
     if (session != sessionId) {
       return; // an answer for a session this client already left
     }
@@ -183,9 +185,10 @@ final class SimClient {
 
   private void sync() {
     long floor = history.maxAckedZxid();
+    long invoked = sim.nowNanos();
     sim.server(member).barrier((zxid, error) -> {
       if (error == null) {
-        history.synced(floor, zxid);
+        history.synced(floor, zxid, invoked, sim.nowNanos());
       }
     });
   }

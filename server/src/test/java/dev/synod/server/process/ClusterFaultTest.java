@@ -90,6 +90,8 @@ class ClusterFaultTest {
       for (int i : cluster.all()) {
         assertHasAll(cluster, i, load.acked);
       }
+      assertEquals(java.util.Optional.empty(),
+          dev.synod.server.sim.Linearizability.check(load.history(cluster, leader)));
     }
   }
 
@@ -111,6 +113,8 @@ class ClusterFaultTest {
       for (int i : cluster.all()) {
         assertHasAll(cluster, i, load.acked);
       }
+      assertEquals(java.util.Optional.empty(),
+          dev.synod.server.sim.Linearizability.check(load.history(cluster, 1)));
     }
   }
 
@@ -129,6 +133,8 @@ class ClusterFaultTest {
       }
       cluster.start(follower);
       assertHasAll(cluster, follower, load.acked);
+      assertEquals(java.util.Optional.empty(),
+          dev.synod.server.sim.Linearizability.check(load.history(cluster, follower)));
       assertTrue(cluster.status(follower).getSnapshotZxid() > 0
           || Files.list(dir.resolve("s" + follower).resolve("snapshots")).findAny().isPresent(),
           "the wiped follower installed a snapshot from the leader");

@@ -2,6 +2,8 @@ package dev.synod.server.process;
 
 import com.google.protobuf.ByteString;
 import dev.synod.api.v1.CreateRequest;
+import dev.synod.api.v1.GetDataRequest;
+import dev.synod.server.sim.Linearizability;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
@@ -18,6 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class ClusterLoad implements AutoCloseable {
   final Map<String, Long> acked = new ConcurrentHashMap<>();
+  /** Per acknowledged path: when it was first sent, and its zxid where the answer carried it. */
+  private final Map<String, long[]> sent = new ConcurrentHashMap<>();
   final AtomicLong failures = new AtomicLong();
   private final AtomicBoolean stop = new AtomicBoolean();
   private final List<Thread> threads = new ArrayList<>();
@@ -41,17 +45,21 @@ final class ClusterLoad implements AutoCloseable {
     for (int i = 0; !stop.get() && i < 1_000_000; i++) {
       String path = "/" + prefix + "-" + i;
       boolean retried = false;
+      long invoked = System.nanoTime();
       for (int attempt = 0; attempt < 50 && !stop.get(); attempt++) {
         server = server % cluster.size + 1;
         if (!cluster.alive(server)) {
           continue;
         }
         try {
-          cluster.stub(server).create(CreateRequest.newBuilder().setPath(path).setData(valueOf(path)).build());
+          var created = cluster.stub(server).create(
+              CreateRequest.newBuilder().setPath(path).setData(valueOf(path)).build());
+          sent.put(path, new long[] {invoked, created.getStat().getCzxid()});
           acked.put(path, System.nanoTime());
           break;
         } catch (StatusRuntimeException e) {
           if (retried && e.getStatus().getCode() == Status.Code.ALREADY_EXISTS) {
+            sent.put(path, new long[] {invoked, 0}); // an earlier attempt applied: zxid read later
             acked.put(path, System.nanoTime());
             break;
           }
@@ -65,6 +73,21 @@ final class ClusterLoad implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * The acknowledged writes as a history for {@link Linearizability}; zxids the answers did not
+   * carry (a retry that found its node) are read from server {@code i}, which must be in sync.
+   */
+  List<Linearizability.Op> history(ProcessCluster cluster, int i) {
+    List<Linearizability.Op> ops = new ArrayList<>();
+    acked.forEach((path, ackNanos) -> {
+      long[] s = sent.get(path);
+      long zxid = s[1] != 0 ? s[1] : cluster.stub(i).getData(
+          GetDataRequest.newBuilder().setPath(path).build()).getStat().getCzxid();
+      ops.add(new Linearizability.Op(path, s[0], ackNanos, zxid, true));
+    });
+    return ops;
   }
 
   long ackedSince(long nanos) {
