@@ -93,6 +93,9 @@ final class History {
           + floorZxid + " was acknowledged but took effect at zxid " + zxid);
       return;
     }
+    if (!tookEffect(response)) {
+      return; // decided, but refused at apply (the session had ended, ...): nothing took effect
+    }
     Key key = new Key(sessionId, requestNo);
     Long before = ackedZxid.putIfAbsent(key, zxid);
     if (before != null && before != zxid) {
@@ -117,6 +120,18 @@ final class History {
       }
     }
     maxAckedZxid = Math.max(maxAckedZxid, zxid);
+  }
+
+  /** Whether the answer reports the write's own effect (a success, or a decided op failure). */
+  static boolean tookEffect(Response response) {
+    if (!response.hasError()) {
+      return true;
+    }
+    return switch (response.getError().getReason()) {
+      case SESSION_EXPIRED, SESSION_SECRET_MISMATCH, REQUEST_TOO_OLD, LEADER_UNAVAILABLE,
+          SHUTTING_DOWN, OVERLOADED, STORAGE_FAILURE, PROTOCOL_VIOLATION -> false;
+      default -> true;
+    };
   }
 
   /** A write was reported as never to be applied though it never was acknowledged. */

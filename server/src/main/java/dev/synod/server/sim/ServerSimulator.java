@@ -47,6 +47,10 @@ public final class ServerSimulator implements SimServer.World {
   private record Scheduled(long atNanos, long order, Runnable action) {}
 
   private static final long MS = 1_000_000L;
+  /** After the faults stop, clients keep writing this long: the healed cluster must make progress. */
+  private static final long CALM_WRITES_NANOS = 1_500 * MS;
+  /** Then the cluster must settle (every member applied everything, every write answered) in this. */
+  private static final long SETTLE_NANOS_MAX = 10_000 * MS;
 
   private final long seed;
   private final int replicas;
@@ -61,6 +65,8 @@ public final class ServerSimulator implements SimServer.World {
   /** {@code cut[a][b]}: messages from a to b are dropped (asymmetric partitions). */
   private final boolean[][] cut;
   private final long faultyUntilNanos;
+  private final long writesUntilNanos;
+  private long ackedWhenFaultsStopped = -1;
   private final long endNanos;
   private final int dropPerMille;
   private final int duplicatePerMille;
@@ -81,8 +87,9 @@ public final class ServerSimulator implements SimServer.World {
     this.config = config(replicas);
     this.servers = new SimServer[replicas + 1];
     this.cut = new boolean[replicas + 1][replicas + 1];
-    this.faultyUntilNanos = (4_000 + random.nextInt(6_000)) * MS;
-    this.endNanos = faultyUntilNanos + 15_000 * MS;
+    this.faultyUntilNanos = (2_000 + random.nextInt(4_000)) * MS;
+    this.writesUntilNanos = faultyUntilNanos + CALM_WRITES_NANOS;
+    this.endNanos = writesUntilNanos + SETTLE_NANOS_MAX;
     this.dropPerMille = random.nextInt(50);
     this.duplicatePerMille = random.nextInt(20);
     for (int id = 1; id <= replicas; id++) {
@@ -143,6 +150,12 @@ public final class ServerSimulator implements SimServer.World {
         if (failure == null && events % 2_000 == 0) {
           failure = checkStates();
         }
+        if (ackedWhenFaultsStopped < 0 && !faulty()) {
+          ackedWhenFaultsStopped = history.acked();
+        }
+        if (time.nowNanos() >= writesUntilNanos && settled()) {
+          break;
+        }
       }
       if (failure == null) {
         failure = finalChecks();
@@ -168,6 +181,26 @@ public final class ServerSimulator implements SimServer.World {
 
   boolean faulty() {
     return time.nowNanos() < faultyUntilNanos;
+  }
+
+  /** Whether clients may start new writes (they stop once the calm period is over). */
+  boolean writing() {
+    return time.nowNanos() < writesUntilNanos;
+  }
+
+  /** Every member up and applied to the end of the decided history; no write left unanswered. */
+  private boolean settled() {
+    for (int id = 1; id <= replicas; id++) {
+      if (!servers[id].isUp() || servers[id].state().lastZxid() != history.decidedCount()) {
+        return false;
+      }
+    }
+    for (SimClient c : clients) {
+      if (c.waiting()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private void scheduleTick(int id) {
@@ -394,8 +427,18 @@ public final class ServerSimulator implements SimServer.World {
       long last = servers[id].state().lastZxid();
       if (last != newest) {
         return "member " + id + " applied up to zxid " + last + " but " + newest + " were decided,"
-            + " 15 s after the faults stopped";
+            + " " + (SETTLE_NANOS_MAX / MS) + " ms after the clients stopped";
       }
+    }
+    for (SimClient c : clients) {
+      if (c.waiting()) {
+        return "client " + c.id() + " still waits for an answer, " + (SETTLE_NANOS_MAX / MS)
+            + " ms after the clients stopped";
+      }
+    }
+    if (history.acked() <= ackedWhenFaultsStopped) {
+      return "no write was acknowledged in the " + (CALM_WRITES_NANOS / MS) + " ms after the faults"
+          + " stopped (" + ackedWhenFaultsStopped + " before)";
     }
     if (history.acked() == 0) {
       return "vacuous run: no write was acknowledged";

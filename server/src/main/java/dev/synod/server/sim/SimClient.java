@@ -66,11 +66,20 @@ final class SimClient {
     this.member = 1 + random.nextInt(sim.replicas());
   }
 
+  int id() {
+    return id;
+  }
+
+  /** Whether a write of the current session is still unanswered. */
+  boolean waiting() {
+    return !unanswered.isEmpty();
+  }
+
   /** One step of the client's life; schedules the next. */
   void act() {
     long now = sim.nowNanos();
     if (sessionId == 0) {
-      if (!opening || now - openSentNanos > ANSWER_TIMEOUT_NANOS) {
+      if (sim.writing() && (!opening || now - openSentNanos > ANSWER_TIMEOUT_NANOS)) {
         open();
       }
     } else {
@@ -78,9 +87,9 @@ final class SimClient {
       if (!unanswered.isEmpty() && now - lastSentNanos > ANSWER_TIMEOUT_NANOS) {
         failOver();
         resendAll();
-      } else if (unanswered.size() < IN_FLIGHT_MAX && random.nextInt(4) > 0) {
+      } else if (sim.writing() && unanswered.size() < IN_FLIGHT_MAX && random.nextInt(4) > 0) {
         write();
-      } else if (random.nextInt(8) == 0) {
+      } else if (sim.writing() && random.nextInt(8) == 0) {
         sync();
       }
     }
