@@ -402,8 +402,11 @@ public final class ReplicaLoop {
       appliedObserver.accept(txn);
       var local = proposals.takeApplied(txn);
       state.apply(txn, response -> {
+        // Session liveness follows what the log decided, here and nowhere else.
         if (txn.hasCreateSession() && !response.hasError()) {
           tracker.add(txn.getSessionId(), txn.getCreateSession().getTimeoutMs());
+        } else if (txn.hasCloseSession() && !response.hasError()) {
+          tracker.remove(txn.getSessionId());
         }
         if (local != null) {
           local.onApplied(txn, response);
