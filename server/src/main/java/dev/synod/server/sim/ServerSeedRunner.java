@@ -1,8 +1,10 @@
 package dev.synod.server.sim;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.stream.LongStream;
 
 /**
  * Runs a range of seeds of the whole-server simulation and collects the failures; shared by the
@@ -24,21 +26,31 @@ public final class ServerSeedRunner {
     return new ServerSimulator(seed, replicas).run();
   }
 
+  /**
+   * Runs seeds {@code from .. from + seeds - 1}, on every core (each run is single-threaded and
+   * independent, so the results do not depend on the scheduling); reports failures in seed order.
+   */
   public static Summary run(long from, int seeds, int replicas, Consumer<ServerSimulator.Result> onFailure) {
     List<ServerSimulator.Result> failures = new ArrayList<>();
     long events = 0;
     long acked = 0;
     long leaderChanges = 0;
     long crashes = 0;
-    for (long seed = from; seed < from + seeds; seed++) {
-      ServerSimulator.Result r = runOne(seed, replicas);
-      events += r.events();
-      acked += r.stats().acked();
-      leaderChanges += r.stats().leaderChanges();
-      crashes += r.stats().crashes();
-      if (!r.passed()) {
-        failures.add(r);
-        onFailure.accept(r);
+    int batch = Math.max(1, Runtime.getRuntime().availableProcessors()) * 64;
+    for (long start = from; start < from + seeds; start += batch) {
+      long end = Math.min(from + seeds, start + batch);
+      List<ServerSimulator.Result> results = LongStream.range(start, end).parallel()
+          .mapToObj(seed -> runOne(seed, replicas)).sorted(Comparator.comparingLong(ServerSimulator.Result::seed))
+          .toList();
+      for (ServerSimulator.Result r : results) {
+        events += r.events();
+        acked += r.stats().acked();
+        leaderChanges += r.stats().leaderChanges();
+        crashes += r.stats().crashes();
+        if (!r.passed()) {
+          failures.add(r);
+          onFailure.accept(r);
+        }
       }
     }
     return new Summary(seeds - failures.size(), failures.size(), failures, events, acked,

@@ -121,10 +121,13 @@ public final class ServerSimulator implements SimServer.World {
 
   /** Runs the seed to its end, or to the first violated guarantee. */
   public Result run() {
+    int late = random.nextInt(4) == 0 ? 1 + random.nextInt(replicas) : 0;
     for (int id = 1; id <= replicas; id++) {
       int member = id;
-      // Members start at different moments, as processes do.
-      at(random.nextInt(200) * MS, () -> {
+      // Members start at different moments, as processes do; sometimes one starts much later
+      // (the cluster runs without it, then it catches up).
+      long startMs = id == late ? 500 + random.nextInt(3_000) : random.nextInt(200);
+      at(startMs * MS, () -> {
         servers[member].start();
         scheduleTick(member);
       });

@@ -22,6 +22,15 @@ class ServerSimulationTest {
     return s;
   }
 
+  /** A failure is only useful if its seed replays it: the same seed, the same run, event for event. */
+  @Test
+  void aSeedReplaysExactly() {
+    ServerSimulator.Result a = ServerSeedRunner.runOne(42, 3);
+    ServerSimulator.Result b = ServerSeedRunner.runOne(42, 3);
+    assertEquals(a.describe(), b.describe());
+    assertTrue(a.events() > 1_000, a.describe());
+  }
+
   @Test
   void threeMembers() {
     ServerSeedRunner.Summary s = runAndCheck(1, Integer.getInteger("synod.sim.seeds3", 20), 3);
