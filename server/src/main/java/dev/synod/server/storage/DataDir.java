@@ -2,14 +2,7 @@ package dev.synod.server.storage;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.Locale;
 
 /**
  * A server's data directory: {@code log/} for the write-ahead log, {@code snapshots/} for state
@@ -21,51 +14,35 @@ public final class DataDir implements Closeable {
   static final String SNAPSHOT_DIR = "snapshots";
   static final String LOCK_FILE = "LOCK";
 
-  // Windows cannot open a directory as a file, so it cannot fsync one; NTFS makes a rename or
-  // create durable with the file's own metadata instead.
-  private static final boolean DIRECTORY_FSYNC_UNSUPPORTED =
-      System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows");
-
   private final Path root;
-  private final FileChannel lockChannel;
-  private final FileLock lock;
+  private final Closeable lock;
 
-  private DataDir(Path root, FileChannel lockChannel, FileLock lock) {
+  private DataDir(Path root, Closeable lock) {
     this.root = root;
-    this.lockChannel = lockChannel;
     this.lock = lock;
   }
 
+  /** Opens {@code root} on the real file system (see {@link #open(Path, Disk)}). */
+  public static DataDir open(Path root) throws IOException {
+    return open(root, Disk.REAL);
+  }
+
   /**
-   * Creates the layout under {@code root} if missing and locks it.
+   * Creates the layout under {@code root} on {@code disk} if missing and locks it.
    *
    * @throws IOException if the directory cannot be created, or another Synod process (or another
    *     open {@code DataDir} in this JVM) holds it
    */
-  public static DataDir open(Path root) throws IOException {
-    Files.createDirectories(root.resolve(LOG_DIR));
-    Files.createDirectories(root.resolve(SNAPSHOT_DIR));
-    fsyncDirectory(root);
-    FileChannel channel =
-        FileChannel.open(
-            root.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-    FileLock lock;
-    try {
-      // tryLock returns null when another process holds the lock, and throws
-      // OverlappingFileLockException when this JVM does: both mean "in use".
-      lock = channel.tryLock();
-    } catch (OverlappingFileLockException e) {
-      lock = null;
-    } catch (IOException | RuntimeException e) {
-      channel.close();
-      throw e;
-    }
+  public static DataDir open(Path root, Disk disk) throws IOException {
+    disk.createDirectories(root.resolve(LOG_DIR));
+    disk.createDirectories(root.resolve(SNAPSHOT_DIR));
+    disk.fsyncDirectory(root);
+    Closeable lock = disk.tryLock(root.resolve(LOCK_FILE));
     if (lock == null) {
-      channel.close();
       throw new IOException(
           "data directory " + root.toAbsolutePath() + " is in use by another Synod process");
     }
-    return new DataDir(root, channel, lock);
+    return new DataDir(root, lock);
   }
 
   public Path root() {
@@ -83,28 +60,6 @@ public final class DataDir implements Closeable {
   /** Releases the lock; the directory may then be opened again. */
   @Override
   public void close() throws IOException {
-    try {
-      if (lock.isValid()) {
-        lock.release();
-      }
-    } finally {
-      lockChannel.close();
-    }
-  }
-
-  /**
-   * Makes the creation, rename or deletion of entries in {@code dir} durable: on Linux a new file
-   * whose own data was fsynced can still vanish in a crash until its directory is fsynced too.
-   */
-  public static void fsyncDirectory(Path dir) throws IOException {
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-      channel.force(true);
-    } catch (AccessDeniedException e) {
-      // The one failure that is expected: Windows refuses to open a directory. Anywhere else it
-      // is a real permission problem and must stop the server.
-      if (!DIRECTORY_FSYNC_UNSUPPORTED) {
-        throw e;
-      }
-    }
+    lock.close();
   }
 }

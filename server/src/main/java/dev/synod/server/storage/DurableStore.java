@@ -60,18 +60,28 @@ public final class DurableStore implements Closeable {
   }
 
   /**
-   * Creates the layout in {@code dataDir} if needed, locks it, loads and verifies the newest valid
-   * snapshot, and opens the log (cutting off a torn tail).
-   *
-   * @throws IOException if the directory is in use, or the log or every snapshot is corrupt
+   * Opens the store in {@code dataDir} of the real file system (see {@link #open(Disk, Path, long,
+   * FaultInjector)}).
    */
   public static DurableStore open(Path dataDir, long segmentBytesMax, FaultInjector faults)
       throws IOException {
-    DataDir dir = DataDir.open(dataDir);
+    return open(Disk.REAL, dataDir, segmentBytesMax, faults);
+  }
+
+  /**
+   * Creates the layout in {@code dataDir} on {@code disk} if needed, locks it, loads and verifies
+   * the newest valid snapshot, and opens the log (cutting off a torn final write).
+   *
+   * @param disk {@link Disk#REAL}, or a simulated disk
+   * @throws IOException if the directory is in use, or the log or every snapshot is corrupt
+   */
+  public static DurableStore open(
+      Disk disk, Path dataDir, long segmentBytesMax, FaultInjector faults) throws IOException {
+    DataDir dir = DataDir.open(dataDir, disk);
     try {
-      SnapshotStore snapshots = new SnapshotStore(dir.snapshotDir(), faults);
+      SnapshotStore snapshots = new SnapshotStore(disk, dir.snapshotDir(), faults);
       Optional<Snapshot> newest = snapshots.loadLatest();
-      WriteAheadLog log = WriteAheadLog.open(dir.logDir(), segmentBytesMax);
+      WriteAheadLog log = WriteAheadLog.open(disk, dir.logDir(), segmentBytesMax);
       return new DurableStore(dir, log, snapshots, faults, newest);
     } catch (IOException | RuntimeException e) {
       try {
@@ -161,32 +171,37 @@ public final class DurableStore implements Closeable {
   }
 
   /**
-   * Writes {@code snapshot} as the newest (temp file, fsync, rename, directory fsync, keep the
-   * newest two). Does not touch the log. May run while the commit thread appends.
+   * Writes {@code snapshot} (this server's own) as the newest (temp file, fsync, rename, directory
+   * fsync, keep the newest two), unless it is not newer than {@link #snapshotSlot()}. Does not
+   * touch the log. May run while the commit thread appends.
    *
-   * @throws IllegalArgumentException if a snapshot of a higher slot exists (one of the same slot is
-   *     replaced)
+   * @return false, having done nothing, if a snapshot of the same or a higher slot is already on
+   *     disk (say one from the leader, installed while this one was being made): the caller must
+   *     then not count on this one being kept, nor truncate the log for it
    */
-  public synchronized void writeSnapshot(Snapshot snapshot) throws IOException {
-    snapshots.write(snapshot);
-    written(snapshot);
+  public synchronized boolean writeSnapshot(Snapshot snapshot) throws IOException {
+    return write(snapshot);
   }
 
   /**
-   * Writes {@code snapshot}, received from another server, whatever its slot, like {@link
-   * #writeSnapshot}; then the newest two by slot are kept, and the newest of all is what {@link
-   * #loadSnapshot}, {@link #snapshotSlot} and {@link #snapshotZxid} report.
+   * Writes {@code snapshot}, received from another server, exactly as {@link #writeSnapshot}: it
+   * becomes the newest, which {@link #loadSnapshot}, {@link #snapshotSlot} and {@link
+   * #snapshotZxid} report, unless it is not newer than {@link #snapshotSlot()}.
+   *
+   * @return false, having done nothing, if a snapshot of the same or a higher slot is already on
+   *     disk (this server then holds that state, or a newer one, already)
    */
-  public synchronized void installSnapshot(Snapshot snapshot) throws IOException {
-    snapshots.install(snapshot);
-    written(snapshot);
+  public synchronized boolean installSnapshot(Snapshot snapshot) throws IOException {
+    return write(snapshot);
   }
 
-  private void written(Snapshot snapshot) {
-    if (snapshot.slot() >= newest.slot()) {
-      newest = new Newest(snapshot.slot(), snapshot.zxid());
+  private boolean write(Snapshot snapshot) throws IOException {
+    if (!snapshots.write(snapshot)) {
+      return false;
     }
+    newest = new Newest(snapshot.slot(), snapshot.zxid());
     recovered = null; // loadSnapshot() now reads the newest from disk
+    return true;
   }
 
   /**

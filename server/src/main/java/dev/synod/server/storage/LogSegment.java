@@ -2,15 +2,10 @@ package dev.synod.server.storage;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * One file of the write-ahead log, {@code log-<first index, 20 digits>.seg}: a {@value
@@ -24,22 +19,30 @@ final class LogSegment {
   static final int MAGIC = 0x53594E4C; // "SYNL"
 
   /**
-   * Version 2: records hold {@code LogEntry} (acceptor records). Version 1 held {@code Txn}; a Txn
-   * would parse as a LogEntry without a body, so version 1 files are refused, not misread.
+   * Version 3: each record carries the index where its group commit began (see {@link LogRecord}),
+   * which tells a torn final write from corruption. Version 2 (records without it) is still read,
+   * with the stricter rule it allows, and never appended to: the first append after opening such a
+   * log starts a new segment. Version 1 held {@code Txn}; a Txn would parse as a LogEntry without a
+   * body, so version 1 files are refused, not misread.
    */
-  static final int FORMAT_VERSION = 2;
+  static final int FORMAT_VERSION = 3;
+
+  /** The oldest format this code reads. */
+  static final int FORMAT_VERSION_OLDEST_READ = 2;
 
   static final int HEADER_BYTES = 4 + 4 + 8;
 
   private static final Pattern FILE_NAME = Pattern.compile("log-(\\d{20})\\.seg");
 
   private final Path path;
+  private final int formatVersion;
   private final long firstIndex;
   private volatile long lastIndex;
   private volatile long sizeBytes;
 
-  LogSegment(Path path, long firstIndex, long lastIndex, long sizeBytes) {
+  LogSegment(Path path, int formatVersion, long firstIndex, long lastIndex, long sizeBytes) {
     this.path = path;
+    this.formatVersion = formatVersion;
     this.firstIndex = firstIndex;
     this.lastIndex = lastIndex;
     this.sizeBytes = sizeBytes;
@@ -47,7 +50,12 @@ final class LogSegment {
 
   /** A segment that has just been created and holds only its header. */
   static LogSegment created(Path path, long firstIndex) {
-    return new LogSegment(path, firstIndex, firstIndex - 1, HEADER_BYTES);
+    return new LogSegment(path, FORMAT_VERSION, firstIndex, firstIndex - 1, HEADER_BYTES);
+  }
+
+  /** The format its header gives; records are written only to segments of the current one. */
+  int formatVersion() {
+    return formatVersion;
   }
 
   Path path() {
@@ -84,12 +92,13 @@ final class LogSegment {
   }
 
   /** The segment files in {@code dir}, oldest first (20-digit names sort by index). */
+  static List<Path> list(Disk disk, Path dir) throws IOException {
+    return disk.list(dir).stream().filter(p -> firstIndexOf(p) >= 0).sorted().toList();
+  }
+
+  /** The segment files in {@code dir} of the real file system, oldest first. */
   static List<Path> list(Path dir) throws IOException {
-    List<Path> files = new ArrayList<>();
-    try (Stream<Path> entries = Files.list(dir)) {
-      entries.filter(p -> firstIndexOf(p) >= 0).sorted().forEach(files::add);
-    }
-    return files;
+    return list(Disk.REAL, dir);
   }
 
   static void writeHeader(ByteBuffer buffer, long firstIndex) {
@@ -110,29 +119,24 @@ final class LogSegment {
   }
 
   /** Reads the first {@code lengthBytes} of {@code file} into a heap buffer. */
-  static ByteBuffer read(Path file, long lengthBytes) throws IOException {
+  static ByteBuffer read(Disk disk, Path file, long lengthBytes) throws IOException {
     // Segments are bounded (WriteAheadLog.SEGMENT_BYTES_LIMIT plus one record), so reading one
-    // whole
-    // segment at a time keeps recovery simple: records are parsed in place, and the forward
-    // scan that tells a torn tail from corruption can look anywhere in the file.
+    // whole segment at a time keeps recovery simple: records are parsed in place, and the forward
+    // scan that tells a torn write from corruption can look anywhere in the file.
     if (lengthBytes > Integer.MAX_VALUE - 8) {
       throw new IOException(file + " is too large to be a log segment: " + lengthBytes + " bytes");
     }
-    ByteBuffer bytes = ByteBuffer.allocate((int) lengthBytes);
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      while (bytes.hasRemaining()) {
-        if (channel.read(bytes, bytes.position()) < 0) {
-          throw new CorruptLogException(
-              file.toAbsolutePath()
-                  + " is shorter than expected: "
-                  + bytes.position()
-                  + " of "
-                  + lengthBytes
-                  + " bytes");
-        }
-      }
+    ByteBuffer bytes = disk.read(file, (int) lengthBytes);
+    if (bytes.limit() < lengthBytes) {
+      throw new CorruptLogException(
+          file.toAbsolutePath()
+              + " is shorter than expected: "
+              + bytes.limit()
+              + " of "
+              + lengthBytes
+              + " bytes");
     }
-    return bytes.flip();
+    return bytes;
   }
 
   @Override

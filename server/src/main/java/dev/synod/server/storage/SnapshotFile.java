@@ -22,7 +22,6 @@ import org.mapdb.BTreeMap;
 import org.mapdb.DB;
 import org.mapdb.DBMaker;
 import org.mapdb.Serializer;
-import org.mapdb.volume.FileChannelVol;
 import org.mapdb.volume.Volume;
 
 /**
@@ -48,6 +47,10 @@ final class SnapshotFile {
 
   private static final String SUFFIX = ".db";
   static final String TMP_SUFFIX = ".tmp";
+
+  /** Added to the name of a snapshot that failed verification, which is then kept aside. */
+  static final String DAMAGED_SUFFIX = ".damaged";
+
   private static final Pattern FILE_NAME = Pattern.compile("snapshot-(\\d{20})\\.db");
 
   private SnapshotFile() {}
@@ -66,8 +69,10 @@ final class SnapshotFile {
     return m.matches() ? Long.parseLong(m.group(1)) : -1;
   }
 
-  /** Writes {@code snapshot} to a new file at {@code file} and closes it (no fsync). */
-  static void write(Path file, Snapshot snapshot) throws IOException {
+  /**
+   * Writes {@code snapshot} to a new file at {@code file} on {@code disk} and closes it (no fsync).
+   */
+  static void write(Disk disk, Path file, Snapshot snapshot) throws IOException {
     // MapDB's bulk load wants its keys in its own (natural) order.
     SortedMap<String, NodeRecord> nodes = snapshot.nodes();
     if (nodes.comparator() != null) {
@@ -78,7 +83,7 @@ final class SnapshotFile {
     Checksum checksum = new Checksum();
     Volume volume = null;
     try {
-      volume = openVolume(file, false);
+      volume = disk.openVolume(file, false);
       DB db = DBMaker.volumeDB(volume, false).checksumStoreEnable().make();
       // Bulk-load the B-trees from sorted input: far faster than one put per node.
       Iterator<Pair<String, byte[]>> nodeEntries =
@@ -137,11 +142,11 @@ final class SnapshotFile {
    *
    * @throws IOException saying why, if the file is unreadable or fails verification
    */
-  static Snapshot read(Path file, long slot) throws IOException {
+  static Snapshot read(Disk disk, Path file, long slot) throws IOException {
     Volume volume = null;
     DB db = null;
     try {
-      volume = openVolume(file, true);
+      volume = disk.openVolume(file, true);
       db = DBMaker.volumeDB(volume, true).checksumStoreEnable().readOnly().make();
       BTreeMap<String, Long> meta = db.treeMap(META, Serializer.STRING, Serializer.LONG).open();
       long version = metaValue(file, meta, META_FORMAT_VERSION);
@@ -211,16 +216,6 @@ final class SnapshotFile {
         volume.close();
       }
     }
-  }
-
-  /**
-   * Opens the file as a MapDB volume through a plain FileChannel (no mmap: a mapped file cannot be
-   * unmapped reliably, and an I/O error on a mapped page kills the JVM with SIGBUS). We open it
-   * ourselves rather than let DBMaker.fileDB do it because MapDB does not close the file when
-   * opening the store fails.
-   */
-  private static Volume openVolume(Path file, boolean readOnly) {
-    return FileChannelVol.FACTORY.makeVolume(file.toString(), readOnly);
   }
 
   private static long metaValue(Path file, Map<String, Long> meta, String key) throws IOException {

@@ -1,23 +1,23 @@
 package dev.synod.server.storage;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * Data-tree snapshots, one {@link SnapshotFile} per snapshot, named by slot. A snapshot file is
  * never changed once it has its final name: each one is written to a temp file, synced, and renamed
  * into place, so a crash at any step leaves either the old set of snapshots or the new. The newest
  * {@value #SNAPSHOTS_KEPT} by slot are kept, so a damaged newest one can fall back to the one
- * before it.
+ * before it; the damaged one is then set aside (renamed to {@code ...db.damaged}), so that it
+ * neither stands in the way of the snapshots that follow nor takes the place of a valid one.
+ *
+ * <p>Only a snapshot newer than every one on disk is written: one that is not (a server's own
+ * snapshot that finished after a newer one arrived from the leader, say) would add nothing, and
+ * writing it is a no-op that says so.
  */
 public final class SnapshotStore {
   static final int SNAPSHOTS_KEPT = 2;
@@ -29,72 +29,60 @@ public final class SnapshotStore {
   static final String DIR_SYNCED = "snapshot.dir-synced";
   static final String PRUNED = "snapshot.pruned";
 
+  private final Disk disk;
   private final Path dir;
   private final FaultInjector faults;
 
-  /** Opens the store in {@code dir}, removing temp files left by a write that crashed. */
+  /** Opens the store in {@code dir} of the real file system. */
   public SnapshotStore(Path dir, FaultInjector faults) throws IOException {
+    this(Disk.REAL, dir, faults);
+  }
+
+  /** Opens the store in {@code dir} on {@code disk}, removing temp files left by a crash. */
+  public SnapshotStore(Disk disk, Path dir, FaultInjector faults) throws IOException {
+    this.disk = disk;
     this.dir = dir;
     this.faults = faults;
-    Files.createDirectories(dir);
+    disk.createDirectories(dir);
     deleteLeftoverTempFiles();
   }
 
   private void deleteLeftoverTempFiles() throws IOException {
-    try (Stream<Path> entries = Files.list(dir)) {
-      for (Path file : (Iterable<Path>) entries::iterator) {
-        if (file.getFileName().toString().endsWith(SnapshotFile.TMP_SUFFIX)) {
-          Files.delete(file);
-        }
+    for (Path file : disk.list(dir)) {
+      if (file.getFileName().toString().endsWith(SnapshotFile.TMP_SUFFIX)) {
+        disk.deleteIfExists(file);
       }
     }
   }
 
   /**
-   * Writes {@code snapshot} as the newest snapshot and deletes all but the newest {@value
-   * #SNAPSHOTS_KEPT}. Steps: write temp file, fsync it, rename it into place, fsync the directory,
-   * prune; {@link FaultInjector#at} is called after each. A snapshot of the same slot is replaced.
+   * Writes {@code snapshot} as the newest snapshot, if it is newer (by slot) than every snapshot on
+   * disk, and deletes all but the newest {@value #SNAPSHOTS_KEPT}. Steps: write temp file, fsync
+   * it, rename it into place, fsync the directory, prune; {@link FaultInjector#at} is called after
+   * each. Used alike for a server's own snapshots and for those received from another server.
    *
-   * @throws IllegalArgumentException if a snapshot of a higher slot already exists
+   * @return false, having done nothing, if a snapshot of the same or a higher slot exists: it holds
+   *     the same state or a newer one
    */
-  public synchronized void write(Snapshot snapshot) throws IOException {
+  public synchronized boolean write(Snapshot snapshot) throws IOException {
     List<Long> existing = slots();
-    if (!existing.isEmpty() && existing.get(0) > snapshot.slot()) {
-      throw new IllegalArgumentException(
-          "snapshot at slot "
-              + snapshot.slot()
-              + " is older than the newest, at slot "
-              + existing.get(0));
+    if (!existing.isEmpty() && existing.get(0) >= snapshot.slot()) {
+      return false;
     }
-    writeAndPrune(snapshot);
-  }
-
-  /**
-   * Writes {@code snapshot} whatever its slot (one received from another server), with the same
-   * steps as {@link #write}, then keeps the newest {@value #SNAPSHOTS_KEPT} by slot: one older than
-   * both kept snapshots is written and at once pruned again.
-   */
-  public synchronized void install(Snapshot snapshot) throws IOException {
-    writeAndPrune(snapshot);
-  }
-
-  private void writeAndPrune(Snapshot snapshot) throws IOException {
     Path tmp = dir.resolve(SnapshotFile.tmpFileName(snapshot.slot()));
     Path target = dir.resolve(SnapshotFile.fileName(snapshot.slot()));
-    Files.deleteIfExists(tmp);
-    SnapshotFile.write(tmp, snapshot);
+    disk.deleteIfExists(tmp);
+    SnapshotFile.write(disk, tmp, snapshot);
     faults.at(TMP_WRITTEN);
-    try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-      channel.force(true);
-    }
+    disk.fsync(tmp);
     faults.at(TMP_SYNCED);
-    // Replaces a snapshot of the same slot, which holds the same state.
-    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    disk.moveAtomically(tmp, target);
     faults.at(RENAMED);
-    DataDir.fsyncDirectory(dir);
+    disk.fsyncDirectory(dir);
     faults.at(DIR_SYNCED);
     prune();
     faults.at(PRUNED);
+    return true;
   }
 
   /** Deletes snapshots older than the newest {@value #SNAPSHOTS_KEPT}. */
@@ -103,31 +91,42 @@ public final class SnapshotStore {
     // write prunes it again.
     List<Long> all = slots();
     for (long slot : all.subList(Math.min(SNAPSHOTS_KEPT, all.size()), all.size())) {
-      Files.deleteIfExists(dir.resolve(SnapshotFile.fileName(slot)));
+      disk.deleteIfExists(dir.resolve(SnapshotFile.fileName(slot)));
     }
   }
 
   /**
-   * Loads the newest snapshot that reads back and verifies, warning about any newer one that does
-   * not.
+   * Loads the newest snapshot that reads back and verifies. Each newer one that does not is renamed
+   * aside (to {@code ...db.damaged}, with a warning), so that the snapshot loaded is the newest on
+   * disk.
    *
    * @return empty if there are no snapshots at all
-   * @throws CorruptSnapshotException if there are snapshots but none of them is valid
+   * @throws CorruptSnapshotException if there are snapshots but none of them is valid (then none is
+   *     renamed)
    */
-  public Optional<Snapshot> loadLatest() throws IOException {
+  public synchronized Optional<Snapshot> loadLatest() throws IOException {
     List<Long> all = slots();
     List<String> problems = new ArrayList<>();
     for (int i = 0; i < all.size(); i++) {
       long slot = all.get(i);
+      Snapshot snapshot;
       try {
-        return Optional.of(SnapshotFile.read(dir.resolve(SnapshotFile.fileName(slot)), slot));
+        snapshot = SnapshotFile.read(disk, dir.resolve(SnapshotFile.fileName(slot)), slot);
       } catch (IOException e) {
         problems.add(e.getMessage());
         if (i + 1 < all.size()) {
           StorageWarnings.warn(
-              e.getMessage() + "; falling back to the snapshot at slot " + all.get(i + 1));
+              e.getMessage()
+                  + "; falling back to the snapshot at slot "
+                  + all.get(i + 1)
+                  + " and keeping this one aside as "
+                  + SnapshotFile.fileName(slot)
+                  + SnapshotFile.DAMAGED_SUFFIX);
         }
+        continue;
       }
+      setAside(all.subList(0, i));
+      return Optional.of(snapshot);
     }
     if (!all.isEmpty()) {
       throw new CorruptSnapshotException(
@@ -143,15 +142,26 @@ public final class SnapshotStore {
     return Optional.empty();
   }
 
+  /** Renames the snapshots of {@code slots}, which failed verification, out of the store. */
+  private void setAside(List<Long> slots) throws IOException {
+    if (slots.isEmpty()) {
+      return;
+    }
+    for (long slot : slots) {
+      Path file = dir.resolve(SnapshotFile.fileName(slot));
+      disk.moveAtomically(file, dir.resolve(file.getFileName() + SnapshotFile.DAMAGED_SUFFIX));
+    }
+    // Durable before a newer snapshot can be written and prune the one just loaded.
+    disk.fsyncDirectory(dir);
+  }
+
   /** The slots of the snapshot files present (valid or not), newest first. */
   public List<Long> slots() throws IOException {
-    try (Stream<Path> entries = Files.list(dir)) {
-      return entries
-          .mapToLong(SnapshotFile::slotOf)
-          .filter(slot -> slot >= 0)
-          .boxed()
-          .sorted(Comparator.reverseOrder())
-          .toList();
-    }
+    return disk.list(dir).stream()
+        .mapToLong(SnapshotFile::slotOf)
+        .filter(slot -> slot >= 0)
+        .boxed()
+        .sorted(Comparator.reverseOrder())
+        .toList();
   }
 }

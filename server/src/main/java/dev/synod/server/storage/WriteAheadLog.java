@@ -4,10 +4,7 @@ import dev.synod.txn.v1.LogEntry;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -25,7 +22,10 @@ import java.util.zip.CRC32C;
  * may be called from any thread.
  *
  * <p>Group commit: {@code append} only encodes records into a direct buffer; {@code sync} writes
- * the buffer with one write call and fsyncs once, however many records the batch has.
+ * the buffer with one write call and fsyncs once, however many records the batch has. Everything
+ * appended between two fsyncs is one <i>group</i>, and each record carries the index where its
+ * group began, so that recovery can tell a torn final write from corruption (see {@link
+ * LogRecovery}); the log starts a new group only once the one before it is synced.
  *
  * <p>Failures: any I/O error leaves the log in an unknown state (after a failed fsync the kernel
  * may have dropped the dirty pages), so the log refuses all further writes; the caller must stop.
@@ -39,6 +39,7 @@ public final class WriteAheadLog implements Closeable {
   /** Enough for a batch of thousands of small records in one write call; grows for a huge one. */
   private static final int WRITE_BUFFER_BYTES = 4 << 20;
 
+  private final Disk disk;
   private final Path dir;
   private final long segmentBytesMax;
 
@@ -52,12 +53,14 @@ public final class WriteAheadLog implements Closeable {
   private LogSegment active; // the last segment, or null when there are none
   private final CRC32C crc = new CRC32C();
   private ByteBuffer buffer = ByteBuffer.allocateDirect(WRITE_BUFFER_BYTES);
-  private FileChannel channel; // the last segment's, opened on the first append
+  private Disk.DiskFile file; // the last segment's, opened on the first append
   private boolean unsynced;
+  private long groupStart; // the index of the first record appended since the last fsync
   private IOException failure;
   private boolean closed;
 
-  private WriteAheadLog(Path dir, long segmentBytesMax, List<LogSegment> segments) {
+  private WriteAheadLog(Disk disk, Path dir, long segmentBytesMax, List<LogSegment> segments) {
+    this.disk = disk;
     this.dir = dir;
     this.segmentBytesMax = segmentBytesMax;
     this.segments = segments;
@@ -70,13 +73,21 @@ public final class WriteAheadLog implements Closeable {
   }
 
   /**
-   * Opens (or creates) the log in {@code logDir}, validating every segment and cutting off a torn
-   * tail left by a crash.
+   * Opens the log in {@code logDir} of the real file system (see {@link #open(Disk, Path, long)}).
+   */
+  public static WriteAheadLog open(Path logDir, long segmentBytesMax) throws IOException {
+    return open(Disk.REAL, logDir, segmentBytesMax);
+  }
+
+  /**
+   * Opens (or creates) the log in {@code logDir} on {@code disk}, validating every segment and
+   * cutting off a torn final write left by a crash.
    *
    * @param segmentBytesMax a segment is closed and a new one started once it reaches this size
    * @throws CorruptLogException if the log is damaged in a way a crash cannot explain
    */
-  public static WriteAheadLog open(Path logDir, long segmentBytesMax) throws IOException {
+  public static WriteAheadLog open(Disk disk, Path logDir, long segmentBytesMax)
+      throws IOException {
     if (segmentBytesMax <= LogSegment.HEADER_BYTES || segmentBytesMax > SEGMENT_BYTES_LIMIT) {
       throw new IllegalArgumentException(
           "segmentBytesMax must be in ("
@@ -86,8 +97,9 @@ public final class WriteAheadLog implements Closeable {
               + "]: "
               + segmentBytesMax);
     }
-    Files.createDirectories(logDir);
-    return new WriteAheadLog(logDir, segmentBytesMax, new ArrayList<>(LogRecovery.recover(logDir)));
+    disk.createDirectories(logDir);
+    return new WriteAheadLog(
+        disk, logDir, segmentBytesMax, new ArrayList<>(LogRecovery.recover(disk, logDir)));
   }
 
   /** The first index the log holds (its oldest segment's start), or 0 if it has no segments. */
@@ -165,10 +177,10 @@ public final class WriteAheadLog implements Closeable {
 
   private void replaySegment(LogSegment segment, long afterIndex, Consumer<LogEntry> sink)
       throws IOException {
-    ByteBuffer bytes = LogSegment.read(segment.path(), segment.sizeBytes());
+    ByteBuffer bytes = LogSegment.read(disk, segment.path(), segment.sizeBytes());
     int offset = LogSegment.HEADER_BYTES;
     for (long index = segment.firstIndex(); index <= segment.lastIndex(); index++) {
-      LogRecord.Decoded record = LogRecord.decode(bytes, offset, crc);
+      LogRecord.Decoded record = LogRecord.decode(bytes, offset, segment.formatVersion(), crc);
       if (record == null || record.entry().getIndex() != index) {
         throw CorruptLogException.at(
             segment.path(),
@@ -233,11 +245,15 @@ public final class WriteAheadLog implements Closeable {
   }
 
   private void appendOne(LogEntry entry) throws IOException {
-    if (active == null || active.sizeBytes() >= segmentBytesMax) {
-      roll(entry.getIndex());
-    } else if (channel == null) {
-      channel = FileChannel.open(active.path(), StandardOpenOption.WRITE);
-      channel.position(active.sizeBytes());
+    if (active == null
+        || active.sizeBytes() >= segmentBytesMax
+        || active.formatVersion() != LogSegment.FORMAT_VERSION) {
+      roll(entry.getIndex()); // starts a group, as the first record of the new segment
+    } else if (file == null) {
+      file = disk.openForWrite(active.path(), active.sizeBytes());
+    }
+    if (!unsynced) {
+      groupStart = entry.getIndex();
     }
     int payloadBytes = entry.getSerializedSize();
     int recordBytes = LogRecord.HEADER_BYTES + payloadBytes;
@@ -247,7 +263,7 @@ public final class WriteAheadLog implements Closeable {
         buffer = ByteBuffer.allocateDirect(recordBytes);
       }
     }
-    LogRecord.encode(entry, payloadBytes, buffer, crc);
+    LogRecord.encode(entry, payloadBytes, groupStart, buffer, crc);
     active.recordAppended(entry.getIndex(), recordBytes);
     unsynced = true;
   }
@@ -255,21 +271,24 @@ public final class WriteAheadLog implements Closeable {
   /**
    * Finishes the current segment and starts one whose first record is {@code firstIndex}. The
    * finished segment is synced first, so that at most one segment (the last) ever holds unsynced
-   * bytes: that is what lets recovery treat damage anywhere else as corruption.
+   * bytes: that is what lets recovery treat damage anywhere else as corruption. (A segment of an
+   * older format, finished because records are appended only in the current one, was synced when
+   * the log was opened.)
    */
   private void roll(long firstIndex) throws IOException {
-    if (channel != null) {
+    if (file != null) {
       flushBuffer();
-      channel.force(false);
-      channel.close();
-      channel = null;
+      file.force();
+      file.close();
+      file = null;
     }
     Path path = dir.resolve(LogSegment.fileName(firstIndex));
-    channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    DataDir.fsyncDirectory(dir);
-    // The header goes out with the segment's first records; a crash before they are synced
-    // leaves a short header, which recovery removes.
+    file = disk.create(path);
+    disk.fsyncDirectory(dir);
+    // The header goes out with the segment's first records, as part of their group; a crash
+    // before they are synced leaves a torn header, which recovery removes.
     LogSegment.writeHeader(buffer, firstIndex);
+    groupStart = firstIndex;
     active = LogSegment.created(path, firstIndex);
     synchronized (segmentsLock) {
       segments.add(active);
@@ -285,7 +304,7 @@ public final class WriteAheadLog implements Closeable {
     }
     try {
       flushBuffer();
-      channel.force(false);
+      file.force();
       unsynced = false;
     } catch (IOException | RuntimeException e) {
       markFailed(e);
@@ -296,8 +315,8 @@ public final class WriteAheadLog implements Closeable {
   private void flushBuffer() throws IOException {
     buffer.flip();
     try {
-      while (buffer.hasRemaining()) {
-        channel.write(buffer);
+      if (buffer.hasRemaining()) {
+        file.write(buffer);
       }
     } finally {
       buffer.compact();
@@ -316,10 +335,10 @@ public final class WriteAheadLog implements Closeable {
       }
     }
     for (LogSegment segment : doomed) {
-      Files.deleteIfExists(segment.path());
+      disk.deleteIfExists(segment.path());
       // One directory fsync per file, oldest first: a crash then leaves a contiguous suffix of
       // the log, never a gap that recovery would have to call corruption.
-      DataDir.fsyncDirectory(dir);
+      disk.fsyncDirectory(dir);
     }
   }
 
@@ -335,8 +354,8 @@ public final class WriteAheadLog implements Closeable {
       }
     } finally {
       closed = true;
-      if (channel != null) {
-        channel.close();
+      if (file != null) {
+        file.close();
       }
     }
   }

@@ -22,7 +22,7 @@ class DataDirTest {
       assertTrue(Files.isDirectory(dir.logDir()));
       assertTrue(Files.isDirectory(dir.snapshotDir()));
       assertTrue(Files.exists(root.resolve("LOCK")));
-      DataDir.fsyncDirectory(dir.logDir());
+      Disk.REAL.fsyncDirectory(dir.logDir());
     }
   }
 

@@ -152,15 +152,14 @@ class DurableStoreTest {
   @Test
   void snapshotsAreOrderedBySlot() throws IOException {
     try (DurableStore store = open()) {
-      store.writeSnapshot(snapshot(100, 10, 1));
-      store.writeSnapshot(snapshot(200, 10, 1));
-      assertThrows(IllegalArgumentException.class, () -> store.writeSnapshot(snapshot(150, 10, 1)));
+      assertTrue(store.writeSnapshot(snapshot(100, 10, 1)));
+      assertTrue(store.writeSnapshot(snapshot(200, 10, 1)));
+      assertFalse(store.writeSnapshot(snapshot(150, 10, 1)));
       assertEquals(200, store.snapshotSlot());
-      // The same slot replaces.
-      Snapshot again = snapshot(200, 30, 1);
-      store.writeSnapshot(again);
-      assertSameSnapshot(again, store.loadSnapshot().orElseThrow());
-      store.writeSnapshot(snapshot(300, 10, 1));
+      // The same slot holds the same state: nothing to write.
+      assertFalse(store.writeSnapshot(snapshot(200, 30, 1)));
+      assertSameSnapshot(snapshot(200, 10, 1), store.loadSnapshot().orElseThrow());
+      assertTrue(store.writeSnapshot(snapshot(300, 10, 1)));
     }
     try (DurableStore store = open()) {
       assertEquals(300, store.snapshotSlot());
@@ -170,20 +169,69 @@ class DurableStoreTest {
     }
   }
 
+  /**
+   * A follower's own snapshot (of the slot it had applied) queued behind one fetched from the
+   * leader (a later slot): writing it finds a newer snapshot on disk and does nothing, rather than
+   * fail the server.
+   */
   @Test
-  void anInstalledSnapshotMayBeAnySlotAndTheNewestWins() throws IOException {
+  void anOwnSnapshotQueuedBehindANewerInstalledOneIsIgnored() throws IOException {
+    try (DurableStore store = open()) {
+      assertTrue(store.writeSnapshot(snapshot(100, 10, 1)));
+      assertTrue(store.installSnapshot(snapshot(500, 20, 1)));
+      assertFalse(store.writeSnapshot(snapshot(300, 10, 1)));
+      assertFalse(store.writeSnapshot(snapshot(500, 30, 2))); // the same slot: nothing to add
+      assertEquals(500, store.snapshotSlot());
+      assertEquals(zxidAt(500), store.snapshotZxid());
+      assertSameSnapshot(snapshot(500, 20, 1), store.loadSnapshot().orElseThrow());
+    }
+    try (DurableStore store = open()) {
+      assertSameSnapshot(snapshot(500, 20, 1), store.loadSnapshot().orElseThrow());
+      assertEquals(
+          List.of(500L, 100L), new SnapshotStore(dir.resolve("snapshots"), point -> {}).slots());
+    }
+  }
+
+  /**
+   * A damaged newest snapshot is set aside when the store falls back to the one before it: it must
+   * not block the snapshots that follow (all of them below its slot) nor outlive, as one of the two
+   * kept, the valid snapshot that recovery fell back to.
+   */
+  @Test
+  void aDamagedNewestSnapshotIsSetAsideAndLaterSnapshotsAreKept() throws IOException {
+    writeHistory();
+    Path snapshots = dir.resolve("snapshots");
+    Path damaged = snapshots.resolve(SnapshotFile.fileName(200));
+    truncate(damaged, Files.size(damaged) / 3);
+    try (DurableStore store = open()) {
+      assertEquals(100, store.snapshotSlot());
+      assertSameSnapshot(snapshot(100, 100, 2), store.loadSnapshot().orElseThrow());
+      assertTrue(store.writeSnapshot(snapshot(150, 10, 1))); // below the damaged one's slot
+      assertEquals(150, store.snapshotSlot());
+      assertTrue(store.writeSnapshot(snapshot(250, 10, 1)));
+      assertEquals(250, store.snapshotSlot());
+    }
+    assertEquals(List.of(250L, 150L), new SnapshotStore(snapshots, point -> {}).slots());
+    assertTrue(Files.exists(snapshots.resolve(SnapshotFile.fileName(200) + ".damaged")));
+    try (DurableStore store = open()) {
+      assertSameSnapshot(snapshot(250, 10, 1), store.loadSnapshot().orElseThrow());
+    }
+  }
+
+  @Test
+  void anInstalledSnapshotIsWrittenOnlyIfNewerAndTheNewestWins() throws IOException {
     try (DurableStore store = open()) {
       store.appendAndSync(unindexed(1, 5));
-      store.installSnapshot(snapshot(500, 20, 1)); // far ahead of this server
+      assertTrue(store.installSnapshot(snapshot(500, 20, 1))); // far ahead of this server
       assertEquals(500, store.snapshotSlot());
       assertEquals(zxidAt(500), store.snapshotZxid());
       assertSameSnapshot(snapshot(500, 20, 1), store.loadSnapshot().orElseThrow());
-      store.installSnapshot(snapshot(400, 20, 1)); // behind: the newest stays
+      assertFalse(store.installSnapshot(snapshot(400, 20, 1))); // behind: the newest stays
+      assertFalse(store.installSnapshot(snapshot(500, 30, 2))); // the same slot: the same state
       assertEquals(500, store.snapshotSlot());
       assertEquals(zxidAt(500), store.snapshotZxid());
       assertSameSnapshot(snapshot(500, 20, 1), store.loadSnapshot().orElseThrow());
-      store.installSnapshot(snapshot(300, 20, 1)); // behind both kept: pruned at once
-      store.writeSnapshot(snapshot(600, 20, 1));
+      assertTrue(store.writeSnapshot(snapshot(600, 20, 1)));
       assertEquals(entries(1, 5), replayed(store), "installing does not touch the log");
     }
     try (DurableStore store = open()) {

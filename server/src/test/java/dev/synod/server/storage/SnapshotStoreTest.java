@@ -4,6 +4,7 @@ import static dev.synod.server.storage.StorageTestData.flipByte;
 import static dev.synod.server.storage.StorageTestData.snapshot;
 import static dev.synod.server.storage.StorageTestData.truncate;
 import static dev.synod.server.storage.StorageTestData.zxidAt;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -83,32 +84,26 @@ class SnapshotStoreTest {
       store.write(snapshot(slot, 10, 1));
     }
     assertEquals(List.of(400L, 300L), store.slots());
-    assertThrows(IllegalArgumentException.class, () -> store.write(snapshot(350, 10, 1)));
+  }
+
+  /**
+   * A snapshot that is not newer than the newest on disk (one made here, which finished after a
+   * newer one came from the leader) adds nothing: writing it does nothing and says so.
+   */
+  @Test
+  void aSnapshotNotNewerThanTheNewestIsNotWritten() throws IOException {
+    List<String> reached = new ArrayList<>();
+    SnapshotStore store = new SnapshotStore(dir, reached::add);
+    assertTrue(store.write(snapshot(300, 10, 1)));
+    assertTrue(store.write(snapshot(400, 10, 1)));
+    reached.clear();
+    for (long slot : List.of(350L, 100L, 400L)) {
+      assertFalse(store.write(snapshot(slot, 20, 2)), "slot " + slot);
+    }
+    assertEquals(List.of(), reached, "not even a temp file");
     assertEquals(List.of(400L, 300L), store.slots());
-  }
-
-  @Test
-  void theSameSlotIsReplaced() throws IOException {
-    SnapshotStore store = new SnapshotStore(dir, FaultInjector.NONE);
-    store.write(snapshot(100, 10, 1));
-    store.write(snapshot(200, 10, 1));
-    Snapshot again = new Snapshot(zxidAt(200) + 1, 200, snapshot(200, 20, 2).nodes(), List.of());
-    store.write(again);
-    assertEquals(List.of(200L, 100L), store.slots());
-    assertSameSnapshot(again, store.loadLatest().orElseThrow());
-  }
-
-  @Test
-  void installAcceptsAnySlotAndKeepsTheNewestTwo() throws IOException {
-    SnapshotStore store = new SnapshotStore(dir, FaultInjector.NONE);
-    store.install(snapshot(300, 10, 1)); // the first snapshot of a new follower
-    store.write(snapshot(400, 10, 1));
-    store.install(snapshot(350, 10, 1)); // below the newest: kept as the second
-    assertEquals(List.of(400L, 350L), store.slots());
-    store.install(snapshot(100, 10, 1)); // below both: written, then pruned
-    assertEquals(List.of(400L, 350L), store.slots());
     assertSameSnapshot(snapshot(400, 10, 1), store.loadLatest().orElseThrow());
-    store.install(snapshot(900, 10, 1));
+    assertTrue(store.write(snapshot(900, 10, 1)));
     assertEquals(List.of(900L, 400L), store.slots());
     assertSameSnapshot(snapshot(900, 10, 1), store.loadLatest().orElseThrow());
   }
@@ -131,6 +126,42 @@ class SnapshotStoreTest {
     truncate(newest, Files.size(newest) / 2);
     assertSameSnapshot(
         previous, new SnapshotStore(dir, FaultInjector.NONE).loadLatest().orElseThrow());
+  }
+
+  /**
+   * The damaged newest snapshot is renamed aside when loading falls back: the next snapshots (below
+   * its slot, as the state now is) are written, and the valid one fallen back to is pruned only
+   * once two newer valid ones exist, never in favour of the damaged one.
+   */
+  @Test
+  void aDamagedNewestIsSetAsideWhenLoadingFallsBack() throws IOException {
+    Snapshot previous = writeTwo();
+    Path newest = dir.resolve(SnapshotFile.fileName(200));
+    truncate(newest, Files.size(newest) / 2);
+    byte[] damaged = Files.readAllBytes(newest);
+
+    SnapshotStore store = new SnapshotStore(dir, FaultInjector.NONE);
+    assertSameSnapshot(previous, store.loadLatest().orElseThrow());
+    assertEquals(List.of(100L), store.slots());
+    Path aside = dir.resolve(SnapshotFile.fileName(200) + SnapshotFile.DAMAGED_SUFFIX);
+    assertArrayEquals(damaged, Files.readAllBytes(aside), "kept, unchanged, for the operator");
+
+    assertTrue(store.write(snapshot(150, 10, 1)));
+    assertEquals(List.of(150L, 100L), store.slots());
+    assertSameSnapshot(snapshot(150, 10, 1), store.loadLatest().orElseThrow());
+    assertTrue(Files.exists(aside));
+  }
+
+  /** When no snapshot is valid, loading fails and leaves every file where it was. */
+  @Test
+  void noSnapshotIsSetAsideWhenNoneIsValid() throws IOException {
+    writeTwo();
+    for (long slot : List.of(100L, 200L)) {
+      truncate(dir.resolve(SnapshotFile.fileName(slot)), 100);
+    }
+    SnapshotStore store = new SnapshotStore(dir, FaultInjector.NONE);
+    assertThrows(CorruptSnapshotException.class, store::loadLatest);
+    assertEquals(List.of(200L, 100L), store.slots());
   }
 
   @Test

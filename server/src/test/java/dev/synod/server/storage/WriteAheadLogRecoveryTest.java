@@ -16,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.zip.CRC32C;
@@ -163,13 +164,36 @@ class WriteAheadLogRecoveryTest {
     LogSegment.writeHeader(bytes, 1);
     CRC32C crc = new CRC32C();
     for (LogEntry entry : List.of(entry(1), entry(2), entry(4), entry(5))) {
-      LogRecord.encode(entry, entry.getSerializedSize(), bytes, crc);
+      LogRecord.encode(entry, entry.getSerializedSize(), entry.getIndex(), bytes, crc);
     }
-    Files.write(file, java.util.Arrays.copyOf(bytes.array(), bytes.position()));
+    Files.write(file, Arrays.copyOf(bytes.array(), bytes.position()));
 
     CorruptLogException e = assertThrows(CorruptLogException.class, () -> WriteAheadLog.open(dir));
     assertMentions(
         e, "byte offset " + recordOffset(3), "last good index 2", "index 4", "contiguous");
+  }
+
+  /**
+   * Valid records whose group starts do not fit (a group is contiguous, and a new one starts at its
+   * own first record): no writer of this log makes them.
+   */
+  @Test
+  void aRecordWhoseGroupDoesNotFitIsCorruption() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("log"));
+    ByteBuffer bytes = ByteBuffer.allocate(4096);
+    LogSegment.writeHeader(bytes, 1);
+    CRC32C crc = new CRC32C();
+    long[] groupStarts = {1, 1, 2};
+    for (int i = 0; i < groupStarts.length; i++) {
+      LogEntry entry = entry(i + 1);
+      LogRecord.encode(entry, entry.getSerializedSize(), groupStarts[i], bytes, crc);
+    }
+    Files.write(
+        dir.resolve(LogSegment.fileName(1)), Arrays.copyOf(bytes.array(), bytes.position()));
+
+    CorruptLogException e = assertThrows(CorruptLogException.class, () -> WriteAheadLog.open(dir));
+    assertMentions(
+        e, "byte offset " + recordOffset(3), "began at index 2", "before it began at index 1");
   }
 
   /** A version-1 segment held Txns, which would parse as body-less LogEntries: it is refused. */
@@ -179,12 +203,118 @@ class WriteAheadLogRecoveryTest {
     ByteBuffer bytes = ByteBuffer.allocate(4096);
     bytes.putInt(LogSegment.MAGIC).putInt(1).putLong(1);
     LogEntry asIfTxn = entry(1);
-    LogRecord.encode(asIfTxn, asIfTxn.getSerializedSize(), bytes, new CRC32C());
+    LogRecord.encode(asIfTxn, asIfTxn.getSerializedSize(), 1, bytes, new CRC32C());
     Files.write(
-        dir.resolve(LogSegment.fileName(1)),
-        java.util.Arrays.copyOf(bytes.array(), bytes.position()));
+        dir.resolve(LogSegment.fileName(1)), Arrays.copyOf(bytes.array(), bytes.position()));
     IOException e = assertThrows(IOException.class, () -> WriteAheadLog.open(dir));
-    assertMentions(e, "format version 1", "reads version " + LogSegment.FORMAT_VERSION);
+    assertMentions(e, "format version 1", "an older Synod", "reads versions 2 to 3");
+  }
+
+  @Test
+  void aSegmentOfANewerFormatIsRefused() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("log"));
+    ByteBuffer bytes = ByteBuffer.allocate(LogSegment.HEADER_BYTES);
+    bytes.putInt(LogSegment.MAGIC).putInt(LogSegment.FORMAT_VERSION + 1).putLong(1);
+    Files.write(dir.resolve(LogSegment.fileName(1)), bytes.array());
+    IOException e = assertThrows(IOException.class, () -> WriteAheadLog.open(dir));
+    assertMentions(e, "format version " + (LogSegment.FORMAT_VERSION + 1), "a newer Synod");
+  }
+
+  /**
+   * A log written in format 2 (records that do not say where their write began) is read as it is;
+   * appends go to a new segment of the current format.
+   */
+  @Test
+  void aLogOfFormat2IsReadAndAppendsGoToANewSegment() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("log"));
+    writeFormat2Segment(dir, 1, entries(1, 30), new byte[0]);
+    try (WriteAheadLog log = WriteAheadLog.open(dir, ONE_SEGMENT)) {
+      assertEquals(30, log.lastIndex());
+      assertEquals(entries(1, 30), replayed(log, 0));
+      log.append(entries(31, 40));
+      log.sync();
+      assertEquals(entries(1, 40), replayed(log, 0));
+    }
+    List<Path> files = LogSegment.list(dir);
+    assertEquals(2, files.size());
+    assertEquals(LogSegment.fileName(31), files.get(1).getFileName().toString());
+    assertEquals(
+        LogSegment.FORMAT_VERSION,
+        LogSegment.formatVersion(ByteBuffer.wrap(Files.readAllBytes(files.get(1)))));
+    try (WriteAheadLog log = WriteAheadLog.open(dir, ONE_SEGMENT)) {
+      assertEquals(entries(1, 40), replayed(log, 0));
+    }
+  }
+
+  /**
+   * Format 2 keeps the rule it allows: a bad last record with nothing valid after it is cut off,
+   * one with a valid record after it is corruption (format 2 cannot say they were one write).
+   */
+  @Test
+  void aLogOfFormat2KeepsItsTornTailRule() throws IOException {
+    Path torn = Files.createDirectories(tmp.resolve("torn"));
+    Path segment = writeFormat2Segment(torn, 1, entries(1, 20), new byte[0]);
+    long lastRecordStart = Files.size(segment) - (8 + entry(20).getSerializedSize());
+    truncate(segment, Files.size(segment) - 3);
+    try (WriteAheadLog log = WriteAheadLog.open(torn, ONE_SEGMENT)) {
+      assertEquals(19, log.lastIndex());
+      assertEquals(lastRecordStart, Files.size(segment));
+      log.append(entries(20, 22));
+      log.sync();
+    }
+    try (WriteAheadLog log = WriteAheadLog.open(torn, ONE_SEGMENT)) {
+      assertEquals(entries(1, 22), replayed(log, 0));
+    }
+
+    Path damaged = Files.createDirectories(tmp.resolve("damaged"));
+    segment = writeFormat2Segment(damaged, 1, entries(1, 20), new byte[0]);
+    flipByte(segment, lastRecordStart - 5); // in record 19, record 20 intact after it
+    CorruptLogException e =
+        assertThrows(CorruptLogException.class, () -> WriteAheadLog.open(damaged, ONE_SEGMENT));
+    assertMentions(e, "last good index 18", "valid later record follows");
+  }
+
+  /** A format-2 last segment that holds no record is given a current header and appended to. */
+  @Test
+  void anEmptyLastSegmentOfFormat2IsContinuedInTheCurrentFormat() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("log"));
+    writeFormat2Segment(dir, 1, entries(1, 10), new byte[0]);
+    Path empty = writeFormat2Segment(dir, 11, List.of(), new byte[] {0, 0, 0, 9, 1});
+    try (WriteAheadLog log = WriteAheadLog.open(dir, ONE_SEGMENT)) {
+      assertEquals(10, log.lastIndex());
+      log.append(entries(11, 15));
+      log.sync();
+    }
+    assertEquals(2, LogSegment.list(dir).size());
+    assertEquals(
+        LogSegment.FORMAT_VERSION,
+        LogSegment.formatVersion(ByteBuffer.wrap(Files.readAllBytes(empty))));
+    try (WriteAheadLog log = WriteAheadLog.open(dir, ONE_SEGMENT)) {
+      assertEquals(entries(1, 15), replayed(log, 0));
+    }
+  }
+
+  /**
+   * Writes a segment in format 2: header, then {@code [int32 length][int32 CRC32C of (length,
+   * payload)][payload]} per entry, then {@code tail}.
+   */
+  private static Path writeFormat2Segment(
+      Path dir, long firstIndex, List<LogEntry> entries, byte[] tail) throws IOException {
+    ByteBuffer bytes = ByteBuffer.allocate(1 << 16);
+    bytes.putInt(LogSegment.MAGIC).putInt(2).putLong(firstIndex);
+    CRC32C crc = new CRC32C();
+    for (LogEntry entry : entries) {
+      byte[] payload = entry.toByteArray();
+      byte[] length = ByteBuffer.allocate(4).putInt(payload.length).array();
+      crc.reset();
+      crc.update(length);
+      crc.update(payload);
+      bytes.put(length).putInt((int) crc.getValue()).put(payload);
+    }
+    bytes.put(tail);
+    Path file = dir.resolve(LogSegment.fileName(firstIndex));
+    Files.write(file, Arrays.copyOf(bytes.array(), bytes.position()));
+    return file;
   }
 
   /**
