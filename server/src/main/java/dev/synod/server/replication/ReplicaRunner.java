@@ -137,8 +137,7 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
     background.execute(() -> {
       boolean stored;
       try {
-        store.writeSnapshot(snapshot);
-        stored = true; // TODO(merge): the store reports whether a newer snapshot made it a no-op
+        stored = store.writeSnapshot(snapshot); // false: one as new is already there (fetched)
       } catch (IOException | RuntimeException e) {
         fatal.fatal("snapshot at slot " + snapshot.slot() + " failed", e);
         return;
@@ -158,13 +157,16 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
         events.add(new ReplicaEvent.SnapshotFetchFailed(e.toString()));
         return;
       }
+      boolean stored;
       try {
-        store.installSnapshot(s);
+        stored = store.installSnapshot(s);
       } catch (IOException | RuntimeException e) {
         fatal.fatal("installing a snapshot from server " + leaderId + " failed", e);
         return;
       }
-      events.add(new ReplicaEvent.SnapshotFetched(s));
+      // Not stored: the store already holds one as new, which the loop has applied.
+      events.add(stored ? new ReplicaEvent.SnapshotFetched(s)
+          : new ReplicaEvent.SnapshotFetchFailed("a snapshot at slot " + s.slot() + " or newer is already stored"));
     });
   }
 
