@@ -20,6 +20,7 @@ import dev.synod.peer.v1.SessionLiveness;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.pipeline.Applied;
 import dev.synod.server.pipeline.Clock;
+import dev.synod.server.pipeline.ClusterTime;
 import dev.synod.server.pipeline.FatalHandler;
 import dev.synod.server.pipeline.SessionTracker;
 import dev.synod.server.pipeline.WritePipeline;
@@ -67,6 +68,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   private final SessionTracker tracker;
   private final PeerTransport transport;
   private final Clock clock;
+  private final ClusterTime clusterTime; // statem: what the leader stamps (see ClusterTime)
   private final FatalHandler fatal;
   private final Runnable onSnapshotInstalled;
   private final AcceptorLog acceptorLog;
@@ -103,6 +105,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
       SessionTracker tracker,
       PeerTransport transport,
       Clock clock,
+      ClusterTime clusterTime, // statem
       FatalHandler fatal,
       Runnable onSnapshotInstalled) {
     this.config = config;
@@ -112,6 +115,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     this.tracker = tracker;
     this.transport = transport;
     this.clock = clock;
+    this.clusterTime = clusterTime; // statem
     this.fatal = fatal;
     this.onSnapshotInstalled = onSnapshotInstalled;
     this.acceptorLog = new AcceptorLog(store);
@@ -391,8 +395,9 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   private void proposeQueued() {
     while (proposals.hasQueued()) {
       List<Txn> batch = proposals.takeBatch(config.batchTxnsMax(), config.batchBytesMax());
-      // Never let stamped time go backwards, even if the wall clock does.
-      lastTimeMs = Math.max(lastTimeMs, clock.wallMs());
+      // statem: cluster time, not the raw wall clock: never backwards, and a jump of this
+      // server's wall clock cannot make decided time leap (see ClusterTime).
+      lastTimeMs = clusterTime.stampMs();
       TxnBatch.Builder value = TxnBatch.newBuilder();
       for (Txn txn : batch) {
         Txn.Builder stamped = txn.toBuilder().setTimeMs(lastTimeMs);
