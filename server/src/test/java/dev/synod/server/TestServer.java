@@ -37,15 +37,20 @@ public final class TestServer implements AutoCloseable {
 
   /** A node on in-process transport. */
   public TestServer(Path dataDir, String... settings) throws Exception {
-    this(false, dataDir, settings);
+    this(false, Clock.SYSTEM, dataDir, settings);
   }
 
   /** A node on a real loopback socket (Netty), for what only a real transport does. */
   public static TestServer overLoopback(Path dataDir, String... settings) throws Exception {
-    return new TestServer(true, dataDir, settings);
+    return new TestServer(true, Clock.SYSTEM, dataDir, settings);
   }
 
-  private TestServer(boolean loopback, Path dataDir, String... settings) throws Exception {
+  /** A node on in-process transport that reads time from {@code clock} (e.g. a jumping wall). */
+  public static TestServer withClock(Clock clock, Path dataDir, String... settings) throws Exception {
+    return new TestServer(false, clock, dataDir, settings);
+  }
+
+  private TestServer(boolean loopback, Clock clock, Path dataDir, String... settings) throws Exception {
     this.loopback = loopback;
     this.dataDir = dataDir;
     Map<String, String> values = new LinkedHashMap<>();
@@ -64,7 +69,7 @@ public final class TestServer implements AutoCloseable {
     this.node = ServerComponent.create(config, transport,
         address -> InProcessServerBuilder.forName(address),
         address -> InProcessChannelBuilder.forName(address).build(),
-        Clock.SYSTEM, (what, cause) -> fatalErrors.add(what + ": " + cause)).node().start();
+        clock, (what, cause) -> fatalErrors.add(what + ": " + cause)).node().start();
   }
 
   public ManagedChannel channel() {

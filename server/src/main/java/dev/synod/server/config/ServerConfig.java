@@ -1,5 +1,6 @@
 package dev.synod.server.config;
 
+import dev.synod.server.state.ReplicatedLimits;
 import java.nio.file.Path;
 
 /**
@@ -102,7 +103,9 @@ public record ServerConfig(
     require(outboundMessagesMax >= 16, "outbound-messages-max must be >= 16");
     require(batchTxnsMax >= 1, "batch-txns-max must be >= 1");
     require(batchBytesMax >= requestBytesMax, "batch-bytes-max must be >= request-bytes-max");
-    require(recentResultsPerSession >= 1, "recent-results-per-session must be >= 1");
+    require(recentResultsPerSession >= 1
+            && recentResultsPerSession <= ReplicatedLimits.RECENT_RESULTS_MAX,
+        "recent-results-per-session must be 1.." + ReplicatedLimits.RECENT_RESULTS_MAX);
     require(historyEventsMax >= 1, "history-events-max must be >= 1");
     require(historyBytesMax >= 1, "history-bytes-max must be >= 1");
     require(snapshotEveryTxns >= 1, "snapshot-every-txns must be >= 1");

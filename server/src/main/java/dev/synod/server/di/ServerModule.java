@@ -11,6 +11,7 @@ import dev.synod.server.grpc.StreamRegistry;
 import dev.synod.server.grpc.SynodService;
 import dev.synod.server.grpc.Transport;
 import dev.synod.server.pipeline.Clock;
+import dev.synod.server.pipeline.ClusterTime;
 import dev.synod.server.pipeline.FatalHandler;
 import dev.synod.server.pipeline.Housekeeper;
 import dev.synod.server.pipeline.SessionTracker;
@@ -39,8 +40,8 @@ final class ServerModule {
   @Provides
   @Singleton
   static StateLimits stateLimits(ServerConfig c) {
-    return new StateLimits(c.dataBytesMax(), c.pathBytesMax(), c.watchesPerSessionMax(),
-        c.childrenPageMax(), c.recentResultsPerSession(), c.historyEventsMax(), c.historyBytesMax());
+    return new StateLimits(c.watchesPerSessionMax(), c.childrenPageMax(), c.historyEventsMax(),
+        c.historyBytesMax());
   }
 
   @Provides
@@ -79,6 +80,12 @@ final class ServerModule {
 
   @Provides
   @Singleton
+  static ClusterTime clusterTime(Clock clock, StateMachine state) {
+    return new ClusterTime(clock, state::lastTimeMs);
+  }
+
+  @Provides
+  @Singleton
   static ClusterConfig cluster(ServerConfig c) {
     return ClusterConfig.parse(c.members(), c.serverId(), c.host(), c.peerPort());
   }
@@ -93,8 +100,8 @@ final class ServerModule {
   @Singleton
   static ConsensusDriver driver(ServerConfig c, ClusterConfig cluster, DurableStore store,
       StateMachine state, SessionTracker tracker, PeerTransport transport, StreamRegistry registry,
-      Clock clock, FatalHandler fatal) {
-    return new ConsensusDriver(c, cluster, store, state, tracker, transport, clock, fatal,
+      Clock clock, ClusterTime clusterTime, FatalHandler fatal) {
+    return new ConsensusDriver(c, cluster, store, state, tracker, transport, clock, clusterTime, fatal,
         () -> registry.disconnectAll("this server installed a snapshot from the leader"));
   }
 
@@ -117,8 +124,8 @@ final class ServerModule {
   @Provides
   @Singleton
   static Housekeeper housekeeper(SessionTracker tracker, StateMachine state, ConsensusDriver pipeline,
-      Clock clock, ServerConfig c) {
-    return new Housekeeper(tracker, state, pipeline, clock, c.housekeepingIntervalMs());
+      ClusterTime clusterTime, ServerConfig c) {
+    return new Housekeeper(tracker, state, pipeline, clusterTime, c.housekeepingIntervalMs());
   }
 
   @Provides

@@ -7,14 +7,20 @@ import dev.synod.api.v1.Op;
 import dev.synod.api.v1.Request;
 import dev.synod.api.v1.SessionRef;
 import dev.synod.server.config.ServerConfig;
+import dev.synod.server.state.NodeRules;
 import dev.synod.server.state.Paths;
 import dev.synod.server.state.SynodException;
+import dev.synod.txn.v1.CreateSessionTxn;
 import dev.synod.txn.v1.Txn;
 
 /**
- * Checks what can be checked without the state (path syntax, sizes, shape) before a request
- * reaches the log, so malformed input is refused early with a precise reason and never written.
- * Everything that depends on the state is decided by apply, deterministically.
+ * Checks what can be checked without the state (path syntax, sizes, shape, kind, ttl, ACL
+ * entries) before a request reaches the log, so malformed input is refused early with a precise
+ * reason and never written. This is where this server's per-request limits (data-bytes-max,
+ * path-bytes-max for the paths creates make, multi-ops-max) are enforced, on whichever member
+ * the request enters (a follower before it forwards, a leader before it proposes): apply never
+ * reads a setting, so members with different settings still decide alike. Everything that
+ * depends on the state is decided by apply, deterministically.
  */
 final class RequestValidator {
   private final ServerConfig config;
@@ -47,6 +53,8 @@ final class RequestValidator {
         var create = request.getCreate();
         noSession(create.hasSession() ? create.getSession() : null);
         Paths.validateForCreate(create.getPath(), create.getSequential(), config.pathBytesMax());
+        NodeRules.checkKindAndTtl(create);
+        NodeRules.checkAcl(create.getAclList(), create.getPath());
         data(create.getData(), create.getPath());
         txn.setCreate(create);
       }
@@ -67,12 +75,23 @@ final class RequestValidator {
         var setAcl = request.getSetAcl();
         noSession(setAcl.hasSession() ? setAcl.getSession() : null);
         path(setAcl.getPath());
+        NodeRules.checkAcl(setAcl.getAclList(), setAcl.getPath());
         txn.setSetAcl(setAcl);
       }
       case MULTI -> txn.setMulti(multi(request.getMulti()));
       default -> throw new IllegalArgumentException("not a write: " + request.getOpCase());
     }
     return txn;
+  }
+
+  /**
+   * The CreateSessionTxn of a session opened on this server: the negotiated timeout, and this
+   * server's dedup window, which the session keeps on every member (apply reads it from the log).
+   */
+  CreateSessionTxn.Builder newSession(long timeoutMs) {
+    return CreateSessionTxn.newBuilder()
+        .setTimeoutMs(timeoutMs)
+        .setRecentResultsMax(config.recentResultsPerSession());
   }
 
   private MultiRequest multi(MultiRequest multi) throws SynodException {
@@ -98,8 +117,13 @@ final class RequestValidator {
     return multi;
   }
 
-  private void path(String path) throws SynodException {
-    Paths.validate(path, config.pathBytesMax());
+  /**
+   * A path that names an existing node: syntax only. Its length was the business of the server
+   * where the node was created; refusing it here would hide, on a member with a smaller
+   * path-bytes-max, a node every member holds.
+   */
+  private static void path(String path) throws SynodException {
+    Paths.validate(path);
   }
 
   private void data(ByteString data, String path) throws SynodException {

@@ -16,7 +16,6 @@ import dev.synod.api.v1.WatchEvent;
 import dev.synod.server.state.StateMachine;
 import dev.synod.server.state.SynodException;
 import dev.synod.txn.v1.CloseSessionTxn;
-import dev.synod.txn.v1.CreateSessionTxn;
 import dev.synod.txn.v1.Txn;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -184,8 +183,7 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
     requireNew();
     long timeoutMs = ctx.config().negotiateTimeoutMs(request.getTimeoutMs());
     phase = Phase.OPENING;
-    Txn.Builder txn = Txn.newBuilder()
-        .setCreateSession(CreateSessionTxn.newBuilder().setTimeoutMs(timeoutMs));
+    Txn.Builder txn = Txn.newBuilder().setCreateSession(ctx.validator().newSession(timeoutMs));
     ctx.pipeline().submit(txn, (applied, response) -> {
       if (response.hasError()) {
         endWith(response.getError());

@@ -41,7 +41,6 @@ import dev.synod.api.v1.WatchKind;
 import dev.synod.api.v1.WatchRequest;
 import dev.synod.server.state.SynodException;
 import dev.synod.txn.v1.CloseSessionTxn;
-import dev.synod.txn.v1.CreateSessionTxn;
 import dev.synod.txn.v1.Txn;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -78,8 +77,7 @@ public final class SynodService extends SynodGrpc.SynodImplBase {
   @Override
   public void openSession(OpenSessionRequest request, StreamObserver<SessionOpened> responses) {
     long timeoutMs = ctx.config().negotiateTimeoutMs(request.getTimeoutMs());
-    Txn.Builder txn = Txn.newBuilder()
-        .setCreateSession(CreateSessionTxn.newBuilder().setTimeoutMs(timeoutMs));
+    Txn.Builder txn = Txn.newBuilder().setCreateSession(ctx.validator().newSession(timeoutMs));
     submit(txn, responses, (applied, response) -> {
       ctx.tracker().add(applied.getSessionId(), timeoutMs);
       return SessionOpened.newBuilder()

@@ -13,7 +13,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The leader's periodic duties, each turned into a Txn so the decision is in the log: expiring
- * sessions that stopped heartbeating, and deleting TTL nodes whose time ran out.
+ * sessions that stopped heartbeating (monotonic time, {@link SessionTracker}), and deleting TTL
+ * nodes whose time ran out on the cluster's clock ({@link ClusterTime}: elapsed time, never a raw
+ * wall clock, so a clock jump cannot delete them early).
  */
 public final class Housekeeper implements AutoCloseable {
   /** Most TTL deletions proposed per round, so a mass expiry cannot flood the write queue. */
@@ -22,7 +24,7 @@ public final class Housekeeper implements AutoCloseable {
   private final SessionTracker tracker;
   private final StateMachine state;
   private final WritePipeline pipeline;
-  private final Clock clock;
+  private final ClusterTime clusterTime;
   private final long intervalMs;
   private final Set<String> ttlInFlight = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -31,12 +33,12 @@ public final class Housekeeper implements AutoCloseable {
     return t;
   });
 
-  public Housekeeper(
-      SessionTracker tracker, StateMachine state, WritePipeline pipeline, Clock clock, long intervalMs) {
+  public Housekeeper(SessionTracker tracker, StateMachine state, WritePipeline pipeline,
+      ClusterTime clusterTime, long intervalMs) {
     this.tracker = tracker;
     this.state = state;
     this.pipeline = pipeline;
-    this.clock = clock;
+    this.clusterTime = clusterTime;
     this.intervalMs = intervalMs;
   }
 
@@ -45,10 +47,13 @@ public final class Housekeeper implements AutoCloseable {
   }
 
   public void round() {
-    if (!pipeline.isLeader()) {
-      return; // only the leader decides expiry; followers relay liveness to it
-    }
     try {
+      // Every member reads the cluster clock, so its anchor follows the decided time as it is
+      // applied: should this server become leader, it counts the time since (see ClusterTime).
+      clusterTime.nowMs();
+      if (!pipeline.isLeader()) {
+        return; // only the leader decides expiry; followers relay liveness to it
+      }
       expireSessions();
       expireTtlNodes();
     } catch (RuntimeException e) {
@@ -72,7 +77,8 @@ public final class Housekeeper implements AutoCloseable {
   }
 
   private void expireTtlNodes() {
-    for (StateMachine.TtlCandidate c : state.expiredTtlNodes(clock.wallMs(), TTL_DELETIONS_PER_ROUND_MAX)) {
+    long nowMs = clusterTime.nowMs();
+    for (StateMachine.TtlCandidate c : state.expiredTtlNodes(nowMs, TTL_DELETIONS_PER_ROUND_MAX)) {
       if (!ttlInFlight.add(c.path())) {
         continue;
       }

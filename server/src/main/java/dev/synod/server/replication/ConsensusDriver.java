@@ -9,6 +9,7 @@ import dev.synod.peer.v1.PeerEnvelope;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.pipeline.Applied;
 import dev.synod.server.pipeline.Clock;
+import dev.synod.server.pipeline.ClusterTime;
 import dev.synod.server.pipeline.FatalHandler;
 import dev.synod.server.pipeline.SessionTracker;
 import dev.synod.server.pipeline.WritePipeline;
@@ -37,6 +38,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   private final StateMachine state;
   private final SessionTracker tracker;
   private final Clock clock;
+  private final ClusterTime clusterTime;
   private final Runnable onSnapshotInstalled;
   private final ReplicaRunner runner;
   private final AtomicInteger pendingWrites = new AtomicInteger();
@@ -50,6 +52,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
       SessionTracker tracker,
       PeerTransport transport,
       Clock clock,
+      ClusterTime clusterTime,
       FatalHandler fatal,
       Runnable onSnapshotInstalled) {
     this.config = config;
@@ -58,6 +61,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     this.state = state;
     this.tracker = tracker;
     this.clock = clock;
+    this.clusterTime = clusterTime;
     this.onSnapshotInstalled = onSnapshotInstalled;
     this.runner = new ReplicaRunner(transport, store, clock, fatal, config.tickMs());
   }
@@ -72,7 +76,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     Optional<Snapshot> snapshot = store.loadSnapshot();
     AcceptorLog acceptorLog = new AcceptorLog(store);
     DurableState durable = acceptorLog.recover(snapshot.map(Snapshot::slot).orElse(0L));
-    loop = new ReplicaLoop(config, cluster, state, tracker, acceptorLog, runner, clock,
+    loop = new ReplicaLoop(config, cluster, state, tracker, acceptorLog, runner, clock, clusterTime,
         new SecureRandom(), snapshot, durable, onSnapshotInstalled);
     runner.start(loop);
   }

@@ -18,6 +18,7 @@ import dev.synod.peer.v1.ReadIndexRequest;
 import dev.synod.peer.v1.SessionLiveness;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.pipeline.Clock;
+import dev.synod.server.pipeline.ClusterTime;
 import dev.synod.server.pipeline.SessionTracker;
 import dev.synod.server.replication.ReplicaEvent.Barrier;
 import dev.synod.server.replication.ReplicaEvent.ClientWrite;
@@ -71,6 +72,7 @@ public final class ReplicaLoop {
   private final ReplicaLog log;
   private final ReplicaEffects effects;
   private final Clock clock;
+  private final ClusterTime clusterTime;
   private final RandomGenerator secrets;
   private final Runnable onSnapshotInstalled;
   private final Proposals proposals;
@@ -87,8 +89,6 @@ public final class ReplicaLoop {
   /** Set when the loop can no longer keep its promises; it then refuses every event. */
   private volatile String stopped;
   private int lastLeaderId = -1;
-  /** The newest time stamped or decided: a leader never stamps less (time never goes back). */
-  private long lastTimeMs;
   private long ticks;
   private long txnsSinceSnapshot;
   private boolean snapshotInProgress;
@@ -109,6 +109,7 @@ public final class ReplicaLoop {
       ReplicaLog log,
       ReplicaEffects effects,
       Clock clock,
+      ClusterTime clusterTime,
       RandomGenerator secrets,
       Optional<Snapshot> snapshot,
       DurableState durable,
@@ -120,6 +121,7 @@ public final class ReplicaLoop {
     this.log = log;
     this.effects = effects;
     this.clock = clock;
+    this.clusterTime = clusterTime;
     this.secrets = secrets;
     this.onSnapshotInstalled = onSnapshotInstalled;
     this.proposals = new Proposals(cluster.selfId(), secrets.nextLong(), config.pendingWritesMax());
@@ -346,11 +348,12 @@ public final class ReplicaLoop {
   private void proposeQueued() {
     while (proposals.hasQueued()) {
       List<Txn> batch = proposals.takeBatch(config.batchTxnsMax(), config.batchBytesMax());
-      // Never let stamped time go backwards, even if the wall clock does, or the leader changed.
-      lastTimeMs = Math.max(lastTimeMs, clock.wallMs());
+      // The cluster's clock, not the raw wall clock: never backwards (also across leaders), and a
+      // jump of this server's wall clock moves it by at most ClusterTime.WALL_LEAD_MS_MAX.
+      long timeMs = clusterTime.stampMs();
       TxnBatch.Builder value = TxnBatch.newBuilder();
       for (Txn txn : batch) {
-        Txn.Builder stamped = txn.toBuilder().setTimeMs(lastTimeMs);
+        Txn.Builder stamped = txn.toBuilder().setTimeMs(timeMs);
         if (stamped.hasCreateSession()) {
           stamped.getCreateSessionBuilder().setSecret(secrets.nextLong());
         }
@@ -398,7 +401,6 @@ public final class ReplicaLoop {
         b.setSessionId(zxid);
       }
       Txn txn = b.build();
-      lastTimeMs = Math.max(lastTimeMs, txn.getTimeMs());
       appliedObserver.accept(txn);
       var local = proposals.takeApplied(txn);
       state.apply(txn, response -> {

@@ -31,7 +31,8 @@ final class SnapshotTransfer {
     Iterator<Map.Entry<String, NodeRecord>> nodes = s.nodes().entrySet().iterator();
     List<SessionRecord> sessions = s.sessions();
     do {
-      SnapshotChunk.Builder chunk = SnapshotChunk.newBuilder().setSlot(s.slot()).setZxid(s.zxid());
+      SnapshotChunk.Builder chunk = SnapshotChunk.newBuilder().setSlot(s.slot()).setZxid(s.zxid())
+          .setTimeMs(s.timeMs());
       int bytes = 0;
       while (nodes.hasNext() && chunk.getNodesCount() < CHUNK_NODES_MAX && bytes < CHUNK_BYTES_MAX) {
         var e = nodes.next();
@@ -54,14 +55,17 @@ final class SnapshotTransfer {
     List<SessionRecord> sessions = new ArrayList<>();
     long slot = -1;
     long zxid = -1;
+    long timeMs = 0;
     boolean last = false;
     while (chunks.hasNext()) {
       SnapshotChunk chunk = chunks.next();
-      if (slot >= 0 && (chunk.getSlot() != slot || chunk.getZxid() != zxid)) {
-        throw new IllegalStateException("snapshot chunks disagree on slot/zxid");
+      if (slot >= 0 && (chunk.getSlot() != slot || chunk.getZxid() != zxid
+          || chunk.getTimeMs() != timeMs)) {
+        throw new IllegalStateException("snapshot chunks disagree on slot/zxid/time");
       }
       slot = chunk.getSlot();
       zxid = chunk.getZxid();
+      timeMs = chunk.getTimeMs();
       for (SnapshotNode n : chunk.getNodesList()) {
         nodes.put(n.getPath(), n.getRecord());
       }
@@ -71,6 +75,6 @@ final class SnapshotTransfer {
     if (!last || slot < minSlot) {
       throw new IllegalStateException("incomplete snapshot from the leader (slot " + slot + ")");
     }
-    return new Snapshot(zxid, slot, nodes, sessions);
+    return new Snapshot(zxid, slot, timeMs, nodes, sessions);
   }
 }

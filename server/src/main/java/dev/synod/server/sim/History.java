@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * {@link #violation}, which the simulator asks after every event.
  *
  * <p>Checked: agreement (every member applies the same Txn at each zxid); decided time never
- * decreases; every acknowledged write is the decided Txn at its zxid; linearizability of writes
+ * decreases (a member's decided time is the latest stamp so far, whatever order stamps came in); every acknowledged write is the decided Txn at its zxid; linearizability of writes
  * and Syncs against real time (an operation that starts after a write was acknowledged is
  * ordered after it: since zxids totally order the decided history, that is "its zxid is higher",
  * and a Sync's is at least as high); a retried request number gets the same answer every time
@@ -33,6 +33,8 @@ final class History {
 
   /** The decided Txns, by zxid - 1. */
   private final List<Txn> decided = new ArrayList<>();
+  /** The time each decided Txn takes effect at, by zxid - 1: never decreasing, even if stamps do. */
+  private final List<Long> effectiveTimeMs = new ArrayList<>();
   private final Map<Key, Long> ackedZxid = new TreeMap<>((a, b) -> a.sessionId != b.sessionId
       ? Long.compare(a.sessionId, b.sessionId) : Long.compare(a.requestNo, b.requestNo));
   /** Per session: request number -> zxid of its acknowledged writes. */
@@ -51,10 +53,8 @@ final class History {
   String applied(int member, Txn txn) {
     long zxid = txn.getZxid();
     if (zxid == decided.size() + 1) {
-      if (!decided.isEmpty() && txn.getTimeMs() < decided.get(decided.size() - 1).getTimeMs()) {
-        fail("decided time went back at zxid " + zxid + ": " + txn.getTimeMs() + " ms after "
-            + decided.get(decided.size() - 1).getTimeMs() + " ms");
-      }
+      long before = effectiveTimeMs.isEmpty() ? 0 : effectiveTimeMs.get(effectiveTimeMs.size() - 1);
+      effectiveTimeMs.add(Math.max(before, txn.getTimeMs()));
       decided.add(txn);
     } else if (zxid <= decided.size()) {
       if (!decided.get((int) zxid - 1).equals(txn)) {
@@ -151,8 +151,17 @@ final class History {
     }
   }
 
-  /** Every ephemeral node on a member belongs to a session that member holds. */
+  /**
+   * Every ephemeral node on a member belongs to a session that member holds; the member's decided
+   * time is the effective time of the last Txn it applied (so it never went back).
+   */
   String checkState(int member, StateMachine state) {
+    long last = state.lastZxid();
+    if (last > 0 && last <= effectiveTimeMs.size()
+        && state.lastTimeMs() != effectiveTimeMs.get((int) last - 1)) {
+      fail("member " + member + " holds decided time " + state.lastTimeMs() + " ms at zxid " + last
+          + ", not " + effectiveTimeMs.get((int) last - 1) + " ms (the latest of all stamps so far)");
+    }
     Snapshot s = state.snapshot();
     Set<Long> live = new HashSet<>();
     for (SessionRecord r : s.sessions()) {

@@ -4,6 +4,7 @@ import dev.synod.consensus.DurableState;
 import dev.synod.peer.v1.PeerEnvelope;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.pipeline.Applied;
+import dev.synod.server.pipeline.ClusterTime;
 import dev.synod.server.pipeline.Housekeeper;
 import dev.synod.server.pipeline.SessionTracker;
 import dev.synod.server.pipeline.WritePipeline;
@@ -84,14 +85,15 @@ final class SimServer implements ReplicaEffects, WritePipeline {
     Optional<Snapshot> snapshot = disk.loadSnapshot();
     DurableState durable = disk.recover(snapshot.map(Snapshot::slot).orElse(0L));
     int started = life;
-    loop = new ReplicaLoop(config, cluster, state, tracker, disk, this, clock,
+    ClusterTime clusterTime = new ClusterTime(clock, state::lastTimeMs);
+    loop = new ReplicaLoop(config, cluster, state, tracker, disk, this, clock, clusterTime,
         new SplittableRandom(random.nextLong()), snapshot, durable, () -> { });
     loop.observeApplied(txn -> {
       if (life == started) {
         world.applied(id, txn);
       }
     });
-    housekeeper = new Housekeeper(tracker, state, this, clock, config.housekeepingIntervalMs());
+    housekeeper = new Housekeeper(tracker, state, this, clusterTime, config.housekeepingIntervalMs());
   }
 
   /** kill -9: everything in memory is gone, and what the disk had not synced. */

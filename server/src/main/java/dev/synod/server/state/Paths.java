@@ -9,21 +9,38 @@ import dev.synod.api.v1.ErrorReason;
  */
 public final class Paths {
   public static final String ROOT = "/";
+  /** What a sequential create appends: the parent's counter as 10 digits. */
+  public static final int SEQUENCE_SUFFIX_BYTES = 10;
 
   private Paths() {}
 
-  /** Throws INVALID_PATH, saying what is wrong, unless {@code path} is a valid node path. */
+  /**
+   * Throws INVALID_PATH, saying what is wrong, unless {@code path} is a valid node path of at most
+   * {@code pathBytesMax} UTF-8 bytes. The length limit is a setting of the server where a request
+   * enters; apply checks syntax only ({@link #validate(String)}).
+   */
   public static void validate(String path, int pathBytesMax) throws SynodException {
-    check(path, false, pathBytesMax);
+    check(path, false, 0, pathBytesMax);
+  }
+
+  /** Throws INVALID_PATH unless {@code path} is a syntactically valid node path, of any length. */
+  public static void validate(String path) throws SynodException {
+    check(path, false, 0, Integer.MAX_VALUE);
   }
 
   /**
-   * Like {@link #validate}, except that a sequential create may end with "/": the counter becomes
-   * the last segment ({@code create("/q/", sequential)} makes "/q/0000000007").
+   * Like {@link #validate(String, int)}, except that a sequential create may end with "/": the
+   * counter becomes the last segment ({@code create("/q/", sequential)} makes "/q/0000000007"),
+   * and the limit applies to the path with its counter.
    */
   public static void validateForCreate(String path, boolean sequential, int pathBytesMax)
       throws SynodException {
-    check(path, sequential, pathBytesMax);
+    check(path, sequential, sequential ? SEQUENCE_SUFFIX_BYTES : 0, pathBytesMax);
+  }
+
+  /** Like {@link #validate(String)} for a create: syntax only, any length. */
+  public static void validateForCreate(String path, boolean sequential) throws SynodException {
+    check(path, sequential, 0, Integer.MAX_VALUE);
   }
 
   /** The parent of a valid non-root path ("/a/b" → "/a", "/a" → "/"). */
@@ -55,8 +72,8 @@ public final class Paths {
     return path.startsWith(ancestor) && path.charAt(ancestor.length()) == '/';
   }
 
-  private static void check(String path, boolean trailingSlashAllowed, int pathBytesMax)
-      throws SynodException {
+  private static void check(String path, boolean trailingSlashAllowed, int suffixBytes,
+      int pathBytesMax) throws SynodException {
     if (path == null || path.isEmpty()) {
       throw invalid("path is empty", "");
     }
@@ -85,9 +102,10 @@ public final class Paths {
         checkSegment(path, segmentStart, path.length());
       }
     }
-    if (utf8Bytes > pathBytesMax) {
-      throw invalid("path is " + utf8Bytes + " UTF-8 bytes, over the limit of " + pathBytesMax,
-          path);
+    if ((long) utf8Bytes + suffixBytes > pathBytesMax) {
+      String size = suffixBytes == 0 ? utf8Bytes + " UTF-8 bytes"
+          : utf8Bytes + " UTF-8 bytes (" + (utf8Bytes + suffixBytes) + " with the sequence number)";
+      throw invalid("path is " + size + ", over the limit of " + pathBytesMax, path);
     }
   }
 

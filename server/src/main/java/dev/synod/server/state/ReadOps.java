@@ -25,7 +25,8 @@ import java.util.NavigableSet;
 
 /**
  * Serves reads and watch registrations. Runs under the state machine's read lock: the tree, the
- * session table and the history do not change meanwhile; the watch manager guards itself.
+ * session table and the history do not change meanwhile; the watch manager guards itself. Paths
+ * are checked for syntax here; their length is the entry server's limit, checked before.
  */
 final class ReadOps {
   private final DataTree tree;
@@ -79,7 +80,7 @@ final class ReadOps {
    */
   private NodeRecord existingAndWatched(long watcherId, String path, boolean watch, WatchKind kind)
       throws SynodException {
-    Paths.validate(path, limits.pathBytesMax());
+    Paths.validate(path);
     if (watch) {
       requireWatcher(watcherId, "one-shot watches need a session stream", path);
     }
@@ -92,7 +93,7 @@ final class ReadOps {
 
   private ExistsResponse exists(long watcherId, ExistsRequest request) throws SynodException {
     String path = request.getPath();
-    Paths.validate(path, limits.pathBytesMax());
+    Paths.validate(path);
     if (request.getWatch()) {
       requireWatcher(watcherId, "one-shot watches need a session stream", path);
       watches.register(watcherId, path, WatchKind.WATCH_EXISTS, false, null);
@@ -129,7 +130,7 @@ final class ReadOps {
   }
 
   private GetAclResponse getAcl(GetAclRequest request) throws SynodException {
-    Paths.validate(request.getPath(), limits.pathBytesMax());
+    Paths.validate(request.getPath());
     NodeRecord node = tree.existing(request.getPath());
     return GetAclResponse.newBuilder().addAllAcl(node.getAclList()).setStat(node.getStat()).build();
   }
@@ -147,7 +148,7 @@ final class ReadOps {
       throw new SynodException(ErrorReason.BAD_ARGUMENT,
           "add_watch kind must be WATCH_PERSISTENT or WATCH_PERSISTENT_RECURSIVE", path);
     }
-    Paths.validate(path, limits.pathBytesMax());
+    Paths.validate(path);
     requireWatcher(watcherId, "watches need a session stream or a Watch stream", path);
     long start = request.getStartZxid();
     if (Long.compareUnsigned(start, lastZxid) > 0) {
@@ -181,7 +182,7 @@ final class ReadOps {
   private RemoveWatchResponse removeWatch(long watcherId, RemoveWatchRequest request)
       throws SynodException {
     String path = request.getPath();
-    Paths.validate(path, limits.pathBytesMax());
+    Paths.validate(path);
     WatchKind kind = request.getKind();
     if (kind == WatchKind.UNRECOGNIZED) {
       throw new SynodException(ErrorReason.BAD_ARGUMENT, "unknown watch kind", path);

@@ -1,10 +1,10 @@
 package dev.synod.server.state;
 
+import com.google.protobuf.ByteString;
 import dev.synod.api.v1.Response;
 import dev.synod.txn.v1.CachedResult;
 import dev.synod.txn.v1.SessionRecord;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,21 +13,20 @@ import java.util.TreeMap;
 
 /**
  * The live sessions, by id, with each session's dedup state: the last applied request number and
- * a bounded window of recent results. All of it is replicated state (it goes in snapshots).
+ * a bounded window of recent results, each with the digest of the write it answers. All of it is
+ * replicated state (it goes in snapshots); a session's window size came with its CreateSessionTxn,
+ * so it is the same on every replica whatever their settings.
  * Not thread-safe: the state machine's lock guards it.
  */
 final class SessionTable {
   private final NavigableMap<Long, Session> sessions = new TreeMap<>();
-  private final int recentResultsMax;
-
-  SessionTable(int recentResultsMax) {
-    this.recentResultsMax = recentResultsMax;
-  }
 
   static final class Session {
     final long id;
     final long secret;
     final long timeoutMs;
+    /** Results kept for retries (the dedup window). */
+    final int recentResultsMax;
     private long lastRequestNo;
     /**
      * By request number, in insertion order: request numbers only grow, so that is also key
@@ -35,20 +34,20 @@ final class SessionTable {
      */
     private final LinkedHashMap<Long, CachedResult> recentResults = new LinkedHashMap<>();
 
-    Session(long id, long secret, long timeoutMs) {
+    Session(long id, long secret, long timeoutMs, int recentResultsMax) {
       this.id = id;
       this.secret = secret;
       this.timeoutMs = timeoutMs;
+      this.recentResultsMax = recentResultsMax;
     }
 
     long lastRequestNo() {
       return lastRequestNo;
     }
 
-    /** The original response to {@code requestNo}, or null once it has left the window. */
-    Response cachedResponse(long requestNo) {
-      CachedResult cached = recentResults.get(requestNo);
-      return cached == null ? null : cached.getResponse();
+    /** The kept result of {@code requestNo}, or null once it has left the window. */
+    CachedResult cachedResult(long requestNo) {
+      return recentResults.get(requestNo);
     }
   }
 
@@ -56,8 +55,10 @@ final class SessionTable {
     return sessions.get(id);
   }
 
-  void add(long id, long secret, long timeoutMs) {
-    sessions.put(id, new Session(id, secret, timeoutMs));
+  /** Adds a session; {@code recentResultsMax} as its CreateSessionTxn asked (0: the default). */
+  void add(long id, long secret, long timeoutMs, long recentResultsMax) {
+    sessions.put(id, new Session(id, secret, timeoutMs,
+        ReplicatedLimits.recentResultsWindow(recentResultsMax)));
   }
 
   void remove(long id) {
@@ -73,13 +74,18 @@ final class SessionTable {
     return sessions.values();
   }
 
-  /** Records the result of a newly applied write, evicting the oldest beyond the window. */
-  void recordResult(Session session, long requestNo, long zxid, Response response) {
+  /**
+   * Records the result of a newly applied write and the digest of that write, evicting the oldest
+   * beyond the session's window.
+   */
+  void recordResult(Session session, long requestNo, long zxid, ByteString requestDigest,
+      Response response) {
     session.lastRequestNo = requestNo;
     session.recentResults.put(requestNo, CachedResult.newBuilder()
-        .setRequestNo(requestNo).setZxid(zxid).setResponse(response).build());
+        .setRequestNo(requestNo).setZxid(zxid).setRequestDigest(requestDigest)
+        .setResponse(response).build());
     Iterator<Long> oldest = session.recentResults.keySet().iterator();
-    while (session.recentResults.size() > recentResultsMax) {
+    while (session.recentResults.size() > session.recentResultsMax) {
       oldest.next();
       oldest.remove();
     }
@@ -94,6 +100,7 @@ final class SessionTable {
           .setTimeoutMs(s.timeoutMs)
           .setLastRequestNo(s.lastRequestNo)
           .addAllRecentResults(s.recentResults.values())
+          .setRecentResultsMax(s.recentResultsMax)
           .build());
     }
     return records;
@@ -102,14 +109,16 @@ final class SessionTable {
   void load(List<SessionRecord> records) {
     sessions.clear();
     for (SessionRecord record : records) {
-      Session s = new Session(record.getSessionId(), record.getSecret(), record.getTimeoutMs());
+      Session s = new Session(record.getSessionId(), record.getSecret(), record.getTimeoutMs(),
+          ReplicatedLimits.recentResultsWindow(Integer.toUnsignedLong(record.getRecentResultsMax())));
       if (sessions.putIfAbsent(s.id, s) != null) {
         throw new IllegalArgumentException("snapshot lists session " + s.id + " twice");
       }
       s.lastRequestNo = record.getLastRequestNo();
       List<CachedResult> cached = new ArrayList<>(record.getRecentResultsList());
-      cached.sort(Comparator.comparingLong(CachedResult::getRequestNo));
-      for (CachedResult c : cached.subList(Math.max(0, cached.size() - recentResultsMax), cached.size())) {
+      cached.sort((a, b) -> Long.compareUnsigned(a.getRequestNo(), b.getRequestNo()));
+      int window = s.recentResultsMax;
+      for (CachedResult c : cached.subList(Math.max(0, cached.size() - window), cached.size())) {
         s.recentResults.put(c.getRequestNo(), c);
       }
     }

@@ -42,13 +42,19 @@ public final class StateMachine {
   private final TxnApplier applier;
   private final ReadOps reads;
   private long lastZxid;
+  /**
+   * The decided time: the effective time of the last applied Txn. Replicated state (identical on
+   * every replica, in snapshots). Volatile so the leader's clock can read it without the lock.
+   */
+  private volatile long lastTimeMs;
 
+  /** {@code limits} bound local state only; nothing apply decides depends on them. */
   public StateMachine(StateLimits limits, WatchDispatcher dispatcher) {
     this.dispatcher = dispatcher;
-    this.sessions = new SessionTable(limits.recentResultsPerSession());
+    this.sessions = new SessionTable();
     this.watches = new WatchManager(limits.watchesPerWatcherMax());
     this.history = new EventHistory(limits.historyEventsMax(), limits.historyBytesMax());
-    this.applier = new TxnApplier(tree, sessions, limits);
+    this.applier = new TxnApplier(tree, sessions);
     this.reads = new ReadOps(tree, sessions, watches, history, dispatcher, limits);
   }
 
@@ -56,6 +62,10 @@ public final class StateMachine {
    * Applies the next Txn. Under the write lock it first dispatches the watch events the change
    * produced (and, for a closed session, its end), then hands the Response to {@code onResult}.
    * Expected failures are Responses with {@code error}; every Txn advances the zxid.
+   *
+   * <p>The Txn takes effect at max(decided time so far, its stamped time_ms): decided time never
+   * decreases, even when a new leader's clock is behind the old one's, and every replica (also one
+   * restored from a snapshot, which carries the decided time) computes the same.
    *
    * @throws IllegalStateException if {@code txn} is not the next zxid (a bug in the caller)
    */
@@ -66,8 +76,10 @@ public final class StateMachine {
         throw new IllegalStateException(
             "txn zxid " + txn.getZxid() + " does not follow last applied zxid " + lastZxid);
       }
-      TxnApplier.Outcome outcome = applier.apply(txn);
+      long effectiveTimeMs = Math.max(lastTimeMs, txn.getTimeMs());
+      TxnApplier.Outcome outcome = applier.apply(txn, effectiveTimeMs);
       lastZxid = txn.getZxid();
+      lastTimeMs = effectiveTimeMs;
       for (Change change : outcome.changes()) {
         history.record(change);
         watches.fire(change, dispatcher);
@@ -113,23 +125,30 @@ public final class StateMachine {
     }
   }
 
+  /** The decided time (effective time of the last applied Txn); 0 before any. */
+  public long lastTimeMs() {
+    return lastTimeMs;
+  }
+
   /**
    * A consistent copy of the replicated state; the sorting happens outside the lock. Its slot is
    * 0: the caller, which knows the slots, sets it with {@link Snapshot#withSlot}.
    */
   public Snapshot snapshot() {
     long zxid;
+    long timeMs;
     Map<String, NodeRecord> nodes;
     List<SessionRecord> sessionRecords;
     lock.readLock().lock();
     try {
       zxid = lastZxid;
+      timeMs = lastTimeMs;
       nodes = tree.copyNodes();
       sessionRecords = sessions.toRecords();
     } finally {
       lock.readLock().unlock();
     }
-    return new Snapshot(zxid, 0, Collections.unmodifiableSortedMap(new TreeMap<>(nodes)),
+    return new Snapshot(zxid, 0, timeMs, Collections.unmodifiableSortedMap(new TreeMap<>(nodes)),
         List.copyOf(sessionRecords));
   }
 
@@ -157,10 +176,12 @@ public final class StateMachine {
         sessions.load(List.of());
         history.reset(0);
         lastZxid = 0;
+        lastTimeMs = 0;
         throw e;
       }
       history.reset(snapshot.zxid());
       lastZxid = snapshot.zxid();
+      lastTimeMs = snapshot.timeMs();
     } finally {
       lock.writeLock().unlock();
     }
@@ -192,7 +213,8 @@ public final class StateMachine {
 
   /**
    * Up to {@code max} TTL nodes, by path, that are childless and whose ttl has run out at
-   * {@code nowMs}. Apply re-checks all of it, so a stale candidate is harmless.
+   * {@code nowMs}, a cluster time (the leader's {@code ClusterTime}, never a raw wall clock).
+   * Apply re-checks all of it against the Txn's effective time, so a stale candidate is harmless.
    */
   public List<TtlCandidate> expiredTtlNodes(long nowMs, int max) {
     lock.readLock().lock();

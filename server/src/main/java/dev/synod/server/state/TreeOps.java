@@ -20,6 +20,10 @@ import java.util.Locale;
  * The write operations on the tree, with ZooKeeper's rules and checks. Each op either throws a
  * {@link SynodException} before changing anything, or changes the tree and appends its changes to
  * the context. Callers decide when to reap emptied containers, commit or roll back.
+ *
+ * <p>Nothing here reads a setting: size limits (value bytes, path bytes) are the entry server's,
+ * checked before the log. Paths are checked for syntax only; kinds, TTLs and ACLs by
+ * {@link NodeRules}, against constants.
  */
 final class TreeOps {
   /** The ACL of a node created without one, and of the root: world:anyone:ALL. */
@@ -27,14 +31,12 @@ final class TreeOps {
       Acl.newBuilder().setScheme("world").setId("anyone").setPerms(31).build();
 
   private final DataTree tree;
-  private final StateLimits limits;
 
-  TreeOps(DataTree tree, StateLimits limits) {
+  TreeOps(DataTree tree) {
     this.tree = tree;
-    this.limits = limits;
   }
 
-  /** One Txn's stamp and what it has done so far. */
+  /** One Txn's stamp (zxid and effective time) and what it has done so far. */
   static final class Context {
     final long zxid;
     final long timeMs;
@@ -53,26 +55,15 @@ final class TreeOps {
   CreateResponse create(Context ctx, CreateRequest request) throws SynodException {
     String requested = request.getPath();
     boolean sequential = request.getSequential();
-    Paths.validateForCreate(requested, sequential, limits.pathBytesMax());
+    Paths.validateForCreate(requested, sequential);
+    NodeRules.checkKindAndTtl(request);
     NodeKind kind = request.getKind();
-    if (kind == NodeKind.UNRECOGNIZED) {
-      throw new SynodException(ErrorReason.BAD_ARGUMENT, "unknown node kind", requested);
-    }
-    if (kind == NodeKind.TTL && request.getTtlMs() <= 0) {
-      throw new SynodException(ErrorReason.INVALID_TTL,
-          "a TTL node needs ttl_ms > 0, got " + request.getTtlMs(), requested);
-    }
-    if (kind != NodeKind.TTL && request.getTtlMs() != 0) {
-      throw new SynodException(ErrorReason.INVALID_TTL,
-          "ttl_ms is only for TTL nodes, not " + kind, requested);
-    }
     if (kind == NodeKind.EPHEMERAL && ctx.sessionId == 0) {
       throw new SynodException(ErrorReason.EPHEMERAL_NEEDS_SESSION,
           "an ephemeral node needs a session", requested);
     }
     List<Acl> acl = request.getAclCount() == 0 ? List.of(WORLD_ANYONE_ALL) : request.getAclList();
-    checkAcl(acl, requested);
-    checkDataSize(request.getData().size(), requested);
+    NodeRules.checkAcl(acl, requested);
     if (!sequential && Paths.ROOT.equals(requested)) {
       throw new SynodException(ErrorReason.NODE_EXISTS, "the root always exists", requested);
     }
@@ -90,7 +81,7 @@ final class TreeOps {
     if (sequential) {
       // ZooKeeper's rule: the counter is the parent's cversion before this create.
       path = requested + String.format(Locale.ROOT, "%010d", parentStat.getCversion());
-      Paths.validate(path, limits.pathBytesMax());
+      Paths.validate(path);
     }
     if (tree.get(path) != null) {
       throw new SynodException(ErrorReason.NODE_EXISTS, "node already exists", path);
@@ -119,7 +110,7 @@ final class TreeOps {
 
   void delete(Context ctx, DeleteRequest request) throws SynodException {
     String path = request.getPath();
-    Paths.validate(path, limits.pathBytesMax());
+    Paths.validate(path);
     if (Paths.ROOT.equals(path)) {
       throw new SynodException(ErrorReason.BAD_ARGUMENT, "the root cannot be deleted", path);
     }
@@ -134,11 +125,10 @@ final class TreeOps {
 
   Stat setData(Context ctx, SetDataRequest request) throws SynodException {
     String path = request.getPath();
-    Paths.validate(path, limits.pathBytesMax());
+    Paths.validate(path);
     NodeRecord node = tree.existing(path);
     Stat stat = node.getStat();
     checkVersion(request.hasVersion(), request.getVersion(), stat.getVersion(), path);
-    checkDataSize(request.getData().size(), path);
     Stat newStat = stat.toBuilder()
         .setVersion(stat.getVersion() + 1)
         .setMzxid(ctx.zxid)
@@ -153,14 +143,14 @@ final class TreeOps {
 
   Stat setAcl(Context ctx, SetAclRequest request) throws SynodException {
     String path = request.getPath();
-    Paths.validate(path, limits.pathBytesMax());
+    Paths.validate(path);
     NodeRecord node = tree.existing(path);
     Stat stat = node.getStat();
     checkVersion(request.hasAversion(), request.getAversion(), stat.getAversion(), path);
     if (request.getAclCount() == 0) {
       throw new SynodException(ErrorReason.INVALID_ACL, "set_acl needs at least one entry", path);
     }
-    checkAcl(request.getAclList(), path);
+    NodeRules.checkAcl(request.getAclList(), path);
     Stat newStat = stat.toBuilder().setAversion(stat.getAversion() + 1).build();
     tree.put(path, node.toBuilder().clearAcl().addAllAcl(request.getAclList())
         .setStat(newStat).build());
@@ -169,7 +159,7 @@ final class TreeOps {
 
   void check(CheckRequest request) throws SynodException {
     String path = request.getPath();
-    Paths.validate(path, limits.pathBytesMax());
+    Paths.validate(path);
     NodeRecord node = tree.existing(path);
     checkVersion(request.hasVersion(), request.getVersion(), node.getStat().getVersion(), path);
   }
@@ -190,8 +180,12 @@ final class TreeOps {
     }
   }
 
+  /**
+   * Whether a TTL node last touched at mtime has lived its ttl by {@code nowMs} (cluster time). The
+   * sum saturates: a deadline past the end of time is never, not long ago.
+   */
   static boolean isExpired(Stat ttlStat, long nowMs) {
-    return ttlStat.getMtimeMs() + ttlStat.getTtlMs() <= nowMs;
+    return Saturating.add(ttlStat.getMtimeMs(), ttlStat.getTtlMs()) <= nowMs;
   }
 
   /**
@@ -237,27 +231,6 @@ final class TreeOps {
     if (present && expected != -1 && expected != actual) {
       throw new SynodException(ErrorReason.BAD_VERSION,
           "expected version " + expected + " but it is " + actual, path);
-    }
-  }
-
-  private void checkDataSize(int size, String path) throws SynodException {
-    if (size > limits.dataBytesMax()) {
-      throw new SynodException(ErrorReason.VALUE_TOO_LARGE,
-          "data is " + size + " bytes, over the limit of " + limits.dataBytesMax(), path);
-    }
-  }
-
-  private static void checkAcl(List<Acl> acl, String path) throws SynodException {
-    for (int i = 0; i < acl.size(); i++) {
-      Acl entry = acl.get(i);
-      if (entry.getScheme().isEmpty() || entry.getId().isEmpty()) {
-        throw new SynodException(ErrorReason.INVALID_ACL,
-            "acl entry " + i + " needs a scheme and an id", path);
-      }
-      if (entry.getPerms() < 1 || entry.getPerms() > 31) {
-        throw new SynodException(ErrorReason.INVALID_ACL,
-            "acl entry " + i + " has perms " + entry.getPerms() + ", not within 1..31", path);
-      }
     }
   }
 

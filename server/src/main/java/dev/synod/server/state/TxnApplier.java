@@ -1,5 +1,6 @@
 package dev.synod.server.state;
 
+import com.google.protobuf.ByteString;
 import dev.synod.api.v1.CheckResponse;
 import dev.synod.api.v1.DeleteResponse;
 import dev.synod.api.v1.Error;
@@ -11,21 +12,23 @@ import dev.synod.api.v1.OpResult;
 import dev.synod.api.v1.Response;
 import dev.synod.api.v1.SetAclResponse;
 import dev.synod.api.v1.SetDataResponse;
+import dev.synod.txn.v1.CachedResult;
 import dev.synod.txn.v1.Txn;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Applies one Txn to the tree and the session table: a pure function of (state, Txn). It returns
- * what happened (the Response, the changes for watches and history, a session that ended) and
- * leaves dispatching to the caller. Expected failures become a Response with {@code error} and
- * leave the state untouched; a RuntimeException means a bug, and the tree is rolled back before
- * it propagates.
+ * Applies one Txn to the tree and the session table: a pure function of (state, Txn, effective
+ * time), reading no setting. It returns what happened (the Response, the changes for watches and
+ * history, a session that ended) and leaves dispatching to the caller. Expected failures become a
+ * Response with {@code error} and leave the state untouched; a RuntimeException means a bug, and
+ * the tree is rolled back before it propagates.
  */
 final class TxnApplier {
   private final DataTree tree;
   private final SessionTable sessions;
   private final TreeOps ops;
+  private final RequestDigest digest = new RequestDigest();
 
   /** What applying one Txn did. {@code endedSessionId} is 0 unless a session ended. */
   record Outcome(Response response, List<Change> changes, long endedSessionId, boolean expired) {
@@ -34,14 +37,18 @@ final class TxnApplier {
     }
   }
 
-  TxnApplier(DataTree tree, SessionTable sessions, StateLimits limits) {
+  TxnApplier(DataTree tree, SessionTable sessions) {
     this.tree = tree;
     this.sessions = sessions;
-    this.ops = new TreeOps(tree, limits);
+    this.ops = new TreeOps(tree);
   }
 
-  Outcome apply(Txn txn) {
-    TreeOps.Context ctx = new TreeOps.Context(txn.getZxid(), txn.getTimeMs(), txn.getSessionId());
+  /**
+   * Applies {@code txn} at {@code timeMs}, its effective time (the caller's max of the decided
+   * time so far and the Txn's stamp): ctime, mtime and TTL expiry use it, never the raw stamp.
+   */
+  Outcome apply(Txn txn, long timeMs) {
+    TreeOps.Context ctx = new TreeOps.Context(txn.getZxid(), timeMs, txn.getSessionId());
     Response.Builder response =
         Response.newBuilder().setRequestNo(txn.getRequestNo()).setZxid(txn.getZxid());
     try {
@@ -72,7 +79,8 @@ final class TxnApplier {
           id == 0 ? "create_session needs a session id" : "session " + id + " already exists"))
           .build());
     }
-    sessions.add(id, txn.getCreateSession().getSecret(), txn.getCreateSession().getTimeoutMs());
+    sessions.add(id, txn.getCreateSession().getSecret(), txn.getCreateSession().getTimeoutMs(),
+        Integer.toUnsignedLong(txn.getCreateSession().getRecentResultsMax()));
     return Outcome.of(response.build());
   }
 
@@ -91,7 +99,11 @@ final class TxnApplier {
     return new Outcome(response.build(), ctx.changes, id, expired);
   }
 
-  /** A client's write: session check, dedup by request number, then the op itself. */
+  /**
+   * A client's write: session check, dedup by request number, then the op itself. A request
+   * number already applied answers the kept result only if the write is the same one (same
+   * digest); a different write under a used number is REQUEST_NO_REUSED and changes nothing.
+   */
   private Outcome clientWrite(TreeOps.Context ctx, Txn txn, Response.Builder response) {
     SessionTable.Session session = null;
     if (txn.getSessionId() != 0) {
@@ -102,14 +114,23 @@ final class TxnApplier {
     }
     long requestNo = txn.getRequestNo();
     boolean deduplicated = session != null && requestNo != 0;
+    ByteString requestDigest = deduplicated ? digest.of(txn) : ByteString.EMPTY;
     if (deduplicated && Long.compareUnsigned(requestNo, session.lastRequestNo()) <= 0) {
-      Response cached = session.cachedResponse(requestNo);
-      if (cached != null) {
-        return Outcome.of(cached); // the original result, not applied again
+      CachedResult cached = session.cachedResult(requestNo);
+      if (cached == null) {
+        return Outcome.of(response.setError(error(ErrorReason.REQUEST_TOO_OLD,
+            "request " + Long.toUnsignedString(requestNo) + " is older than the retained results"
+                + " (last applied " + Long.toUnsignedString(session.lastRequestNo()) + ")"))
+            .build());
       }
-      return Outcome.of(response.setError(error(ErrorReason.REQUEST_TOO_OLD,
-          "request " + requestNo + " is older than the retained results (last applied "
-              + session.lastRequestNo() + ")")).build());
+      // An empty digest was kept by a version that did not record one: it cannot tell.
+      if (!cached.getRequestDigest().isEmpty() && !cached.getRequestDigest().equals(requestDigest)) {
+        return Outcome.of(response.setError(error(ErrorReason.REQUEST_NO_REUSED,
+            "request_no " + Long.toUnsignedString(requestNo) + " was already used by this session"
+                + " for a different write (applied at zxid " + cached.getZxid() + "); a retry must"
+                + " repeat that write exactly, a new write needs a new request_no")).build());
+      }
+      return Outcome.of(cached.getResponse()); // the original result, not applied again
     }
     try {
       switch (txn.getOpCase()) {
@@ -137,7 +158,7 @@ final class TxnApplier {
     }
     Response result = response.build();
     if (deduplicated) {
-      sessions.recordResult(session, requestNo, txn.getZxid(), result);
+      sessions.recordResult(session, requestNo, txn.getZxid(), requestDigest, result);
     }
     return new Outcome(result, ctx.changes, 0, false);
   }

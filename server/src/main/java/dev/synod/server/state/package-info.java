@@ -5,24 +5,32 @@
  *
  * <h2>The apply contract</h2>
  * <ul>
- *   <li><b>Determinism.</b> The single node today and every replica later apply the same Txns in
- *       zxid order and must reach the same state, results and events. Apply is a pure function of
- *       (state, Txn): time comes from {@code Txn.time_ms}, identities and secrets from the Txn; no
- *       clock, no randomness, no local configuration other than {@link
- *       dev.synod.server.state.StateLimits} (which all replicas share). Wherever order is
- *       observable (children, ephemerals, sessions, watcher dispatch) the structures are sorted,
- *       so hash iteration order never leaks. Sequential names are formatted with
- *       {@code Locale.ROOT}.
+ *   <li><b>Determinism.</b> Every replica applies the same Txns in zxid order and must reach the
+ *       same state, results and events. Apply is a pure function of (state, Txn): identities,
+ *       secrets and a session's dedup window come from the Txn; no clock, no randomness, and no
+ *       local configuration at all. Per-request limits (value size, path length) are the settings
+ *       of the server where a request enters, checked there before the log; the limits apply
+ *       itself enforces are constants ({@link dev.synod.server.state.ReplicatedLimits}); {@link
+ *       dev.synod.server.state.StateLimits} bounds local state only (watches, history, pages).
+ *       Wherever order is observable (children, ephemerals, sessions, watcher dispatch) the
+ *       structures are sorted, so hash iteration order never leaks. Sequential names are
+ *       formatted with {@code Locale.ROOT}.
+ *   <li><b>Time never goes back.</b> A Txn takes effect at max(decided time so far, its stamped
+ *       {@code time_ms}); ctime, mtime and TTL expiry use that effective time. The decided time
+ *       is replicated state and goes in snapshots. (The leader stamps cluster time, which
+ *       advances with elapsed time: see {@code pipeline.ClusterTime}.)
  *   <li><b>Results, not exceptions.</b> An expected failure (bad version, missing node, ...) is a
  *       Response with {@code error} set and leaves the state unchanged; every Txn, failed or
- *       deduplicated, advances the zxid by one. An exception out of apply is a bug.
+ *       deduplicated, advances the zxid by one (and is a Txn whose time counts). An exception out of apply is a bug.
  *   <li><b>All or nothing.</b> A multi applies its ops in order against the real tree with an
  *       undo log; on the first failure the tree is rolled back and no event is dispatched. A
  *       failed multi's Response carries {@code error} (see {@link
  *       dev.synod.server.state.MultiFailure}).
  *   <li><b>Retries take effect once.</b> A session's write with a request number at or below its
- *       last applied one returns the cached original Response (or REQUEST_TOO_OLD once it left
- *       the window); the cache is replicated state and goes in snapshots.
+ *       last applied one returns the cached original Response if it is the same write (its digest
+ *       is kept beside the result), REQUEST_NO_REUSED if it is a different one, and
+ *       REQUEST_TOO_OLD once the number left the window; the cache is replicated state and goes
+ *       in snapshots.
  * </ul>
  *
  * <h2>Locking and ordering</h2>
@@ -38,7 +46,7 @@
  * changes, read lock for add_watch replays), so it must only enqueue, and it must be safe to call
  * from several reader threads at once.
  *
- * <p>Replicated state (tree, sessions, dedup results) is in {@link
+ * <p>Replicated state (tree, sessions, dedup results, decided time) is in {@link
  * dev.synod.server.storage.Snapshot}s; watches and the event history are local and are rebuilt
  * by clients and by replaying the log after the snapshot.
  */

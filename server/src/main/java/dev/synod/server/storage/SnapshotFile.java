@@ -27,8 +27,8 @@ import org.mapdb.volume.Volume;
 /**
  * The format of one snapshot file: a MapDB file (file channel, no mmap, no transactions) with three
  * B-trees: {@code nodes} (path to NodeRecord bytes), {@code sessions} (session id to SessionRecord
- * bytes) and {@code meta} (format version, zxid, slot, counts, and a CRC32C over every node and
- * session entry in key order). MapDB has no checksum of its own over our data, so the CRC is what
+ * bytes) and {@code meta} (format version, zxid, slot, decided time, counts, and a CRC32C over
+ * every node and session entry in key order). MapDB has no checksum of its own over our data, so the CRC is what
  * proves a file is the snapshot that was written. Files are named by slot.
  */
 final class SnapshotFile {
@@ -41,6 +41,8 @@ final class SnapshotFile {
   private static final String META_FORMAT_VERSION = "formatVersion";
   private static final String META_ZXID = "zxid";
   private static final String META_SLOT = "slot";
+  /** The decided time; absent in files written before it was recorded (read as 0). */
+  private static final String META_TIME_MS = "timeMs";
   private static final String META_NODE_COUNT = "nodeCount";
   private static final String META_SESSION_COUNT = "sessionCount";
   private static final String META_CRC32C = "crc32c";
@@ -111,6 +113,7 @@ final class SnapshotFile {
       meta.put(META_FORMAT_VERSION, FORMAT_VERSION);
       meta.put(META_ZXID, snapshot.zxid());
       meta.put(META_SLOT, snapshot.slot());
+      meta.put(META_TIME_MS, snapshot.timeMs());
       meta.put(META_NODE_COUNT, (long) nodes.size());
       meta.put(META_SESSION_COUNT, (long) sessions.size());
       meta.put(META_CRC32C, checksum.value());
@@ -161,6 +164,7 @@ final class SnapshotFile {
       if (zxid < 0) {
         throw invalid(file, "it says zxid " + zxid);
       }
+      Long timeMs = meta.get(META_TIME_MS);
       long nodeCount = metaValue(file, meta, META_NODE_COUNT);
       long sessionCount = metaValue(file, meta, META_SESSION_COUNT);
       Checksum checksum = new Checksum();
@@ -199,8 +203,8 @@ final class SnapshotFile {
       if (checksum.value() != metaValue(file, meta, META_CRC32C)) {
         throw invalid(file, "checksum mismatch");
       }
-      return new Snapshot(
-          zxid, slot, Collections.unmodifiableSortedMap(nodes), List.copyOf(sessions));
+      return new Snapshot(zxid, slot, timeMs == null ? 0 : timeMs,
+          Collections.unmodifiableSortedMap(nodes), List.copyOf(sessions));
     } catch (InvalidProtocolBufferException e) {
       throw invalid(file, "a record does not parse: " + e.getMessage());
     } catch (RuntimeException | AssertionError | OutOfMemoryError e) {

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 
 /** Three in-process servers forming one cluster (peers over in-process gRPC too). */
 final class TestCluster implements AutoCloseable {
@@ -16,10 +17,18 @@ final class TestCluster implements AutoCloseable {
   final String members;
   final TestServer[] servers;
   private final String[] settings;
+  private final IntFunction<List<String>> memberSettings;
 
   TestCluster(Path dir, int size, String... settings) throws Exception {
+    this(dir, size, id -> List.of(), settings);
+  }
+
+  /** A cluster whose member {@code id} also gets {@code memberSettings.apply(id)} (they win). */
+  TestCluster(Path dir, int size, IntFunction<List<String>> memberSettings, String... settings)
+      throws Exception {
     this.dir = dir;
     this.settings = settings;
+    this.memberSettings = memberSettings;
     int id = CLUSTERS.incrementAndGet();
     List<String> entries = new ArrayList<>();
     for (int i = 1; i <= size; i++) {
@@ -37,6 +46,7 @@ final class TestCluster implements AutoCloseable {
         "tick-ms", "10", "election-ticks-min", "10", "election-ticks-max", "20", "heartbeat-ticks", "2",
         "write-timeout-ms", "3000"));
     all.addAll(List.of(settings));
+    all.addAll(memberSettings.apply(id));
     servers[id] = new TestServer(dir.resolve("s" + id), all.toArray(String[]::new));
     return servers[id];
   }

@@ -13,6 +13,7 @@ import dev.synod.api.v1.ErrorReason;
 import dev.synod.api.v1.GetDataRequest;
 import dev.synod.api.v1.Heartbeat;
 import dev.synod.api.v1.MultiRequest;
+import dev.synod.api.v1.NodeKind;
 import dev.synod.api.v1.Op;
 import dev.synod.api.v1.OpenSessionRequest;
 import dev.synod.api.v1.Request;
@@ -124,6 +125,29 @@ class BadInputTest {
       assertTrue(real.blocking().exists(dev.synod.api.v1.ExistsRequest.newBuilder().setPath("/").build()).getExists(),
           "still serving on the same server");
     }
+  }
+
+  @Test
+  void badTtlsAreRefusedWhereTheyEnterBeforeTheLog() throws Exception {
+    long zxid = server.node.state().lastZxid();
+    for (long ttl : new long[] {Long.MAX_VALUE, 1L << 40, 0, -1}) {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub.create(
+          CreateRequest.newBuilder().setPath("/ttl").setKind(NodeKind.TTL).setTtlMs(ttl).build()));
+      assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.toString());
+      assertEquals(ErrorReason.INVALID_TTL, ErrorStatus.reasonOf(e), e.toString());
+      assertTrue(e.getStatus().getDescription().contains("ttl_ms"), e.toString());
+    }
+    assertReason(ErrorReason.INVALID_TTL, Status.Code.INVALID_ARGUMENT, () -> stub.create(
+        CreateRequest.newBuilder().setPath("/p").setTtlMs(1_000).build()));
+    assertReason(ErrorReason.INVALID_TTL, Status.Code.INVALID_ARGUMENT, () -> stub.multi(
+        MultiRequest.newBuilder().addOps(Op.newBuilder().setCreate(CreateRequest.newBuilder()
+            .setPath("/m").setKind(NodeKind.TTL).setTtlMs(Long.MAX_VALUE))).build()));
+    StreamClient c = StreamClient.open(server.channel(), 5_000);
+    Response r = c.call(Request.newBuilder().setCreate(CreateRequest.newBuilder().setPath("/s")
+        .setKind(NodeKind.TTL).setTtlMs(Long.MAX_VALUE)));
+    assertEquals(ErrorReason.INVALID_TTL, r.getError().getReason());
+    assertEquals(zxid + 1, server.node.state().lastZxid(), "only the stream's session was written");
+    assertFalse(stub.exists(dev.synod.api.v1.ExistsRequest.newBuilder().setPath("/ttl").build()).getExists());
   }
 
   @Test

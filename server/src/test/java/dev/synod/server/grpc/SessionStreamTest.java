@@ -232,6 +232,20 @@ class SessionStreamTest {
   }
 
   @Test
+  void aRequestNumberReusedForADifferentWriteIsAnErrorNotTheOldResult() throws Exception {
+    StreamClient c = StreamClient.open(channel, 5_000);
+    Response first = c.call(create("/s1", NodeKind.PERSISTENT).setRequestNo(100));
+    assertFalse(first.hasError(), first.toString());
+    StreamClient again = StreamClient.resume(server.channel(), c.opened, first.getZxid());
+    Response reused = again.call(create("/s2", NodeKind.PERSISTENT).setRequestNo(100));
+    assertEquals(ErrorReason.REQUEST_NO_REUSED, reused.getError().getReason(), reused.toString());
+    assertFalse(reused.hasCreate());
+    Response s2 = again.call(Request.newBuilder().setExists(ExistsRequest.newBuilder().setPath("/s2")));
+    assertFalse(s2.getExists().getExists(), "the new write was not applied");
+    assertFalse(again.ended(), "a refused request does not end the stream");
+  }
+
+  @Test
   void requestsTakeEffectAndAnswerInTheOrderSent() throws Exception {
     StreamClient c = StreamClient.open(channel, 5_000);
     c.call(create("/fifo", NodeKind.PERSISTENT));

@@ -188,6 +188,22 @@ class UnaryApiTest {
   }
 
   @Test
+  void aRequestNumberReusedForADifferentUnaryWriteIsRefusedNotAnsweredWithTheOldResult() {
+    SessionOpened s = stub.openSession(OpenSessionRequest.getDefaultInstance());
+    SessionRef ref = SessionRef.newBuilder().setSessionId(s.getSessionId()).setSecret(s.getSecret())
+        .setRequestNo(1).build();
+    CreateResponse first = stub.create(CreateRequest.newBuilder().setPath("/first").setSession(ref).build());
+    StatusRuntimeException e = fails(ErrorReason.REQUEST_NO_REUSED, Status.Code.FAILED_PRECONDITION,
+        () -> stub.create(CreateRequest.newBuilder().setPath("/second").setSession(ref).build()));
+    assertTrue(e.getStatus().getDescription().contains("request_no 1"), e.toString());
+    fails(ErrorReason.REQUEST_NO_REUSED, Status.Code.FAILED_PRECONDITION,
+        () -> stub.setData(SetDataRequest.newBuilder().setPath("/first").setData(bytes("x")).setSession(ref).build()));
+    assertFalse(stub.exists(ExistsRequest.newBuilder().setPath("/second").build()).getExists());
+    assertEquals(0, stub.exists(ExistsRequest.newBuilder().setPath("/first").build()).getStat().getVersion());
+    assertEquals(first, stub.create(CreateRequest.newBuilder().setPath("/first").setSession(ref).build()));
+  }
+
+  @Test
   void nodeKindsSequentialContainerAndTtl() throws Exception {
     create("/seq");
     assertEquals("/seq/n0000000000", stub.create(CreateRequest.newBuilder().setPath("/seq/n").setSequential(true).build()).getPath());

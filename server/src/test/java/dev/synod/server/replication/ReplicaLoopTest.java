@@ -85,7 +85,7 @@ class ReplicaLoopTest {
     ClusterConfig cluster = ClusterConfig.parse(config.members(), config.serverId(), config.host(), config.peerPort());
     DurableState fresh = new DurableState(Ballot.ZERO, new TreeMap<>(), 0, 0, true);
     ReplicaLoop loop = new ReplicaLoop(config, cluster, state, new SessionTracker(clock), NO_LOG, effects,
-        clock, new SplittableRandom(7), Optional.empty(), fresh, () -> { });
+        clock, new dev.synod.server.pipeline.ClusterTime(clock, state::lastTimeMs), new SplittableRandom(7), Optional.empty(), fresh, () -> { });
     for (int i = 0; i < 100 && !loop.isLeader(); i++) {
       clock.nanos += 10_000_000;
       loop.step(new ReplicaEvent.Tick(clock.nanos));

@@ -102,8 +102,13 @@ final class Harness {
   }
 
   Response openSession(long id) {
-    return apply(t -> t.setSessionId(id)
-        .setCreateSession(CreateSessionTxn.newBuilder().setSecret(id * 31).setTimeoutMs(10_000)));
+    return openSession(id, 0);
+  }
+
+  /** Opens a session with a dedup window of {@code recentResultsMax} (0: the default). */
+  Response openSession(long id, int recentResultsMax) {
+    return apply(t -> t.setSessionId(id).setCreateSession(CreateSessionTxn.newBuilder()
+        .setSecret(id * 31).setTimeoutMs(10_000).setRecentResultsMax(recentResultsMax)));
   }
 
   Response closeSession(long id, boolean expired) {

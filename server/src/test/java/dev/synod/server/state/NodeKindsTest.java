@@ -228,9 +228,33 @@ class NodeKindsTest {
   }
 
   @Test
+  void aTtlAboveTheMaximumIsRefusedNamingTheField() {
+    // Long.MAX_VALUE used to wrap mtime + ttl to the past: the node was deleted within a second.
+    Response r = h.create(createReq("/forever").setKind(NodeKind.TTL).setTtlMs(Long.MAX_VALUE));
+    assertError(ErrorReason.INVALID_TTL, "/forever", r);
+    assertTrue(r.getError().getMessage().contains("ttl_ms"), r.getError().getMessage());
+    assertFalse(h.nodeExists("/forever"));
+    assertEquals(List.of(), h.sm.expiredTtlNodes(h.timeMs + 1_000, 10));
+
+    long longest = (1L << 40) - 1; // ZooKeeper's maximum, the largest accepted
+    assertOk(h.create(createReq("/longest").setKind(NodeKind.TTL).setTtlMs(longest)));
+    assertError(ErrorReason.INVALID_TTL, "/over",
+        h.create(createReq("/over").setKind(NodeKind.TTL).setTtlMs(longest + 1)));
+  }
+
+  @Test
+  void ttlExpiryArithmeticSaturatesInsteadOfWrapping() {
+    h.timeMs = Long.MAX_VALUE - 10;
+    long mzxid = createTtl("/t", 1_000);
+    assertEquals(List.of(), h.sm.expiredTtlNodes(Long.MAX_VALUE - 1, 10));
+    assertOk(h.expireTtl("/t", mzxid));
+    assertTrue(h.nodeExists("/t"), "mtime + ttl past Long.MAX_VALUE means not yet, not long ago");
+  }
+
+  @Test
   void ttlExpiryEmptiesAContainerParent() {
-    h.create(createReq("/c").setKind(NodeKind.CONTAINER));
     h.timeMs = 0;
+    h.create(createReq("/c").setKind(NodeKind.CONTAINER));
     long mzxid = createTtl("/c/t", 5);
     h.timeMs = 5;
     h.expireTtl("/c/t", mzxid);

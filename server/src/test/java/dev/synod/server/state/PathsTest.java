@@ -73,6 +73,23 @@ class PathsTest {
   }
 
   @Test
+  void aSequentialCreateCountsItsCounterAgainstTheLimit() throws SynodException {
+    Paths.validateForCreate("/q/", true, 13); // "/q/" + 10 digits
+    Paths.validateForCreate("/q/abcd", false, 13);
+    SynodException e = assertThrows(SynodException.class,
+        () -> Paths.validateForCreate("/q/abcd", true, 13));
+    assertTrue(e.getMessage().contains("17 with the sequence number"), e.getMessage());
+  }
+
+  @Test
+  void withoutALimitOnlySyntaxIsChecked() throws SynodException {
+    Paths.validate("/" + "a".repeat(100_000));
+    Paths.validateForCreate("/" + "a".repeat(100_000) + "/", true);
+    assertThrows(SynodException.class, () -> Paths.validate("/a//b"));
+    assertThrows(SynodException.class, () -> Paths.validateForCreate("/a/", false));
+  }
+
+  @Test
   void nullIsInvalid() {
     SynodException e = assertThrows(SynodException.class, () -> Paths.validate(null, MAX));
     assertEquals(ErrorReason.INVALID_PATH, e.reason());

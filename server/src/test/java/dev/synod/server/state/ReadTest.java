@@ -20,7 +20,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ReadTest {
-  private final Harness h = new Harness(new StateLimits(1 << 20, 4096, 10, 4, 10, 100, 1 << 20));
+  private final Harness h = new Harness(new StateLimits(10, 4, 100, 1 << 20));
 
   private void createChildren(String parent, String... names) {
     h.create(parent);

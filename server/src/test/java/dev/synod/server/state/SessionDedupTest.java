@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.synod.api.v1.DeleteRequest;
 import dev.synod.api.v1.ErrorReason;
 import dev.synod.api.v1.Response;
 import dev.synod.api.v1.WatchKind;
@@ -17,8 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /** Sessions in the replicated state, and request-number deduplication of retried writes. */
 class SessionDedupTest {
-  private final Harness h =
-      new Harness(new StateLimits(1 << 20, 4096, 100, 100, 3, 1000, 1 << 20));
+  private final Harness h = new Harness();
 
   @Test
   void createSessionAnswersAnEmptyResponseAndIsVisible() {
@@ -70,7 +70,7 @@ class SessionDedupTest {
 
   @Test
   void requestsOlderThanTheWindowAreRequestTooOld() {
-    h.openSession(1);
+    h.openSession(1, 3);
     Response[] results = new Response[6];
     for (int i = 1; i <= 5; i++) {
       results[i] = h.create(1, i, createReq("/n" + i));
@@ -83,8 +83,29 @@ class SessionDedupTest {
     }
     SessionRecord record = h.sm.snapshot().sessions().get(0);
     assertEquals(5, record.getLastRequestNo());
+    assertEquals(3, record.getRecentResultsMax());
     assertEquals(List.of(3L, 4L, 5L), record.getRecentResultsList().stream()
         .map(c -> c.getRequestNo()).toList());
+    assertTrue(record.getRecentResultsList().stream()
+        .allMatch(c -> c.getRequestDigest().size() == 32), "a fixed-size digest beside each result");
+  }
+
+  @Test
+  void theWindowComesFromTheSessionsCreateTxnNotFromTheReplica() {
+    h.openSession(1, 2);
+    h.openSession(2, 0); // not said (an older log): the state machine's default
+    h.openSession(3, Integer.MAX_VALUE); // clamped to the ceiling
+    for (int i = 1; i <= 3; i++) {
+      h.create(1, i, createReq("/one-" + i));
+    }
+    assertError(ErrorReason.REQUEST_TOO_OLD, h.create(1, 1, createReq("/one-1")));
+    List<SessionRecord> records = h.sm.snapshot().sessions();
+    assertEquals(List.of(2, ReplicatedLimits.RECENT_RESULTS_DEFAULT, ReplicatedLimits.RECENT_RESULTS_MAX),
+        records.stream().map(SessionRecord::getRecentResultsMax).toList());
+    Harness restored = new Harness();
+    restored.sm.restore(h.sm.snapshot());
+    assertError(ErrorReason.REQUEST_TOO_OLD, restored.create(1, 1, createReq("/one-1")));
+    assertEquals(h.sm.snapshot().sessions(), restored.sm.snapshot().sessions());
   }
 
   @Test
@@ -105,6 +126,48 @@ class SessionDedupTest {
     assertOk(h.create(0, 3, createReq("/q/").setSequential(true)));
     assertOk(h.create(0, 3, createReq("/q/").setSequential(true)));
     assertEquals(4, h.childNames("/q").size());
+  }
+
+  @Test
+  void aRequestNumberReusedForADifferentWriteIsRefusedAndTheWriteIsNotDropped() {
+    h.openSession(1);
+    Response first = h.create(1, 1, createReq("/a"));
+    assertOk(first);
+    h.addWatch(-1, "/", WatchKind.WATCH_PERSISTENT_RECURSIVE);
+
+    Response reused = h.create(1, 1, createReq("/b"));
+    assertError(ErrorReason.REQUEST_NO_REUSED, reused);
+    assertEquals(1, reused.getRequestNo());
+    assertFalse(reused.hasCreate(), "never the earlier write's answer");
+    assertFalse(h.nodeExists("/b"));
+    assertError(ErrorReason.REQUEST_NO_REUSED, h.create(1, 1, createReq("/a").setData(Harness.bytes("x"))));
+    assertError(ErrorReason.REQUEST_NO_REUSED, h.apply(t -> t.setSessionId(1).setRequestNo(1)
+        .setDelete(DeleteRequest.newBuilder().setPath("/a"))));
+    assertTrue(h.nodeExists("/a"));
+    assertEquals(List.of(), h.recorder.drain(), "nothing changed");
+
+    assertEquals(first, h.create(1, 1, createReq("/a")), "the true retry still gets the original");
+    assertOk(h.create(1, 2, createReq("/b")));
+    assertTrue(h.nodeExists("/b"));
+  }
+
+  @Test
+  void aReusedNumberOfAFailedWriteIsRefusedToo() {
+    h.openSession(1);
+    Response failed = h.create(1, 1, createReq("/missing/child"));
+    assertError(ErrorReason.NO_NODE, failed);
+    assertError(ErrorReason.REQUEST_NO_REUSED, h.create(1, 1, createReq("/other")));
+    assertFalse(h.nodeExists("/other"));
+  }
+
+  @Test
+  void theRequestDigestSurvivesSnapshotAndRestore() {
+    h.openSession(1);
+    Response first = h.create(1, 1, createReq("/a"));
+    Harness restored = new Harness(h.limits);
+    restored.sm.restore(h.sm.snapshot());
+    assertError(ErrorReason.REQUEST_NO_REUSED, restored.create(1, 1, createReq("/b")));
+    assertEquals(first, restored.create(1, 1, createReq("/a")));
   }
 
   @Test

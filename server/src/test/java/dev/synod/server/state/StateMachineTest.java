@@ -54,16 +54,11 @@ class StateMachineTest {
 
   @Test
   void limitsMustBePositive() {
-    assertThrows(IllegalArgumentException.class,
-        () -> new StateLimits(0, 4096, 1, 1, 1, 1, 1));
-    assertThrows(IllegalArgumentException.class,
-        () -> new StateLimits(1, 4096, 1, 1, 1, 1, -1));
+    assertThrows(IllegalArgumentException.class, () -> new StateLimits(0, 1, 1, 1));
+    assertThrows(IllegalArgumentException.class, () -> new StateLimits(1, 1, 1, -1));
     StateLimits d = StateLimits.defaults();
-    assertEquals(1 << 20, d.dataBytesMax());
-    assertEquals(4096, d.pathBytesMax());
     assertEquals(100_000, d.watchesPerWatcherMax());
     assertEquals(10_000, d.childrenPageMax());
-    assertEquals(1024, d.recentResultsPerSession());
     assertEquals(100_000, d.historyEventsMax());
     assertEquals(64L << 20, d.historyBytesMax());
   }

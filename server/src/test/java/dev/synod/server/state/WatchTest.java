@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 
 class WatchTest {
   private static final long S = 1; // a session watcher
-  private final Harness h = new Harness(new StateLimits(1 << 20, 4096, 3, 100, 10, 1000, 1 << 20));
+  private final Harness h = new Harness(new StateLimits(3, 100, 1000, 1 << 20));
 
   @BeforeEach
   void openSession() {

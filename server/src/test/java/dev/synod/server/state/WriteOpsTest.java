@@ -103,10 +103,6 @@ class WriteOpsTest {
   void setDataErrors() {
     assertError(ErrorReason.NO_NODE, "/missing", h.setData("/missing", "x"));
     assertError(ErrorReason.INVALID_PATH, h.setData("/a//b", "x"));
-    Harness small = new Harness(new StateLimits(4, 4096, 10, 10, 10, 100, 1 << 20));
-    small.create("/a");
-    assertError(ErrorReason.VALUE_TOO_LARGE, "/a", small.setData("/a", "12345"));
-    assertEquals(0, small.stat("/a").getVersion());
   }
 
   @Test

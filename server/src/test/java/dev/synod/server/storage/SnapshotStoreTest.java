@@ -73,6 +73,24 @@ class SnapshotStoreTest {
   }
 
   @Test
+  void theDecidedTimeRoundTripsAndReadsAsZeroFromAFileThatPredatesIt() throws IOException {
+    Snapshot base = snapshot(7, 10, 1);
+    Snapshot timed = new Snapshot(base.zxid(), base.slot(), 1_700_000_123_456L, base.nodes(),
+        base.sessions());
+    new SnapshotStore(dir, FaultInjector.NONE).write(timed);
+    assertSameSnapshot(timed, new SnapshotStore(dir, FaultInjector.NONE).loadLatest().orElseThrow());
+
+    Path file = dir.resolve(SnapshotFile.fileName(7));
+    DB db = DBMaker.fileDB(file.toFile()).fileChannelEnable().checksumStoreEnable().make();
+    try {
+      db.treeMap("meta", Serializer.STRING, Serializer.LONG).open().remove("timeMs");
+    } finally {
+      db.close();
+    }
+    assertEquals(0, new SnapshotStore(dir, FaultInjector.NONE).loadLatest().orElseThrow().timeMs());
+  }
+
+  @Test
   void noSnapshotsLoadsEmpty() throws IOException {
     assertEquals(Optional.empty(), new SnapshotStore(dir, FaultInjector.NONE).loadLatest());
   }
@@ -310,6 +328,7 @@ class SnapshotStoreTest {
   static void assertSameSnapshot(Snapshot expected, Snapshot actual) {
     assertEquals(expected.slot(), actual.slot());
     assertEquals(expected.zxid(), actual.zxid());
+    assertEquals(expected.timeMs(), actual.timeMs());
     assertEquals(expected.nodes(), actual.nodes());
     assertEquals(expected.sessions(), actual.sessions());
   }
