@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * monotonic promises, durable commit markers, linearizable reads after every event, and liveness
  * once the faults stop, then a failover drill (the leader crashes just as its followers' commit
  * indexes differ; the survivors must elect within 20 election timeouts). A failure names the seed,
- * the event and the invariant, and the command that replays it. Sized for CI (about half a minute on two cores); scale with -Dsynod.sim.scale=N.
+ * the event and the invariant, and the command that replays it. Sized for CI (about a minute on two cores); scale with -Dsynod.sim.scale=N.
  */
 @Tag("simulation")
 class SimulationTest {
@@ -47,9 +47,14 @@ class SimulationTest {
     assertTrue(t.crashes() > 10_000 && t.partitions() > 5_000, t.toString());
   }
 
+  /**
+   * 16,000 seeds (about 45 s on two cores): bugs that show only with five replicas are rarer per
+   * seed. Accepts of a deposed leader for slots a follower learned decided by catch-up crashed about
+   * one seed in 10,000; this range held two of them (115564, 115851), the old 1,000 none.
+   */
   @Test
   void fiveReplicas() {
-    SeedRunner.Summary s = runAndCheck(100_001, 1000, 5);
+    SeedRunner.Summary s = runAndCheck(100_001, 16_000, 5);
     assertTrue(s.stats().wipes() > 0 && s.stats().snapshotsInstalled() > 0, s.stats().toString());
   }
 
