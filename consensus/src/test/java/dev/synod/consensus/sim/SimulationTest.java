@@ -113,6 +113,26 @@ class SimulationTest {
     assertEquals(0, failed, shape + ": " + failures);
   }
 
+  /**
+   * "A second history from empty disks": 1 and 2 found the cluster (3 not started) and decide
+   * writes; 1 is wiped, 2 crashes, 1 and 3 start. They are a majority with nothing on disk and must
+   * neither elect a leader nor decide anything, before or after 2 returns (see
+   * {@link Simulator#emptyMajority}).
+   */
+  @Test
+  void emptyMajorityScenario() {
+    StringBuilder failures = new StringBuilder();
+    int failed = 0;
+    for (long seed = 1; seed <= 300L * SCALE; seed++) {
+      SimResult r = Simulator.emptyMajority(seed);
+      if (!r.passed()) {
+        failed++;
+        failures.append('\n').append(r.describe());
+      }
+    }
+    assertEquals(0, failed, failures.toString());
+  }
+
   @Test
   void theSameSeedReplaysTheSameRun() {
     SimResult a = SeedRunner.runOne(42, 3, 2000);

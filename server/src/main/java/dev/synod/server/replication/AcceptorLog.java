@@ -36,8 +36,12 @@ final class AcceptorLog {
     this.store = store;
   }
 
-  /** Rebuilds the acceptor state from the log; {@code snapshotSlot} is what the snapshot covers. */
-  DurableState recover(long snapshotSlot) throws IOException {
+  /**
+   * Rebuilds the acceptor state from the log; {@code snapshotSlot} is what the snapshot covers;
+   * {@code founding}: the data directory was created for a new cluster whose id it does not know
+   * yet (while it never promised, it may bootstrap that cluster with the other founders).
+   */
+  DurableState recover(long snapshotSlot, boolean founding) throws IOException {
     TreeMap<Long, Entry> accepted = new TreeMap<>();
     store.replayLog(record -> {
       switch (record.getBodyCase()) {
@@ -66,7 +70,9 @@ final class AcceptorLog {
     }
     // Fresh means this acceptor never promised anything: entries or a snapshot learned while
     // catching up do not make it a voter (the consensus module decides when it may vote).
-    return new DurableState(promised, live, commitIndex, snapshotSlot, !promisedEver);
+    DurableState.Standing standing = promisedEver ? DurableState.Standing.VOTER
+        : founding ? DurableState.Standing.FOUNDING : DurableState.Standing.JOINING;
+    return new DurableState(promised, live, commitIndex, snapshotSlot, standing);
   }
 
   long commitIndex() {

@@ -25,6 +25,7 @@ import dev.synod.server.pipeline.SessionTracker;
 import dev.synod.server.pipeline.WritePipeline;
 import dev.synod.server.state.StateMachine;
 import dev.synod.server.state.SynodException;
+import dev.synod.server.storage.ClusterIdentity;
 import dev.synod.server.storage.DurableStore;
 import dev.synod.server.storage.Snapshot;
 import dev.synod.txn.v1.Txn;
@@ -33,7 +34,9 @@ import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -50,6 +53,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * a follower, and answered when applied on this server. A single server is a cluster of one on
  * the very same path.
  *
+ * <p>Cluster identity: every envelope carries this server's cluster id (0 until it knows it), and
+ * envelopes of another cluster are dropped. A leader that does not know its cluster's id proposes a
+ * random one; the first such batch decided in the log is the id (everyone applies the log in
+ * order, so everyone agrees). A member that has no id yet adopts its leader's (a joining member is
+ * admitted by that leader; one that installed a snapshot never applies the batch).
+ *
  * <p>Everything below runs on the consensus thread, except the methods that post to it.
  */
 public final class ConsensusDriver implements WritePipeline, AutoCloseable {
@@ -62,6 +71,13 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
 
   private final ServerConfig config;
   private final ClusterConfig cluster;
+  private ClusterIdentity identity;
+  /** {@code identity}'s id, for the peer threads; 0 while unknown. */
+  private volatile long clusterId;
+  /** Our leadership has proposed a cluster id (one per leadership, until the log decides one). */
+  private boolean clusterIdProposed;
+  /** When we last said we drop a peer's messages (they are of another cluster). */
+  private final Map<Integer, Long> foreignWarnedAtNanos = new TreeMap<>();
   private final DurableStore store;
   private final StateMachine state;
   private final SessionTracker tracker;
@@ -98,6 +114,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   public ConsensusDriver(
       ServerConfig config,
       ClusterConfig cluster,
+      ClusterIdentity identity,
       DurableStore store,
       StateMachine state,
       SessionTracker tracker,
@@ -107,6 +124,8 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
       Runnable onSnapshotInstalled) {
     this.config = config;
     this.cluster = cluster;
+    this.identity = identity;
+    this.clusterId = identity.clusterId();
     this.store = store;
     this.state = state;
     this.tracker = tracker;
@@ -135,7 +154,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     long snapshotSlot = snapshot.map(Snapshot::slot).orElse(0L);
     snapshot.ifPresent(s -> keptSnapshotSlots.add(s.slot()));
     appliedSlot = snapshotSlot;
-    DurableState durable = acceptorLog.recover(snapshotSlot);
+    DurableState durable = acceptorLog.recover(snapshotSlot, identity.founding());
     for (Entry e : durable.accepted().headMap(durable.commitIndex() + 1).values()) {
       applyEntry(e);
     }
@@ -234,6 +253,11 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     if (!cluster.peerAddresses().containsKey(from) || from == cluster.selfId()) {
       return;
     }
+    long theirs = envelope.getClusterId();
+    if (isForeign(theirs)) {
+      warnForeign(from, theirs);
+      return;
+    }
     switch (envelope.getBodyCase()) {
       case CONSENSUS -> {
         Message m;
@@ -242,7 +266,12 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
         } catch (IllegalArgumentException malformed) {
           return;
         }
-        events.offer(() -> replica.step(m));
+        events.offer(() -> {
+          replica.step(m);
+          if (theirs != 0 && replica.leaderId() == from) {
+            adoptClusterId(theirs, "learned from its leader, server " + from);
+          }
+        });
       }
       case FORWARD -> events.offer(() -> proposals.addForwarded(envelope.getForward().getTxnsList()));
       case LIVENESS -> envelope.getLiveness().getSessionIdsList().forEach(tracker::touch);
@@ -259,6 +288,71 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
       });
       case BODY_NOT_SET -> { }
     }
+  }
+
+  /** This server's cluster id, 0 while unknown (any thread). */
+  public long clusterId() {
+    return clusterId;
+  }
+
+  /** {@code theirs} is another cluster's id (0, not known yet, is nobody's). */
+  boolean isForeign(long theirs) {
+    long mine = clusterId;
+    return theirs != 0 && mine != 0 && theirs != mine;
+  }
+
+  /** At most once a minute per peer: messages of another cluster are dropped, and why. */
+  private void warnForeign(int from, long theirs) {
+    long now = clock.monoNanos();
+    synchronized (foreignWarnedAtNanos) {
+      Long last = foreignWarnedAtNanos.get(from);
+      if (last != null && now - last < TimeUnit.MINUTES.toNanos(1)) {
+        return;
+      }
+      foreignWarnedAtNanos.put(from, now);
+    }
+    System.err.println("synod: dropping messages from server " + from + ": it belongs to cluster "
+        + ClusterIdentity.text(theirs) + ", this server to cluster " + ClusterIdentity.text(clusterId)
+        + " (another cluster at that address, or a data directory of another cluster)");
+  }
+
+  /**
+   * Records the cluster id, if this server does not know one yet (it never changes once known).
+   * Consensus thread (or start, before it runs).
+   */
+  private void adoptClusterId(long id, String how) {
+    if (id == 0 || identity.known()) {
+      return;
+    }
+    try {
+      store.recordClusterIdentity(identity.withId(id));
+    } catch (IOException e) {
+      failStorage(e);
+      return;
+    }
+    identity = identity.withId(id);
+    clusterId = id;
+    System.out.println("synod: server " + cluster.selfId() + " belongs to cluster "
+        + identity.idText() + " (" + how + ")");
+  }
+
+  /**
+   * A leader that does not know its cluster's id proposes one: a new cluster decides its id through
+   * its log. Once per leadership; if it is not decided, the next leader proposes again.
+   */
+  private void proposeClusterIdIfUnknown() {
+    if (identity.known() || clusterIdProposed) {
+      return;
+    }
+    long id = 0;
+    while (id == 0) {
+      id = secrets.nextLong();
+    }
+    clusterIdProposed = replica.propose(TxnBatch.newBuilder().setClusterId(id).build().toByteArray());
+  }
+
+  private PeerEnvelope.Builder envelope() {
+    return PeerEnvelope.newBuilder().setFrom(cluster.selfId()).setClusterId(clusterId);
   }
 
   /** A snapshot of the current state for a follower, made on the consensus thread. */
@@ -343,6 +437,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     }
     if (leading != leader) {
       leader = leading;
+      clusterIdProposed = false;
       if (leading) {
         // A new leader gives every session a full timeout: it has not heard their heartbeats.
         for (StateMachine.SessionInfo s : state.sessions()) {
@@ -351,6 +446,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
       }
     }
     if (leading) {
+      proposeClusterIdIfUnknown();
       proposeQueued();
     } else {
       forwardQueued();
@@ -383,8 +479,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
 
   private void sendAll(List<Message> messages) {
     for (Message m : messages) {
-      transport.send(m.to(), PeerEnvelope.newBuilder().setFrom(cluster.selfId())
-          .setConsensus(ByteString.copyFrom(MessageCodec.encode(m))).build());
+      transport.send(m.to(), envelope().setConsensus(ByteString.copyFrom(MessageCodec.encode(m))).build());
     }
   }
 
@@ -416,8 +511,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     List<Txn> txns = proposals.drainForForwarding();
     for (int from = 0; from < txns.size(); from += config.batchTxnsMax()) {
       List<Txn> part = txns.subList(from, Math.min(txns.size(), from + config.batchTxnsMax()));
-      transport.send(leaderId, PeerEnvelope.newBuilder().setFrom(cluster.selfId())
-          .setForward(ForwardTxns.newBuilder().addAllTxns(part)).build());
+      transport.send(leaderId, envelope().setForward(ForwardTxns.newBuilder().addAllTxns(part)).build());
     }
   }
 
@@ -435,6 +529,11 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
       batch = TxnBatch.parseFrom(e.value());
     } catch (InvalidProtocolBufferException corrupt) {
       throw new IllegalStateException("decided slot " + e.slot() + " does not hold a TxnBatch", corrupt);
+    }
+    if (batch.getClusterId() != 0) {
+      // The first id decided in the log is the cluster's; a later one (proposed by a leader that did
+      // not know it yet) changes nothing, on every replica alike.
+      adoptClusterId(batch.getClusterId(), "decided in its log at slot " + e.slot());
     }
     for (Txn decided : batch.getTxnsList()) {
       long zxid = state.lastZxid() + 1;
@@ -468,13 +567,12 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     if (leaderId < 0 || leaderId == cluster.selfId()) {
       return false;
     }
-    transport.send(leaderId, PeerEnvelope.newBuilder().setFrom(cluster.selfId())
-        .setReadIndex(ReadIndexRequest.newBuilder().setReadId(readId)).build());
+    transport.send(leaderId, envelope().setReadIndex(ReadIndexRequest.newBuilder().setReadId(readId)).build());
     return true;
   }
 
   private void replyReadIndex(int follower, long theirReadId, boolean ok, long index) {
-    transport.send(follower, PeerEnvelope.newBuilder().setFrom(cluster.selfId())
+    transport.send(follower, envelope()
         .setReadIndexReply(ReadIndexReply.newBuilder().setReadId(theirReadId).setOk(ok).setIndex(index))
         .build());
   }
@@ -486,7 +584,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     if (touched.isEmpty() || replica.isLeader() || leaderId < 0 || leaderId == cluster.selfId()) {
       return;
     }
-    transport.send(leaderId, PeerEnvelope.newBuilder().setFrom(cluster.selfId())
+    transport.send(leaderId, envelope()
         .setLiveness(SessionLiveness.newBuilder().addAllSessionIds(touched)).build());
   }
 
@@ -538,9 +636,14 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     fetchingSnapshot = true;
     background.execute(() -> {
       try {
-        Snapshot s = SnapshotTransfer.fetch(transport.blockingStub(leaderId), minSlot);
+        SnapshotTransfer.Received received =
+            SnapshotTransfer.fetch(transport.blockingStub(leaderId), minSlot, clusterId);
+        Snapshot s = received.snapshot();
         store.installSnapshot(s);
-        events.offer(() -> installSnapshot(s));
+        events.offer(() -> {
+          adoptClusterId(received.clusterId(), "learned from its leader, server " + leaderId);
+          installSnapshot(s);
+        });
       } catch (IOException e) {
         fatal.fatal("installing a snapshot from server " + leaderId + " failed", e);
       } catch (RuntimeException e) {

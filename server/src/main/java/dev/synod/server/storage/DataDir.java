@@ -2,24 +2,31 @@ package dev.synod.server.storage;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.Reader;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.Properties;
 
 /**
  * A server's data directory: {@code log/} for the write-ahead log, {@code snapshots/} for state
- * snapshots, and {@code LOCK}, which this process holds an exclusive lock on for as long as the
- * directory is open, so that two servers can never write the same files.
+ * snapshots, {@code CLUSTER} for the cluster it belongs to ({@link ClusterIdentity}), and
+ * {@code LOCK}, which this process holds an exclusive lock on for as long as the directory is
+ * open, so that two servers can never write the same files.
  */
 public final class DataDir implements Closeable {
   static final String LOG_DIR = "log";
   static final String SNAPSHOT_DIR = "snapshots";
   static final String LOCK_FILE = "LOCK";
+  static final String CLUSTER_FILE = "CLUSTER";
 
   // Windows cannot open a directory as a file, so it cannot fsync one; NTFS makes a rename or
   // create durable with the file's own metadata instead.
@@ -78,6 +85,41 @@ public final class DataDir implements Closeable {
 
   public Path snapshotDir() {
     return root.resolve(SNAPSHOT_DIR);
+  }
+
+  /**
+   * The cluster this directory belongs to, or empty if it was never recorded (a directory created
+   * now, or by a version before cluster identities).
+   *
+   * @throws CorruptLogException if the file exists but cannot be understood: guessing could join
+   *     the wrong cluster or found a new one
+   */
+  public Optional<ClusterIdentity> readIdentity() throws IOException {
+    Path file = root.resolve(CLUSTER_FILE);
+    if (!Files.exists(file)) {
+      return Optional.empty();
+    }
+    Properties p = new Properties();
+    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      p.load(reader);
+    }
+    try {
+      return Optional.of(ClusterIdentity.parse(p));
+    } catch (IllegalArgumentException e) {
+      throw new CorruptLogException(file.toAbsolutePath() + ": " + e.getMessage());
+    }
+  }
+
+  /** Records the cluster this directory belongs to, durably and atomically (write, fsync, rename). */
+  public void writeIdentity(ClusterIdentity identity) throws IOException {
+    Path tmp = root.resolve(CLUSTER_FILE + ".tmp");
+    Files.writeString(tmp, identity.format(), StandardCharsets.UTF_8);
+    try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+      channel.force(true);
+    }
+    Files.move(tmp, root.resolve(CLUSTER_FILE), StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
+    fsyncDirectory(root);
   }
 
   /** Releases the lock; the directory may then be opened again. */

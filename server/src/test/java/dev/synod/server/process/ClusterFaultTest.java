@@ -127,7 +127,7 @@ class ClusterFaultTest {
       try (Stream<Path> files = Files.walk(dir.resolve("s" + follower))) {
         files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
-      cluster.start(follower);
+      cluster.start(follower, "existing"); // an empty directory of a member of the cluster
       assertHasAll(cluster, follower, load.acked);
       assertTrue(cluster.status(follower).getSnapshotZxid() > 0
           || Files.list(dir.resolve("s" + follower).resolve("snapshots")).findAny().isPresent(),
