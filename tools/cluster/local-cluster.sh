@@ -35,6 +35,14 @@ start() {
     echo "building the server and the CLI (mvn -B -q -DskipTests package) ..."
     (cd "$root" && mvn -B -q -DskipTests package)
   fi
+  # The first start creates the cluster: every server founds it (--initial-cluster-state new).
+  # Once any data directory exists the cluster does, and the flag is left out: a server whose
+  # directory is missing then refuses to start, rather than found a second cluster (see
+  # docs/majority-loss.md for a lost data directory).
+  state_flag=""
+  if [ ! -d "$base/s1" ] && [ ! -d "$base/s2" ] && [ ! -d "$base/s3" ]; then
+    state_flag="--initial-cluster-state new"
+  fi
   mkdir -p "$base"
   for i in 1 2 3; do
     if [ -f "$base/s$i.pid" ] && kill -0 "$(cat "$base/s$i.pid")" 2>/dev/null; then
@@ -44,9 +52,9 @@ start() {
     port=$((port_base + 10 * i))
     # The server must not inherit this shell's other open files (a lock held by whoever ran this
     # script, say `flock`, would stay held for as long as the server runs).
-    # shellcheck disable=SC2086 # java_opts holds several options
+    # shellcheck disable=SC2086 # java_opts and state_flag hold several words
     (close_inherited_fds; exec nohup java $java_opts -jar "$jar" --server-id "$i" --members "$members" \
-      --port "$port" --peer-port $((port + 1)) --data-dir "$base/s$i") >"$base/s$i.log" 2>&1 &
+      --port "$port" --peer-port $((port + 1)) --data-dir "$base/s$i" $state_flag) >"$base/s$i.log" 2>&1 &
     echo $! >"$base/s$i.pid"
   done
   for i in 1 2 3; do

@@ -64,6 +64,9 @@ final class LocalServers implements AutoCloseable {
         members.add(i + "=127.0.0.1:" + peerPorts[i]);
       }
       args.addAll(List.of("--members", members.toString()));
+      if (!java.nio.file.Files.exists(dir.resolve("s" + id))) {
+        args.addAll(List.of("--initial-cluster-state", "new")); // its first start founds the cluster
+      }
     } else {
       args.addAll(List.of("--peer-port", Integer.toString(peerPorts[id])));
     }

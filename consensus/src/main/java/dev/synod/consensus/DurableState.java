@@ -13,17 +13,48 @@ import java.util.TreeMap;
  * @param commitIndex the durable commit marker: every slot up to it is decided, and its decided
  *     value is its entry in {@code accepted} (or it is at most {@code snapshotSlot})
  * @param snapshotSlot the slot the driver's last snapshot covers (0: none)
- * @param fresh this replica has never persisted a non-null {@code Ready.promised}: an empty or
- *     wiped data directory, or one that only holds entries learned while catching up. A fresh
- *     replica does not vote until it has caught up (or, in a brand-new cluster, bootstrapped)
+ * @param standing whether this replica votes, and if not, how it may start to; see {@link Standing}
  */
 public record DurableState(
     Ballot promised,
     SortedMap<Long, Entry> accepted,
     long commitIndex,
     long snapshotSlot,
-    boolean fresh) {
+    Standing standing) {
+  /**
+   * What the data directory says about this replica's right to vote. No automatic rule can tell a
+   * brand-new cluster from one whose majority lost its disks (both are members with nothing on
+   * disk), so creating a cluster is an explicit, one-time act of the operator: only replicas whose
+   * directories were created for a new cluster may bootstrap one.
+   */
+  public enum Standing {
+    /** It persisted a non-null {@code Ready.promised} at some point: it votes. */
+    VOTER,
+    /**
+     * It never persisted a promise (a new or wiped data directory of an existing cluster, possibly
+     * holding entries learned while catching up): it does not vote (promise, accept, campaign) until
+     * a leader of the cluster admits it (see {@link Freshness}). It never bootstraps a cluster.
+     */
+    JOINING,
+    /**
+     * As JOINING, but its data directory was created for a new cluster (the operator said so:
+     * the server's {@code --initial-cluster-state new}) and nothing of that cluster is known yet:
+     * with a majority of other such members and no member that has a history it bootstraps the
+     * cluster; otherwise it joins like JOINING.
+     */
+    FOUNDING
+  }
+
+  /** A replica that votes was built from a state with {@code fresh} false (compatibility). */
+  public DurableState(Ballot promised, SortedMap<Long, Entry> accepted, long commitIndex,
+      long snapshotSlot, boolean fresh) {
+    this(promised, accepted, commitIndex, snapshotSlot, fresh ? Standing.JOINING : Standing.VOTER);
+  }
+
   public DurableState {
+    if (standing == null) {
+      throw new IllegalArgumentException("standing must not be null");
+    }
     if (promised == null) {
       throw new IllegalArgumentException("promised must not be null (use Ballot.ZERO)");
     }
@@ -55,8 +86,22 @@ public record DurableState(
     accepted = Collections.unmodifiableSortedMap(copy);
   }
 
-  /** A new, empty data directory. */
+  /**
+   * This replica has never persisted a non-null {@code Ready.promised}: an empty or wiped data
+   * directory, or one that only holds entries learned while catching up. It does not vote until a
+   * leader admits it (or, founding a new cluster, it bootstraps with the other founders).
+   */
+  public boolean fresh() {
+    return standing != Standing.VOTER;
+  }
+
+  /** A new, empty data directory of a member of an existing cluster: it must be admitted. */
   public static DurableState empty() {
-    return new DurableState(Ballot.ZERO, new TreeMap<>(), 0, 0, true);
+    return new DurableState(Ballot.ZERO, new TreeMap<>(), 0, 0, Standing.JOINING);
+  }
+
+  /** A new, empty data directory created for a new cluster: it may bootstrap with the other founders. */
+  public static DurableState founding() {
+    return new DurableState(Ballot.ZERO, new TreeMap<>(), 0, 0, Standing.FOUNDING);
   }
 }

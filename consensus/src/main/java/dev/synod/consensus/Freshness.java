@@ -13,12 +13,27 @@ package dev.synod.consensus;
  *       incarnation could have helped decide is then at or below its commit index, and it promises
  *       at least that leader's ballot, so it never accepts below a promise it forgot nor reuses a
  *       ballot it forgot;
- *   <li>(bootstrap) a majority, itself included, answered fresh with no history: a brand-new
- *       cluster, where nobody has anything to forget. A single-member cluster bootstraps alone.
+ *   <li>(bootstrap) it is a founding member (its data directory was created for a new cluster,
+ *       {@link DurableState.Standing#FOUNDING}), a majority, itself included, answered "founding,
+ *       with no history", and no member answered that it has a history: a brand-new cluster, where
+ *       nobody has anything to forget. A single founding member of a cluster of one bootstraps
+ *       alone.
  * </ul>
+ * Only founding members bootstrap, because no rule can tell a new cluster from one whose majority
+ * lost its disks: members 1 and 2 of three acknowledge writes (3 never started), 1's disk is wiped
+ * and 2 is down; 1 and 3 are then a majority with nothing on disk. Counting every empty member
+ * as evidence, they bootstrapped a second history at slot 1 over the acknowledged one. Now a
+ * member with an empty directory of an existing cluster ({@link DurableState.Standing#JOINING})
+ * only ever joins through a leader of that cluster, and a founding member that hears of a history
+ * (a promise above zero, an entry or a commit anywhere) joins instead of bootstrapping, and stops
+ * answering "founding" so that it counts for no one else's bootstrap either. (A founder that has
+ * just bootstrapped promised only {@link Ballot#ZERO} and holds nothing, so it has no history: it
+ * holds back no founder still waiting for its grace, which then could only have joined through a
+ * leader that needs that founder's vote.) Recovering from the loss of a majority of disks is the
+ * operator's job (restore, or refound from the survivor).
  *
  * <p>Liveness. A replica with the bootstrap evidence does not bootstrap at once: it stays fresh
- * (not voting, still answering "fresh with no history") until every member has answered its probe
+ * (not voting, still answering "founding, with no history") until every member has answered its probe
  * and no member has probed it for a grace ({@link #bootstrapGraceTicks}), or at the latest
  * {@link #bootstrapWaitTicksMax} after the evidence (a member that is down when the cluster is
  * created does not hold it back longer). A replica that has the evidence and every answer stops
@@ -35,9 +50,13 @@ final class Freshness {
   private final ReplicaConfig config;
   private final long nonce;
   private boolean fresh;
+  /** Created for a new cluster: may bootstrap it with the other founders. */
+  private final boolean founding;
+  /** Some member answered with a history: the cluster exists, so we may only join it. */
+  private boolean historySeen;
   /** Members that answered this incarnation's probe (ourselves included). */
   private long repliedMask;
-  /** Members that answered fresh with no history (ourselves included). */
+  /** Members that answered founding with no history (ourselves included). */
   private long freshMask;
   private Ballot highestPromised = Ballot.ZERO;
   /** The leader ballot and slot we must see decided (in that ballot) before voting; slot 0: none. */
@@ -51,9 +70,10 @@ final class Freshness {
   /** When a member last probed us (it may still need our answer); -1: never. */
   private long probedAtTick = -1;
 
-  Freshness(ReplicaConfig config, boolean fresh, long nonce) {
+  Freshness(ReplicaConfig config, DurableState.Standing standing, long nonce) {
     this.config = config;
-    this.fresh = fresh;
+    this.fresh = standing != DurableState.Standing.VOTER;
+    this.founding = standing == DurableState.Standing.FOUNDING;
     this.nonce = nonce;
     this.probeElapsed = 2 * config.heartbeatTicks() - 1; // the first probe goes out on the first tick
     long self = 1L << config.indexOf(config.selfId());
@@ -63,6 +83,11 @@ final class Freshness {
 
   boolean isFresh() {
     return fresh;
+  }
+
+  /** Fresh, founding, and no member has answered with a history (yet): bootstrapping may follow. */
+  boolean mayBootstrap() {
+    return fresh && founding && !historySeen;
   }
 
   long nonce() {
@@ -84,15 +109,16 @@ final class Freshness {
 
   /**
    * True every few heartbeats while fresh: time to probe again. Not while we only wait to
-   * bootstrap ({@code withoutHistory}, the evidence and every answer in hand): there is nothing
-   * more to learn, and our silence tells the others that we have what we need.
+   * bootstrap ({@code withoutHistory}: founding, nothing learned, no history heard of; the evidence
+   * and every answer in hand): there is nothing more to learn, and our silence tells the others
+   * that we have what we need.
    */
   boolean probeDue(boolean withoutHistory) {
     if (!fresh || ++probeElapsed < 2 * config.heartbeatTicks()) {
       return false;
     }
     probeElapsed = 0;
-    return !(withoutHistory && evidenceAtTick >= 0 && allAnsweredAtTick >= 0);
+    return !(withoutHistory && mayBootstrap() && evidenceAtTick >= 0 && allAnsweredAtTick >= 0);
   }
 
   /** A member probed us: it may still need our answer to bootstrap. */
@@ -103,15 +129,19 @@ final class Freshness {
   }
 
   /**
-   * Counts an answer to our probe; true once a majority (us included) is fresh with no history.
-   * {@code joinSlotSpent}: our join slot can no longer serve (it is compacted into our snapshot, so
-   * its ballot cannot be checked, or we learned it decided in another ballot), so the next slot the
-   * leader names replaces it.
+   * Counts an answer to our probe; true once we may bootstrap and a majority (us included) is
+   * founding with no history. {@code hasHistory}: the member promised a ballot, or holds an entry or
+   * a commit (the cluster exists). {@code joinSlotSpent}: our join slot can no longer serve (it is
+   * compacted into our snapshot, so its ballot cannot be checked, or we learned it decided in
+   * another ballot), so the next slot the leader names replaces it.
    */
-  boolean onProbeReply(int memberIndex, long replyNonce, Ballot promised, boolean freshWithoutHistory,
-      long leaderSlot, boolean joinSlotSpent, long tick) {
+  boolean onProbeReply(int memberIndex, long replyNonce, Ballot promised, boolean foundingWithoutHistory,
+      boolean hasHistory, long leaderSlot, boolean joinSlotSpent, long tick) {
     if (!fresh || replyNonce != nonce) {
       return false;
+    }
+    if (hasHistory) {
+      historySeen = true; // for good: a cluster that has a history is joined, never founded again
     }
     repliedMask |= 1L << memberIndex;
     highestPromised = Ballot.max(highestPromised, promised);
@@ -122,13 +152,13 @@ final class Freshness {
         && (leaderSlot < joinSlot || joinSlotSpent)) {
       joinSlot = leaderSlot; // the same leader: the earliest slot it named after our probe serves
     }
-    if (freshWithoutHistory) {
+    if (foundingWithoutHistory) {
       freshMask |= 1L << memberIndex;
     }
     if (allAnsweredAtTick < 0 && Long.bitCount(repliedMask) == config.members().size()) {
       allAnsweredAtTick = tick;
     }
-    return Long.bitCount(freshMask) >= config.quorum();
+    return mayBootstrap() && Long.bitCount(freshMask) >= config.quorum();
   }
 
   /** The join condition, given our commit index and our entry at {@link #joinSlot()} (or null). */
@@ -154,14 +184,14 @@ final class Freshness {
 
   /** We have the bootstrap evidence at {@code tick} (the first time counts). */
   void bootstrapEvidence(long tick) {
-    if (fresh && evidenceAtTick < 0) {
+    if (mayBootstrap() && evidenceAtTick < 0) {
       evidenceAtTick = tick;
     }
   }
 
   /** Time to bootstrap, given the evidence (the caller checks we still have no history). */
   boolean bootstrapDue(long tick) {
-    if (!fresh || evidenceAtTick < 0) {
+    if (!mayBootstrap() || evidenceAtTick < 0) {
       return false;
     }
     if (tick - evidenceAtTick >= bootstrapWaitTicksMax(config)) {
@@ -171,9 +201,9 @@ final class Freshness {
         && tick - Math.max(allAnsweredAtTick, probedAtTick) >= bootstrapGraceTicks(config);
   }
 
-  /** A single-member cluster bootstraps alone. */
+  /** The founding member of a single-member cluster bootstraps alone. */
   boolean bootstrapAlone() {
-    return fresh && config.members().size() == 1;
+    return mayBootstrap() && config.members().size() == 1;
   }
 
   void becomeVoter() {

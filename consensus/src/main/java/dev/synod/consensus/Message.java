@@ -161,7 +161,8 @@ public sealed interface Message {
 
   /**
    * A fresh replica asks its peers for their promised ballots (so it never reuses a ballot it
-   * forgot) and whether they are fresh too (cluster bootstrap); it says how far it has caught up.
+   * forgot) and whether they are founding members with nothing yet, or have a history (cluster
+   * bootstrap); it says how far it has caught up.
    */
   record Probe(int from, int to, long nonce, long commitIndex) implements Message {
     public Probe {
@@ -171,12 +172,15 @@ public sealed interface Message {
   }
 
   /**
-   * The answer to the probe with this nonce: the sender's promise, whether it is fresh with no
-   * history, and, from an active leader, a slot assigned after this reply was made (0 otherwise):
-   * once the prober has learned that slot decided in the leader's ballot it may vote.
+   * The answer to the probe with this nonce: the sender's promise; whether it is a founding member
+   * (created for a new cluster) that is fresh, knows nothing of the cluster and has heard of no
+   * history (it may bootstrap); whether it has a history (a promise above zero, an entry or a
+   * commit: the cluster exists, so no one may bootstrap it); and, from an active leader, a slot
+   * assigned after this reply was made (0 otherwise): once the prober has learned that slot decided
+   * in the leader's ballot it may vote.
    */
-  record ProbeReply(int from, int to, long nonce, Ballot promised, boolean freshWithoutHistory,
-      long leaderSlot) implements Message {
+  record ProbeReply(int from, int to, long nonce, Ballot promised, boolean foundingWithoutHistory,
+      boolean hasHistory, long leaderSlot) implements Message {
     public ProbeReply {
       requireNode(from, to);
       requireBallot(promised);

@@ -89,7 +89,8 @@ public final class MessageCodec {
     } else if (m instanceof ProbeReply p) {
       b.putLong(p.nonce());
       putBallot(b, p.promised());
-      b.put((byte) (p.freshWithoutHistory() ? 1 : 0)).putLong(p.leaderSlot());
+      b.put((byte) (p.foundingWithoutHistory() ? 1 : 0)).put((byte) (p.hasHistory() ? 1 : 0));
+      b.putLong(p.leaderSlot());
     } else if (m instanceof PreVote p) {
       putBallot(b, p.ballot());
       b.putLong(p.commitIndex());
@@ -123,7 +124,8 @@ public final class MessageCodec {
         case CATCHUP_REPLY -> new CatchupReply(from, to, b.getLong(), getEntries(b));
         case SNAPSHOT_REQUIRED -> new SnapshotRequired(from, to, b.getLong());
         case PROBE -> new Probe(from, to, b.getLong(), b.getLong());
-        case PROBE_REPLY -> new ProbeReply(from, to, b.getLong(), getBallot(b), getBoolean(b), b.getLong());
+        case PROBE_REPLY -> new ProbeReply(from, to, b.getLong(), getBallot(b), getBoolean(b), getBoolean(b),
+            b.getLong());
         case PRE_VOTE -> new PreVote(from, to, getBallot(b), b.getLong());
         case PRE_VOTE_REPLY -> new PreVoteReply(from, to, getBallot(b), getBoolean(b), getBallot(b), b.getLong());
         default -> throw new IllegalArgumentException("unknown message type " + type);
@@ -204,7 +206,7 @@ public final class MessageCodec {
     } else if (m instanceof CatchupReply c) {
       return Long.BYTES + entriesSize(c.entries());
     } else if (m instanceof ProbeReply) {
-      return 2 * Long.BYTES + BALLOT_BYTES + 1;
+      return 2 * Long.BYTES + BALLOT_BYTES + 2;
     } else if (m instanceof Probe) {
       return 2 * Long.BYTES;
     } else if (m instanceof PreVote) {

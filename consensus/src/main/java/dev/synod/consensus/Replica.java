@@ -129,14 +129,14 @@ public final class Replica {
     this.out = new Output(selfId);
     this.acceptor = new Acceptor(recovered, out, config.catchupEntriesMax());
     this.learner = new Learner(config, out, acceptor, recovered);
-    this.freshness = new Freshness(config, recovered.fresh(), random.nextLong());
+    this.freshness = new Freshness(config, recovered.standing(), random.nextLong());
     this.maxRoundSeen = acceptor.promised().round();
     resetElectionTimer();
     if (freshness.bootstrapAlone()) {
       becomeVoter(Ballot.ZERO);
     }
-    if (config.members().size() == 1) {
-      campaign(); // a cluster of one has no one to wait for
+    if (config.members().size() == 1 && !freshness.isFresh()) {
+      campaign(); // a cluster of one has no one to wait for (unless it may not vote: no one admits it)
     }
   }
 
@@ -315,8 +315,9 @@ public final class Replica {
     } else if (m instanceof ProbeReply r) {
       observe(r.promised());
       if (freshness.onProbeReply(config.indexOf(r.from()), r.nonce(), r.promised(),
-          r.freshWithoutHistory(), r.leaderSlot(), joinSlotSpent(), tick) && freshWithoutHistory()) {
-        freshness.bootstrapEvidence(tick); // a majority, us included, has no history at all
+          r.foundingWithoutHistory(), r.hasHistory(), r.leaderSlot(), joinSlotSpent(), tick)
+          && freshWithoutHistory()) {
+        freshness.bootstrapEvidence(tick); // a majority of founders, us included, has nothing at all
       }
       maybeJoin();
     } else if (m instanceof PreVote p) {
@@ -341,7 +342,7 @@ public final class Replica {
       leaderSlot = leader.slotAfterNow(nearlyCaughtUp);
     }
     out.send(new ProbeReply(selfId, p.from(), p.nonce(), acceptor.promised(), freshWithoutHistory(),
-        leaderSlot));
+        hasHistory(), leaderSlot));
   }
 
   private void onPrepare(Prepare p) {
@@ -596,8 +597,18 @@ public final class Replica {
         || (slot <= learner.commitIndex() && (e == null || !e.ballot().equals(freshness.joinBallot())));
   }
 
+  /** A founding member that knows nothing of the cluster yet: it may bootstrap it with the others. */
   private boolean freshWithoutHistory() {
-    return freshness.isFresh() && acceptor.isEmpty() && learner.commitIndex() == 0 && leaderId < 0;
+    return freshness.mayBootstrap() && acceptor.isEmpty() && learner.commitIndex() == 0 && leaderId < 0;
+  }
+
+  /**
+   * Something of the cluster happened here: a promise above zero (a phase 1 or a leader), an entry
+   * or a commit. A founding member that hears so joins instead of bootstrapping. (Founders that
+   * have just bootstrapped have none of these yet, so they hold none of the others back.)
+   */
+  private boolean hasHistory() {
+    return acceptor.promised().isAbove(Ballot.ZERO) || !acceptor.isEmpty() || learner.commitIndex() > 0;
   }
 
   private void probe() {

@@ -31,18 +31,22 @@
  * marker and the snapshot slot. The first Ready hands out the committed entries again from the
  * snapshot slot + 1 (skip what is already applied).
  *
- * <p>{@code fresh} must mean: no non-null {@code Ready.promised} was ever persisted in this data
- * directory. Entries and commit markers persisted while fresh (catching up) do not count; a new or
- * wiped directory is fresh. A fresh replica does not vote (promise, accept, campaign) until it has
- * seen, after it started, a slot named by an active leader decided in that leader's ballot and has
- * caught up to it (so nothing its earlier incarnation voted for can be missing), or until, in a
- * brand-new cluster, a majority of members is fresh with no history. It then emits a non-null
- * {@code promised} (possibly {@link dev.synod.consensus.Ballot#ZERO}). With three replicas this
- * keeps one wiped disk safe while the others are intact; with five or more, no rule can if the
- * wiped replica's vote decided something the others have not all durably committed.
+ * <p>{@code standing} must be {@code VOTER} iff a non-null {@code Ready.promised} was ever
+ * persisted in this data directory. Entries and commit markers persisted while fresh (catching up)
+ * do not count; a new or wiped directory is fresh: {@code FOUNDING} if the operator created it for
+ * a new cluster (and the cluster is not known to have started: the server keeps that mark until it
+ * knows its cluster's id), else {@code JOINING}. A fresh replica does not vote (promise, accept,
+ * campaign) until it has seen, after it started, a slot named by an active leader decided in that
+ * leader's ballot and has caught up to it (so nothing its earlier incarnation voted for can be
+ * missing), or until, founding a brand-new cluster, a majority of members is founding with nothing
+ * and no member has a history. It then emits a non-null {@code promised} (possibly
+ * {@link dev.synod.consensus.Ballot#ZERO}). With three replicas this keeps one wiped disk safe
+ * while the others are intact; with five or more, no rule can if the wiped replica's vote decided
+ * something the others have not all durably committed. No rule can tell a new cluster from one
+ * whose majority lost its disks either: that is why only founding members bootstrap.
  *
- * <p>A replica with the bootstrap evidence keeps answering "fresh with no history" until every
- * member has answered it and none has probed it for electionTicksMin + 2 heartbeats (at most
+ * <p>A founding replica with the bootstrap evidence keeps answering "founding with nothing" until
+ * every member has answered it and none has probed it for electionTicksMin + 2 heartbeats (at most
  * 10 electionTicksMax after the evidence), so every member started with it bootstraps too. A
  * replica that misses it (it started later) joins through a live leader; until it has, a
  * three-replica cluster cannot survive losing that leader, since the fresh one cannot vote.

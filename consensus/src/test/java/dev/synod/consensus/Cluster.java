@@ -20,12 +20,20 @@ final class Cluster {
   static final class Disk {
     Ballot promised = Ballot.ZERO;
     boolean fresh;
+    /** Created for a new cluster (while fresh, it may bootstrap with the other founders). */
+    final boolean founding;
     final TreeMap<Long, Entry> accepted = new TreeMap<>();
     long commitIndex;
     long snapshotSlot;
 
+    /** {@code fresh}: an empty directory created with a new cluster (a founder); else one that voted. */
     Disk(boolean fresh) {
+      this(fresh, fresh);
+    }
+
+    Disk(boolean fresh, boolean founding) {
       this.fresh = fresh;
+      this.founding = founding;
     }
 
     void persist(Replica.Ready r) {
@@ -44,7 +52,9 @@ final class Cluster {
     }
 
     DurableState recover() {
-      return new DurableState(promised, accepted, commitIndex, snapshotSlot, fresh);
+      DurableState.Standing standing = !fresh ? DurableState.Standing.VOTER
+          : founding ? DurableState.Standing.FOUNDING : DurableState.Standing.JOINING;
+      return new DurableState(promised, accepted, commitIndex, snapshotSlot, standing);
     }
   }
 
@@ -77,7 +87,7 @@ final class Cluster {
   /** Nodes cut off from everyone: messages to or from them are lost. */
   final java.util.TreeSet<Integer> isolated = new java.util.TreeSet<>();
 
-  /** Nodes 1..n, all with empty disks; {@code fresh} decides whether they must bootstrap. */
+  /** Nodes 1..n; {@code fresh}: all with empty disks created for a new cluster (they bootstrap it). */
   Cluster(int n, boolean fresh, Function<Integer, ReplicaConfig> config) {
     for (int id = 1; id <= n; id++) {
       nodes.put(id, new Node(id, config.apply(id), new Disk(fresh)));
@@ -249,10 +259,10 @@ final class Cluster {
     process(id);
   }
 
-  /** The data directory is lost: the node comes back fresh. */
+  /** The data directory is lost: the node comes back fresh, to join the existing cluster. */
   void wipe(int id) {
     Node old = nodes.get(id);
-    Node n = new Node(id, old.config, new Disk(true));
+    Node n = new Node(id, old.config, new Disk(true, false));
     nodes.put(id, n);
     inFlight.removeIf(m -> m.to() == id);
     process(id);

@@ -72,12 +72,12 @@ class FreshNodeRulesTest {
   void join_waitsForTheSlotTheLeaderNamed_decidedInTheLeadersBallot() {
     Replica r = new Replica(Cluster.config(3, 3), DurableState.empty(), Cluster.ZERO);
     long nonce = probe(r);
-    r.step(new Message.ProbeReply(1, 3, nonce, LEADER, false, 5));
+    r.step(new Message.ProbeReply(1, 3, nonce, LEADER, false, true, 5));
     r.step(new Message.CatchupReply(1, 3, 3, decided(1, 3, EARLIER)));
     assertTrue(r.isFresh(), "slot 5 is not decided yet: an instance started before the wipe may be open");
     r.step(new Message.CatchupReply(1, 3, 5, decided(4, 5, EARLIER)));
     assertTrue(r.isFresh(), "slot 5 was decided in another ballot, not in an instance the leader started after our probe");
-    r.step(new Message.ProbeReply(1, 3, nonce, LEADER, false, 6));
+    r.step(new Message.ProbeReply(1, 3, nonce, LEADER, false, true, 6));
     r.step(new Message.CatchupReply(1, 3, 6, decided(6, 6, LEADER)));
     assertFalse(r.isFresh());
     r.ready();
@@ -88,11 +88,11 @@ class FreshNodeRulesTest {
   void join_needsAnswersFromAMajority_andOnlyAnswersToThisIncarnationsProbeCount() {
     Replica r = new Replica(Cluster.config(3, 5), DurableState.empty(), Cluster.ZERO);
     long nonce = probe(r);
-    r.step(new Message.ProbeReply(1, 3, nonce + 1, Ballot.ZERO, false, 0)); // an earlier incarnation's
-    r.step(new Message.ProbeReply(1, 3, nonce, LEADER, false, 1));
+    r.step(new Message.ProbeReply(1, 3, nonce + 1, Ballot.ZERO, false, true, 0)); // an earlier incarnation's
+    r.step(new Message.ProbeReply(1, 3, nonce, LEADER, false, true, 1));
     r.step(new Message.CatchupReply(1, 3, 1, decided(1, 1, LEADER)));
     assertTrue(r.isFresh(), "two of five have answered");
-    r.step(new Message.ProbeReply(2, 3, nonce, LEADER, false, 0));
+    r.step(new Message.ProbeReply(2, 3, nonce, LEADER, false, true, 0));
     assertFalse(r.isFresh(), "three of five have answered");
   }
 
@@ -101,11 +101,11 @@ class FreshNodeRulesTest {
     Replica r = new Replica(Cluster.config(3, 3), DurableState.empty(), Cluster.ZERO);
     long nonce = probe(r);
     Ballot higher = new Ballot(9, 2);
-    r.step(new Message.ProbeReply(2, 3, nonce, higher, false, 0)); // node 2 promised a newer candidate
-    r.step(new Message.ProbeReply(1, 3, nonce, LEADER, false, 1));
+    r.step(new Message.ProbeReply(2, 3, nonce, higher, false, true, 0)); // node 2 promised a newer candidate
+    r.step(new Message.ProbeReply(1, 3, nonce, LEADER, false, true, 1));
     r.step(new Message.CatchupReply(1, 3, 1, decided(1, 1, LEADER)));
     assertTrue(r.isFresh(), "the leader may already be deposed: wait for the newer one");
-    r.step(new Message.ProbeReply(2, 3, nonce, higher, false, 2)); // node 2 now leads in the newer ballot
+    r.step(new Message.ProbeReply(2, 3, nonce, higher, false, true, 2)); // node 2 now leads in the newer ballot
     r.step(new Message.CatchupReply(2, 3, 2, decided(2, 2, higher)));
     assertFalse(r.isFresh());
     assertEquals(higher, r.ready().promised(), "promises at least the highest ballot a majority reported");
@@ -187,9 +187,9 @@ class FreshNodeRulesTest {
   void join_keepsTheEarliestSlotTheLeaderNamed_theFinishLineDoesNotMove() {
     Replica r = new Replica(Cluster.config(3, 3), DurableState.empty(), Cluster.ZERO);
     long nonce = probe(r);
-    r.step(new Message.ProbeReply(1, 3, nonce, LEADER, false, 5));
+    r.step(new Message.ProbeReply(1, 3, nonce, LEADER, false, true, 5));
     // A later probe: the idle leader named (and proposed) a later slot; slot 5 still serves.
-    r.step(new Message.ProbeReply(1, 3, nonce, LEADER, false, 6));
+    r.step(new Message.ProbeReply(1, 3, nonce, LEADER, false, true, 6));
     r.step(new Message.CatchupReply(1, 3, 5, decided(1, 5, LEADER)));
     assertFalse(r.isFresh(), "slot 5 was assigned by the leader after our probe and is decided in its ballot");
     assertEquals(LEADER, r.ready().promised());
@@ -243,5 +243,118 @@ class FreshNodeRulesTest {
     }
     assertFalse(c.replica(3).isFresh());
     assertEquals(List.of("-", "a"), c.applied(3).subList(0, 2), "a survived the wipe");
+  }
+
+  /** Ticks every live node {@code ticks} times, delivering everything after each tick. */
+  private static void run(Cluster c, int ticks) {
+    for (int i = 0; i < ticks; i++) {
+      c.tickAll(1);
+      c.deliverAll();
+    }
+  }
+
+  private static boolean anyLeader(Cluster c) {
+    return c.nodes.values().stream().anyMatch(n -> n.up() && n.replica.isLeader());
+  }
+
+  /**
+   * Members 1 and 2 of three form the cluster and acknowledge writes (3 was created with them but
+   * never started); 1's disk is wiped and 2 is down; then 3 starts and 1 restarts empty. 1 and 3
+   * are a majority with nothing on disk, as in a brand-new cluster. They must not found a second
+   * history at slot 1 over the acknowledged one: 1 (an empty directory of an existing cluster) only
+   * joins through a leader, so 3 has no majority of founders. Nothing is decided until 2 returns;
+   * 2 alone cannot lead either (1 and 3 do not vote): the operator's recovery, not a silent loss.
+   */
+  @Test
+  void bootstrap_aMajorityWithEmptyDisksDoesNotFoundASecondHistory() {
+    Cluster c = new Cluster(3, true, id -> Cluster.config(id, 3));
+    c.crash(3); // created with the others, never started
+    for (int i = 0; i < 10 * 20 + 10 && (c.replica(1).isFresh() || c.replica(2).isFresh()); i++) {
+      c.tick(1, 1);
+      c.tick(2, 1);
+      c.deliverAll();
+    }
+    c.elect(1);
+    c.write(1, "a", "b");
+    List<String> acknowledged = c.applied(2);
+    assertEquals(List.of("-", "a", "b"), acknowledged);
+    c.wipe(1); // restarted on an empty disk of the existing cluster
+    c.crash(2);
+    c.restart(3); // its first start: an empty disk created for the new cluster (a founder)
+    assertTrue(c.replica(3).isFresh());
+    run(c, 30 * 20);
+    assertFalse(anyLeader(c), "no leader among 1 and 3");
+    assertTrue(c.replica(1).isFresh() && c.replica(3).isFresh(), "neither votes");
+    assertEquals(List.of(), c.applied(1));
+    assertEquals(List.of(), c.applied(3), "nothing decided: no second history");
+    c.restart(2);
+    run(c, 30 * 20);
+    assertEquals(acknowledged, c.applied(2), "the acknowledged history is intact");
+    assertFalse(anyLeader(c), "2 cannot lead alone, and 1 and 3 are not admitted without a leader");
+    for (int id = 1; id <= 3; id += 2) {
+      assertTrue(c.node(id).applied.isEmpty() || c.applied(id).equals(acknowledged.subList(0,
+          c.applied(id).size())), "node " + id + " learned only the acknowledged history");
+    }
+  }
+
+  /**
+   * A founding member hears a member that has a history: the cluster exists, so it joins instead of
+   * bootstrapping, however many founders answer. (A wiped member restarted as a founder by mistake,
+   * and one created with the cluster that starts late, while a member with the history is up.)
+   */
+  @Test
+  void bootstrap_aFounderThatHearsOfAHistoryJoinsInstead() {
+    Cluster c = new Cluster(3, true, id -> Cluster.config(id, 3));
+    c.crash(3);
+    for (int i = 0; i < 10 * 20 + 10 && (c.replica(1).isFresh() || c.replica(2).isFresh()); i++) {
+      c.tick(1, 1);
+      c.tick(2, 1);
+      c.deliverAll();
+    }
+    c.elect(1);
+    c.write(1, "a");
+    c.crash(1);
+    c.nodes.put(1, new Cluster.Node(1, c.node(1).config, new Cluster.Disk(true, true))); // wiped, restarted as a founder
+    c.process(1);
+    c.restart(3);
+    run(c, 30 * 20);
+    assertTrue(c.replica(1).isFresh() && c.replica(3).isFresh(), "node 2 has a history: no founding");
+    assertFalse(anyLeader(c));
+    assertEquals(List.of("-", "a"), c.applied(2));
+  }
+
+  /** Members that were all started as members of an existing cluster never found one. */
+  @Test
+  void bootstrap_onlyFoundersBootstrap_emptyDisksOfAnExistingClusterWaitForALeader() {
+    Cluster c = new Cluster(3, false, id -> Cluster.config(id, 3));
+    for (int id = 1; id <= 3; id++) {
+      c.crash(id);
+      c.nodes.put(id, new Cluster.Node(id, c.node(id).config, new Cluster.Disk(true, false)));
+      c.process(id);
+    }
+    run(c, 30 * 20);
+    assertFalse(anyLeader(c));
+    for (int id = 1; id <= 3; id++) {
+      assertTrue(c.replica(id).isFresh());
+      assertEquals("recovering", c.replica(id).status().role());
+    }
+  }
+
+  @Test
+  void aSingleMemberBootstrapsOnlyIfFounding() {
+    Replica founder = new Replica(ReplicaConfig.of(1, List.of(1)), DurableState.founding(), Cluster.ZERO);
+    Replica joiner = new Replica(ReplicaConfig.of(1, List.of(1)), DurableState.empty(), Cluster.ZERO);
+    for (Replica r : List.of(founder, joiner)) {
+      for (int i = 0; i < 100; i++) {
+        r.tick();
+        while (r.hasReady()) {
+          r.ready();
+          r.advance();
+        }
+      }
+    }
+    assertTrue(founder.isLeader());
+    assertFalse(joiner.isLeader(), "no one can admit it: the server refuses to start it so");
+    assertTrue(joiner.isFresh());
   }
 }

@@ -35,7 +35,8 @@ class MessageCodecTest {
         new Message.CatchupReply(2, 3, 5, List.of(E1, E2)),
         new Message.SnapshotRequired(2, 3, 100),
         new Message.Probe(3, 1, 0x1234_5678_9abcL, 41),
-        new Message.ProbeReply(1, 3, 0x1234_5678_9abcL, B, true, 9),
+        new Message.ProbeReply(1, 3, 0x1234_5678_9abcL, B, true, false, 9),
+        new Message.ProbeReply(1, 3, 7, B, false, true, 0),
         new Message.PreVote(3, 1, new Ballot(8, 3), 41),
         new Message.PreVoteReply(1, 3, new Ballot(8, 3), true, B, 40),
         new Message.PreVoteReply(2, 3, new Ballot(8, 3), false, new Ballot(9, 2), 42));

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class ReadyContractTest {
   @Test
   void readyMustBeFollowedByAdvance() {
-    Replica r = new Replica(ReplicaConfig.of(1, List.of(1)), DurableState.empty(), Cluster.ZERO);
+    Replica r = new Replica(ReplicaConfig.of(1, List.of(1)), DurableState.founding(), Cluster.ZERO);
     r.ready();
     assertThrows(IllegalStateException.class, r::ready);
     r.advance();
@@ -34,7 +34,7 @@ class ReadyContractTest {
 
   @Test
   void compactingBeyondWhatWasHandedOutIsAProgrammerError() {
-    Replica r = new Replica(ReplicaConfig.of(1, List.of(1)), DurableState.empty(), Cluster.ZERO);
+    Replica r = new Replica(ReplicaConfig.of(1, List.of(1)), DurableState.founding(), Cluster.ZERO);
     assertThrows(IllegalArgumentException.class, () -> r.compact(5));
   }
 

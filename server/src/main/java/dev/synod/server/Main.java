@@ -6,6 +6,7 @@ import dev.synod.server.di.ServerComponent;
 import dev.synod.server.pipeline.Clock;
 import dev.synod.server.pipeline.FatalHandler;
 import dev.synod.server.storage.CorruptLogException;
+import dev.synod.server.storage.ClusterIdentity;
 import dev.synod.server.storage.CorruptSnapshotException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -53,10 +54,17 @@ public final class Main {
     } catch (IOException e) {
       exitOn(config, e);
       return;
+    } catch (IllegalArgumentException e) {
+      // A setting that cannot work with this data directory (an empty one needs
+      // --initial-cluster-state with --members), or members that do not parse.
+      System.err.println("synod: " + e.getMessage());
+      System.exit(2);
+      return;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "synod-shutdown"));
     System.out.println("synod: listening on " + config.host() + ":" + node.port()
-        + " (server " + config.serverId() + ", data in " + config.dataDir().toAbsolutePath()
+        + " (server " + config.serverId() + ", cluster " + ClusterIdentity.text(node.driver().clusterId())
+        + ", data in " + config.dataDir().toAbsolutePath()
         + ", last zxid " + node.state().lastZxid() + ")");
     System.out.flush();
     node.awaitTermination();

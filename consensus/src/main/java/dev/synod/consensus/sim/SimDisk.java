@@ -14,13 +14,17 @@ import java.util.TreeMap;
 final class SimDisk {
   private Ballot promised = Ballot.ZERO;
   private boolean promisedEver;
+  /** Created with the cluster (the simulation starts every replica as a founder); a wipe ends it. */
+  private boolean founding = true;
   private final TreeMap<Long, Entry> accepted = new TreeMap<>();
   private long commitIndex;
   private long snapshotSlot;
   private long snapshotHash = Invariants.HASH_START;
 
   DurableState recover() {
-    return new DurableState(promised, accepted, commitIndex, snapshotSlot, !promisedEver);
+    DurableState.Standing standing = promisedEver ? DurableState.Standing.VOTER
+        : founding ? DurableState.Standing.FOUNDING : DurableState.Standing.JOINING;
+    return new DurableState(promised, accepted, commitIndex, snapshotSlot, standing);
   }
 
   /** Persists a Ready, checking that the promise never goes backwards and decided slots never change. */
@@ -59,10 +63,11 @@ final class SimDisk {
     commitIndex = Math.max(commitIndex, slot);
   }
 
-  /** The data directory is lost: the replica restarts fresh. */
+  /** The data directory is lost: the replica restarts fresh, as a member of an existing cluster. */
   void wipe() {
     promised = Ballot.ZERO;
     promisedEver = false;
+    founding = false;
     accepted.clear();
     commitIndex = 0;
     snapshotSlot = 0;

@@ -26,6 +26,10 @@ import java.util.List;
  * differ and the survivors must elect a leader within {@link #FAILOVER_ELECTIONS} election
  * timeouts and go on deciding. {@link #failover} runs such leader crashes alone, in calm runs.
  *
+ * <p>Every replica starts as a founder of the cluster (an empty disk created for it); a wiped one
+ * restarts as an empty disk of the existing cluster, which only joins through a leader.
+ * {@link #emptyMajority} runs the case no rule can decide alone: a majority with empty disks.
+ *
  * <p>Wiped disks: the fresh-node rule alone keeps a three-replica cluster safe when one disk is
  * wiped while the other disks are intact, so with three replicas that is the only condition. With
  * five or more no rule can: a value decided with the wiped replica's vote may be left on a
@@ -324,6 +328,73 @@ public final class Simulator {
       return result(false, event, v.getMessage());
     } catch (RuntimeException e) {
       return result(false, event, "replica threw " + e);
+    }
+  }
+
+  /** Election timeouts the empty-majority scenario watches for a leader that must not appear. */
+  static final int EMPTY_MAJORITY_WATCH_ELECTIONS = 30;
+
+  /**
+   * The finding "a second history from empty disks", as a calm seeded run of three replicas:
+   * replicas 1 and 2 found the cluster (3, created with them, has not started) and decide writes;
+   * 1's disk is wiped and 2 crashes; 1 restarts (an empty disk of the existing cluster) and 3
+   * starts for the first time (a founder). 1 and 3 are a majority with nothing on disk: no leader
+   * may appear and nothing may be decided, before or after 2 returns (2 alone is no majority, and
+   * 1 and 3 are not admitted without a leader: the operator's recovery). Agreement and the other
+   * invariants are checked after every event, as in every run.
+   */
+  public static SimResult emptyMajority(long seed) {
+    SimConfig c = SimConfig.forSeed(seed, 3, 1);
+    SimConfig calm = new SimConfig(3, 1, c.quietTicksMax(), c.delayTicksMax(), 0,
+        c.longDelayTicksMax(), 0, 0, 0, c.healPerMille(), 0, c.pauseTicksMax(), 0, 0, 0, 0, 0, 0, 0, 0,
+        c.electionTicksMin(), c.electionTicksMax(), c.heartbeatTicks(), c.inflightSlotsMax(),
+        c.catchupEntriesMax(), c.messageEntriesMax());
+    return new Simulator(seed, calm).runEmptyMajority();
+  }
+
+  private SimResult runEmptyMajority() {
+    try {
+      faulty = false;
+      network.stopFaults();
+      for (int id = 1; id <= 2; id++) {
+        event++;
+        start(nodes[id], false);
+      }
+      awaitLive("after replicas 1 and 2 founded the cluster");
+      awaitLive("after a second write");
+      long decided = invariants.decidedSlots();
+      event++;
+      crash(nodes[1]);
+      nodes[1].disk.wipe();
+      wipes++;
+      event++;
+      crash(nodes[2]);
+      event++;
+      start(nodes[1], false);
+      event++;
+      start(nodes[3], false);
+      watchForNoLeader("replicas 1 (wiped) and 3 (never started) are a majority with empty disks", decided);
+      event++;
+      start(nodes[2], false);
+      watchForNoLeader("replica 2 returned alone among replicas that may not vote", decided);
+      return result(true, -1, null);
+    } catch (InvariantViolation v) {
+      return result(false, event, v.getMessage());
+    } catch (RuntimeException e) {
+      return result(false, event, "replica threw " + e);
+    }
+  }
+
+  /** For EMPTY_MAJORITY_WATCH_ELECTIONS election timeouts: no leader, nothing newly decided. */
+  private void watchForNoLeader(String situation, long decided) {
+    long end = now + EMPTY_MAJORITY_WATCH_ELECTIONS * (long) config.electionTicksMax();
+    while (now < end) {
+      step();
+      if (!leaders().isEmpty() || invariants.decidedSlots() != decided) {
+        throw new InvariantViolation("a second history: " + situation + ", yet replica "
+            + (leaders().isEmpty() ? "-" : leaders().get(0).id) + " leads and " + invariants.decidedSlots()
+            + " slots are decided (were " + decided + "); " + livenessReport());
+      }
     }
   }
 

@@ -45,6 +45,9 @@ public final class ConfigParser {
     HELP.put("segment-bytes-max", "size at which the log rolls to a new segment file");
     HELP.put("housekeeping-interval-ms", "how often session expiry and TTL nodes are checked");
     HELP.put("members", "the cluster: id=host:peerPort,... (empty: a cluster of one)");
+    HELP.put("initial-cluster-state", "for an empty data directory only: new (found the cluster: every"
+        + " member, once, at its creation) or existing (join a cluster that has a leader); required"
+        + " with members, a cluster of one defaults to new");
     HELP.put("peer-port", "port for the peer protocol (used when members is set)");
     HELP.put("tick-ms", "consensus clock tick");
     HELP.put("election-ticks-min", "shortest election timeout, in ticks");

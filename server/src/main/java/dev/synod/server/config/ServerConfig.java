@@ -33,6 +33,7 @@ public record ServerConfig(
     long segmentBytesMax,
     long housekeepingIntervalMs,
     String members,
+    String initialClusterState,
     int peerPort,
     long tickMs,
     int electionTicksMin,
@@ -43,6 +44,10 @@ public record ServerConfig(
     String testCrashPoint) {
 
   public static final int DEFAULT_PORT = 7070;
+  /** {@code --initial-cluster-state}: this empty data directory founds a new cluster. */
+  public static final String CLUSTER_STATE_NEW = "new";
+  /** {@code --initial-cluster-state}: this empty data directory joins a cluster that exists. */
+  public static final String CLUSTER_STATE_EXISTING = "existing";
 
   public static ServerConfig defaults() {
     return new ServerConfig(
@@ -70,6 +75,7 @@ public record ServerConfig(
         100_000,
         64L << 20,
         100,
+        "",
         "",
         7071,
         10,
@@ -111,6 +117,9 @@ public record ServerConfig(
     require(snapshotEveryTxns >= 1, "snapshot-every-txns must be >= 1");
     require(segmentBytesMax >= 4_096, "segment-bytes-max must be >= 4096");
     require(housekeepingIntervalMs >= 1, "housekeeping-interval-ms must be >= 1");
+    require(initialClusterState.isEmpty() || initialClusterState.equals(CLUSTER_STATE_NEW)
+            || initialClusterState.equals(CLUSTER_STATE_EXISTING),
+        "initial-cluster-state must be new or existing, got '" + initialClusterState + "'");
     require(peerPort >= 0 && peerPort <= 65_535, "peer-port must be 0..65535");
     require(tickMs >= 1, "tick-ms must be >= 1");
     require(electionTicksMin > heartbeatTicks, "election-ticks-min must exceed heartbeat-ticks");

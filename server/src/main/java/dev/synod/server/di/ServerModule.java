@@ -16,6 +16,7 @@ import dev.synod.server.pipeline.FatalHandler;
 import dev.synod.server.pipeline.Housekeeper;
 import dev.synod.server.pipeline.SessionTracker;
 import dev.synod.server.replication.ClusterConfig;
+import dev.synod.server.replication.ClusterCreation;
 import dev.synod.server.replication.ConsensusDriver;
 import dev.synod.server.replication.PeerChannels;
 import dev.synod.server.replication.PeerEndpoint;
@@ -23,6 +24,7 @@ import dev.synod.server.replication.PeerService;
 import dev.synod.server.replication.PeerTransport;
 import dev.synod.server.state.StateLimits;
 import dev.synod.server.state.StateMachine;
+import dev.synod.server.storage.ClusterIdentity;
 import dev.synod.server.storage.DurableStore;
 import dev.synod.server.storage.FaultInjector;
 import io.grpc.Server;
@@ -57,6 +59,25 @@ final class ServerModule {
       return DurableStore.open(c.dataDir(), c.segmentBytesMax(), faults);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Which cluster the data directory belongs to; an empty one needs --initial-cluster-state. */
+  @Provides
+  @Singleton
+  static ClusterIdentity identity(ServerConfig c, ClusterConfig cluster, DurableStore store) {
+    try {
+      return ClusterCreation.establish(c, cluster, store);
+    } catch (IOException | RuntimeException e) {
+      try {
+        store.close(); // release the directory: the server does not start
+      } catch (IOException closeFailure) {
+        e.addSuppressed(closeFailure);
+      }
+      if (e instanceof IOException io) {
+        throw new UncheckedIOException(io);
+      }
+      throw (RuntimeException) e;
     }
   }
 
@@ -98,10 +119,10 @@ final class ServerModule {
 
   @Provides
   @Singleton
-  static ConsensusDriver driver(ServerConfig c, ClusterConfig cluster, DurableStore store,
-      StateMachine state, SessionTracker tracker, PeerTransport transport, StreamRegistry registry,
-      Clock clock, ClusterTime clusterTime, FatalHandler fatal) {
-    return new ConsensusDriver(c, cluster, store, state, tracker, transport, clock, clusterTime, fatal,
+  static ConsensusDriver driver(ServerConfig c, ClusterConfig cluster, ClusterIdentity identity,
+      DurableStore store, StateMachine state, SessionTracker tracker, PeerTransport transport,
+      StreamRegistry registry, Clock clock, ClusterTime clusterTime, FatalHandler fatal) {
+    return new ConsensusDriver(c, cluster, identity, store, state, tracker, transport, clock, clusterTime, fatal,
         () -> registry.disconnectAll("this server installed a snapshot from the leader"));
   }
 

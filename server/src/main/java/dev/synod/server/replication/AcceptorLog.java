@@ -4,6 +4,7 @@ import dev.synod.consensus.Ballot;
 import dev.synod.consensus.DurableState;
 import dev.synod.consensus.Entry;
 import dev.synod.consensus.Replica;
+import dev.synod.server.storage.ClusterIdentity;
 import dev.synod.server.storage.CorruptLogException;
 import dev.synod.server.storage.DurableStore;
 import dev.synod.txn.v1.AcceptedEntry;
@@ -36,8 +37,12 @@ final class AcceptorLog implements ReplicaLog {
     this.store = store;
   }
 
-  /** Rebuilds the acceptor state from the log; {@code snapshotSlot} is what the snapshot covers. */
-  DurableState recover(long snapshotSlot) throws IOException {
+  /**
+   * Rebuilds the acceptor state from the log; {@code snapshotSlot} is what the snapshot covers;
+   * {@code founding}: the data directory was created for a new cluster whose id it does not know
+   * yet (while it never promised, it may bootstrap that cluster with the other founders).
+   */
+  DurableState recover(long snapshotSlot, boolean founding) throws IOException {
     TreeMap<Long, Entry> accepted = new TreeMap<>();
     store.replayLog(record -> {
       switch (record.getBodyCase()) {
@@ -66,7 +71,9 @@ final class AcceptorLog implements ReplicaLog {
     }
     // Fresh means this acceptor never promised anything: entries or a snapshot learned while
     // catching up do not make it a voter (the consensus module decides when it may vote).
-    return new DurableState(promised, live, commitIndex, snapshotSlot, !promisedEver);
+    DurableState.Standing standing = promisedEver ? DurableState.Standing.VOTER
+        : founding ? DurableState.Standing.FOUNDING : DurableState.Standing.JOINING;
+    return new DurableState(promised, live, commitIndex, snapshotSlot, standing);
   }
 
   long commitIndex() {
@@ -140,6 +147,11 @@ final class AcceptorLog implements ReplicaLog {
   public void snapshotInstalled(long slot) {
     slotIndex.headMap(slot, true).clear();
     commitIndex = Math.max(commitIndex, slot);
+  }
+
+  @Override
+  public void recordClusterIdentity(ClusterIdentity identity) throws IOException {
+    store.recordClusterIdentity(identity);
   }
 
   static AcceptedEntry record(Entry e) {

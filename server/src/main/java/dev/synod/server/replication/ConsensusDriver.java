@@ -15,12 +15,15 @@ import dev.synod.server.pipeline.SessionTracker;
 import dev.synod.server.pipeline.WritePipeline;
 import dev.synod.server.state.StateMachine;
 import dev.synod.server.state.SynodException;
+import dev.synod.server.storage.ClusterIdentity;
 import dev.synod.server.storage.DurableStore;
 import dev.synod.server.storage.Snapshot;
 import dev.synod.txn.v1.Txn;
 import java.io.IOException;
 import java.security.SecureRandom;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,10 +33,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * client services submit to, the sink for what peers send, and the cluster part of Status. It
  * recovers the durable state, builds the {@link ReplicaLoop} that does the work, and hands it to
  * a {@link ReplicaRunner}; everything here only translates and posts events.
+ *
+ * <p>Cluster identity: every envelope carries this server's cluster id (0 until it knows it), and
+ * envelopes of another cluster are dropped here, before they reach the loop. A leader that does
+ * not know its cluster's id proposes a random one; the first such batch decided in the log is the
+ * id (everyone applies the log in order, so everyone agrees). A member that has no id yet adopts
+ * its leader's (a joining member is admitted by that leader; one that installed a snapshot never
+ * applies the batch).
  */
 public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   private final ServerConfig config;
   private final ClusterConfig cluster;
+  private final ClusterIdentity identity;
   private final DurableStore store;
   private final StateMachine state;
   private final SessionTracker tracker;
@@ -42,11 +53,14 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   private final Runnable onSnapshotInstalled;
   private final ReplicaRunner runner;
   private final AtomicInteger pendingWrites = new AtomicInteger();
+  /** When we last said we drop a peer's messages (they are of another cluster). */
+  private final Map<Integer, Long> foreignWarnedAtNanos = new TreeMap<>();
   private volatile ReplicaLoop loop;
 
   public ConsensusDriver(
       ServerConfig config,
       ClusterConfig cluster,
+      ClusterIdentity identity,
       DurableStore store,
       StateMachine state,
       SessionTracker tracker,
@@ -57,6 +71,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
       Runnable onSnapshotInstalled) {
     this.config = config;
     this.cluster = cluster;
+    this.identity = identity;
     this.store = store;
     this.state = state;
     this.tracker = tracker;
@@ -75,9 +90,9 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   public void start() throws IOException {
     Optional<Snapshot> snapshot = store.loadSnapshot();
     AcceptorLog acceptorLog = new AcceptorLog(store);
-    DurableState durable = acceptorLog.recover(snapshot.map(Snapshot::slot).orElse(0L));
+    DurableState durable = acceptorLog.recover(snapshot.map(Snapshot::slot).orElse(0L), identity.founding());
     loop = new ReplicaLoop(config, cluster, state, tracker, acceptorLog, runner, clock, clusterTime,
-        new SecureRandom(), snapshot, durable, onSnapshotInstalled);
+        new SecureRandom(), identity, snapshot, durable, onSnapshotInstalled);
     runner.start(loop);
   }
 
@@ -123,10 +138,40 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
 
   /** Something a peer sent; malformed or unexpected input is dropped, never fatal. */
   void receive(PeerEnvelope envelope) {
-    ReplicaEvent event = ReplicaEvent.fromPeer(envelope, cluster);
+    if (isForeign(envelope.getClusterId())) {
+      warnForeign(envelope.getFrom(), envelope.getClusterId());
+      return;
+    }
+    ReplicaEvent event = ReplicaEvent.fromPeer(envelope, cluster, clusterId());
     if (event != null) {
       runner.post(event);
     }
+  }
+
+  /** This server's cluster id, 0 while unknown (any thread). */
+  public long clusterId() {
+    ReplicaLoop l = loop;
+    return l == null ? identity.clusterId() : l.clusterId();
+  }
+
+  /** {@code theirs} is another cluster's id (0, not known yet, is nobody's). */
+  boolean isForeign(long theirs) {
+    return ReplicaEvent.isForeign(theirs, clusterId());
+  }
+
+  /** At most once a minute per peer: messages of another cluster are dropped, and why. */
+  private void warnForeign(int from, long theirs) {
+    long now = clock.monoNanos();
+    synchronized (foreignWarnedAtNanos) {
+      Long last = foreignWarnedAtNanos.get(from);
+      if (last != null && now - last < TimeUnit.MINUTES.toNanos(1)) {
+        return;
+      }
+      foreignWarnedAtNanos.put(from, now);
+    }
+    System.err.println("synod: dropping messages from server " + from + ": it belongs to cluster "
+        + ClusterIdentity.text(theirs) + ", this server to cluster " + ClusterIdentity.text(clusterId())
+        + " (another cluster at that address, or a data directory of another cluster)");
   }
 
   /** A snapshot of the current state for a follower, taken on the loop's thread. */

@@ -48,9 +48,14 @@ public final class PeerService extends PeerGrpc.PeerImplBase {
    */
   @Override
   public void fetchSnapshot(FetchSnapshotRequest request, StreamObserver<SnapshotChunk> out) {
+    if (driver.isForeign(request.getClusterId())) {
+      out.onError(Status.FAILED_PRECONDITION.withDescription("cluster_id: this server belongs to another"
+          + " cluster").asRuntimeException());
+      return;
+    }
     transfers.execute(() -> {
       try {
-        SnapshotTransfer.send(driver.snapshotForTransfer(request.getMinSlot()), out);
+        SnapshotTransfer.send(driver.snapshotForTransfer(request.getMinSlot()), driver.clusterId(), out);
       } catch (IllegalStateException e) {
         out.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
       } catch (InterruptedException e) {

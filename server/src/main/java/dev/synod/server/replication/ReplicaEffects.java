@@ -28,8 +28,12 @@ public interface ReplicaEffects {
   void writeSnapshot(Snapshot snapshot);
 
   /**
-   * Fetches the leader's snapshot covering at least {@code minSlot}, stores it durably, then steps
+   * Fetches the leader's snapshot covering at least {@code minSlot}, refusing one of another
+   * cluster than {@code clusterId} (0: not known yet), stores it durably, then steps
    * {@link ReplicaEvent.SnapshotFetched}, or {@link ReplicaEvent.SnapshotFetchFailed}.
    */
-  void fetchSnapshot(int leaderId, long minSlot);
+  void fetchSnapshot(int leaderId, long minSlot, long clusterId);
+
+  /** Something an operator should see once (a line for the server's output). */
+  void notice(String line);
 }

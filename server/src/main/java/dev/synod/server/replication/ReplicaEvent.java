@@ -59,15 +59,17 @@ public sealed interface ReplicaEvent {
    * member or from ourselves, malformed, or of a kind this version does not know. Never throws:
    * a peer's message must never stop a server.
    */
-  static ReplicaEvent fromPeer(PeerEnvelope envelope, ClusterConfig cluster) {
+  static ReplicaEvent fromPeer(PeerEnvelope envelope, ClusterConfig cluster, long ourClusterId) {
     int from = envelope.getFrom();
-    if (!cluster.peerAddresses().containsKey(from) || from == cluster.selfId()) {
+    if (!cluster.peerAddresses().containsKey(from) || from == cluster.selfId()
+        || isForeign(envelope.getClusterId(), ourClusterId)) {
       return null;
     }
     return switch (envelope.getBodyCase()) {
       case CONSENSUS -> {
         try {
-          yield new PeerMessage(MessageCodec.decode(envelope.getConsensus().toByteArray()));
+          yield new PeerMessage(from, envelope.getClusterId(),
+              MessageCodec.decode(envelope.getConsensus().toByteArray()));
         } catch (RuntimeException malformed) {
           yield null;
         }
@@ -79,6 +81,11 @@ public sealed interface ReplicaEvent {
           envelope.getReadIndexReply().getOk(), envelope.getReadIndexReply().getIndex());
       case BODY_NOT_SET -> null;
     };
+  }
+
+  /** Whether {@code theirs} is another cluster's id than {@code ours} (0, not known yet, is nobody's). */
+  static boolean isForeign(long theirs, long ours) {
+    return theirs != 0 && ours != 0 && theirs != ours;
   }
 
   /** Calls the handler's method for this kind. */
@@ -122,8 +129,8 @@ public sealed interface ReplicaEvent {
     }
   }
 
-  /** A consensus message from a peer, already decoded. */
-  record PeerMessage(Message message) implements ReplicaEvent {
+  /** A consensus message from peer {@code from} of cluster {@code clusterId} (0: not known yet). */
+  record PeerMessage(int from, long clusterId, Message message) implements ReplicaEvent {
     @Override
     public void dispatch(Handler handler) throws IOException {
       handler.peerMessage(this);
@@ -196,8 +203,11 @@ public sealed interface ReplicaEvent {
     }
   }
 
-  /** Completion: a snapshot fetched from the leader is durable in this server's store. */
-  record SnapshotFetched(Snapshot snapshot) implements ReplicaEvent {
+  /**
+   * Completion: a snapshot fetched from the leader, of cluster {@code clusterId} (0: the leader
+   * did not know it yet), is durable in this server's store.
+   */
+  record SnapshotFetched(Snapshot snapshot, long clusterId) implements ReplicaEvent {
     @Override
     public void dispatch(Handler handler) throws IOException {
       handler.snapshotFetched(this);

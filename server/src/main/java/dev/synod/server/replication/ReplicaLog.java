@@ -1,6 +1,7 @@
 package dev.synod.server.replication;
 
 import dev.synod.consensus.Replica;
+import dev.synod.server.storage.ClusterIdentity;
 import java.io.IOException;
 
 /**
@@ -20,4 +21,7 @@ public interface ReplicaLog {
 
   /** A leader's snapshot was installed: nothing at or below {@code slot} is needed any more. */
   void snapshotInstalled(long slot);
+
+  /** Records, durably, the cluster this member belongs to (learned once, never changed). */
+  void recordClusterIdentity(ClusterIdentity identity) throws IOException;
 }

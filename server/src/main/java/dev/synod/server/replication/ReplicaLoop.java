@@ -34,6 +34,7 @@ import dev.synod.server.replication.ReplicaEvent.SnapshotWritten;
 import dev.synod.server.replication.ReplicaEvent.Tick;
 import dev.synod.server.state.StateMachine;
 import dev.synod.server.state.SynodException;
+import dev.synod.server.storage.ClusterIdentity;
 import dev.synod.server.storage.Snapshot;
 import dev.synod.txn.v1.Txn;
 import dev.synod.txn.v1.TxnBatch;
@@ -83,6 +84,12 @@ public final class ReplicaLoop {
   /** Told of every Txn as it is applied; the simulator checks agreement with it. */
   private Consumer<Txn> appliedObserver = txn -> { };
 
+  /** The cluster this member belongs to; its id is learned once (decided in the log, or from the leader). */
+  private ClusterIdentity identity;
+  /** {@code identity}'s id, for other threads; 0 while unknown. */
+  private volatile long clusterId;
+  /** This leadership has proposed a cluster id (one per leadership, until the log decides one). */
+  private boolean clusterIdProposed;
   private volatile boolean leader;
   private volatile Replica.Status lastStatus;
   private volatile long appliedSlot;
@@ -98,8 +105,10 @@ public final class ReplicaLoop {
    * Restores {@code snapshot} into {@code state}, applies every slot {@code durable} says is
    * decided, and makes the consensus module ready to be stepped.
    *
-   * @param secrets session secrets and this incarnation's origin prefix; a secure generator in
-   *     production, a seeded one in simulation
+   * @param secrets session secrets, this incarnation's origin prefix and a new cluster's id; a
+   *     secure generator in production, a seeded one in simulation
+   * @param identity the cluster this member belongs to, as its data directory records it
+   * @throws IOException recording the cluster id found in a replayed slot failed
    */
   public ReplicaLoop(
       ServerConfig config,
@@ -111,9 +120,10 @@ public final class ReplicaLoop {
       Clock clock,
       ClusterTime clusterTime,
       RandomGenerator secrets,
+      ClusterIdentity identity,
       Optional<Snapshot> snapshot,
       DurableState durable,
-      Runnable onSnapshotInstalled) {
+      Runnable onSnapshotInstalled) throws IOException {
     this.config = config;
     this.cluster = cluster;
     this.state = state;
@@ -124,6 +134,8 @@ public final class ReplicaLoop {
     this.clusterTime = clusterTime;
     this.secrets = secrets;
     this.onSnapshotInstalled = onSnapshotInstalled;
+    this.identity = identity;
+    this.clusterId = identity.clusterId();
     this.proposals = new Proposals(cluster.selfId(), secrets.nextLong(), config.pendingWritesMax());
     snapshot.ifPresent(s -> {
       state.restore(s);
@@ -188,8 +200,11 @@ public final class ReplicaLoop {
     }
 
     @Override
-    public void peerMessage(PeerMessage m) {
+    public void peerMessage(PeerMessage m) throws IOException {
       replica.step(m.message());
+      if (m.clusterId() != 0 && replica.leaderId() == m.from()) {
+        adoptClusterId(m.clusterId(), "learned from its leader, server " + m.from());
+      }
     }
 
     @Override
@@ -232,7 +247,8 @@ public final class ReplicaLoop {
     }
 
     @Override
-    public void snapshotFetched(SnapshotFetched f) {
+    public void snapshotFetched(SnapshotFetched f) throws IOException {
+      adoptClusterId(f.clusterId(), "learned from the leader's snapshot");
       installSnapshot(f.snapshot());
     }
 
@@ -281,6 +297,7 @@ public final class ReplicaLoop {
   private void pump() throws IOException {
     noticeLeadership();
     if (replica.isLeader()) {
+      proposeClusterIdIfUnknown();
       proposeQueued();
     } else {
       forwardQueued();
@@ -329,6 +346,7 @@ public final class ReplicaLoop {
     }
     if (leading != leader) {
       leader = leading;
+      clusterIdProposed = false;
       if (leading) {
         // A new leader gives every session a full timeout: it has not heard their heartbeats.
         for (StateMachine.SessionInfo s : state.sessions()) {
@@ -338,9 +356,13 @@ public final class ReplicaLoop {
     }
   }
 
+  private PeerEnvelope.Builder envelope() {
+    return PeerEnvelope.newBuilder().setFrom(cluster.selfId()).setClusterId(clusterId);
+  }
+
   private void sendAll(List<Message> messages) {
     for (Message m : messages) {
-      effects.send(m.to(), PeerEnvelope.newBuilder().setFrom(cluster.selfId())
+      effects.send(m.to(), envelope()
           .setConsensus(ByteString.copyFrom(MessageCodec.encode(m))).build());
     }
   }
@@ -374,7 +396,7 @@ public final class ReplicaLoop {
     List<Txn> txns = proposals.drainForForwarding();
     for (int from = 0; from < txns.size(); from += config.batchTxnsMax()) {
       List<Txn> part = txns.subList(from, Math.min(txns.size(), from + config.batchTxnsMax()));
-      effects.send(leaderId, PeerEnvelope.newBuilder().setFrom(cluster.selfId())
+      effects.send(leaderId, envelope()
           .setForward(ForwardTxns.newBuilder().addAllTxns(part)).build());
     }
   }
@@ -383,7 +405,7 @@ public final class ReplicaLoop {
    * Applies one decided slot. Each Txn's zxid is its position in the decided sequence; a new
    * session's id is the zxid that created it. Identical on every replica.
    */
-  private void applyEntry(Entry e) {
+  private void applyEntry(Entry e) throws IOException {
     appliedSlot = e.slot();
     if (e.value().length == 0) {
       return; // a no-op filling a gap after a leader change
@@ -393,6 +415,11 @@ public final class ReplicaLoop {
       batch = TxnBatch.parseFrom(e.value());
     } catch (InvalidProtocolBufferException corrupt) {
       throw new IllegalStateException("decided slot " + e.slot() + " does not hold a TxnBatch", corrupt);
+    }
+    if (batch.getClusterId() != 0) {
+      // The first id decided in the log is the cluster's; a later one (proposed by a leader that
+      // did not know it yet) changes nothing, on every replica alike.
+      adoptClusterId(batch.getClusterId(), "decided in its log at slot " + e.slot());
     }
     for (Txn decided : batch.getTxnsList()) {
       long zxid = state.lastZxid() + 1;
@@ -430,13 +457,13 @@ public final class ReplicaLoop {
     if (leaderId < 0 || leaderId == cluster.selfId()) {
       return false;
     }
-    effects.send(leaderId, PeerEnvelope.newBuilder().setFrom(cluster.selfId())
+    effects.send(leaderId, envelope()
         .setReadIndex(ReadIndexRequest.newBuilder().setReadId(readId)).build());
     return true;
   }
 
   private void replyReadIndex(int follower, long theirReadId, boolean ok, long index) {
-    effects.send(follower, PeerEnvelope.newBuilder().setFrom(cluster.selfId())
+    effects.send(follower, envelope()
         .setReadIndexReply(ReadIndexReply.newBuilder().setReadId(theirReadId).setOk(ok).setIndex(index))
         .build());
   }
@@ -448,7 +475,7 @@ public final class ReplicaLoop {
     if (touched.isEmpty() || replica.isLeader() || leaderId < 0 || leaderId == cluster.selfId()) {
       return;
     }
-    effects.send(leaderId, PeerEnvelope.newBuilder().setFrom(cluster.selfId())
+    effects.send(leaderId, envelope()
         .setLiveness(SessionLiveness.newBuilder().addAllSessionIds(touched)).build());
   }
 
@@ -496,7 +523,7 @@ public final class ReplicaLoop {
       return;
     }
     fetchingSnapshot = true;
-    effects.fetchSnapshot(leaderId, minSlot);
+    effects.fetchSnapshot(leaderId, minSlot, clusterId);
   }
 
   /**
@@ -524,7 +551,42 @@ public final class ReplicaLoop {
   }
 
   // -----------------------------------------------------------------------------------------------
+  // Cluster identity
+
+  /**
+   * A leader that does not know its cluster's id proposes one: a new cluster decides its id
+   * through its log. Once per leadership; if it is not decided, the next leader proposes again.
+   */
+  private void proposeClusterIdIfUnknown() {
+    if (identity.known() || clusterIdProposed) {
+      return;
+    }
+    long id = 0;
+    while (id == 0) {
+      id = secrets.nextLong();
+    }
+    clusterIdProposed = replica.propose(TxnBatch.newBuilder().setClusterId(id).build().toByteArray());
+  }
+
+  /** Records the cluster id, if this member does not know one yet (it never changes once known). */
+  private void adoptClusterId(long id, String how) throws IOException {
+    if (id == 0 || identity.known()) {
+      return;
+    }
+    log.recordClusterIdentity(identity.withId(id));
+    identity = identity.withId(id);
+    clusterId = id;
+    effects.notice("server " + cluster.selfId() + " belongs to cluster " + identity.idText()
+        + " (" + how + ")");
+  }
+
+  // -----------------------------------------------------------------------------------------------
   // Status (any thread)
+
+  /** This member's cluster id, 0 while unknown. */
+  public long clusterId() {
+    return clusterId;
+  }
 
   public boolean isLeader() {
     return leader;

@@ -147,16 +147,17 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
   }
 
   @Override
-  public void fetchSnapshot(int leaderId, long minSlot) {
+  public void fetchSnapshot(int leaderId, long minSlot, long clusterId) {
     background.execute(() -> {
-      Snapshot s;
+      SnapshotTransfer.Received received;
       try {
-        s = SnapshotTransfer.fetch(transport.blockingStub(leaderId), minSlot);
+        received = SnapshotTransfer.fetch(transport.blockingStub(leaderId), minSlot, clusterId);
       } catch (RuntimeException e) {
         System.err.println("synod: snapshot fetch from server " + leaderId + " failed, will retry: " + e);
         events.add(new ReplicaEvent.SnapshotFetchFailed(e.toString()));
         return;
       }
+      Snapshot s = received.snapshot();
       boolean stored;
       try {
         stored = store.installSnapshot(s);
@@ -165,9 +166,14 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
         return;
       }
       // Not stored: the store already holds one as new, which the loop has applied.
-      events.add(stored ? new ReplicaEvent.SnapshotFetched(s)
+      events.add(stored ? new ReplicaEvent.SnapshotFetched(s, received.clusterId())
           : new ReplicaEvent.SnapshotFetchFailed("a snapshot at slot " + s.slot() + " or newer is already stored"));
     });
+  }
+
+  @Override
+  public void notice(String line) {
+    System.out.println("synod: " + line);
   }
 
   @Override

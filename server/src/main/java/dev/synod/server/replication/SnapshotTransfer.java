@@ -4,6 +4,7 @@ import dev.synod.peer.v1.FetchSnapshotRequest;
 import dev.synod.peer.v1.PeerGrpc;
 import dev.synod.peer.v1.SnapshotChunk;
 import dev.synod.peer.v1.SnapshotNode;
+import dev.synod.server.storage.ClusterIdentity;
 import dev.synod.server.storage.Snapshot;
 import dev.synod.txn.v1.NodeRecord;
 import dev.synod.txn.v1.SessionRecord;
@@ -24,15 +25,18 @@ final class SnapshotTransfer {
   /** How long a follower waits for a whole snapshot. */
   static final long FETCH_TIMEOUT_SECONDS = 120;
 
+  /** A fetched snapshot and the cluster id of the server that sent it (0: not known yet). */
+  record Received(Snapshot snapshot, long clusterId) {}
+
   private SnapshotTransfer() {}
 
-  /** Streams {@code s} in chunks (leader side). */
-  static void send(Snapshot s, StreamObserver<SnapshotChunk> out) {
+  /** Streams {@code s} in chunks (leader side), each naming the sender's cluster. */
+  static void send(Snapshot s, long clusterId, StreamObserver<SnapshotChunk> out) {
     Iterator<Map.Entry<String, NodeRecord>> nodes = s.nodes().entrySet().iterator();
     List<SessionRecord> sessions = s.sessions();
     do {
       SnapshotChunk.Builder chunk = SnapshotChunk.newBuilder().setSlot(s.slot()).setZxid(s.zxid())
-          .setTimeMs(s.timeMs());
+          .setTimeMs(s.timeMs()).setClusterId(clusterId);
       int bytes = 0;
       while (nodes.hasNext() && chunk.getNodesCount() < CHUNK_NODES_MAX && bytes < CHUNK_BYTES_MAX) {
         var e = nodes.next();
@@ -47,21 +51,31 @@ final class SnapshotTransfer {
     out.onCompleted();
   }
 
-  /** Fetches the leader's snapshot (follower side). */
-  static Snapshot fetch(PeerGrpc.PeerBlockingStub leader, long minSlot) {
+  /**
+   * Fetches the leader's snapshot (follower side); {@code clusterId} is ours (0: not known yet).
+   *
+   * @throws IllegalStateException if the snapshot is incomplete or of another cluster
+   */
+  static Received fetch(PeerGrpc.PeerBlockingStub leader, long minSlot, long clusterId) {
     Iterator<SnapshotChunk> chunks = leader.withDeadlineAfter(FETCH_TIMEOUT_SECONDS, TimeUnit.SECONDS)
-        .fetchSnapshot(FetchSnapshotRequest.newBuilder().setMinSlot(minSlot).build());
+        .fetchSnapshot(FetchSnapshotRequest.newBuilder().setMinSlot(minSlot).setClusterId(clusterId).build());
     SortedMap<String, NodeRecord> nodes = new TreeMap<>();
     List<SessionRecord> sessions = new ArrayList<>();
     long slot = -1;
     long zxid = -1;
     long timeMs = 0;
+    long senderCluster = 0; // any value (ids are random 64-bit numbers): valid once slot >= 0
     boolean last = false;
     while (chunks.hasNext()) {
       SnapshotChunk chunk = chunks.next();
       if (slot >= 0 && (chunk.getSlot() != slot || chunk.getZxid() != zxid
-          || chunk.getTimeMs() != timeMs)) {
-        throw new IllegalStateException("snapshot chunks disagree on slot/zxid/time");
+          || chunk.getTimeMs() != timeMs || chunk.getClusterId() != senderCluster)) {
+        throw new IllegalStateException("snapshot chunks disagree on slot/zxid/time/cluster_id");
+      }
+      senderCluster = chunk.getClusterId();
+      if (senderCluster != 0 && clusterId != 0 && senderCluster != clusterId) {
+        throw new IllegalStateException("the snapshot is of cluster " + ClusterIdentity.text(senderCluster)
+            + ", this server belongs to cluster " + ClusterIdentity.text(clusterId));
       }
       slot = chunk.getSlot();
       zxid = chunk.getZxid();
@@ -75,6 +89,6 @@ final class SnapshotTransfer {
     if (!last || slot < minSlot) {
       throw new IllegalStateException("incomplete snapshot from the leader (slot " + slot + ")");
     }
-    return new Snapshot(zxid, slot, timeMs, nodes, sessions);
+    return new Received(new Snapshot(zxid, slot, timeMs, nodes, sessions), senderCluster);
   }
 }

@@ -340,6 +340,11 @@ public final class ServerSimulator implements SimServer.World {
   }
 
   @Override
+  public long clusterIdOf(int id) {
+    return servers[id].isUp() ? servers[id].loop().clusterId() : 0;
+  }
+
+  @Override
   public long jobDelayNanos() {
     return random.nextInt(1, 50) * MS;
   }

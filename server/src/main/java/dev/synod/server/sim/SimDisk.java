@@ -5,6 +5,7 @@ import dev.synod.consensus.DurableState;
 import dev.synod.consensus.Entry;
 import dev.synod.consensus.Replica;
 import dev.synod.server.replication.ReplicaLog;
+import dev.synod.server.storage.ClusterIdentity;
 import dev.synod.server.storage.Snapshot;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -35,6 +36,7 @@ final class SimDisk implements ReplicaLog {
   private final List<Snapshot> snapshots = new ArrayList<>();
   private final List<Boolean> damaged = new ArrayList<>();
   private IntUnaryOperator tornPrefix;
+  private ClusterIdentity identity;
   private long syncs;
 
   // -----------------------------------------------------------------------------------------------
@@ -90,6 +92,23 @@ final class SimDisk implements ReplicaLog {
   @Override
   public void snapshotInstalled(long slot) {}
 
+  @Override
+  public void recordClusterIdentity(ClusterIdentity recorded) {
+    identity = recorded;
+  }
+
+  /** The cluster this disk belongs to, as last recorded; empty on a new (or wiped) disk. */
+  ClusterIdentity identity() {
+    return identity;
+  }
+
+  /** A new disk, as the operator prepares it: a founder of a new cluster, or a joiner. */
+  void prepare(ClusterIdentity initial) {
+    if (identity == null) {
+      identity = initial;
+    }
+  }
+
   private void sync(List<Rec> records) throws IOException {
     synced.addAll(unsynced);
     unsynced.clear();
@@ -124,6 +143,7 @@ final class SimDisk implements ReplicaLog {
     unsynced.clear();
     snapshots.clear();
     damaged.clear();
+    identity = null;
   }
 
   boolean isEmpty() {
@@ -155,7 +175,7 @@ final class SimDisk implements ReplicaLog {
   }
 
   /** The acceptor state the log holds, above {@code snapshotSlot}, as {@code AcceptorLog} recovers it. */
-  DurableState recover(long snapshotSlot) {
+  DurableState recover(long snapshotSlot, boolean founding) {
     Ballot promised = Ballot.ZERO;
     boolean promisedEver = false;
     long commit = 0;
@@ -179,7 +199,9 @@ final class SimDisk implements ReplicaLog {
             + " holds no value for slot " + slot);
       }
     }
-    return new DurableState(promised, live, commit, snapshotSlot, !promisedEver);
+    DurableState.Standing standing = promisedEver ? DurableState.Standing.VOTER
+        : founding ? DurableState.Standing.FOUNDING : DurableState.Standing.JOINING;
+    return new DurableState(promised, live, commit, snapshotSlot, standing);
   }
 
   long syncs() {

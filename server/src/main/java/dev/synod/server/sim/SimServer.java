@@ -15,6 +15,7 @@ import dev.synod.server.replication.ReplicaLoop;
 import dev.synod.server.state.StateLimits;
 import dev.synod.server.state.StateMachine;
 import dev.synod.server.state.WatchDispatcher;
+import dev.synod.server.storage.ClusterIdentity;
 import dev.synod.server.storage.Snapshot;
 import dev.synod.txn.v1.Txn;
 import java.io.IOException;
@@ -43,6 +44,9 @@ final class SimServer implements ReplicaEffects, WritePipeline {
 
     boolean damageSnapshot();
 
+    /** The cluster id member {@code id} knows (0: none yet, or it is down). */
+    long clusterIdOf(int id);
+
     /** Every Txn this member applies, in order: for the agreement and time checks. */
     void applied(int id, Txn txn);
 
@@ -63,6 +67,7 @@ final class SimServer implements ReplicaEffects, WritePipeline {
   private Housekeeper housekeeper;
   /** Bumped at each start, so completions of a previous life are recognised and dropped. */
   private int life;
+  private boolean firstStart = true;
 
   SimServer(int id, ServerConfig config, ClusterConfig cluster, SimClock clock, World world, long seed) {
     this.id = id;
@@ -82,12 +87,19 @@ final class SimServer implements ReplicaEffects, WritePipeline {
     life++;
     state = new StateMachine(StateLimits.defaults(), WatchDispatcher.NONE);
     tracker = new SessionTracker(clock);
+    // A member's first start founds the cluster with the others; a wiped one restarts as a joiner.
+    disk.prepare(firstStart ? ClusterIdentity.founder() : ClusterIdentity.joiner());
+    firstStart = false;
     Optional<Snapshot> snapshot = disk.loadSnapshot();
-    DurableState durable = disk.recover(snapshot.map(Snapshot::slot).orElse(0L));
+    DurableState durable = disk.recover(snapshot.map(Snapshot::slot).orElse(0L), disk.identity().founding());
     int started = life;
     ClusterTime clusterTime = new ClusterTime(clock, state::lastTimeMs);
-    loop = new ReplicaLoop(config, cluster, state, tracker, disk, this, clock, clusterTime,
-        new SplittableRandom(random.nextLong()), snapshot, durable, () -> { });
+    try {
+      loop = new ReplicaLoop(config, cluster, state, tracker, disk, this, clock, clusterTime,
+          new SplittableRandom(random.nextLong()), disk.identity(), snapshot, durable, () -> { });
+    } catch (IOException e) {
+      throw new IllegalStateException("the simulated disk cannot fail outside a sync", e);
+    }
     loop.observeApplied(txn -> {
       if (life == started) {
         world.applied(id, txn);
@@ -160,17 +172,24 @@ final class SimServer implements ReplicaEffects, WritePipeline {
   }
 
   @Override
-  public void fetchSnapshot(int leaderId, long minSlot) {
+  public void fetchSnapshot(int leaderId, long minSlot, long clusterId) {
     inThisLife(world.jobDelayNanos(), () -> {
       Optional<Snapshot> fetched = world.snapshotOf(id, leaderId, minSlot);
+      long theirs = world.clusterIdOf(leaderId);
+      if (fetched.isPresent() && ReplicaEvent.isForeign(theirs, clusterId)) {
+        fetched = Optional.empty(); // a snapshot of another cluster is refused
+      }
       if (fetched.isEmpty()) {
         step(new ReplicaEvent.SnapshotFetchFailed("the leader could not give a snapshot"));
         return;
       }
       disk.storeSnapshot(fetched.get(), false); // durable before the loop hears of it
-      step(new ReplicaEvent.SnapshotFetched(fetched.get()));
+      step(new ReplicaEvent.SnapshotFetched(fetched.get(), theirs));
     });
   }
+
+  @Override
+  public void notice(String line) {}
 
   /** Runs {@code action} later, unless this member crashed meanwhile. */
   private void inThisLife(long delayNanos, Runnable action) {
@@ -204,7 +223,7 @@ final class SimServer implements ReplicaEffects, WritePipeline {
 
   /** Delivers a peer's envelope, through the same decoding the real peer service uses. */
   void receive(PeerEnvelope envelope) {
-    ReplicaEvent event = ReplicaEvent.fromPeer(envelope, cluster);
+    ReplicaEvent event = ReplicaEvent.fromPeer(envelope, cluster, loop == null ? 0 : loop.clusterId());
     if (event != null) {
       step(event);
     }

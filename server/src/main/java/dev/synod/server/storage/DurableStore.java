@@ -101,6 +101,16 @@ public final class DurableStore implements Closeable {
     return fresh;
   }
 
+  /** The cluster this data directory belongs to, if recorded (see {@link DataDir#readIdentity}). */
+  public Optional<ClusterIdentity> clusterIdentity() throws IOException {
+    return dataDir.readIdentity();
+  }
+
+  /** Records the cluster this data directory belongs to, durably. */
+  public void recordClusterIdentity(ClusterIdentity identity) throws IOException {
+    dataDir.writeIdentity(identity);
+  }
+
   /** The newest valid snapshot, or empty if there is none. */
   public synchronized Optional<Snapshot> loadSnapshot() throws IOException {
     Optional<Snapshot> snapshot = recovered;

@@ -3,6 +3,7 @@ package dev.synod.server.cluster;
 import dev.synod.api.v1.StatusRequest;
 import dev.synod.api.v1.StatusResponse;
 import dev.synod.server.TestServer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,12 +21,22 @@ final class TestCluster implements AutoCloseable {
   private final IntFunction<List<String>> memberSettings;
 
   TestCluster(Path dir, int size, String... settings) throws Exception {
-    this(dir, size, id -> List.of(), settings);
+    this(dir, size, size, id -> List.of(), settings);
   }
 
   /** A cluster whose member {@code id} also gets {@code memberSettings.apply(id)} (they win). */
   TestCluster(Path dir, int size, IntFunction<List<String>> memberSettings, String... settings)
       throws Exception {
+    this(dir, size, size, memberSettings, settings);
+  }
+
+  /** Starts only servers 1..{@code started}; the others are members that have not started yet. */
+  TestCluster(Path dir, int size, int started, String... settings) throws Exception {
+    this(dir, size, started, id -> List.of(), settings);
+  }
+
+  private TestCluster(Path dir, int size, int started, IntFunction<List<String>> memberSettings,
+      String... settings) throws Exception {
     this.dir = dir;
     this.settings = settings;
     this.memberSettings = memberSettings;
@@ -36,19 +47,35 @@ final class TestCluster implements AutoCloseable {
     }
     this.members = String.join(",", entries);
     this.servers = new TestServer[size + 1];
-    for (int i = 1; i <= size; i++) {
+    for (int i = 1; i <= started; i++) {
       start(i);
     }
   }
 
+  /**
+   * Starts server {@code id}; on its first start (no data directory yet) as a founder of the
+   * cluster ({@code --initial-cluster-state new}), as every member of a new cluster starts.
+   */
   TestServer start(int id) throws Exception {
+    return start(id, Files.exists(dataDir(id)) ? "" : "new");
+  }
+
+  /** Starts server {@code id} with this {@code initial-cluster-state} ("": none). */
+  TestServer start(int id, String initialClusterState) throws Exception {
     List<String> all = new ArrayList<>(List.of("server-id", Integer.toString(id), "members", members,
         "tick-ms", "10", "election-ticks-min", "10", "election-ticks-max", "20", "heartbeat-ticks", "2",
         "write-timeout-ms", "3000"));
+    if (!initialClusterState.isEmpty()) {
+      all.addAll(List.of("initial-cluster-state", initialClusterState));
+    }
     all.addAll(List.of(settings));
     all.addAll(memberSettings.apply(id));
-    servers[id] = new TestServer(dir.resolve("s" + id), all.toArray(String[]::new));
+    servers[id] = new TestServer(dataDir(id), all.toArray(String[]::new));
     return servers[id];
+  }
+
+  Path dataDir(int id) {
+    return dir.resolve("s" + id);
   }
 
   void stop(int id) throws Exception {

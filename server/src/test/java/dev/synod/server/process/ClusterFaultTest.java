@@ -131,7 +131,7 @@ class ClusterFaultTest {
       try (Stream<Path> files = Files.walk(dir.resolve("s" + follower))) {
         files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
-      cluster.start(follower);
+      cluster.start(follower, "existing"); // an empty directory of a member of the cluster
       assertHasAll(cluster, follower, load.acked);
       assertEquals(java.util.Optional.empty(),
           dev.synod.server.sim.Linearizability.check(load.history(cluster, follower)));

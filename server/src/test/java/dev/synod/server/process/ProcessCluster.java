@@ -74,10 +74,19 @@ final class ProcessCluster implements AutoCloseable {
     return String.join(",", entries);
   }
 
+  /** Starts server i; on its first start (no data directory yet) as a founder of the new cluster. */
   void start(int i) throws Exception {
+    start(i, java.nio.file.Files.exists(dir.resolve("s" + i)) ? "" : "new");
+  }
+
+  /** Starts server i with this {@code --initial-cluster-state} ("": none). */
+  void start(int i, String initialClusterState) throws Exception {
     List<String> all = new ArrayList<>(List.of("--server-id", Integer.toString(i),
         "--members", membersFor(i), "--tick-ms", "10", "--election-ticks-min", "15",
         "--election-ticks-max", "30", "--heartbeat-ticks", "3", "--write-timeout-ms", "3000"));
+    if (!initialClusterState.isEmpty()) {
+      all.addAll(List.of("--initial-cluster-state", initialClusterState));
+    }
     all.addAll(List.of(flags));
     servers[i] = ServerProcess.start(dir.resolve("s" + i), all.toArray(String[]::new));
     clientPorts[i] = servers[i].awaitPort();

@@ -59,9 +59,12 @@ class ReplicaLoopTest {
     }
 
     @Override
-    public void fetchSnapshot(int leaderId, long minSlot) {
+    public void fetchSnapshot(int leaderId, long minSlot, long clusterId) {
       fetches.add(minSlot);
     }
+
+    @Override
+    public void notice(String line) {}
   }
 
   private static final ReplicaLog NO_LOG = new ReplicaLog() {
@@ -73,6 +76,9 @@ class ReplicaLoopTest {
 
     @Override
     public void snapshotInstalled(long slot) {}
+
+    @Override
+    public void recordClusterIdentity(dev.synod.server.storage.ClusterIdentity identity) {}
   };
 
   private final TestClock clock = new TestClock();
@@ -83,9 +89,10 @@ class ReplicaLoopTest {
     List<String> args = new ArrayList<>(List.of(flags));
     ServerConfig config = dev.synod.server.config.ConfigParser.parse(args.toArray(String[]::new));
     ClusterConfig cluster = ClusterConfig.parse(config.members(), config.serverId(), config.host(), config.peerPort());
-    DurableState fresh = new DurableState(Ballot.ZERO, new TreeMap<>(), 0, 0, true);
+    DurableState fresh = new DurableState(Ballot.ZERO, new TreeMap<>(), 0, 0, DurableState.Standing.FOUNDING);
     ReplicaLoop loop = new ReplicaLoop(config, cluster, state, new SessionTracker(clock), NO_LOG, effects,
-        clock, new dev.synod.server.pipeline.ClusterTime(clock, state::lastTimeMs), new SplittableRandom(7), Optional.empty(), fresh, () -> { });
+        clock, new dev.synod.server.pipeline.ClusterTime(clock, state::lastTimeMs), new SplittableRandom(7),
+        dev.synod.server.storage.ClusterIdentity.founder(), Optional.empty(), fresh, () -> { });
     for (int i = 0; i < 100 && !loop.isLeader(); i++) {
       clock.nanos += 10_000_000;
       loop.step(new ReplicaEvent.Tick(clock.nanos));
@@ -109,7 +116,7 @@ class ReplicaLoopTest {
     write(loop, "/a");
     long applied = loop.appliedSlot();
     Snapshot stale = new Snapshot(0, applied + 100, new TreeMap<>(), List.of());
-    loop.step(new ReplicaEvent.SnapshotFetched(stale));
+    loop.step(new ReplicaEvent.SnapshotFetched(stale, 0));
     assertNull(loop.stopped());
     assertEquals(applied, loop.appliedSlot(), "not installed");
     assertEquals(1, write(loop, "/b").getZxid() - 1, "still serving writes");

@@ -35,12 +35,14 @@ class SnapshotTransferTest {
         .addService(new PeerGrpc.PeerImplBase() {
           @Override
           public void fetchSnapshot(FetchSnapshotRequest request, StreamObserver<SnapshotChunk> out) {
-            SnapshotTransfer.send(sent, out);
+            SnapshotTransfer.send(sent, 77, out);
           }
         }).build().start();
     ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
     try {
-      Snapshot received = SnapshotTransfer.fetch(PeerGrpc.newBlockingStub(channel), 17);
+      SnapshotTransfer.Received got = SnapshotTransfer.fetch(PeerGrpc.newBlockingStub(channel), 17, 77);
+      assertEquals(77, got.clusterId());
+      Snapshot received = got.snapshot();
       assertEquals(sent.zxid(), received.zxid());
       assertEquals(sent.slot(), received.slot());
       assertEquals(sent.timeMs(), received.timeMs());

@@ -37,4 +37,30 @@ class DataDirTest {
     }
     DataDir.open(root).close();
   }
+
+  @Test
+  void theClusterIdentityIsRecordedDurablyAndReadBack() throws IOException {
+    Path root = tmp.resolve("data");
+    try (DataDir dir = DataDir.open(root)) {
+      assertEquals(java.util.Optional.empty(), dir.readIdentity(), "nothing recorded yet");
+      dir.writeIdentity(ClusterIdentity.founder());
+      assertEquals(java.util.Optional.of(ClusterIdentity.founder()), dir.readIdentity());
+      ClusterIdentity known = ClusterIdentity.founder().withId(0x8000_0000_0000_002aL);
+      dir.writeIdentity(known);
+      assertEquals(java.util.Optional.of(new ClusterIdentity(0x8000_0000_0000_002aL, false)), dir.readIdentity(),
+          "a negative 64-bit id survives; knowing the id ends founding");
+      assertTrue(Files.readString(root.resolve("CLUSTER")).contains("cluster-id=800000000000002a"));
+      assertTrue(!Files.exists(root.resolve("CLUSTER.tmp")), "written by rename");
+    }
+  }
+
+  @Test
+  void aDamagedClusterIdentityStopsTheServerRatherThanBeGuessed() throws IOException {
+    Path root = tmp.resolve("data");
+    try (DataDir dir = DataDir.open(root)) {
+      Files.writeString(root.resolve("CLUSTER"), "cluster-id=12\nfounding=false\n");
+      CorruptLogException e = assertThrows(CorruptLogException.class, dir::readIdentity);
+      assertTrue(e.getMessage().contains("CLUSTER") && e.getMessage().contains("cluster-id"), e.getMessage());
+    }
+  }
 }

@@ -1,0 +1,55 @@
+package dev.synod.server.replication;
+
+import dev.synod.server.config.ServerConfig;
+import dev.synod.server.storage.ClusterIdentity;
+import dev.synod.server.storage.DurableStore;
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * Decides, at start, which cluster this data directory belongs to. No automatic rule can tell "a
+ * new cluster" from "a majority of the cluster lost its disks" (both are members with empty
+ * directories), so an empty directory of a multi-member cluster needs the operator to say which:
+ * {@code --initial-cluster-state new} founds the cluster (every member, once, when it is created),
+ * {@code existing} joins one that has a leader. A directory that already holds anything ignores the
+ * flag: what it holds decides. A cluster of one defaults to {@code new} (an empty directory is
+ * its first start; there is no one else to lose data to).
+ */
+public final class ClusterCreation {
+  private ClusterCreation() {}
+
+  /**
+   * The identity recorded in the directory, recording one first if there is none.
+   *
+   * @throws IllegalArgumentException (one line, naming the flag) if the directory is empty and
+   *     the flag does not say what it is for
+   */
+  public static ClusterIdentity establish(ServerConfig config, ClusterConfig cluster,
+      DurableStore store) throws IOException {
+    Optional<ClusterIdentity> recorded = store.clusterIdentity();
+    if (recorded.isPresent()) {
+      return recorded.get();
+    }
+    ClusterIdentity identity;
+    if (!store.isFresh()) {
+      // Written by a version without cluster identities: a member with a history. It learns the id
+      // from its leader (or, if its cluster has none yet, the cluster decides one).
+      identity = ClusterIdentity.joiner();
+    } else {
+      String state = config.initialClusterState();
+      if (state.isEmpty() && !cluster.isSingleNode()) {
+        throw new IllegalArgumentException("data directory " + config.dataDir().toAbsolutePath()
+            + " is empty and --members is set: pass --initial-cluster-state new to create the"
+            + " cluster (every member, once) or --initial-cluster-state existing to join it");
+      }
+      if (state.equals(ServerConfig.CLUSTER_STATE_EXISTING) && cluster.isSingleNode()) {
+        throw new IllegalArgumentException("--initial-cluster-state existing needs --members: a"
+            + " cluster of one has no leader to join it (pass new, or no flag)");
+      }
+      identity = state.equals(ServerConfig.CLUSTER_STATE_EXISTING)
+          ? ClusterIdentity.joiner() : ClusterIdentity.founder();
+    }
+    store.recordClusterIdentity(identity);
+    return identity;
+  }
+}

@@ -1,0 +1,87 @@
+package dev.synod.server.replication;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.synod.server.config.ConfigParser;
+import dev.synod.server.config.ServerConfig;
+import dev.synod.server.storage.ClusterIdentity;
+import dev.synod.server.storage.DurableStore;
+import dev.synod.server.storage.FaultInjector;
+import dev.synod.txn.v1.Committed;
+import dev.synod.txn.v1.LogEntry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Which cluster a data directory belongs to: an empty directory of a multi-member cluster needs
+ * the operator to say whether it founds the cluster or joins it; anything already in it decides.
+ */
+class ClusterCreationTest {
+  private static final String MEMBERS = "1=127.0.0.1:7071,2=127.0.0.1:7081,3=127.0.0.1:7091";
+
+  @TempDir Path tmp;
+
+  private ClusterIdentity establish(String... flags) throws Exception {
+    List<String> args = new ArrayList<>(List.of("--data-dir", tmp.resolve("data").toString()));
+    args.addAll(List.of(flags));
+    ServerConfig config = ConfigParser.parse(args.toArray(String[]::new));
+    ClusterConfig cluster = ClusterConfig.parse(config.members(), config.serverId(), config.host(),
+        config.peerPort());
+    try (DurableStore store = DurableStore.open(config.dataDir(), 1 << 20, FaultInjector.NONE)) {
+      return ClusterCreation.establish(config, cluster, store);
+    }
+  }
+
+  @Test
+  void anEmptyDirectoryWithMembersAndNoFlagIsRefused_inOneLineNamingTheFlag() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> establish("--members", MEMBERS));
+    assertTrue(e.getMessage().contains("--initial-cluster-state new")
+        && e.getMessage().contains("--initial-cluster-state existing"), e.getMessage());
+    assertFalse(e.getMessage().contains("\n"), "one line");
+    assertTrue(e.getMessage().contains(tmp.resolve("data").toAbsolutePath().toString()), e.getMessage());
+    assertFalse(Files.exists(tmp.resolve("data").resolve("CLUSTER")), "nothing recorded");
+  }
+
+  @Test
+  void newFoundsTheClusterAndIsRememberedWithoutTheFlag() throws Exception {
+    assertEquals(ClusterIdentity.founder(), establish("--members", MEMBERS, "--initial-cluster-state", "new"));
+    assertEquals(ClusterIdentity.founder(), establish("--members", MEMBERS), "the directory decides now");
+    assertEquals(ClusterIdentity.founder(), establish("--members", MEMBERS, "--initial-cluster-state", "existing"),
+        "the flag is read for an empty directory only");
+  }
+
+  @Test
+  void existingJoins() throws Exception {
+    assertEquals(ClusterIdentity.joiner(), establish("--members", MEMBERS, "--initial-cluster-state", "existing"));
+    assertEquals(ClusterIdentity.joiner(), establish("--members", MEMBERS, "--initial-cluster-state", "new"));
+  }
+
+  @Test
+  void aClusterOfOneFoundsItselfByDefault_andCannotJoinAnything() throws Exception {
+    assertThrows(IllegalArgumentException.class, () -> establish("--initial-cluster-state", "existing"));
+    assertEquals(ClusterIdentity.founder(), establish());
+  }
+
+  @Test
+  void aDirectoryWithDataFromBeforeIdentitiesIsAMemberThatLearnsItsId() throws Exception {
+    try (DurableStore store = DurableStore.open(tmp.resolve("data"), 1 << 20, FaultInjector.NONE)) {
+      store.appendAndSync(List.of(LogEntry.newBuilder().setCommitted(Committed.newBuilder().setSlot(0)).build()));
+    }
+    assertEquals(ClusterIdentity.joiner(), establish("--members", MEMBERS));
+  }
+
+  @Test
+  void aBadFlagValueIsAConfigurationError() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ConfigParser.parse("--initial-cluster-state", "fresh"));
+    assertTrue(e.getMessage().startsWith("initial-cluster-state must be new or existing"), e.getMessage());
+  }
+}
