@@ -120,9 +120,6 @@ class CrashRecoveryTest {
     // First a clean run that leaves one snapshot behind, so the crash run has an older snapshot
     // to prune and a log to truncate.
     write(data, acked, 0, "--snapshot-every-txns", "150");
-    try (Stream<Path> snapshots = Files.list(data.resolve("snapshots"))) {
-      assertTrue(snapshots.anyMatch(p -> p.getFileName().toString().endsWith(".db")), "a snapshot was written");
-    }
     try (ServerProcess server = ServerProcess.start(data, "--snapshot-every-txns", "150",
         "--test-crash-point", crashPoint)) {
       int port = server.awaitPort();
@@ -154,7 +151,22 @@ class CrashRecoveryTest {
         stub.create(CreateRequest.newBuilder().setPath(path).setData(valueOf(path)).build());
         acked.put(path, true);
       }
+      if (List.of(flags).contains("--snapshot-every-txns")) {
+        // Snapshots are written in the background: wait for one before the process is killed
+        // (on a loaded machine the kill could otherwise come first).
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!hasSnapshot(data)) {
+          assertTrue(System.nanoTime() < deadline, "a snapshot was written\n" + server.log());
+          Thread.sleep(20);
+        }
+      }
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private static boolean hasSnapshot(Path data) throws IOException {
+    try (Stream<Path> snapshots = Files.list(data.resolve("snapshots"))) {
+      return snapshots.anyMatch(p -> p.getFileName().toString().endsWith(".db"));
     }
   }
 
