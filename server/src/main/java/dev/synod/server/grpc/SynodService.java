@@ -98,10 +98,7 @@ public final class SynodService extends SynodGrpc.SynodImplBase {
       if (!ctx.tracker().touch(id)) {
         throw new SynodException(ErrorReason.SESSION_EXPIRED, "session " + id + " is expiring");
       }
-      responses.onNext(HeartbeatReply.newBuilder()
-          .setTimeLeftMs(ctx.tracker().timeLeftMs(id))
-          .setLastZxid(ctx.state().lastZxid())
-          .build());
+      responses.onNext(ctx.heartbeatReply(id).build());
       responses.onCompleted();
     } catch (SynodException e) {
       responses.onError(ErrorStatus.of(e.toError()));

@@ -16,7 +16,6 @@ import dev.synod.peer.v1.ForwardTxns;
 import dev.synod.peer.v1.PeerEnvelope;
 import dev.synod.peer.v1.ReadIndexReply;
 import dev.synod.peer.v1.ReadIndexRequest;
-import dev.synod.peer.v1.SessionLiveness;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.pipeline.Applied;
 import dev.synod.server.pipeline.Clock;
@@ -55,8 +54,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   /** Events queued for the consensus thread; beyond this, peers' messages are dropped. */
   static final int EVENTS_MAX = 100_000;
-  /** Consensus ticks between liveness reports to the leader, and between barrier retries. */
+  /** Consensus ticks between barrier retries. */
   static final int RELAY_EVERY_TICKS = 10;
+  /**
+   * Consensus ticks between a follower's liveness reports to the leader (sessions: their
+   * acknowledgements measure the follower's contact with the leader, so they come often).
+   */
+  static final int LIVENESS_EVERY_TICKS = 2;
   /** Syncs in flight at once. */
   static final int BARRIERS_MAX = 10_000;
 
@@ -72,6 +76,9 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   private final AcceptorLog acceptorLog;
   private final Proposals proposals;
   private final ReadBarriers barriers = new ReadBarriers(BARRIERS_MAX);
+  // sessions: what confirming a session to its client needs from the replication loop
+  private final QuorumContact quorumContact;
+  private final LivenessReports liveness;
   private final BlockingQueue<Runnable> events = new LinkedBlockingQueue<>(EVENTS_MAX);
   private final AtomicInteger pendingWrites = new AtomicInteger();
   private final SecureRandom secrets = new SecureRandom();
@@ -116,6 +123,8 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     this.onSnapshotInstalled = onSnapshotInstalled;
     this.acceptorLog = new AcceptorLog(store);
     this.proposals = new Proposals(cluster.selfId(), config.pendingWritesMax());
+    this.quorumContact = new QuorumContact(cluster.memberIds(), cluster.selfId()); // sessions
+    this.liveness = new LivenessReports(cluster.selfId(), tracker); // sessions
     this.thread = new Thread(this::run, "synod-consensus");
     this.thread.setDaemon(true);
   }
@@ -214,6 +223,18 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     return leader;
   }
 
+  // sessions: one read of the role, then the matching measure (each is a safe bound either way)
+  @Override
+  public LeaderContact leaderContact() {
+    if (cluster.isSingleNode()) {
+      return new LeaderContact(true, 0); // leads from its start (the flag is set a pump later)
+    }
+    if (leader) {
+      return new LeaderContact(true, quorumContact.ageNanos(clock.monoNanos()));
+    }
+    return new LeaderContact(false, tracker.leaderAckAgeNanos());
+  }
+
   private void post(Runnable event, Runnable onRefused) throws SynodException {
     if (!running) {
       onRefused.run();
@@ -242,10 +263,19 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
         } catch (IllegalArgumentException malformed) {
           return;
         }
-        events.offer(() -> replica.step(m));
+        events.offer(() -> {
+          replica.step(m);
+          quorumContact.received(m); // sessions
+        });
       }
       case FORWARD -> events.offer(() -> proposals.addForwarded(envelope.getForward().getTxnsList()));
-      case LIVENESS -> envelope.getLiveness().getSessionIdsList().forEach(tracker::touch);
+      // sessions: only a leader refreshes reported sessions, and it says so in its acknowledgement
+      case LIVENESS -> events.offer(() -> {
+        if (replica.isLeader()) {
+          transport.send(from, liveness.answer(envelope.getLiveness(), quorumContact.ageNanos(clock.monoNanos())));
+        }
+      });
+      case LIVENESS_ACK -> liveness.acknowledged(from, envelope.getLivenessAck()); // sessions
       case READ_INDEX -> events.offer(() -> {
         if (replica.isLeader()) {
           replica.requestRead(barriers.addRemote(from, envelope.getReadIndex().getReadId()));
@@ -323,7 +353,9 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     proposals.expire(now);
     if (ticks % RELAY_EVERY_TICKS == 0) {
       barriers.retryOrExpire(now, this::requestReadIndex);
-      relayLiveness();
+    }
+    if (ticks % LIVENESS_EVERY_TICKS == 0) {
+      relayLiveness(); // sessions
     }
   }
 
@@ -382,7 +414,9 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   }
 
   private void sendAll(List<Message> messages) {
+    long now = clock.monoNanos(); // sessions
     for (Message m : messages) {
+      quorumContact.sent(m, now); // sessions
       transport.send(m.to(), PeerEnvelope.newBuilder().setFrom(cluster.selfId())
           .setConsensus(ByteString.copyFrom(MessageCodec.encode(m))).build());
     }
@@ -479,15 +513,17 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
         .build());
   }
 
-  /** A follower tells the leader which sessions its clients kept alive. */
+  /**
+   * A follower tells the leader which sessions its clients kept alive (sessions: even none, since
+   * the acknowledgement is also how it measures its contact with the leader).
+   */
   private void relayLiveness() {
-    List<Long> touched = tracker.drainTouched();
     int leaderId = replica.leaderId();
-    if (touched.isEmpty() || replica.isLeader() || leaderId < 0 || leaderId == cluster.selfId()) {
+    if (replica.isLeader() || leaderId < 0 || leaderId == cluster.selfId()) {
+      tracker.drainTouched(); // the leader's own tracker is already up to date
       return;
     }
-    transport.send(leaderId, PeerEnvelope.newBuilder().setFrom(cluster.selfId())
-        .setLiveness(SessionLiveness.newBuilder().addAllSessionIds(touched)).build());
+    transport.send(leaderId, liveness.report(leaderId));
   }
 
   // -----------------------------------------------------------------------------------------------
