@@ -48,7 +48,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -131,9 +130,10 @@ public final class SynodClient implements AutoCloseable {
   private boolean partitioned; // test hook
   private volatile boolean dropResponses; // test hook
   private boolean holdReconnect; // test hook
-  private long nextRequestNo = 1;
   private long nextNonce = 1;
-  private final TreeMap<Long, Pending> pending = new TreeMap<>();
+  private final RequestQueue requests = new RequestQueue();
+  private ScheduledFuture<?> flushTimer;
+  private long flushTimerAtNanos;
   private final Map<WatchKey, List<OneShot>> oneShots = new LinkedHashMap<>();
   private final Map<WatchKey, List<PersistentWatch>> persistents = new LinkedHashMap<>();
   private CompletableFuture<Void> closeAck;
@@ -564,11 +564,8 @@ public final class SynodClient implements AutoCloseable {
       completeLater(out, null, refusal);
       return;
     }
-    Pending p = new Pending(request.setRequestNo(nextRequestNo++).build(), onLoopResult, out);
-    pending.put(p.request.getRequestNo(), p);
-    if (stream != null && stream.opened) {
-      sendPending(p);
-    }
+    requests.add(request, onLoopResult, out);
+    flush();
   }
 
   /** Why a new call cannot be accepted now, or null. */
@@ -585,18 +582,34 @@ public final class SynodClient implements AutoCloseable {
     return null;
   }
 
-  private void sendPending(Pending p) {
-    if (partitioned) {
+  /**
+   * Sends what the request queue lets go now, in order (see {@link RequestQueue}: a refused write
+   * holds back everything made after it), and comes back when a backoff ends.
+   */
+  private void flush() {
+    Stream s = stream;
+    if (partitioned || s == null || !s.opened) {
       return;
     }
-    if (p.sends >= retry.maxAttempts()) {
-      pending.remove(p.request.getRequestNo());
-      completeLater(p.future, null, new ConnectionLossException(
-          "request sent " + p.sends + " times without an answer; giving up (a write may or may not have applied)", null));
-      return;
+    RequestQueue.Flush f = requests.flush(System.nanoTime(), retry.maxAttempts());
+    for (RequestQueue.Entry e : f.givenUp()) {
+      completeLater(e.future, null, new ConnectionLossException("request sent " + retry.maxAttempts()
+          + " times without an answer; giving up (a write may or may not have applied)", null));
     }
-    p.sends++;
-    send(stream, ClientMessage.newBuilder().setRequest(p.request).build());
+    for (Request r : f.toSend()) {
+      send(s, ClientMessage.newBuilder().setRequest(r).build());
+    }
+    long wake = f.wakeAtNanos();
+    if (wake != RequestQueue.Flush.NO_WAKE && (flushTimer == null || wake - flushTimerAtNanos < 0)) {
+      if (flushTimer != null) {
+        flushTimer.cancel(false);
+      }
+      flushTimerAtNanos = wake;
+      flushTimer = loop.schedule(() -> {
+        flushTimer = null;
+        flush();
+      }, Math.max(0, wake - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
   }
 
   private void completeLater(CompletableFuture<Response> f, Response r, Throwable t) {
@@ -627,9 +640,7 @@ public final class SynodClient implements AutoCloseable {
   }
 
   private void failAll(SynodException e) {
-    List<Pending> all = new ArrayList<>(pending.values());
-    pending.clear();
-    for (Pending p : all) {
+    for (RequestQueue.Entry p : requests.drain()) {
       completeLater(p.future, null, e);
     }
   }
@@ -639,41 +650,24 @@ public final class SynodClient implements AutoCloseable {
         || reason == ErrorReason.STORAGE_FAILURE;
   }
 
-  /**
-   * OVERLOADED is answered before a request reaches the log (a queue limit was hit), so the request
-   * certainly did not take effect. It is sent again after the retry policy's backoff, under a new
-   * request number: the server deduplicates by the highest number applied, and requests sent after
-   * it may have been applied meanwhile. Bounded by {@code maxAttempts}; then the caller gets it.
-   */
-  private void retryOverloaded(Pending p) {
-    countRetry(ErrorReason.OVERLOADED);
-    int overloads = p.overloads + 1;
-    loop.schedule(() -> {
-      SynodException refusal = refusal();
-      if (refusal != null) {
-        completeLater(p.future, null, refusal);
-        return;
-      }
-      Pending again = new Pending(p.request.toBuilder().setRequestNo(nextRequestNo++).build(), p.onLoop, p.future);
-      again.overloads = overloads;
-      pending.put(again.request.getRequestNo(), again);
-      if (stream != null && stream.opened) {
-        sendPending(again);
-      }
-    }, retry.delayMs(overloads), TimeUnit.MILLISECONDS);
-  }
-
   private void countRetry(ErrorReason reason) {
     retried.computeIfAbsent(reason, k -> new AtomicLong()).incrementAndGet();
   }
 
+  /**
+   * LEADER_UNAVAILABLE and the like (the write may or may not have applied) move the client to
+   * another server, where every unanswered request is sent again with its number. OVERLOADED
+   * (certainly not applied) and OUT_OF_ORDER (a write whose predecessor has not applied; not
+   * applied) are sent again with the same number, in order, by the request queue: OVERLOADED after
+   * the retry policy's backoff, each at most {@code maxAttempts} times; then the caller gets it.
+   */
   private void onResponse(Response r) {
     if (dropResponses) {
       return;
     }
-    Pending p = pending.get(r.getRequestNo());
+    RequestQueue.Entry p = requests.answered(r.getRequestNo());
     if (p == null) {
-      return; // an answer to a request already answered (re-sent) or given up
+      return; // an answer to a request already answered (re-sent) or given up, or a stale one
     }
     if (r.getZxid() > lastZxidSeen) {
       lastZxidSeen = r.getZxid();
@@ -684,9 +678,10 @@ public final class SynodClient implements AutoCloseable {
       failStream(stream, r.getError().getReason() + ": " + r.getError().getMessage());
       return;
     }
-    pending.remove(r.getRequestNo());
-    if (r.hasError() && r.getError().getReason() == ErrorReason.OVERLOADED && p.overloads < retry.maxAttempts()) {
-      retryOverloaded(p);
+    long backoffNanos = TimeUnit.MILLISECONDS.toNanos(retry.delayMs(p.overloads + 1));
+    if (requests.settle(p, r, System.nanoTime(), backoffNanos, retry.maxAttempts()) == RequestQueue.Verdict.AGAIN) {
+      countRetry(r.getError().getReason());
+      flush();
       return;
     }
     if (p.onLoop != null) {
@@ -697,6 +692,7 @@ public final class SynodClient implements AutoCloseable {
       }
     }
     completeLater(p.future, r, null);
+    flush(); // a refused write may have been waiting for this answer
   }
 
   // ===========================================================================================
@@ -800,10 +796,9 @@ public final class SynodClient implements AutoCloseable {
       // Created through the log after we asked: the leader started its full timeout later.
       confirmedUntilNanos = s.startedNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     }
-    // Unanswered requests first, with their original numbers (the server deduplicates writes).
-    for (Pending p : new ArrayList<>(pending.values())) {
-      sendPending(p);
-    }
+    // Unanswered requests first, in order, with their original numbers (the server deduplicates writes).
+    requests.newStream();
+    flush();
     // The state first: after an expiry it is still EXPIRED, which would refuse the re-registrations.
     if (fresh) {
       setState(ConnectionState.CONNECTED);
@@ -853,10 +848,7 @@ public final class SynodClient implements AutoCloseable {
       consecutiveFailures = 0;
     }
     consecutiveFailures++;
-    for (Pending p : pending.values()) {
-      p.sentOn = null;
-    }
-    if (sessionId == 0 && consecutiveFailures >= retry.maxAttempts() && !pending.isEmpty()) {
+    if (sessionId == 0 && consecutiveFailures >= retry.maxAttempts() && !requests.isEmpty()) {
       failAll(new ConnectionLossException("no server reachable after " + consecutiveFailures
           + " attempts; last failure: " + describe(t), t));
     }
@@ -921,6 +913,7 @@ public final class SynodClient implements AutoCloseable {
     // The state first: a caller woken by the failure must find the client EXPIRED already.
     setState(ConnectionState.EXPIRED);
     failAll(new SessionExpiredException("session expired: " + why));
+    requests.newSession();
     if (reconnectAfterExpiry) {
       consecutiveFailures = 0;
       connect();
@@ -1177,7 +1170,7 @@ public final class SynodClient implements AutoCloseable {
         if (stream == null) {
           connect();
         } else if (stream.opened) {
-          pending.values().forEach(this::sendPending);
+          flush();
         }
       }
     });
@@ -1205,7 +1198,8 @@ public final class SynodClient implements AutoCloseable {
 
   /**
    * How often the client retried because of {@code reason}: OVERLOADED answers re-sent after a
-   * backoff, LEADER_UNAVAILABLE / SHUTTING_DOWN / STORAGE_FAILURE answers re-sent elsewhere, and
+   * backoff, OUT_OF_ORDER answers re-sent behind their predecessor, LEADER_UNAVAILABLE /
+   * SHUTTING_DOWN / STORAGE_FAILURE answers re-sent elsewhere, and
    * streams refused with SESSION_ZXID_AHEAD or OVERLOADED.
    */
   long testRetries(ErrorReason reason) {
@@ -1274,21 +1268,6 @@ public final class SynodClient implements AutoCloseable {
    * and nothing that could block is chained to it.
    */
   private static final class DirectFuture<T> extends CompletableFuture<T> {}
-
-  private static final class Pending {
-    final Request request;
-    final Consumer<Response> onLoop;
-    final CompletableFuture<Response> future;
-    int sends;
-    int overloads; // times the server refused it with OVERLOADED
-    Stream sentOn;
-
-    Pending(Request request, Consumer<Response> onLoop, CompletableFuture<Response> future) {
-      this.request = request;
-      this.onLoop = onLoop;
-      this.future = future;
-    }
-  }
 
   /** A one-shot watcher and the node's state when it was set (to notice changes missed while away). */
   private static final class OneShot {

@@ -176,7 +176,8 @@ public final class SynodService extends SynodGrpc.SynodImplBase {
   private <T> void write(Request.Builder request, SessionRef session, StreamObserver<T> responses,
       Function<Response, T> result) {
     try {
-      Txn.Builder txn = ctx.validator().writeTxn(request.setRequestNo(session.getRequestNo()).build());
+      Txn.Builder txn = ctx.validator().writeTxn(request.setRequestNo(session.getRequestNo())
+          .setAfterRequestNo(session.getAfterRequestNo()).build());
       if (session.getSessionId() != 0) {
         long id = ctx.authenticate(session.getSessionId(), session.getSecret()).id();
         ctx.tracker().touch(id);
