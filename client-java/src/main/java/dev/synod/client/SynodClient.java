@@ -13,6 +13,7 @@ import dev.synod.api.v1.GetAclRequest;
 import dev.synod.api.v1.GetChildrenRequest;
 import dev.synod.api.v1.GetDataRequest;
 import dev.synod.api.v1.Heartbeat;
+import dev.synod.api.v1.HeartbeatReply;
 import dev.synod.api.v1.MultiRequest;
 import dev.synod.api.v1.OpResult;
 import dev.synod.api.v1.OpenSessionRequest;
@@ -47,7 +48,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -85,6 +85,14 @@ import java.util.logging.Logger;
  * the futures of the asynchronous methods complete on a callback pool (so code chained to them
  * may block), while a synchronous method's answer is handed straight from the loop to the
  * waiting caller. Synchronous methods may be called from watchers and listeners.
+ *
+ * <p>Liveness: only the cluster's leader expires sessions, so silence is not the only danger: a
+ * server cut off from the leader may keep answering while the majority expires the session. A
+ * heartbeat reply is therefore trusted only when the server says it is confirmed (in touch with
+ * the leader), and then only for the time left it reports, counted from when the heartbeat was
+ * sent ({@link #confirmedTimeLeft()}). The client is SUSPENDED, and moves to another server, when
+ * a server says it cannot confirm or when less than a sixth of the timeout stays confirmed; it is
+ * RECONNECTED once a server confirms the session again.
  */
 public final class SynodClient implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(SynodClient.class.getName());
@@ -117,12 +125,15 @@ public final class SynodClient implements AutoCloseable {
   private Stream stream;
   private int consecutiveFailures;
   private volatile long lastHeardNanos = System.nanoTime();
+  /** Until when a server in touch with the leader has vouched for the session (loop writes). */
+  private volatile long confirmedUntilNanos = System.nanoTime();
   private boolean partitioned; // test hook
   private volatile boolean dropResponses; // test hook
   private boolean holdReconnect; // test hook
-  private long nextRequestNo = 1;
   private long nextNonce = 1;
-  private final TreeMap<Long, Pending> pending = new TreeMap<>();
+  private final RequestQueue requests = new RequestQueue();
+  private ScheduledFuture<?> flushTimer;
+  private long flushTimerAtNanos;
   private final Map<WatchKey, List<OneShot>> oneShots = new LinkedHashMap<>();
   private final Map<WatchKey, List<PersistentWatch>> persistents = new LinkedHashMap<>();
   private CompletableFuture<Void> closeAck;
@@ -202,11 +213,23 @@ public final class SynodClient implements AutoCloseable {
 
   /**
    * How long ago this client last heard from a server (any answer, event or heartbeat reply).
-   * The server that answered had just refreshed the session, so once this exceeds the session
-   * timeout the session may have expired on the servers even if no one has said so yet.
+   * Hearing from a server does not mean the session is alive: one cut off from the leader may
+   * still answer. See {@link #confirmedTimeLeft()} for what the servers vouch for.
    */
   public Duration sinceLastHeard() {
     return Duration.ofNanos(System.nanoTime() - lastHeardNanos);
+  }
+
+  /**
+   * How long the session is certainly alive on the servers: the time left reported by the last
+   * confirmed heartbeat reply, counted from when that heartbeat was sent (for a new session, from
+   * when it was requested); zero once run out. Servers confirm a session only while they are in
+   * touch with the leader, which alone expires sessions, so this, not {@link #sinceLastHeard()},
+   * is what ownership through ephemeral nodes (locks, leases, leadership) can rely on. The client
+   * goes SUSPENDED and tries another server well before it runs out.
+   */
+  public Duration confirmedTimeLeft() {
+    return Duration.ofNanos(Math.max(0, confirmedUntilNanos - System.nanoTime()));
   }
 
   /** The server the current stream is to (null when disconnected). */
@@ -541,11 +564,8 @@ public final class SynodClient implements AutoCloseable {
       completeLater(out, null, refusal);
       return;
     }
-    Pending p = new Pending(request.setRequestNo(nextRequestNo++).build(), onLoopResult, out);
-    pending.put(p.request.getRequestNo(), p);
-    if (stream != null && stream.opened) {
-      sendPending(p);
-    }
+    requests.add(request, onLoopResult, out);
+    flush();
   }
 
   /** Why a new call cannot be accepted now, or null. */
@@ -562,18 +582,34 @@ public final class SynodClient implements AutoCloseable {
     return null;
   }
 
-  private void sendPending(Pending p) {
-    if (partitioned) {
+  /**
+   * Sends what the request queue lets go now, in order (see {@link RequestQueue}: a refused write
+   * holds back everything made after it), and comes back when a backoff ends.
+   */
+  private void flush() {
+    Stream s = stream;
+    if (partitioned || s == null || !s.opened) {
       return;
     }
-    if (p.sends >= retry.maxAttempts()) {
-      pending.remove(p.request.getRequestNo());
-      completeLater(p.future, null, new ConnectionLossException(
-          "request sent " + p.sends + " times without an answer; giving up (a write may or may not have applied)", null));
-      return;
+    RequestQueue.Flush f = requests.flush(System.nanoTime(), retry.maxAttempts());
+    for (RequestQueue.Entry e : f.givenUp()) {
+      completeLater(e.future, null, new ConnectionLossException("request sent " + retry.maxAttempts()
+          + " times without an answer; giving up (a write may or may not have applied)", null));
     }
-    p.sends++;
-    send(stream, ClientMessage.newBuilder().setRequest(p.request).build());
+    for (Request r : f.toSend()) {
+      send(s, ClientMessage.newBuilder().setRequest(r).build());
+    }
+    long wake = f.wakeAtNanos();
+    if (wake != RequestQueue.Flush.NO_WAKE && (flushTimer == null || wake - flushTimerAtNanos < 0)) {
+      if (flushTimer != null) {
+        flushTimer.cancel(false);
+      }
+      flushTimerAtNanos = wake;
+      flushTimer = loop.schedule(() -> {
+        flushTimer = null;
+        flush();
+      }, Math.max(0, wake - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
   }
 
   private void completeLater(CompletableFuture<Response> f, Response r, Throwable t) {
@@ -604,9 +640,7 @@ public final class SynodClient implements AutoCloseable {
   }
 
   private void failAll(SynodException e) {
-    List<Pending> all = new ArrayList<>(pending.values());
-    pending.clear();
-    for (Pending p : all) {
+    for (RequestQueue.Entry p : requests.drain()) {
       completeLater(p.future, null, e);
     }
   }
@@ -616,41 +650,24 @@ public final class SynodClient implements AutoCloseable {
         || reason == ErrorReason.STORAGE_FAILURE;
   }
 
-  /**
-   * OVERLOADED is answered before a request reaches the log (a queue limit was hit), so the request
-   * certainly did not take effect. It is sent again after the retry policy's backoff, under a new
-   * request number: the server deduplicates by the highest number applied, and requests sent after
-   * it may have been applied meanwhile. Bounded by {@code maxAttempts}; then the caller gets it.
-   */
-  private void retryOverloaded(Pending p) {
-    countRetry(ErrorReason.OVERLOADED);
-    int overloads = p.overloads + 1;
-    loop.schedule(() -> {
-      SynodException refusal = refusal();
-      if (refusal != null) {
-        completeLater(p.future, null, refusal);
-        return;
-      }
-      Pending again = new Pending(p.request.toBuilder().setRequestNo(nextRequestNo++).build(), p.onLoop, p.future);
-      again.overloads = overloads;
-      pending.put(again.request.getRequestNo(), again);
-      if (stream != null && stream.opened) {
-        sendPending(again);
-      }
-    }, retry.delayMs(overloads), TimeUnit.MILLISECONDS);
-  }
-
   private void countRetry(ErrorReason reason) {
     retried.computeIfAbsent(reason, k -> new AtomicLong()).incrementAndGet();
   }
 
+  /**
+   * LEADER_UNAVAILABLE and the like (the write may or may not have applied) move the client to
+   * another server, where every unanswered request is sent again with its number. OVERLOADED
+   * (certainly not applied) and OUT_OF_ORDER (a write whose predecessor has not applied; not
+   * applied) are sent again with the same number, in order, by the request queue: OVERLOADED after
+   * the retry policy's backoff, each at most {@code maxAttempts} times; then the caller gets it.
+   */
   private void onResponse(Response r) {
     if (dropResponses) {
       return;
     }
-    Pending p = pending.get(r.getRequestNo());
+    RequestQueue.Entry p = requests.answered(r.getRequestNo());
     if (p == null) {
-      return; // an answer to a request already answered (re-sent) or given up
+      return; // an answer to a request already answered (re-sent) or given up, or a stale one
     }
     if (r.getZxid() > lastZxidSeen) {
       lastZxidSeen = r.getZxid();
@@ -661,9 +678,10 @@ public final class SynodClient implements AutoCloseable {
       failStream(stream, r.getError().getReason() + ": " + r.getError().getMessage());
       return;
     }
-    pending.remove(r.getRequestNo());
-    if (r.hasError() && r.getError().getReason() == ErrorReason.OVERLOADED && p.overloads < retry.maxAttempts()) {
-      retryOverloaded(p);
+    long backoffNanos = TimeUnit.MILLISECONDS.toNanos(retry.delayMs(p.overloads + 1));
+    if (requests.settle(p, r, System.nanoTime(), backoffNanos, retry.maxAttempts()) == RequestQueue.Verdict.AGAIN) {
+      countRetry(r.getError().getReason());
+      flush();
       return;
     }
     if (p.onLoop != null) {
@@ -674,6 +692,7 @@ public final class SynodClient implements AutoCloseable {
       }
     }
     completeLater(p.future, r, null);
+    flush(); // a refused write may have been waiting for this answer
   }
 
   // ===========================================================================================
@@ -689,6 +708,7 @@ public final class SynodClient implements AutoCloseable {
         ManagedChannelBuilder.forAddress(a.getHostString(), a.getPort()).usePlaintext()
             .executor(this::onLoopQuietly).build());
     Stream s = new Stream(address);
+    s.startedNanos = System.nanoTime();
     stream = s;
     try {
       s.out = SynodGrpc.newStub(channel).session(s);
@@ -732,7 +752,30 @@ public final class SynodClient implements AutoCloseable {
           expire("the session was closed");
         }
       }
-      case HEARTBEAT, KIND_NOT_SET -> { }
+      case HEARTBEAT -> onHeartbeatReply(s, m.getHeartbeat());
+      case KIND_NOT_SET -> { }
+    }
+  }
+
+  /**
+   * A server that is not in touch with the leader cannot vouch for the session: move on at once.
+   * A confirmed reply extends the confirmed deadline (from the heartbeat's send time: the server's
+   * count started later) and, if it leaves enough, ends a suspension.
+   */
+  private void onHeartbeatReply(Stream s, HeartbeatReply reply) {
+    long sentNanos = s.heartbeatSentNanos(reply.getNonce());
+    if (!reply.getConfirmed()) {
+      failStream(s, s.server + " cannot confirm the session: it has lost touch with the leader");
+      return;
+    }
+    if (sentNanos != Stream.NOT_SENT && reply.getTimeLeftMs() > 0) {
+      long until = sentNanos + TimeUnit.MILLISECONDS.toNanos(reply.getTimeLeftMs());
+      if (until - confirmedUntilNanos > 0) {
+        confirmedUntilNanos = until;
+      }
+    }
+    if (state == ConnectionState.SUSPENDED && confirmedUntilNanos - System.nanoTime() >= suspendMarginNanos()) {
+      setState(ConnectionState.RECONNECTED);
     }
   }
 
@@ -743,18 +786,32 @@ public final class SynodClient implements AutoCloseable {
     }
     consecutiveFailures = 0;
     timeoutMs = opened.getTimeoutMs();
+    s.openedNanos = System.nanoTime();
+    s.lastHeartbeatNanos = s.openedNanos;
     boolean fresh = !opened.getResumed();
     if (fresh) {
       sessionId = opened.getSessionId();
       secret = opened.getSecret();
       oneShots.clear();
+      // Created through the log after we asked: the leader started its full timeout later.
+      confirmedUntilNanos = s.startedNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     }
-    // Unanswered requests first, with their original numbers (the server deduplicates writes).
-    for (Pending p : new ArrayList<>(pending.values())) {
-      sendPending(p);
-    }
+    // Unanswered requests first, in order, with their original numbers (the server deduplicates writes).
+    requests.newStream();
+    flush();
     // The state first: after an expiry it is still EXPIRED, which would refuse the re-registrations.
-    setState(fresh ? ConnectionState.CONNECTED : ConnectionState.RECONNECTED);
+    if (fresh) {
+      setState(ConnectionState.CONNECTED);
+    } else {
+      // A resume is answered by this server alone: ask it at once whether it can confirm the
+      // session. Until it does, the client stays SUSPENDED unless enough is still confirmed.
+      sendHeartbeat(s);
+      if (confirmedUntilNanos - System.nanoTime() >= suspendMarginNanos()) {
+        setState(ConnectionState.RECONNECTED);
+      } else if (state != ConnectionState.SUSPENDED) {
+        setState(ConnectionState.SUSPENDED);
+      }
+    }
     reRegisterWatches(fresh);
   }
 
@@ -791,10 +848,7 @@ public final class SynodClient implements AutoCloseable {
       consecutiveFailures = 0;
     }
     consecutiveFailures++;
-    for (Pending p : pending.values()) {
-      p.sentOn = null;
-    }
-    if (sessionId == 0 && consecutiveFailures >= retry.maxAttempts() && !pending.isEmpty()) {
+    if (sessionId == 0 && consecutiveFailures >= retry.maxAttempts() && !requests.isEmpty()) {
       failAll(new ConnectionLossException("no server reachable after " + consecutiveFailures
           + " attempts; last failure: " + describe(t), t));
     }
@@ -851,37 +905,75 @@ public final class SynodClient implements AutoCloseable {
       cancel(s);
     }
     sessionId = 0;
+    confirmedUntilNanos = System.nanoTime();
     oneShots.clear();
     for (List<PersistentWatch> list : persistents.values()) {
       list.forEach(h -> h.registered = false);
     }
-    failAll(new SessionExpiredException("session expired: " + why));
+    // The state first: a caller woken by the failure must find the client EXPIRED already.
     setState(ConnectionState.EXPIRED);
+    failAll(new SessionExpiredException("session expired: " + why));
+    requests.newSession();
     if (reconnectAfterExpiry) {
       consecutiveFailures = 0;
       connect();
     }
   }
 
-  /** Heartbeats at a third of the timeout; cuts a silent stream; notices local expiry. */
+  /** Ticks at a twelfth of the timeout (10 to 100 ms): heartbeats, stream checks, local expiry. */
   private void scheduleTick() {
-    long period = Math.max(10, timeoutMs / 3);
     loop.schedule(() -> {
       if (state == ConnectionState.CLOSED) {
         return;
       }
       Stream s = stream;
       if (s != null && s.opened && !partitioned) {
-        if (System.nanoTime() - lastHeardNanos > TimeUnit.MILLISECONDS.toNanos(timeoutMs * 2 / 3)) {
-          failStream(s, "no message from " + s.server + " for " + (timeoutMs * 2 / 3) + " ms");
-        } else {
-          send(s, ClientMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setNonce(nextNonce++)).build());
-        }
+        checkStream(s);
       } else if (s == null) {
         sessionExpiredLocally();
       }
       scheduleTick();
-    }, period, TimeUnit.MILLISECONDS);
+    }, tickMs(), TimeUnit.MILLISECONDS);
+  }
+
+  private long tickMs() {
+    return Math.max(10, Math.min(100, timeoutMs / 12));
+  }
+
+  /** Below this much confirmed time left the client is SUSPENDED (and moves on). */
+  private long suspendMarginNanos() {
+    return TimeUnit.MILLISECONDS.toNanos(timeoutMs) / 6;
+  }
+
+  /**
+   * Moves on from a server that has gone silent (two thirds of the timeout), or that leaves the
+   * session unconfirmed too long: under a sixth of the timeout confirmed, or a third of it after a
+   * resume. Otherwise heartbeats: every third of the timeout, and every tick while less than a
+   * third stays confirmed (a follower vouches for a session only once the leader has heard of it,
+   * a moment after the heartbeat that told it).
+   */
+  private void checkStream(Stream s) {
+    long now = System.nanoTime();
+    long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    long confirmedNanos = confirmedUntilNanos - now;
+    boolean connected = state == ConnectionState.CONNECTED || state == ConnectionState.RECONNECTED;
+    if (now - lastHeardNanos > timeoutNanos * 2 / 3) {
+      failStream(s, "no message from " + s.server + " for " + (timeoutMs * 2 / 3) + " ms");
+    } else if (connected && confirmedNanos < suspendMarginNanos()) {
+      failStream(s, s.server + " has left the session unconfirmed (" + Math.max(0, confirmedNanos / 1_000_000)
+          + " ms of " + timeoutMs + " left)");
+    } else if (state == ConnectionState.SUSPENDED && now - s.openedNanos > timeoutNanos / 3) {
+      failStream(s, s.server + " did not confirm the resumed session within " + timeoutMs / 3 + " ms");
+    } else if (now - s.lastHeartbeatNanos >= timeoutNanos / 3
+        || (confirmedNanos < timeoutNanos / 3 && now - s.lastHeartbeatNanos >= TimeUnit.MILLISECONDS.toNanos(tickMs()))) {
+      sendHeartbeat(s);
+    }
+  }
+
+  private void sendHeartbeat(Stream s) {
+    long nonce = nextNonce++;
+    s.heartbeatSent(nonce, System.nanoTime());
+    send(s, ClientMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setNonce(nonce)).build());
   }
 
   private void send(Stream s, ClientMessage m) {
@@ -1078,7 +1170,7 @@ public final class SynodClient implements AutoCloseable {
         if (stream == null) {
           connect();
         } else if (stream.opened) {
-          pending.values().forEach(this::sendPending);
+          flush();
         }
       }
     });
@@ -1106,7 +1198,8 @@ public final class SynodClient implements AutoCloseable {
 
   /**
    * How often the client retried because of {@code reason}: OVERLOADED answers re-sent after a
-   * backoff, LEADER_UNAVAILABLE / SHUTTING_DOWN / STORAGE_FAILURE answers re-sent elsewhere, and
+   * backoff, OUT_OF_ORDER answers re-sent behind their predecessor, LEADER_UNAVAILABLE /
+   * SHUTTING_DOWN / STORAGE_FAILURE answers re-sent elsewhere, and
    * streams refused with SESSION_ZXID_AHEAD or OVERLOADED.
    */
   long testRetries(ErrorReason reason) {
@@ -1175,21 +1268,6 @@ public final class SynodClient implements AutoCloseable {
    * and nothing that could block is chained to it.
    */
   private static final class DirectFuture<T> extends CompletableFuture<T> {}
-
-  private static final class Pending {
-    final Request request;
-    final Consumer<Response> onLoop;
-    final CompletableFuture<Response> future;
-    int sends;
-    int overloads; // times the server refused it with OVERLOADED
-    Stream sentOn;
-
-    Pending(Request request, Consumer<Response> onLoop, CompletableFuture<Response> future) {
-      this.request = request;
-      this.onLoop = onLoop;
-      this.future = future;
-    }
-  }
 
   /** A one-shot watcher and the node's state when it was set (to notice changes missed while away). */
   private static final class OneShot {
@@ -1262,14 +1340,42 @@ public final class SynodClient implements AutoCloseable {
 
   /** One Session stream; its callbacks run on the loop (the channel's executor), where stale streams are ignored. */
   private final class Stream implements StreamObserver<ServerMessage> {
+    static final long NOT_SENT = Long.MIN_VALUE;
+    /** Heartbeats remembered awaiting their reply (replies come in order; older ones are lost). */
+    static final int HEARTBEATS_UNANSWERED_MAX = 64;
+
     final InetSocketAddress server;
     StreamObserver<ClientMessage> out;
     boolean opened;
     boolean dead;
     ScheduledFuture<?> connectTimer;
+    long startedNanos;
+    long openedNanos;
+    long lastHeartbeatNanos;
+    /** (nonce, send time) of heartbeats not yet answered, oldest first. */
+    private final java.util.ArrayDeque<long[]> heartbeats = new java.util.ArrayDeque<>();
 
     Stream(InetSocketAddress server) {
       this.server = server;
+    }
+
+    void heartbeatSent(long nonce, long nowNanos) {
+      lastHeartbeatNanos = nowNanos;
+      heartbeats.add(new long[] {nonce, nowNanos});
+      while (heartbeats.size() > HEARTBEATS_UNANSWERED_MAX) {
+        heartbeats.poll();
+      }
+    }
+
+    /** When the heartbeat {@code nonce} was sent (forgetting it and older ones), or NOT_SENT. */
+    long heartbeatSentNanos(long nonce) {
+      while (!heartbeats.isEmpty() && heartbeats.peek()[0] <= nonce) {
+        long[] h = heartbeats.poll();
+        if (h[0] == nonce) {
+          return h[1];
+        }
+      }
+      return NOT_SENT;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.synod.client;
 
+import dev.synod.peer.v1.PeerEnvelope;
 import dev.synod.server.SynodNode;
 import dev.synod.server.config.ConfigParser;
 import dev.synod.server.config.ServerConfig;
@@ -31,6 +32,7 @@ final class LocalServers implements AutoCloseable {
   private final Path dir;
   private final String[] extra;
   private final boolean[] deaf;
+  private final boolean[] isolated;
 
   LocalServers(Path dir, int size, String... extra) throws Exception {
     this.dir = dir;
@@ -39,6 +41,7 @@ final class LocalServers implements AutoCloseable {
     this.peerPorts = new int[size + 1];
     this.clientPorts = new int[size + 1];
     this.deaf = new boolean[size + 1];
+    this.isolated = new boolean[size + 1];
     for (int i = 1; i <= size; i++) {
       peerPorts[i] = freePort();
     }
@@ -91,6 +94,17 @@ final class LocalServers implements AutoCloseable {
     }
   }
 
+  /**
+   * While on, server {@code id} is cut off from every other server in both directions (what it
+   * sends is lost, and it receives nothing); its clients still reach it.
+   */
+  void isolate(int id, boolean on) {
+    synchronized (deaf) {
+      deaf[id] = on;
+      isolated[id] = on;
+    }
+  }
+
   private ServerInterceptor dropWhileDeaf(int id) {
     return new ServerInterceptor() {
       @Override
@@ -101,7 +115,8 @@ final class LocalServers implements AutoCloseable {
           public void onMessage(Q message) {
             boolean drop;
             synchronized (deaf) {
-              drop = deaf[id];
+              drop = deaf[id] || (message instanceof PeerEnvelope e && e.getFrom() < isolated.length
+                  && isolated[e.getFrom()]);
             }
             if (!drop) {
               super.onMessage(message);

@@ -16,12 +16,12 @@ import java.util.logging.Logger;
 /**
  * One per client: follows its connection states on behalf of every recipe using that client and
  * adds the one signal the client does not give, {@link Signal#JEOPARDY}: the client is SUSPENDED
- * and has heard from no server for longer than the session timeout, so it can no longer know that
- * its session (and with it any lock it holds) is alive. It is counted from the last message
- * heard, not from the SUSPENDED report (which comes only after two thirds of the timeout of
- * silence), because the servers' expiry clock started then too. Recipes subscribe and unsubscribe freely (the client's own
- * listener list only grows). Subscribers are called on the client's event thread or on the shared
- * jeopardy timer thread and must only hand work on.
+ * and the time for which the servers confirmed its session ({@link SynodClient#confirmedTimeLeft()})
+ * has run out, so it can no longer know that its session (and with it any lock it holds) is alive.
+ * It is not counted from the last message heard: a server cut off from the leader may keep
+ * answering while the majority expires the session. Recipes subscribe and unsubscribe freely (the
+ * client's own listener list only grows). Subscribers are called on the client's event thread or on
+ * the shared jeopardy timer thread and must only hand work on.
  */
 final class ClientMonitor implements ConnectionStateListener {
   private static final Logger LOG = Logger.getLogger(ClientMonitor.class.getName());
@@ -40,7 +40,7 @@ final class ClientMonitor implements ConnectionStateListener {
     RECONNECTED,
     /** A new session (the old one, and everything it owned, is gone). */
     CONNECTED,
-    /** Suspended for longer than the session timeout: treat ownership as lost. */
+    /** Suspended past the session's confirmed time: treat ownership as lost. */
     JEOPARDY,
     /** The session expired. */
     EXPIRED,
@@ -55,10 +55,10 @@ final class ClientMonitor implements ConnectionStateListener {
 
   private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
   // No reference to the client: the registry's weak key must be able to go.
-  private volatile long timeoutNanos;
-  // Written on the client's event thread (in state order), read anywhere: when the client last
-  // heard from a server, as of the SUSPENDED report.
-  private volatile long lastHeardNanos;
+  // Written on the client's event thread (in state order), read anywhere: when the session's
+  // confirmed time runs out, as of the SUSPENDED report (it cannot grow while suspended without
+  // a RECONNECTED report following).
+  private volatile long confirmedUntilNanos;
   private volatile boolean suspended;
   // The session the subscribers already know of: a CONNECTED report for it is not news. The
   // client reports its first CONNECTED on its event thread, which can reach a monitor created
@@ -68,7 +68,6 @@ final class ClientMonitor implements ConnectionStateListener {
   private volatile long suspensions;
 
   private ClientMonitor(SynodClient client) {
-    this.timeoutNanos = client.sessionTimeout().toNanos();
     this.knownSession = client.sessionId();
     if (client.state() == ConnectionState.SUSPENDED) {
       markSuspended(client);
@@ -96,18 +95,17 @@ final class ClientMonitor implements ConnectionStateListener {
     subscribers.remove(s);
   }
 
-  /** True while the client is suspended and has heard from no server for longer than its session timeout. */
+  /** True while the client is suspended and the session's confirmed time has run out. */
   boolean inJeopardy() {
-    return suspended && System.nanoTime() - lastHeardNanos > timeoutNanos;
+    return suspended && System.nanoTime() - confirmedUntilNanos >= 0;
   }
 
   @Override
   public void stateChanged(SynodClient c, ConnectionState state) {
-    timeoutNanos = c.sessionTimeout().toNanos(); // the negotiated one, once a session is open
     switch (state) {
       case SUSPENDED -> {
         long which = markSuspended(c);
-        long leftNanos = Math.max(0, timeoutNanos - c.sinceLastHeard().toNanos());
+        long leftNanos = Math.max(0, confirmedUntilNanos - System.nanoTime());
         TIMER.schedule(() -> {
           if (suspended && suspensions == which) {
             publish(Signal.JEOPARDY);
@@ -145,7 +143,7 @@ final class ClientMonitor implements ConnectionStateListener {
   }
 
   private synchronized long markSuspended(SynodClient client) {
-    lastHeardNanos = System.nanoTime() - client.sinceLastHeard().toNanos();
+    confirmedUntilNanos = System.nanoTime() + client.confirmedTimeLeft().toNanos();
     suspended = true;
     return ++suspensions;
   }

@@ -33,7 +33,7 @@ import java.util.logging.Logger;
  * leader node's creation zxid, larger than that of every earlier leader of the path.
  *
  * <p>Leadership ends on {@link #close()} (the next participant takes over at once), on session
- * expiry, when the client has been SUSPENDED for longer than the session timeout (jeopardy: the
+ * expiry, when the client is SUSPENDED past its session's confirmed time (jeopardy: the
  * latch cannot know that its session lives, so it steps down rather than risk two leaders), or
  * when its node is deleted. A short suspension keeps leadership. After jeopardy or a deleted node
  * the latch rejoins at the back of the queue once a server answers; after expiry it rejoins when

@@ -14,10 +14,12 @@ package dev.synod.client.recipes;
  * <ul>
  *   <li>the session expires (or the client is closed, or a new session replaces it);</li>
  *   <li>its node is deleted by someone else (an operator, a recovery script);</li>
- *   <li>the client has been SUSPENDED (no server reachable) for longer than the session timeout:
- *       from then on the client cannot know whether the session is still alive, so the lease is
- *       given up rather than believed (Chubby's "jeopardy"). The node is deleted once a server is
- *       reachable again, if the session survived.</li>
+ *   <li>the client is SUSPENDED and the time for which the servers last confirmed its session
+ *       ({@link dev.synod.client.SynodClient#confirmedTimeLeft()}) has run out: from then on the
+ *       client cannot know whether the session is still alive, so the lease is given up rather
+ *       than believed (Chubby's "jeopardy"). The majority cannot have expired the session before
+ *       then, so the lease is lost before another client can take the lock. The node is deleted
+ *       once a server is reachable again, if the session survived.</li>
  * </ul>
  * A short SUSPENDED state (a server failing over) does not invalidate the lease: the session and
  * its node survive it. {@link #isValid()} answers from local knowledge at once, without a round

@@ -22,6 +22,9 @@ final class NodeLease implements Lease {
 
   private enum State { HELD, RELEASED, LOST }
 
+  private static final String JEOPARDY =
+      "the client is suspended and the time the servers confirmed its session for has run out";
+
   private final LockQueue queue;
   private final String path;
   private final long token;
@@ -47,7 +50,7 @@ final class NodeLease implements Lease {
     if (queue.client.sessionId() != session) {
       lose("the session ended");
     } else if (queue.monitor.inJeopardy()) {
-      lose("the client has been suspended for longer than the session timeout");
+      lose(JEOPARDY);
     } else {
       watchNode();
     }
@@ -142,7 +145,7 @@ final class NodeLease implements Lease {
       case CLOSED -> lose("the client was closed");
       case CONNECTED -> lose("the session was replaced by a new one");
       case JEOPARDY -> {
-        if (lose("the client has been suspended for longer than the session timeout")) {
+        if (lose(JEOPARDY)) {
           // If the session survives after all, release the node once a server is reachable, so
           // that the next contender is not kept waiting for a holder that has given up.
           queue.client.deleteAsync(path, -1).exceptionally(t -> null);

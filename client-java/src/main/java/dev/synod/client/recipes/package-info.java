@@ -7,7 +7,8 @@
  * <p>All of them queue contenders as ephemeral-sequential nodes and make each waiter watch one
  * node only (no herd effect); every ownership carries a fencing token (the creation zxid of the
  * holder's node) and ends by itself on session expiry, deletion of its node, or a suspension
- * longer than the session timeout (see {@link dev.synod.client.recipes.Lease}). User callbacks run
+ * outlasting the time the servers confirmed the session for (see
+ * {@link dev.synod.client.recipes.Lease}). User callbacks run
  * on one thread per recipe, never on a client or gRPC thread.
  */
 package dev.synod.client.recipes;

@@ -220,20 +220,21 @@ class MutexClusterTest {
   }
 
   @Test
-  void suspendedLongerThanTheSessionTimeoutIsJeopardyTheLeaseIsGivenUp() throws Exception {
+  void suspendedPastTheConfirmedTimeIsJeopardyTheLeaseIsGivenUp() throws Exception {
     try (SynodClient client = connect(Duration.ofSeconds(1));
          SynodClient observer = connect(Duration.ofSeconds(4))) {
       Lease lease = new Mutex(client, "/jeopardy").acquire();
       CountDownLatch lost = new CountDownLatch(1);
       lease.onLost(lost::countDown);
       // The monitor is told SUSPENDED (as on a lost connection) while the session in fact lives on:
-      // a session timeout after the client last heard from a server, the lease must stop claiming
-      // the lock, and release its node.
-      long quietMs = client.sinceLastHeard().toMillis();
+      // once the time the servers confirmed the session for has run out, the lease must stop
+      // claiming the lock, and release its node.
+      long confirmedMs = client.confirmedTimeLeft().toMillis();
       ClientMonitor.of(client).stateChanged(client, ConnectionState.SUSPENDED);
+      assertTrue(confirmedMs > 0, "a connected client's session is confirmed");
       assertTrue(lease.isValid(), "a short suspension keeps the lease");
-      assertFalse(lost.await(Math.max(0, 1_000 - quietMs - 100), TimeUnit.MILLISECONDS));
-      assertTrue(lost.await(2, TimeUnit.SECONDS), "jeopardy after the session timeout");
+      assertFalse(lost.await(Math.max(0, confirmedMs - 100), TimeUnit.MILLISECONDS));
+      assertTrue(lost.await(2, TimeUnit.SECONDS), "jeopardy once the confirmed time has run out");
       assertFalse(lease.isValid());
       long deadline = System.currentTimeMillis() + 5_000;
       while (observer.exists(lease.nodePath()) != null && System.currentTimeMillis() < deadline) {

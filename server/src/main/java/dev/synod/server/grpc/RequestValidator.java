@@ -81,7 +81,12 @@ final class RequestValidator {
       case MULTI -> txn.setMulti(multi(request.getMulti()));
       default -> throw new IllegalArgumentException("not a write: " + request.getOpCase());
     }
-    return txn;
+    long after = request.getAfterRequestNo();
+    if (after != 0 && Long.compareUnsigned(after, request.getRequestNo()) >= 0) {
+      throw new SynodException(ErrorReason.BAD_ARGUMENT, "after_request_no (" + Long.toUnsignedString(after)
+          + ") must name an earlier write of the session than request_no (" + Long.toUnsignedString(request.getRequestNo()) + ")");
+    }
+    return txn.setAfterRequestNo(after);
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.synod.server.grpc;
 
 import dev.synod.api.v1.ErrorReason;
+import dev.synod.api.v1.HeartbeatReply;
 import dev.synod.api.v1.StatusResponse;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.pipeline.SessionTracker;
@@ -61,6 +62,20 @@ public final class ServiceContext {
 
   RequestValidator validator() {
     return validator;
+  }
+
+  /**
+   * The answer to a heartbeat of {@code sessionId} (already touched): confirmed, with the time
+   * left, only as far as this server knows the leader's view of the session (see
+   * {@link SessionTracker#confirm}).
+   */
+  HeartbeatReply.Builder heartbeatReply(long sessionId) {
+    WritePipeline.LeaderContact contact = pipeline.leaderContact();
+    SessionTracker.Confirmation c = tracker.confirm(sessionId, contact.leading(), contact.ageNanos());
+    return HeartbeatReply.newBuilder()
+        .setConfirmed(c.confirmed())
+        .setTimeLeftMs(c.timeLeftMs())
+        .setLastZxid(state.lastZxid());
   }
 
   /** The session if it is live and the secret matches. */

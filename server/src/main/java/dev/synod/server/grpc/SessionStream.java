@@ -3,7 +3,6 @@ package dev.synod.server.grpc;
 import dev.synod.api.v1.ClientMessage;
 import dev.synod.api.v1.Error;
 import dev.synod.api.v1.ErrorReason;
-import dev.synod.api.v1.HeartbeatReply;
 import dev.synod.api.v1.OpenSessionRequest;
 import dev.synod.api.v1.Request;
 import dev.synod.api.v1.Response;
@@ -123,10 +122,8 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
         case HEARTBEAT -> {
           requireOpen("heartbeat");
           ctx.tracker().touch(sessionId);
-          send(ServerMessage.newBuilder().setHeartbeat(HeartbeatReply.newBuilder()
-              .setNonce(message.getHeartbeat().getNonce())
-              .setTimeLeftMs(ctx.tracker().timeLeftMs(sessionId))
-              .setLastZxid(ctx.state().lastZxid())).build());
+          send(ServerMessage.newBuilder().setHeartbeat(ctx.heartbeatReply(sessionId)
+              .setNonce(message.getHeartbeat().getNonce())).build());
         }
         case REQUEST -> {
           requireOpen("request");

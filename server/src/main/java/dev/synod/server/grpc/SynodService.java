@@ -96,10 +96,7 @@ public final class SynodService extends SynodGrpc.SynodImplBase {
       if (!ctx.tracker().touch(id)) {
         throw new SynodException(ErrorReason.SESSION_EXPIRED, "session " + id + " is expiring");
       }
-      responses.onNext(HeartbeatReply.newBuilder()
-          .setTimeLeftMs(ctx.tracker().timeLeftMs(id))
-          .setLastZxid(ctx.state().lastZxid())
-          .build());
+      responses.onNext(ctx.heartbeatReply(id).build());
       responses.onCompleted();
     } catch (SynodException e) {
       responses.onError(ErrorStatus.of(e.toError()));
@@ -177,7 +174,8 @@ public final class SynodService extends SynodGrpc.SynodImplBase {
   private <T> void write(Request.Builder request, SessionRef session, StreamObserver<T> responses,
       Function<Response, T> result) {
     try {
-      Txn.Builder txn = ctx.validator().writeTxn(request.setRequestNo(session.getRequestNo()).build());
+      Txn.Builder txn = ctx.validator().writeTxn(request.setRequestNo(session.getRequestNo())
+          .setAfterRequestNo(session.getAfterRequestNo()).build());
       if (session.getSessionId() != 0) {
         long id = ctx.authenticate(session.getSessionId(), session.getSecret()).id();
         ctx.tracker().touch(id);

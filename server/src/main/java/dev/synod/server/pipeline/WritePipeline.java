@@ -31,6 +31,18 @@ public interface WritePipeline {
   /** Whether this server currently leads (and so decides session expiry and TTL deletion). */
   boolean isLeader();
 
+  /**
+   * How fresh this server's tie to the leader is, on its monotonic clock, for confirming sessions
+   * to clients ({@link SessionTracker#confirm}). Leading: since a majority last acknowledged it (0
+   * for a cluster of one). Following: since the leader last acknowledged a liveness report of this
+   * server (taking off the leader's own quorum contact age). {@link Long#MAX_VALUE} when unknown.
+   * Any thread.
+   */
+  LeaderContact leaderContact();
+
+  /** @param ageNanos see {@link #leaderContact()} */
+  record LeaderContact(boolean leading, long ageNanos) {}
+
   /** Told when a barrier completes: {@code error} is null on success. */
   @FunctionalInterface
   interface BarrierDone {

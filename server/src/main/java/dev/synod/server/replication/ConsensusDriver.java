@@ -124,6 +124,12 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   }
 
   @Override
+  public LeaderContact leaderContact() {
+    ReplicaLoop l = loop;
+    return l == null ? new LeaderContact(false, Long.MAX_VALUE) : l.leaderContact();
+  }
+
+  @Override
   public boolean isLeader() {
     ReplicaLoop l = loop;
     return l != null && l.isLeader();

@@ -5,6 +5,8 @@ import dev.synod.api.v1.Response;
 import dev.synod.consensus.Message;
 import dev.synod.consensus.MessageCodec;
 import dev.synod.peer.v1.PeerEnvelope;
+import dev.synod.peer.v1.SessionLiveness;
+import dev.synod.peer.v1.SessionLivenessAck;
 import dev.synod.server.pipeline.Applied;
 import dev.synod.server.pipeline.WritePipeline.BarrierDone;
 import dev.synod.server.state.SynodException;
@@ -38,6 +40,8 @@ public sealed interface ReplicaEvent {
     void forwarded(Forwarded e) throws IOException;
 
     void liveness(Liveness e) throws IOException;
+
+    void livenessAck(LivenessAck e) throws IOException;
 
     void readIndexAsked(ReadIndexAsked e) throws IOException;
 
@@ -75,7 +79,8 @@ public sealed interface ReplicaEvent {
         }
       }
       case FORWARD -> new Forwarded(from, envelope.getForward().getTxnsList());
-      case LIVENESS -> new Liveness(from, envelope.getLiveness().getSessionIdsList());
+      case LIVENESS -> new Liveness(from, envelope.getLiveness());
+      case LIVENESS_ACK -> new LivenessAck(from, envelope.getLivenessAck());
       case READ_INDEX -> new ReadIndexAsked(from, envelope.getReadIndex().getReadId());
       case READ_INDEX_REPLY -> new ReadIndexAnswered(from, envelope.getReadIndexReply().getReadId(),
           envelope.getReadIndexReply().getOk(), envelope.getReadIndexReply().getIndex());
@@ -145,13 +150,21 @@ public sealed interface ReplicaEvent {
     }
   }
 
-  /** A follower relaying which sessions its clients kept alive. */
-  record Liveness(int from, List<Long> sessionIds) implements ReplicaEvent {
+  /** A follower's report of which sessions its clients kept alive (to the leader). */
+  record Liveness(int from, SessionLiveness report) implements ReplicaEvent {
     @Override
     public void dispatch(Handler handler) throws IOException {
       handler.liveness(this);
     }
   }
+  /** The leader acknowledged one of this follower's liveness reports. */
+  record LivenessAck(int from, SessionLivenessAck ack) implements ReplicaEvent {
+    @Override
+    public void dispatch(Handler handler) throws IOException {
+      handler.livenessAck(this);
+    }
+  }
+
 
   /** A follower asks this server (as leader) for a read index. */
   record ReadIndexAsked(int from, long readId) implements ReplicaEvent {

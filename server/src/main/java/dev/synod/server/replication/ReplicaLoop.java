@@ -15,15 +15,16 @@ import dev.synod.peer.v1.ForwardTxns;
 import dev.synod.peer.v1.PeerEnvelope;
 import dev.synod.peer.v1.ReadIndexReply;
 import dev.synod.peer.v1.ReadIndexRequest;
-import dev.synod.peer.v1.SessionLiveness;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.pipeline.Clock;
 import dev.synod.server.pipeline.ClusterTime;
 import dev.synod.server.pipeline.SessionTracker;
+import dev.synod.server.pipeline.WritePipeline;
 import dev.synod.server.replication.ReplicaEvent.Barrier;
 import dev.synod.server.replication.ReplicaEvent.ClientWrite;
 import dev.synod.server.replication.ReplicaEvent.Forwarded;
 import dev.synod.server.replication.ReplicaEvent.Liveness;
+import dev.synod.server.replication.ReplicaEvent.LivenessAck;
 import dev.synod.server.replication.ReplicaEvent.PeerMessage;
 import dev.synod.server.replication.ReplicaEvent.ReadIndexAnswered;
 import dev.synod.server.replication.ReplicaEvent.ReadIndexAsked;
@@ -59,8 +60,13 @@ import java.util.random.RandomGenerator;
  * the volatile status getters must be called from the stepping thread.
  */
 public final class ReplicaLoop {
-  /** Consensus ticks between liveness reports to the leader, and between barrier retries. */
+  /** Consensus ticks between barrier retries. */
   static final int RELAY_EVERY_TICKS = 10;
+  /**
+   * Consensus ticks between a follower's liveness reports to the leader (their acknowledgements
+   * measure the follower's contact with the leader, which bounds what it may confirm to clients).
+   */
+  static final int LIVENESS_EVERY_TICKS = 2;
   /** Syncs in flight at once. */
   static final int BARRIERS_MAX = 10_000;
   /** Snapshots kept on disk: the newest, and one to fall back to if the newest is damaged. */
@@ -81,6 +87,9 @@ public final class ReplicaLoop {
   private final Replica replica;
   private final ArrayDeque<Long> keptSnapshotSlots = new ArrayDeque<>();
   private final Reactions reactions = new Reactions();
+  /** What confirming a session to its client needs: a leader's last majority contact. */
+  private final QuorumContact quorumContact;
+  private final LivenessReports liveness;
   /** Told of every Txn as it is applied; the simulator checks agreement with it. */
   private Consumer<Txn> appliedObserver = txn -> { };
 
@@ -136,6 +145,8 @@ public final class ReplicaLoop {
     this.onSnapshotInstalled = onSnapshotInstalled;
     this.identity = identity;
     this.clusterId = identity.clusterId();
+    this.quorumContact = new QuorumContact(cluster.memberIds(), cluster.selfId());
+    this.liveness = new LivenessReports(tracker);
     this.proposals = new Proposals(cluster.selfId(), secrets.nextLong(), config.pendingWritesMax());
     snapshot.ifPresent(s -> {
       state.restore(s);
@@ -202,6 +213,7 @@ public final class ReplicaLoop {
     @Override
     public void peerMessage(PeerMessage m) throws IOException {
       replica.step(m.message());
+      quorumContact.received(m.message());
       if (m.clusterId() != 0 && replica.leaderId() == m.from()) {
         adoptClusterId(m.clusterId(), "learned from its leader, server " + m.from());
       }
@@ -214,7 +226,16 @@ public final class ReplicaLoop {
 
     @Override
     public void liveness(Liveness l) {
-      l.sessionIds().forEach(tracker::touch);
+      // Only a leader refreshes reported sessions, and it says so in its acknowledgement.
+      if (replica.isLeader()) {
+        effects.send(l.from(), envelope().setLivenessAck(
+            liveness.answer(l.report(), quorumContact.ageNanos(clock.monoNanos()))).build());
+      }
+    }
+
+    @Override
+    public void livenessAck(LivenessAck a) {
+      liveness.acknowledged(a.from(), a.ack());
     }
 
     @Override
@@ -289,6 +310,8 @@ public final class ReplicaLoop {
     proposals.expire(now);
     if (ticks % RELAY_EVERY_TICKS == 0) {
       barriers.retryOrExpire(now, this::requestReadIndex);
+    }
+    if (ticks % LIVENESS_EVERY_TICKS == 0) {
       relayLiveness();
     }
   }
@@ -361,7 +384,9 @@ public final class ReplicaLoop {
   }
 
   private void sendAll(List<Message> messages) {
+    long now = clock.monoNanos();
     for (Message m : messages) {
+      quorumContact.sent(m, now);
       effects.send(m.to(), envelope()
           .setConsensus(ByteString.copyFrom(MessageCodec.encode(m))).build());
     }
@@ -468,15 +493,17 @@ public final class ReplicaLoop {
         .build());
   }
 
-  /** A follower tells the leader which sessions its clients kept alive. */
+  /**
+   * A follower tells the leader which sessions its clients kept alive, even none: the
+   * acknowledgement is also how it measures its contact with the leader.
+   */
   private void relayLiveness() {
-    List<Long> touched = tracker.drainTouched();
     int leaderId = replica.leaderId();
-    if (touched.isEmpty() || replica.isLeader() || leaderId < 0 || leaderId == cluster.selfId()) {
+    if (replica.isLeader() || leaderId < 0 || leaderId == cluster.selfId()) {
+      tracker.drainTouched(); // the leader's own tracker is already up to date
       return;
     }
-    effects.send(leaderId, envelope()
-        .setLiveness(SessionLiveness.newBuilder().addAllSessionIds(touched)).build());
+    effects.send(leaderId, envelope().setLiveness(liveness.report(leaderId)).build());
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -582,6 +609,20 @@ public final class ReplicaLoop {
 
   // -----------------------------------------------------------------------------------------------
   // Status (any thread)
+
+  /**
+   * How fresh this server's contact with the leader is (any thread): a leader's last majority
+   * contact, a follower's last acknowledged liveness report; a cluster of one always leads.
+   */
+  public WritePipeline.LeaderContact leaderContact() {
+    if (cluster.isSingleNode()) {
+      return new WritePipeline.LeaderContact(true, 0); // leads from its start
+    }
+    if (leader) {
+      return new WritePipeline.LeaderContact(true, quorumContact.ageNanos(clock.monoNanos()));
+    }
+    return new WritePipeline.LeaderContact(false, tracker.leaderAckAgeNanos());
+  }
 
   /** This member's cluster id, 0 while unknown. */
   public long clusterId() {

@@ -129,7 +129,8 @@ final class History {
     }
     return switch (response.getError().getReason()) {
       case SESSION_EXPIRED, SESSION_SECRET_MISMATCH, REQUEST_TOO_OLD, LEADER_UNAVAILABLE,
-          SHUTTING_DOWN, OVERLOADED, STORAGE_FAILURE, PROTOCOL_VIOLATION -> false;
+          SHUTTING_DOWN, OVERLOADED, STORAGE_FAILURE, PROTOCOL_VIOLATION, OUT_OF_ORDER,
+          REQUEST_NO_REUSED -> false;
       default -> true;
     };
   }

@@ -56,6 +56,8 @@ final class SimClient {
   private long lastSentNanos;
   private long lastHeartbeatNanos;
   private long nextRequestNo = 1;
+  /** The session's previous write: each write names it (after_request_no), as the SDK does. */
+  private long lastWriteRequestNo;
   private long ephemerals;
 
   SimClient(int id, ServerSimulator sim, History history, SplittableRandom random) {
@@ -134,7 +136,9 @@ final class SimClient {
 
   private void write() {
     long requestNo = nextRequestNo++;
-    Txn.Builder txn = Txn.newBuilder().setSessionId(sessionId).setRequestNo(requestNo);
+    Txn.Builder txn = Txn.newBuilder().setSessionId(sessionId).setRequestNo(requestNo)
+        .setAfterRequestNo(lastWriteRequestNo);
+    lastWriteRequestNo = requestNo;
     int kind = random.nextInt(10);
     ByteString value = ByteString.copyFromUtf8("c" + id + "-r" + requestNo);
     if (kind < 5) {
@@ -179,8 +183,9 @@ final class SimClient {
     }
     ErrorReason reason = response.getError().getReason();
     switch (reason) {
-      case LEADER_UNAVAILABLE, SHUTTING_DOWN, OVERLOADED, STORAGE_FAILURE -> {
-        // May or may not have applied: resend soon with the same number (deduplicated).
+      case LEADER_UNAVAILABLE, SHUTTING_DOWN, OVERLOADED, STORAGE_FAILURE, OUT_OF_ORDER -> {
+        // May or may not have applied (or its predecessor has not yet): resend everything
+        // unanswered soon, in order, with the same numbers (deduplicated).
         lastSentNanos = Long.MIN_VALUE / 2;
       }
       case SESSION_EXPIRED -> sessionEnded();
@@ -204,6 +209,7 @@ final class SimClient {
 
   private void sessionEnded() {
     sessionId = 0;
+    lastWriteRequestNo = 0;
     opening = false;
     unanswered.clear();
   }

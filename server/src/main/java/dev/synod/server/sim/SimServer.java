@@ -221,6 +221,11 @@ final class SimServer implements ReplicaEffects, WritePipeline {
     return loop != null && loop.isLeader();
   }
 
+  @Override
+  public LeaderContact leaderContact() {
+    return loop == null ? new LeaderContact(false, Long.MAX_VALUE) : loop.leaderContact();
+  }
+
   /** Delivers a peer's envelope, through the same decoding the real peer service uses. */
   void receive(PeerEnvelope envelope) {
     ReplicaEvent event = ReplicaEvent.fromPeer(envelope, cluster, loop == null ? 0 : loop.clusterId());

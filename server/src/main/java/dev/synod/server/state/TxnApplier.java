@@ -132,6 +132,15 @@ final class TxnApplier {
       }
       return Outcome.of(cached.getResponse()); // the original result, not applied again
     }
+    if (deduplicated && Long.compareUnsigned(txn.getAfterRequestNo(), session.lastRequestNo()) > 0) {
+      // FIFO: the write it follows has not applied (lost with a leader, timed out in a queue).
+      // Refused, not recorded: it never overtakes, and may apply once resent behind it.
+      return Outcome.of(response.setLastAppliedRequestNo(session.lastRequestNo())
+          .setError(error(ErrorReason.OUT_OF_ORDER, "request " + Long.toUnsignedString(requestNo)
+              + " follows request " + Long.toUnsignedString(txn.getAfterRequestNo())
+              + ", which has not been applied (last applied " + Long.toUnsignedString(session.lastRequestNo())
+              + "); send the session's unapplied writes again, in order")).build());
+    }
     try {
       switch (txn.getOpCase()) {
         case CREATE -> response.setCreate(ops.create(ctx, txn.getCreate()));

@@ -17,6 +17,7 @@ import dev.synod.api.v1.NodeKind;
 import dev.synod.api.v1.Op;
 import dev.synod.api.v1.OpenSessionRequest;
 import dev.synod.api.v1.Request;
+import dev.synod.api.v1.ExistsRequest;
 import dev.synod.api.v1.Response;
 import dev.synod.api.v1.SessionRef;
 import dev.synod.api.v1.SetDataRequest;
@@ -168,6 +169,23 @@ class BadInputTest {
     assertReason(ErrorReason.SESSION_SECRET_MISMATCH, Status.Code.PERMISSION_DENIED,
         () -> stub.create(CreateRequest.newBuilder().setPath("/x").setSession(
             SessionRef.newBuilder().setSessionId(s.getSessionId()).setSecret(s.getSecret() + 1)).build()));
+  }
+
+  @Test
+  void aWriteMustNameAnEarlierWriteAsItsPredecessor() throws Exception {
+    StreamClient c = StreamClient.open(server.channel(), 5_000);
+    for (long after : new long[] {5, 6}) {
+      Response r = c.call(Request.newBuilder().setRequestNo(5).setAfterRequestNo(after)
+          .setCreate(CreateRequest.newBuilder().setPath("/x")));
+      assertEquals(ErrorReason.BAD_ARGUMENT, r.getError().getReason());
+      assertTrue(r.getError().getMessage().contains("after_request_no"), r.getError().getMessage());
+    }
+    var s = stub.openSession(OpenSessionRequest.getDefaultInstance());
+    assertReason(ErrorReason.BAD_ARGUMENT, Status.Code.INVALID_ARGUMENT,
+        () -> stub.create(CreateRequest.newBuilder().setPath("/x").setSession(SessionRef.newBuilder()
+            .setSessionId(s.getSessionId()).setSecret(s.getSecret()).setAfterRequestNo(1)).build()));
+    assertFalse(server.blocking().exists(ExistsRequest.newBuilder().setPath("/x").build()).getExists());
+    assertFalse(c.ended());
   }
 
   @Test

@@ -76,6 +76,7 @@ class SessionStreamTest {
     var reply = c.heartbeat(77);
     assertEquals(77, reply.getNonce());
     assertTrue(reply.getTimeLeftMs() > 4_000 && reply.getTimeLeftMs() <= 5_000, "time left " + reply.getTimeLeftMs());
+    assertTrue(reply.getConfirmed(), "a cluster of one is always in touch with its leader");
 
     assertFalse(c.call(create("/eph", NodeKind.EPHEMERAL)).hasError());
     c.send(ClientMessage.newBuilder().setClose(CloseSessionRequest.getDefaultInstance()).build());

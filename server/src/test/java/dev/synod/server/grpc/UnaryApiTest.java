@@ -156,8 +156,10 @@ class UnaryApiTest {
     fails(ErrorReason.SESSION_SECRET_MISMATCH, Status.Code.PERMISSION_DENIED,
         () -> stub.create(CreateRequest.newBuilder().setPath("/x").setSession(
             ref.toBuilder().setSecret(s.getSecret() + 1)).build()));
-    assertTrue(stub.keepAlive(KeepAliveRequest.newBuilder().setSessionId(s.getSessionId())
-        .setSecret(s.getSecret()).build()).getTimeLeftMs() > 4_000);
+    var kept = stub.keepAlive(KeepAliveRequest.newBuilder().setSessionId(s.getSessionId())
+        .setSecret(s.getSecret()).build());
+    assertTrue(kept.getConfirmed());
+    assertTrue(kept.getTimeLeftMs() > 4_000);
     stub.closeSession(CloseSessionRequest.newBuilder().setSessionId(s.getSessionId()).setSecret(s.getSecret()).build());
     assertFalse(stub.exists(ExistsRequest.newBuilder().setPath("/eph").build()).getExists());
     fails(ErrorReason.SESSION_EXPIRED, Status.Code.NOT_FOUND,
