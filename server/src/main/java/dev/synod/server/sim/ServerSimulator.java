@@ -440,8 +440,7 @@ public final class ServerSimulator implements SimServer.World {
     }
     for (SimClient c : clients) {
       if (c.waiting()) {
-        return "client " + c.id() + " still waits for an answer, " + (SETTLE_NANOS_MAX / MS)
-            + " ms after the clients stopped";
+        return c.describeWait() + ", " + (SETTLE_NANOS_MAX / MS) + " ms after the clients stopped";
       }
     }
     if (history.acked() <= ackedWhenFaultsStopped) {

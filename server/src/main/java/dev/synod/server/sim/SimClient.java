@@ -59,6 +59,8 @@ final class SimClient {
   /** The session's previous write: each write names it (after_request_no), as the SDK does. */
   private long lastWriteRequestNo;
   private long ephemerals;
+  /** The last answer that asked for a resend, for failure reports. */
+  private String lastRefusal = "none";
 
   SimClient(int id, ServerSimulator sim, History history, SplittableRandom random) {
     this.id = id;
@@ -70,6 +72,18 @@ final class SimClient {
 
   int id() {
     return id;
+  }
+
+  /** What the client waits for, and what its member knows of its session (for failure reports). */
+  String describeWait() {
+    SimServer s = sim.server(member);
+    String view = !s.isUp() ? "member down"
+        : "member lastZxid " + s.state().lastZxid() + ", session " + (s.state().session(sessionId).isPresent()
+            ? "alive" : "unknown") + ", leader " + s.isLeader();
+    return "client " + id + " (session " + sessionId + ", member " + member + ": " + view
+        + ") waits for requests " + unanswered.keySet() + " (attempts "
+        + unanswered.values().stream().map(p -> p.attempts).toList() + ", last write " + lastWriteRequestNo
+        + "; last refusal " + lastRefusal + ")";
   }
 
   /** Whether a write of the current session is still unanswered. */
@@ -86,7 +100,9 @@ final class SimClient {
       }
     } else {
       heartbeat(now);
-      if (!unanswered.isEmpty() && now - lastSentNanos > ANSWER_TIMEOUT_NANOS) {
+      if (sessionId == 0) {
+        // the heartbeat found the session ended: open a new one next time
+      } else if (!unanswered.isEmpty() && now - lastSentNanos > ANSWER_TIMEOUT_NANOS) {
         failOver();
         resendAll();
       } else if (sim.writing() && unanswered.size() < IN_FLIGHT_MAX && random.nextInt(4) > 0) {
@@ -184,6 +200,7 @@ final class SimClient {
     ErrorReason reason = response.getError().getReason();
     switch (reason) {
       case LEADER_UNAVAILABLE, SHUTTING_DOWN, OVERLOADED, STORAGE_FAILURE, OUT_OF_ORDER -> {
+        lastRefusal = reason + " for " + p.requestNo + ": " + response.getError().getMessage();
         // May or may not have applied (or its predecessor has not yet): resend everything
         // unanswered soon, in order, with the same numbers (deduplicated).
         lastSentNanos = Long.MIN_VALUE / 2;

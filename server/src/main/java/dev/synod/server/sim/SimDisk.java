@@ -166,7 +166,9 @@ final class SimDisk implements ReplicaLog {
       return false;
     }
     snapshots.add(s);
-    damaged.add(damage);
+    // At most one kept snapshot is damaged: two at once is losing the member's data, which is a
+    // disk to replace (an operator's job), not a fault the server recovers from by itself.
+    damaged.add(damage && !damaged.contains(true));
     while (snapshots.size() > 2) {
       snapshots.remove(0);
       damaged.remove(0);

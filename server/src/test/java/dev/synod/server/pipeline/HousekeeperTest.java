@@ -44,6 +44,11 @@ class HousekeeperTest {
     public boolean isLeader() {
       return leader;
     }
+
+    @Override
+    public LeaderContact leaderContact() {
+      return new LeaderContact(leader, 0);
+    }
   }
 
   /** Applies a create of a TTL node, stamped as a leader would, at zxid 1. */

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * in a queue) is never overtaken by a later one of the same session.
  */
 class SessionFifoTest {
-  private final Harness h = new Harness(new StateLimits(1 << 20, 4096, 100, 100, 3, 1000, 1 << 20));
+  private final Harness h = new Harness(new StateLimits(100, 100, 1000, 1 << 20));
 
   Response create(long requestNo, long after, CreateRequest.Builder request) {
     return h.apply(t -> t.setSessionId(1).setRequestNo(requestNo).setAfterRequestNo(after).setCreate(request));
@@ -90,7 +90,7 @@ class SessionFifoTest {
   void theChainSurvivesASnapshot() {
     h.openSession(1);
     assertOk(create(1, 0, createReq("/a")));
-    Harness restored = new Harness(new StateLimits(1 << 20, 4096, 100, 100, 3, 1000, 1 << 20));
+    Harness restored = new Harness(new StateLimits(100, 100, 1000, 1 << 20));
     restored.sm.restore(h.sm.snapshot());
     assertError(ErrorReason.OUT_OF_ORDER,
         restored.apply(t -> t.setSessionId(1).setRequestNo(3).setAfterRequestNo(2).setCreate(createReq("/c"))));
