@@ -47,8 +47,12 @@ public final class ServerSimulator implements SimServer.World {
   private record Scheduled(long atNanos, long order, Runnable action) {}
 
   private static final long MS = 1_000_000L;
-  /** After the faults stop, clients keep writing this long: the healed cluster must make progress. */
+  /**
+   * After the faults stop, clients keep writing this long, and longer until a write is
+   * acknowledged: the healed cluster must make progress within {@link #PROGRESS_NANOS_MAX}.
+   */
   private static final long CALM_WRITES_NANOS = 1_500 * MS;
+  private static final long PROGRESS_NANOS_MAX = 8_000 * MS;
   /** Then the cluster must settle (every member applied everything, every write answered) in this. */
   private static final long SETTLE_NANOS_MAX = 10_000 * MS;
 
@@ -89,7 +93,7 @@ public final class ServerSimulator implements SimServer.World {
     this.cut = new boolean[replicas + 1][replicas + 1];
     this.faultyUntilNanos = (2_000 + random.nextInt(4_000)) * MS;
     this.writesUntilNanos = faultyUntilNanos + CALM_WRITES_NANOS;
-    this.endNanos = writesUntilNanos + SETTLE_NANOS_MAX;
+    this.endNanos = faultyUntilNanos + PROGRESS_NANOS_MAX + SETTLE_NANOS_MAX;
     this.dropPerMille = random.nextInt(50);
     this.duplicatePerMille = random.nextInt(20);
     for (int id = 1; id <= replicas; id++) {
@@ -156,7 +160,7 @@ public final class ServerSimulator implements SimServer.World {
         if (ackedWhenFaultsStopped < 0 && !faulty()) {
           ackedWhenFaultsStopped = history.acked();
         }
-        if (time.nowNanos() >= writesUntilNanos && settled()) {
+        if (!writing() && settled()) {
           break;
         }
       }
@@ -186,9 +190,17 @@ public final class ServerSimulator implements SimServer.World {
     return time.nowNanos() < faultyUntilNanos;
   }
 
-  /** Whether clients may start new writes (they stop once the calm period is over). */
+  /**
+   * Whether clients may start new writes: during the faults and the calm period after, and on
+   * until the healed cluster acknowledged a write (at most {@link #PROGRESS_NANOS_MAX}).
+   */
   boolean writing() {
-    return time.nowNanos() < writesUntilNanos;
+    long now = time.nowNanos();
+    return now < writesUntilNanos || (!progressedAfterFaults() && now < faultyUntilNanos + PROGRESS_NANOS_MAX);
+  }
+
+  private boolean progressedAfterFaults() {
+    return ackedWhenFaultsStopped >= 0 && history.acked() > ackedWhenFaultsStopped;
   }
 
   /** Every member up and applied to the end of the decided history; no write left unanswered. */
@@ -421,6 +433,23 @@ public final class ServerSimulator implements SimServer.World {
     return null;
   }
 
+  /** Each member's view, for failure reports. */
+  private String describeMembers() {
+    StringJoiner out = new StringJoiner("; ");
+    for (int id = 1; id <= replicas; id++) {
+      SimServer m = servers[id];
+      if (!m.isUp()) {
+        out.add(id + ": down");
+        continue;
+      }
+      var st = m.loop().status();
+      out.add(id + ": " + st.role() + " leader " + st.leaderId() + " ballot " + st.ballot() + " commit "
+          + st.commitIndex() + " last " + st.lastSlot() + " applied " + m.loop().appliedSlot()
+          + " cluster " + Long.toHexString(m.loop().clusterId()));
+    }
+    return out.toString();
+  }
+
   /** After the faults stop: every member converges on the same state, holding every acked write. */
   private String finalChecks() {
     String v = checkStates();
@@ -443,9 +472,9 @@ public final class ServerSimulator implements SimServer.World {
         return c.describeWait() + ", " + (SETTLE_NANOS_MAX / MS) + " ms after the clients stopped";
       }
     }
-    if (history.acked() <= ackedWhenFaultsStopped) {
-      return "no write was acknowledged in the " + (CALM_WRITES_NANOS / MS) + " ms after the faults"
-          + " stopped (" + ackedWhenFaultsStopped + " before)";
+    if (!progressedAfterFaults()) {
+      return "no write was acknowledged in the " + (PROGRESS_NANOS_MAX / MS) + " ms after the faults"
+          + " stopped (" + ackedWhenFaultsStopped + " before); members: " + describeMembers();
     }
     if (history.acked() == 0) {
       return "vacuous run: no write was acknowledged";
