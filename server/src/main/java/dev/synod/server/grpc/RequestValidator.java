@@ -1,11 +1,15 @@
 package dev.synod.server.grpc;
 
 import com.google.protobuf.ByteString;
+import dev.synod.api.v1.CreateRequest;
+import dev.synod.api.v1.DeleteRequest;
 import dev.synod.api.v1.ErrorReason;
 import dev.synod.api.v1.MultiRequest;
 import dev.synod.api.v1.Op;
 import dev.synod.api.v1.Request;
 import dev.synod.api.v1.SessionRef;
+import dev.synod.api.v1.SetAclRequest;
+import dev.synod.api.v1.SetDataRequest;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.state.NodeRules;
 import dev.synod.server.state.Paths;
@@ -29,17 +33,21 @@ final class RequestValidator {
     this.config = config;
   }
 
-  /** Validates a read on the session stream or a unary read. */
+  /**
+   * Validates a read on the session stream or a unary read. The switches over ops here are
+   * expressions, so an op added to the proto does not compile until it is handled.
+   */
   void checkRead(Request request) throws SynodException {
-    switch (request.getOpCase()) {
-      case GET_DATA -> path(request.getGetData().getPath());
-      case EXISTS -> path(request.getExists().getPath());
-      case GET_CHILDREN -> path(request.getGetChildren().getPath());
-      case GET_ACL -> path(request.getGetAcl().getPath());
-      case ADD_WATCH -> path(request.getAddWatch().getPath());
-      case REMOVE_WATCH -> path(request.getRemoveWatch().getPath());
-      default -> throw new IllegalArgumentException("not a read: " + request.getOpCase());
-    }
+    path(switch (request.getOpCase()) {
+      case GET_DATA -> request.getGetData().getPath();
+      case EXISTS -> request.getExists().getPath();
+      case GET_CHILDREN -> request.getGetChildren().getPath();
+      case GET_ACL -> request.getGetAcl().getPath();
+      case ADD_WATCH -> request.getAddWatch().getPath();
+      case REMOVE_WATCH -> request.getRemoveWatch().getPath();
+      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI, SYNC, STATUS, OP_NOT_SET ->
+          throw notA("read", request.getOpCase());
+    });
   }
 
   /**
@@ -47,46 +55,56 @@ final class RequestValidator {
    * on the stream the session is implicit, and unary callers resolve and clear it first.
    */
   Txn.Builder writeTxn(Request request) throws SynodException {
-    Txn.Builder txn = Txn.newBuilder();
-    switch (request.getOpCase()) {
-      case CREATE -> {
-        var create = request.getCreate();
-        noSession(create.hasSession() ? create.getSession() : null);
-        Paths.validateForCreate(create.getPath(), create.getSequential(), config.pathBytesMax());
-        NodeRules.checkKindAndTtl(create);
-        NodeRules.checkAcl(create.getAclList(), create.getPath());
-        data(create.getData(), create.getPath());
-        txn.setCreate(create);
-      }
-      case DELETE -> {
-        var delete = request.getDelete();
-        noSession(delete.hasSession() ? delete.getSession() : null);
-        path(delete.getPath());
-        txn.setDelete(delete);
-      }
-      case SET_DATA -> {
-        var set = request.getSetData();
-        noSession(set.hasSession() ? set.getSession() : null);
-        path(set.getPath());
-        data(set.getData(), set.getPath());
-        txn.setSetData(set);
-      }
-      case SET_ACL -> {
-        var setAcl = request.getSetAcl();
-        noSession(setAcl.hasSession() ? setAcl.getSession() : null);
-        path(setAcl.getPath());
-        NodeRules.checkAcl(setAcl.getAclList(), setAcl.getPath());
-        txn.setSetAcl(setAcl);
-      }
-      case MULTI -> txn.setMulti(multi(request.getMulti()));
-      default -> throw new IllegalArgumentException("not a write: " + request.getOpCase());
-    }
+    Txn.Builder txn = switch (request.getOpCase()) {
+      case CREATE -> Txn.newBuilder().setCreate(create(request.getCreate()));
+      case DELETE -> Txn.newBuilder().setDelete(delete(request.getDelete()));
+      case SET_DATA -> Txn.newBuilder().setSetData(setData(request.getSetData()));
+      case SET_ACL -> Txn.newBuilder().setSetAcl(setAcl(request.getSetAcl()));
+      case MULTI -> Txn.newBuilder().setMulti(multi(request.getMulti()));
+      case GET_DATA, EXISTS, GET_CHILDREN, GET_ACL, ADD_WATCH, REMOVE_WATCH, SYNC, STATUS,
+          OP_NOT_SET -> throw notA("write", request.getOpCase());
+    };
     long after = request.getAfterRequestNo();
     if (after != 0 && Long.compareUnsigned(after, request.getRequestNo()) >= 0) {
       throw new SynodException(ErrorReason.BAD_ARGUMENT, "after_request_no (" + Long.toUnsignedString(after)
           + ") must name an earlier write of the session than request_no (" + Long.toUnsignedString(request.getRequestNo()) + ")");
     }
     return txn.setAfterRequestNo(after);
+  }
+
+  private CreateRequest create(CreateRequest create) throws SynodException {
+    noSession(create.hasSession() ? create.getSession() : null);
+    Paths.validateForCreate(create.getPath(), create.getSequential(), config.pathBytesMax());
+    NodeRules.checkKindAndTtl(create);
+    NodeRules.checkAcl(create.getAclList(), create.getPath());
+    data(create.getData(), create.getPath());
+    return create;
+  }
+
+  private static DeleteRequest delete(DeleteRequest delete) throws SynodException {
+    noSession(delete.hasSession() ? delete.getSession() : null);
+    path(delete.getPath());
+    return delete;
+  }
+
+  private SetDataRequest setData(SetDataRequest set) throws SynodException {
+    noSession(set.hasSession() ? set.getSession() : null);
+    path(set.getPath());
+    data(set.getData(), set.getPath());
+    return set;
+  }
+
+  private static SetAclRequest setAcl(SetAclRequest setAcl) throws SynodException {
+    noSession(setAcl.hasSession() ? setAcl.getSession() : null);
+    path(setAcl.getPath());
+    NodeRules.checkAcl(setAcl.getAclList(), setAcl.getPath());
+    return setAcl;
+  }
+
+  /** A request on the wrong path: the caller routes by op, so this is a bug, answered precisely. */
+  private static SynodException notA(String what, Request.OpCase op) {
+    return new SynodException(ErrorReason.BAD_ARGUMENT, op == Request.OpCase.OP_NOT_SET
+        ? "request has no operation set" : op + " is not a " + what);
   }
 
   /**
@@ -105,21 +123,28 @@ final class RequestValidator {
       throw new SynodException(ErrorReason.BAD_ARGUMENT,
           "multi has " + multi.getOpsCount() + " ops; the limit is " + config.multiOpsMax());
     }
+    MultiRequest.Builder checked = MultiRequest.newBuilder();
     for (int i = 0; i < multi.getOpsCount(); i++) {
-      Op op = multi.getOps(i);
       try {
-        switch (op.getOpCase()) {
-          case CHECK -> path(op.getCheck().getPath());
-          case CREATE -> writeTxn(Request.newBuilder().setCreate(op.getCreate()).build());
-          case DELETE -> writeTxn(Request.newBuilder().setDelete(op.getDelete()).build());
-          case SET_DATA -> writeTxn(Request.newBuilder().setSetData(op.getSetData()).build());
-          case OP_NOT_SET -> throw new SynodException(ErrorReason.BAD_ARGUMENT, "op has no operation set");
-        }
+        checked.addOps(op(multi.getOps(i)));
       } catch (SynodException e) {
         throw new SynodException(e.reason(), "op " + i + ": " + e.getMessage(), e.path());
       }
     }
-    return multi;
+    return checked.build(); // what goes to the log is exactly what was checked
+  }
+
+  private Op op(Op op) throws SynodException {
+    return switch (op.getOpCase()) {
+      case CHECK -> {
+        path(op.getCheck().getPath());
+        yield op;
+      }
+      case CREATE -> Op.newBuilder().setCreate(create(op.getCreate())).build();
+      case DELETE -> Op.newBuilder().setDelete(delete(op.getDelete())).build();
+      case SET_DATA -> Op.newBuilder().setSetData(setData(op.getSetData())).build();
+      case OP_NOT_SET -> throw new SynodException(ErrorReason.BAD_ARGUMENT, "op has no operation set");
+    };
   }
 
   /**

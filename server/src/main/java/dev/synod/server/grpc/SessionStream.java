@@ -116,27 +116,30 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
       return;
     }
     try {
-      switch (message.getKindCase()) {
-        case OPEN -> open(message.getOpen());
-        case RESUME -> resume(message.getResume());
-        case HEARTBEAT -> {
+      Action action = switch (message.getKindCase()) {
+        case OPEN -> () -> open(message.getOpen());
+        case RESUME -> () -> resume(message.getResume());
+        case HEARTBEAT -> () -> {
           requireOpen("heartbeat");
           ctx.tracker().touch(sessionId);
           send(ServerMessage.newBuilder().setHeartbeat(ctx.heartbeatReply(sessionId)
               .setNonce(message.getHeartbeat().getNonce())).build());
-        }
-        case REQUEST -> {
+        };
+        case REQUEST -> () -> {
           requireOpen("request");
           ctx.tracker().touch(sessionId);
           request(message.getRequest());
-        }
-        case CLOSE -> {
+        };
+        case CLOSE -> () -> {
           requireOpen("close");
           close();
-        }
-        case KIND_NOT_SET -> throw new SynodException(ErrorReason.PROTOCOL_VIOLATION,
-            "empty ClientMessage: set one of open, resume, heartbeat, request, close");
-      }
+        };
+        case KIND_NOT_SET -> () -> {
+          throw new SynodException(ErrorReason.PROTOCOL_VIOLATION,
+              "empty ClientMessage: set one of open, resume, heartbeat, request, close");
+        };
+      };
+      action.run();
     } catch (SynodException e) {
       endWith(e.toError());
     }
@@ -272,8 +275,8 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
           "request_no must be non-zero and increasing")));
       return;
     }
-    switch (op) {
-      case GET_DATA, EXISTS, GET_CHILDREN, GET_ACL, ADD_WATCH, REMOVE_WATCH -> {
+    Runnable action = switch (op) { // an expression: a new op does not compile until handled
+      case GET_DATA, EXISTS, GET_CHILDREN, GET_ACL, ADD_WATCH, REMOVE_WATCH -> () -> {
         try {
           ctx.validator().checkRead(request);
         } catch (SynodException e) {
@@ -281,13 +284,13 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
           return;
         }
         ordered(() -> ctx.state().read(sessionId, request, this::respond));
-      }
-      case STATUS -> ordered(() -> respond(Response.newBuilder()
+      };
+      case STATUS -> () -> ordered(() -> respond(Response.newBuilder()
           .setRequestNo(request.getRequestNo())
           .setZxid(ctx.state().lastZxid())
           .setStatus(ctx.status().get())
           .build()));
-      case SYNC -> submitInOrder(request, onApplied -> ctx.pipeline().barrier((zxid, error) -> {
+      case SYNC -> () -> submitInOrder(request, onApplied -> ctx.pipeline().barrier((zxid, error) -> {
         Response.Builder r = Response.newBuilder().setRequestNo(request.getRequestNo());
         if (error != null) {
           r.setZxid(ctx.state().lastZxid()).setError(error);
@@ -296,7 +299,7 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
         }
         onApplied.accept(r.build());
       }));
-      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI -> {
+      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI -> () -> {
         Txn.Builder txn;
         try {
           txn = ctx.validator().writeTxn(request)
@@ -308,10 +311,20 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
         }
         submitInOrder(request, onApplied ->
             ctx.pipeline().submit(txn, (applied, response) -> onApplied.accept(response)));
-      }
-      case OP_NOT_SET -> ordered(() -> respondError(request,
+      };
+      case OP_NOT_SET -> () -> ordered(() -> respondError(request,
           new SynodException(ErrorReason.BAD_ARGUMENT, "request has no operation set")));
-    }
+    };
+    action.run();
+  }
+
+  /**
+   * What one client message asks for. {@link #handle} yields one from a switch expression, so a
+   * message kind added to the proto does not compile until it is handled.
+   */
+  @FunctionalInterface
+  private interface Action {
+    void run() throws SynodException;
   }
 
   /** Something that hands the pipeline a write or barrier whose result goes to the consumer. */

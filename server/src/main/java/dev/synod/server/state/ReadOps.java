@@ -50,7 +50,8 @@ final class ReadOps {
     Response.Builder response =
         Response.newBuilder().setRequestNo(request.getRequestNo()).setZxid(lastZxid);
     try {
-      switch (request.getOpCase()) {
+      // An expression (its value is the same builder), so a new op does not compile until handled.
+      response = switch (request.getOpCase()) {
         case GET_DATA -> response.setGetData(getData(watcherId, request.getGetData()));
         case EXISTS -> response.setExists(exists(watcherId, request.getExists()));
         case GET_CHILDREN ->
@@ -60,9 +61,12 @@ final class ReadOps {
             response.setAddWatch(addWatch(watcherId, request.getAddWatch(), lastZxid));
         case REMOVE_WATCH ->
             response.setRemoveWatch(removeWatch(watcherId, request.getRemoveWatch()));
-        default -> throw new IllegalArgumentException(
-            "not a read the state machine serves: " + request.getOpCase());
-      }
+        // Writes, Syncs and Status go elsewhere; one routed here by mistake is answered, not lost.
+        case CREATE, DELETE, SET_DATA, SET_ACL, MULTI, SYNC, STATUS, OP_NOT_SET ->
+            throw new SynodException(ErrorReason.BAD_ARGUMENT,
+                request.getOpCase() == Request.OpCase.OP_NOT_SET ? "request has no operation set"
+                    : request.getOpCase() + " is not a read the state machine serves");
+      };
     } catch (SynodException e) {
       response.setError(e.toError());
     }

@@ -38,7 +38,8 @@ final class RequestDigest {
       case SET_DATA -> txn.getSetData();
       case SET_ACL -> txn.getSetAcl();
       case MULTI -> txn.getMulti();
-      default -> throw new IllegalArgumentException("not a client write: " + txn.getOpCase());
+      case CREATE_SESSION, CLOSE_SESSION, EXPIRE_TTL, NOOP, OP_NOT_SET ->
+          throw new IllegalArgumentException("not a client write: " + txn.getOpCase());
     };
     sha256.reset();
     int opField = txn.getOpCase().getNumber();

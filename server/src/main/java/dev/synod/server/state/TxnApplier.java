@@ -142,19 +142,21 @@ final class TxnApplier {
               + "); send the session's unapplied writes again, in order")).build());
     }
     try {
-      switch (txn.getOpCase()) {
+      // An expression (its value is the same builder), so a new op does not compile until handled.
+      response = switch (txn.getOpCase()) {
         case CREATE -> response.setCreate(ops.create(ctx, txn.getCreate()));
         case DELETE -> {
           ops.delete(ctx, txn.getDelete());
-          response.setDelete(DeleteResponse.getDefaultInstance());
+          yield response.setDelete(DeleteResponse.getDefaultInstance());
         }
         case SET_DATA -> response.setSetData(
             SetDataResponse.newBuilder().setStat(ops.setData(ctx, txn.getSetData())));
         case SET_ACL -> response.setSetAcl(
             SetAclResponse.newBuilder().setStat(ops.setAcl(ctx, txn.getSetAcl())));
-        case MULTI -> multi(ctx, txn.getMulti(), response);
-        default -> throw new IllegalStateException("not a client write: " + txn.getOpCase());
-      }
+        case MULTI -> response.setMulti(multi(ctx, txn.getMulti()));
+        case CREATE_SESSION, CLOSE_SESSION, EXPIRE_TTL, NOOP, OP_NOT_SET ->
+            throw new IllegalStateException("not a client write: " + txn.getOpCase());
+      };
       ops.reapContainers(ctx);
       tree.commit();
     } catch (SynodException e) {
@@ -178,8 +180,7 @@ final class TxnApplier {
    * {@link MultiFailure}. Containers emptied by any op are reaped after the last op, so an op may
    * still use a container that an earlier op emptied.
    */
-  private void multi(TreeOps.Context ctx, MultiRequest multi, Response.Builder response)
-      throws SynodException {
+  private MultiResponse multi(TreeOps.Context ctx, MultiRequest multi) throws SynodException {
     List<OpResult> results = new ArrayList<>(multi.getOpsCount());
     for (int i = 0; i < multi.getOpsCount(); i++) {
       try {
@@ -188,26 +189,25 @@ final class TxnApplier {
         throw SynodException.of(MultiFailure.responseError(i, e.toError()));
       }
     }
-    response.setMulti(MultiResponse.newBuilder().addAllResults(results));
+    return MultiResponse.newBuilder().addAllResults(results).build();
   }
 
   private OpResult applyOp(TreeOps.Context ctx, Op op) throws SynodException {
     OpResult.Builder result = OpResult.newBuilder();
-    switch (op.getOpCase()) {
+    return switch (op.getOpCase()) {
       case CHECK -> {
         ops.check(op.getCheck());
-        result.setCheck(CheckResponse.getDefaultInstance());
+        yield result.setCheck(CheckResponse.getDefaultInstance()).build();
       }
-      case CREATE -> result.setCreate(ops.create(ctx, op.getCreate()));
+      case CREATE -> result.setCreate(ops.create(ctx, op.getCreate())).build();
       case DELETE -> {
         ops.delete(ctx, op.getDelete());
-        result.setDelete(DeleteResponse.getDefaultInstance());
+        yield result.setDelete(DeleteResponse.getDefaultInstance()).build();
       }
       case SET_DATA -> result.setSetData(
-          SetDataResponse.newBuilder().setStat(ops.setData(ctx, op.getSetData())));
+          SetDataResponse.newBuilder().setStat(ops.setData(ctx, op.getSetData()))).build();
       case OP_NOT_SET -> throw new SynodException(ErrorReason.BAD_ARGUMENT, "op has no operation");
-    }
-    return result.build();
+    };
   }
 
   private static Error sessionExpired(long id) {

@@ -4,7 +4,6 @@ import static dev.synod.server.state.Harness.assertError;
 import static dev.synod.server.state.Harness.assertOk;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.synod.api.v1.CreateRequest;
@@ -114,15 +113,20 @@ class ReadTest {
   }
 
   @Test
-  void writesAndOtherRequestsAreNotReads() {
+  void writesAndOtherRequestsAreNotReadsAndAreAnsweredSo() {
     for (Request.Builder request : List.of(
         Request.newBuilder().setCreate(CreateRequest.newBuilder().setPath("/x")),
         Request.newBuilder().setMulti(MultiRequest.getDefaultInstance()),
         Request.newBuilder().setSync(SyncRequest.getDefaultInstance()),
         Request.newBuilder().setStatus(StatusRequest.getDefaultInstance()),
         Request.newBuilder())) {
-      assertThrows(IllegalArgumentException.class,
-          () -> h.sm.read(0, request.setRequestNo(1).build(), r -> {}));
+      // A caller that routes one here by mistake gets an answer, not an exception or silence.
+      Response r = h.read(0, request);
+      assertError(ErrorReason.BAD_ARGUMENT, r);
+      assertEquals(7, r.getRequestNo());
     }
+    assertTrue(h.read(0, Request.newBuilder().setSync(SyncRequest.getDefaultInstance()))
+        .getError().getMessage().contains("SYNC is not a read"));
+    assertError(ErrorReason.NO_NODE, h.getData(0, "/x", false));
   }
 }
