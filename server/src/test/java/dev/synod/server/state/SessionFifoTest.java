@@ -48,7 +48,7 @@ class SessionFifoTest {
     Response three = create(3, 2, createReq("/q/job-").setSequential(true).setData(Harness.bytes("three")));
     assertOk(three);
     assertEquals("/q/job-0000000002", three.getCreate().getPath(), "applied after two, in order");
-    assertEquals(three, create(3, 2, createReq("/q/job-").setSequential(true)),
+    assertEquals(three, create(3, 2, createReq("/q/job-").setSequential(true).setData(Harness.bytes("three"))),
         "a refusal is not remembered: the retry that applied is the one deduplicated");
   }
 
