@@ -122,8 +122,16 @@ class ClusterFailoverTest {
         while (!states.contains(ConnectionState.EXPIRED) && System.nanoTime() < deadline) {
           Thread.sleep(5);
         }
-        assertEquals(List.of(ConnectionState.CONNECTED, ConnectionState.SUSPENDED, ConnectionState.EXPIRED),
-            List.copyOf(states));
+        // Connected first, then (with a 600 ms session, a heartbeat can go unconfirmed for a moment
+        // on a loaded machine: only SUSPENDED/RECONNECTED pairs) suspended, then expired.
+        List<ConnectionState> seen = List.copyOf(states);
+        assertEquals(ConnectionState.CONNECTED, seen.get(0), seen.toString());
+        assertEquals(List.of(ConnectionState.SUSPENDED, ConnectionState.EXPIRED),
+            seen.subList(seen.size() - 2, seen.size()), seen.toString());
+        for (int i = 1; i < seen.size() - 2; i += 2) {
+          assertEquals(List.of(ConnectionState.SUSPENDED, ConnectionState.RECONNECTED),
+              seen.subList(i, i + 2), seen.toString());
+        }
       }
     }
   }
