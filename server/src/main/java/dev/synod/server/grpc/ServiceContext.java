@@ -1,9 +1,9 @@
 package dev.synod.server.grpc;
 
-import dev.synod.api.v1.ErrorReason;
 import dev.synod.api.v1.HeartbeatReply;
 import dev.synod.api.v1.StatusResponse;
 import dev.synod.server.config.ServerConfig;
+import dev.synod.server.pipeline.SessionAccess;
 import dev.synod.server.pipeline.SessionTracker;
 import dev.synod.server.pipeline.WritePipeline;
 import dev.synod.server.state.StateMachine;
@@ -80,12 +80,6 @@ public final class ServiceContext {
 
   /** The session if it is live and the secret matches. */
   StateMachine.SessionInfo authenticate(long sessionId, long secret) throws SynodException {
-    StateMachine.SessionInfo info = state.session(sessionId).orElseThrow(() -> new SynodException(
-        ErrorReason.SESSION_EXPIRED, "session " + sessionId + " does not exist (expired or closed)"));
-    if (info.secret() != secret) {
-      throw new SynodException(ErrorReason.SESSION_SECRET_MISMATCH,
-          "wrong secret for session " + sessionId);
-    }
-    return info;
+    return SessionAccess.authenticate(state, sessionId, secret);
   }
 }

@@ -12,6 +12,7 @@ import dev.synod.api.v1.SessionEnded;
 import dev.synod.api.v1.SessionOpened;
 import dev.synod.api.v1.SyncResponse;
 import dev.synod.api.v1.WatchEvent;
+import dev.synod.server.pipeline.SessionAccess;
 import dev.synod.server.state.StateMachine;
 import dev.synod.server.state.SynodException;
 import dev.synod.txn.v1.CloseSessionTxn;
@@ -208,15 +209,8 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
 
   private void resume(ResumeSession request) throws SynodException {
     requireNew();
-    StateMachine.SessionInfo info = ctx.authenticate(request.getSessionId(), request.getSecret());
+    StateMachine.SessionInfo info = SessionAccess.resume(ctx.state(), ctx.tracker(), request);
     long lastZxid = ctx.state().lastZxid();
-    if (request.getLastZxidSeen() > lastZxid) {
-      throw new SynodException(ErrorReason.SESSION_ZXID_AHEAD, "this client has seen zxid "
-          + request.getLastZxidSeen() + " but this server is at " + lastZxid + "; try another server");
-    }
-    if (!ctx.tracker().touch(info.id())) {
-      throw new SynodException(ErrorReason.SESSION_EXPIRED, "session " + info.id() + " is expiring");
-    }
     // A resumed session starts with no watches, as it would on any other server: the client
     // re-registers them (persistent ones from the last zxid it saw, so nothing is missed).
     ctx.state().removeWatcher(info.id());
