@@ -1,6 +1,12 @@
 package dev.synod.server.sim;
 
+import com.google.protobuf.ByteString;
+import dev.synod.api.v1.CreateRequest;
+import dev.synod.api.v1.ErrorReason;
+import dev.synod.api.v1.Op;
+import dev.synod.api.v1.Request;
 import dev.synod.api.v1.Response;
+import dev.synod.api.v1.Stat;
 import dev.synod.server.state.StateMachine;
 import dev.synod.server.storage.Snapshot;
 import dev.synod.txn.v1.NodeRecord;
@@ -12,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * What the simulated cluster decided and what its clients were told, and the guarantees that
@@ -25,9 +32,16 @@ import java.util.TreeMap;
  * and a Sync's is at least as high); a retried request number gets the same answer every time
  * (applied once); session FIFO (a session's acknowledged writes take zxids in request-number
  * order); a write is never reported lost (REQUEST_TOO_OLD for a number never acknowledged);
- * ephemerals belong to live sessions on every member.
+ * ephemerals belong to live sessions on every member; a session is said to have ended only where
+ * the decided history closed it. Reads (served by one member, not through the log) are
+ * sequentially consistent: never older than what the session had seen (so its own writes
+ * included), of a state that was decided, showing a value that was written at the zxid it claims
+ * and no older than any write to the node acknowledged at or before the read's zxid. The lock
+ * recipe's guarantees are checked by {@link LockChecker}, fed from here.
  */
 final class History {
+  private static final long MS = 1_000_000L;
+
   /** A request's identity: the session and its request number. */
   private record Key(long sessionId, long requestNo) {}
 
@@ -39,6 +53,25 @@ final class History {
       ? Long.compare(a.sessionId, b.sessionId) : Long.compare(a.requestNo, b.requestNo));
   /** Per session: request number -> zxid of its acknowledged writes. */
   private final Map<Long, TreeMap<Long, Long>> sessionWrites = new TreeMap<>();
+  /** A session as the decided history has it (see {@link #sessionsApply}). */
+  private static final class DecidedSession {
+    final long timeoutMs;
+    /** The zxid that closed it; 0 while open. */
+    long closedAt;
+    long lastRequestNo;
+    /** Until when the servers confirmed it to its client (simulated time). */
+    long confirmedUntilNanos;
+
+    DecidedSession(long timeoutMs) {
+      this.timeoutMs = timeoutMs;
+    }
+  }
+
+  private final Map<Long, DecidedSession> sessions = new TreeMap<>();
+  /** Per path: the zxids of acknowledged writes that set it (creates and set_data, in multis too). */
+  private final Map<String, TreeSet<Long>> writesTo = new TreeMap<>();
+  private final LockChecker locks = new LockChecker(this::fail);
+  private long reads;
   /** Every acknowledged write and Sync, for the linearizability check at the end. */
   private final List<Linearizability.Op> ops = new ArrayList<>();
   private long maxAckedZxid;
@@ -49,13 +82,14 @@ final class History {
   // -----------------------------------------------------------------------------------------------
   // Recording
 
-  /** A member applied {@code txn}; returns a violation or null. */
-  String applied(int member, Txn txn) {
+  /** A member applied {@code txn} at simulated time {@code nowNanos}; returns a violation or null. */
+  String applied(int member, Txn txn, long nowNanos) {
     long zxid = txn.getZxid();
     if (zxid == decided.size() + 1) {
       long before = effectiveTimeMs.isEmpty() ? 0 : effectiveTimeMs.get(effectiveTimeMs.size() - 1);
       effectiveTimeMs.add(Math.max(before, txn.getTimeMs()));
       decided.add(txn);
+      locks.decided(txn, sessionsApply(txn, nowNanos));
     } else if (zxid <= decided.size()) {
       if (!decided.get((int) zxid - 1).equals(txn)) {
         fail("members disagree at zxid " + zxid + ": member " + member + " applied "
@@ -93,9 +127,13 @@ final class History {
           + floorZxid + " was acknowledged but took effect at zxid " + zxid);
       return;
     }
+    if (response.hasError() && response.getError().getReason() == ErrorReason.SESSION_EXPIRED) {
+      ended(sessionId, zxid - 1, "a write refused at zxid " + zxid);
+    }
     if (!tookEffect(response)) {
       return; // decided, but refused at apply (the session had ended, ...): nothing took effect
     }
+    locks.answered(sessionId, t, response);
     Key key = new Key(sessionId, requestNo);
     Long before = ackedZxid.putIfAbsent(key, zxid);
     if (before != null && before != zxid) {
@@ -109,6 +147,11 @@ final class History {
       acked++;
       if (attempts > 1) {
         retried++;
+      }
+      if (!response.hasError()) {
+        for (String path : pathsWritten(t)) {
+          writesTo.computeIfAbsent(path, p -> new TreeSet<>()).add(zxid);
+        }
       }
       TreeMap<Long, Long> writes = sessionWrites.computeIfAbsent(sessionId, s -> new TreeMap<>());
       writes.put(requestNo, zxid);
@@ -150,6 +193,182 @@ final class History {
       fail("not linearizable: a Sync started after zxid " + floorZxid + " was acknowledged returned"
           + " zxid " + zxid);
     }
+  }
+
+  /**
+   * Applies a newly decided Txn to the model of sessions and says whether it takes effect, by the
+   * state machine's rules: a client write of an open session takes effect if its request number
+   * is above the session's last (dedup, without the window's limit) and the write it follows
+   * (after_request_no) has applied (the FIFO chain); the first close of a session does. A session
+   * is never expired before the time the servers confirmed it to its client ({@link #confirmed}),
+   * within what the members' clock rates may take off that ({@link #driftToleranceNanos}).
+   */
+  private boolean sessionsApply(Txn t, long nowNanos) {
+    DecidedSession s = sessions.get(t.getSessionId());
+    return switch (t.getOpCase()) {
+      case CREATE_SESSION -> {
+        sessions.put(t.getSessionId(), new DecidedSession(t.getCreateSession().getTimeoutMs()));
+        yield true;
+      }
+      case CLOSE_SESSION -> {
+        if (s == null || s.closedAt != 0) {
+          yield false;
+        }
+        s.closedAt = t.getZxid();
+        long early = s.confirmedUntilNanos - nowNanos;
+        if (t.getCloseSession().getExpired() && early > driftToleranceNanos(s.timeoutMs * MS)) {
+          fail("session " + t.getSessionId() + " expired at zxid " + t.getZxid() + " " + early / MS
+              + " ms before the time the servers had confirmed it to its client");
+        }
+        yield true;
+      }
+      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI -> {
+        if (s == null || s.closedAt != 0
+            || Long.compareUnsigned(t.getRequestNo(), s.lastRequestNo) <= 0
+            || Long.compareUnsigned(t.getAfterRequestNo(), s.lastRequestNo) > 0) {
+          yield false;
+        }
+        s.lastRequestNo = t.getRequestNo();
+        yield true;
+      }
+      case EXPIRE_TTL, NOOP, OP_NOT_SET -> true;
+    };
+  }
+
+  /** A server confirmed session {@code sessionId} to its client until {@code untilNanos}. */
+  void confirmed(long sessionId, long untilNanos) {
+    DecidedSession s = sessions.get(sessionId);
+    if (s != null) {
+      s.confirmedUntilNanos = Math.max(s.confirmedUntilNanos, untilNanos);
+    }
+  }
+
+  /**
+   * How much earlier than confirmed a session of {@code timeoutNanos} may end in simulated time:
+   * the member that confirmed it and the leader that expires it each measure up to a timeout on
+   * clocks whose rates are off by up to {@link ServerSimulator#CLOCK_DRIFT_PPM_MAX}, and the time
+   * left is told in whole milliseconds.
+   */
+  static long driftToleranceNanos(long timeoutNanos) {
+    return 2 * timeoutNanos / 1_000_000 * ServerSimulator.CLOCK_DRIFT_PPM_MAX + MS;
+  }
+
+  /**
+   * A member told session {@code sessionId} it has ended (expired or closed), from its state at
+   * {@code memberZxid}: the decided history must have closed it at or before that zxid.
+   */
+  void ended(long sessionId, long memberZxid, String how) {
+    DecidedSession s = sessions.get(sessionId);
+    if (s == null || s.closedAt == 0 || s.closedAt > memberZxid) {
+      fail("session " + sessionId + " was told it had ended (" + how + ", the member at zxid "
+          + memberZxid + ") but the decided history " + (s == null ? "never created it"
+          : s.closedAt == 0 ? "has it open" : "closed it only at zxid " + s.closedAt));
+    }
+  }
+
+  /**
+   * A read of {@code request} (of a node no client deletes: the simulated clients never delete
+   * /k*, {@link LockChecker#FENCED} or {@link LockChecker#LOCK}) was served to a session that had
+   * seen zxid {@code floorZxid} when it sent it.
+   */
+  void read(long sessionId, long floorZxid, Request request, Response response) {
+    reads++;
+    long zxid = response.getZxid();
+    String what = "session " + sessionId + " read " + request.getOpCase() + " at zxid " + zxid;
+    if (zxid < floorZxid) {
+      fail("not sequentially consistent: " + what + " after it had seen zxid " + floorZxid);
+      return;
+    }
+    if (zxid > decided.size()) {
+      fail(what + ", a state never decided (" + decided.size() + " were)");
+      return;
+    }
+    boolean absent = response.hasError() && response.getError().getReason() == ErrorReason.NO_NODE;
+    if (response.hasError() && !absent) {
+      fail(what + " was refused: " + response.getError());
+      return;
+    }
+    switch (request.getOpCase()) {
+      case GET_DATA -> readNode(what, request.getGetData().getPath(), zxid,
+          absent ? null : response.getGetData().getStat(),
+          absent ? null : response.getGetData().getData());
+      case EXISTS -> readNode(what, request.getExists().getPath(), zxid,
+          response.getExists().getExists() ? response.getExists().getStat() : null, null);
+      case GET_CHILDREN -> {
+        if (request.getGetChildren().getPath().equals(LockChecker.LOCK) && !absent) {
+          locks.listed(zxid, response.getGetChildren().getChildrenList());
+        }
+      }
+      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI, SYNC, STATUS, GET_ACL, ADD_WATCH, REMOVE_WATCH,
+          OP_NOT_SET -> throw new IllegalArgumentException("not a read the clients make: " + request);
+    }
+  }
+
+  /** A node read at {@code zxid}: {@code stat} null if absent; {@code data} null if not read. */
+  private void readNode(String what, String path, long zxid, Stat stat, ByteString data) {
+    TreeSet<Long> writes = writesTo.get(path);
+    Long newest = writes == null ? null : writes.floor(zxid);
+    if (stat == null) {
+      if (newest != null) {
+        fail(what + ": " + path + " does not exist, but a write to it was acknowledged at zxid "
+            + newest);
+      }
+      return;
+    }
+    long mzxid = stat.getMzxid();
+    if (mzxid == 0 || mzxid > zxid) {
+      fail(what + ": " + path + " was last modified at zxid " + mzxid);
+      return;
+    }
+    ByteString written = dataWritten(decided.get((int) mzxid - 1), path);
+    if (written == null) {
+      fail(what + ": " + path + " was last modified at zxid " + mzxid + ", which decided "
+          + brief(decided.get((int) mzxid - 1)));
+    } else if (data != null && !written.equals(data)) {
+      fail(what + ": " + path + " holds '" + data.toStringUtf8() + "', not '"
+          + written.toStringUtf8() + "' written at zxid " + mzxid);
+    } else if (newest != null && newest > mzxid) {
+      fail("stale read: " + what + ": " + path + " as of zxid " + mzxid + ", but a write to it was"
+          + " acknowledged at zxid " + newest);
+    }
+  }
+
+  /** The data {@code t} writes to {@code path}, or null if it writes none there. */
+  private static ByteString dataWritten(Txn t, String path) {
+    ByteString data = null;
+    for (Op op : writes(t)) {
+      CreateRequest create = op.getCreate();
+      if (op.hasCreate() && !create.getSequential() && create.getPath().equals(path)) {
+        data = create.getData();
+      } else if (op.hasSetData() && op.getSetData().getPath().equals(path)) {
+        data = op.getSetData().getData();
+      }
+    }
+    return data;
+  }
+
+  /** The paths {@code t} creates (not sequentially) or sets. */
+  private static List<String> pathsWritten(Txn t) {
+    List<String> paths = new ArrayList<>();
+    for (Op op : writes(t)) {
+      if (op.hasCreate() && !op.getCreate().getSequential()) {
+        paths.add(op.getCreate().getPath());
+      } else if (op.hasSetData()) {
+        paths.add(op.getSetData().getPath());
+      }
+    }
+    return paths;
+  }
+
+  /** A client write's ops (one, or a multi's). */
+  private static List<Op> writes(Txn t) {
+    return switch (t.getOpCase()) {
+      case CREATE -> List.of(Op.newBuilder().setCreate(t.getCreate()).build());
+      case SET_DATA -> List.of(Op.newBuilder().setSetData(t.getSetData()).build());
+      case DELETE -> List.of(Op.newBuilder().setDelete(t.getDelete()).build());
+      case MULTI -> t.getMulti().getOpsList();
+      case SET_ACL, CREATE_SESSION, CLOSE_SESSION, EXPIRE_TTL, NOOP, OP_NOT_SET -> List.of();
+    };
   }
 
   /**
@@ -218,5 +437,13 @@ final class History {
 
   long retried() {
     return retried;
+  }
+
+  long reads() {
+    return reads;
+  }
+
+  LockChecker locks() {
+    return locks;
   }
 }

@@ -13,7 +13,7 @@ import java.util.stream.LongStream;
 public final class ServerSeedRunner {
   /** What a range of seeds did. */
   public record Summary(int passed, int failed, List<ServerSimulator.Result> failures, long events,
-      long acked, long leaderChanges, long crashes) {
+      long acked, long reads, long lockAcquisitions, long leaderChanges, long crashes) {
     /** The one-line summary, e.g. "1000 passed, 0 failed". */
     public String line() {
       return passed + " passed, " + failed + " failed";
@@ -34,6 +34,8 @@ public final class ServerSeedRunner {
     List<ServerSimulator.Result> failures = new ArrayList<>();
     long events = 0;
     long acked = 0;
+    long reads = 0;
+    long lockAcquisitions = 0;
     long leaderChanges = 0;
     long crashes = 0;
     int batch = Math.max(1, Runtime.getRuntime().availableProcessors()) * 64;
@@ -45,6 +47,8 @@ public final class ServerSeedRunner {
       for (ServerSimulator.Result r : results) {
         events += r.events();
         acked += r.stats().acked();
+        reads += r.stats().reads();
+        lockAcquisitions += r.stats().lockAcquisitions();
         leaderChanges += r.stats().leaderChanges();
         crashes += r.stats().crashes();
         if (!r.passed()) {
@@ -53,8 +57,8 @@ public final class ServerSeedRunner {
         }
       }
     }
-    return new Summary(seeds - failures.size(), failures.size(), failures, events, acked,
-        leaderChanges, crashes);
+    return new Summary(seeds - failures.size(), failures.size(), failures, events, acked, reads,
+        lockAcquisitions, leaderChanges, crashes);
   }
 
   /** The arguments of the tools command that replay a failed seed alone. */

@@ -20,7 +20,8 @@ import java.util.StringJoiner;
  * ({@link SimServer}), stepped on one thread from one seed over a simulated network (loss,
  * delay, duplication, reordering, asymmetric partitions), simulated disks (lost unsynced data,
  * torn writes on a failed fsync, damaged snapshots) and per-member clocks that drift and jump.
- * Simulated clients ({@link SimClient}) open sessions and write, retrying across failovers;
+ * Simulated clients ({@link SimClient}) open sessions, write, read and take a lock, retrying
+ * across failovers;
  * {@link History} checks the guarantees after every event. Any failure replays from its seed.
  */
 public final class ServerSimulator implements SimServer.World {
@@ -34,19 +35,25 @@ public final class ServerSimulator implements SimServer.World {
   }
 
   /** What a run exercised, so a pass can be told from a vacuous one. */
-  public record Stats(long acked, long retried, long leaderChanges, long crashes, long partitions,
-      long snapshotsInstalled, long clockJumps, long storageFailures) {
+  public record Stats(long acked, long retried, long reads, long resumesRefused,
+      long lockAcquisitions, long protectedWrites, long leaderChanges, long crashes,
+      long partitions, long snapshotsInstalled, long clockJumps, long storageFailures) {
     @Override
     public String toString() {
-      return acked + " writes acknowledged, " + retried + " retried, " + leaderChanges
-          + " leader changes, " + crashes + " crashes, " + partitions + " partitions, "
-          + storageFailures + " storage failures, " + clockJumps + " clock jumps";
+      return acked + " writes acknowledged, " + retried + " retried, " + reads + " reads, "
+          + resumesRefused + " resumes refused (member behind), " + lockAcquisitions
+          + " lock acquisitions, " + protectedWrites + " protected writes, " + leaderChanges
+          + " leader changes, " + crashes + " crashes, "
+          + partitions + " partitions, " + storageFailures + " storage failures, " + clockJumps
+          + " clock jumps";
     }
   }
 
   private record Scheduled(long atNanos, long order, Runnable action) {}
 
   private static final long MS = 1_000_000L;
+  /** How far a member's clock rate may be off, in parts per million (either way). */
+  static final int CLOCK_DRIFT_PPM_MAX = 300;
   /**
    * After the faults stop, clients keep writing this long, and longer until a write is
    * acknowledged: the healed cluster must make progress within {@link #PROGRESS_NANOS_MAX}.
@@ -98,13 +105,16 @@ public final class ServerSimulator implements SimServer.World {
     this.duplicatePerMille = random.nextInt(20);
     for (int id = 1; id <= replicas; id++) {
       ClusterConfig cluster = ClusterConfig.parse(config.members(), id, "127.0.0.1", 0);
-      SimClock clock = new SimClock(time, random.nextInt(-300, 301), random.nextLong(1L << 40),
+      SimClock clock = new SimClock(time, random.nextInt(-CLOCK_DRIFT_PPM_MAX, CLOCK_DRIFT_PPM_MAX + 1),
+          random.nextLong(1L << 40),
           1_700_000_000_000L + random.nextInt(-5_000, 5_000));
       servers[id] = new SimServer(id, config, cluster, clock, this, random.nextLong());
     }
-    int clientCount = 2 + random.nextInt(4);
-    for (int c = 1; c <= clientCount; c++) {
-      clients.add(new SimClient(c, this, history, new SplittableRandom(random.nextLong())));
+    // Writers of plain keys, and contenders for one lock (they write one at a time, so fewer).
+    int writers = 1 + random.nextInt(3);
+    int contenders = 2 + random.nextInt(2);
+    for (int c = 1; c <= writers + contenders; c++) {
+      clients.add(new SimClient(c, c > writers, this, history, new SplittableRandom(random.nextLong())));
     }
   }
 
@@ -170,8 +180,11 @@ public final class ServerSimulator implements SimServer.World {
     } catch (RuntimeException bug) {
       failure = "the simulation threw " + bug;
     }
-    Stats stats = new Stats(history.acked(), history.retried(), leaderChanges, crashes, partitions,
-        0, clockJumps, storageFailures);
+    long resumesRefused = clients.stream().mapToLong(SimClient::resumesRefused).sum();
+    LockChecker locks = history.locks();
+    Stats stats = new Stats(history.acked(), history.retried(), history.reads(), resumesRefused,
+        locks.acquisitions(), locks.protectedWritesApplied(), leaderChanges, crashes, partitions, 0,
+        clockJumps, storageFailures);
     return new Result(seed, replicas, failure == null, failure, events, time.nowNanos() / MS, stats);
   }
 
@@ -368,7 +381,7 @@ public final class ServerSimulator implements SimServer.World {
 
   @Override
   public void applied(int id, Txn txn) {
-    String v = history.applied(id, txn);
+    String v = history.applied(id, txn, time.nowNanos());
     if (v != null && failure == null) {
       failure = v;
     }
@@ -396,6 +409,11 @@ public final class ServerSimulator implements SimServer.World {
 
   int replicas() {
     return replicas;
+  }
+
+  /** How long a client's message takes to reach a member, or an answer to come back. */
+  long clientDelayNanos() {
+    return random.nextInt(50_000, 2_000_000);
   }
 
   ServerConfig config() {

@@ -65,8 +65,9 @@ public final class SimulateMain {
     double seconds = (System.nanoTime() - start) / 1e9;
     out.println(s.line());
     err.printf(Locale.ROOT, "%d whole-server seeds of %d members in %.1f s (%.1f seeds/s, %d events,"
-        + " %d writes acknowledged, %d leader changes, %d crashes)%n", o.seeds(), o.replicas(), seconds,
-        o.seeds() / Math.max(seconds, 1e-9), s.events(), s.acked(), s.leaderChanges(), s.crashes());
+        + " %d writes acknowledged, %d reads, %d lock acquisitions, %d leader changes, %d crashes)%n",
+        o.seeds(), o.replicas(), seconds, o.seeds() / Math.max(seconds, 1e-9), s.events(), s.acked(),
+        s.reads(), s.lockAcquisitions(), s.leaderChanges(), s.crashes());
     return s.failed() == 0 ? 0 : 1;
   }
 
