@@ -22,9 +22,10 @@ import java.util.TreeMap;
 /**
  * The acceptor's durable state in this server's write-ahead log: what the consensus module asks
  * to persist becomes log records (one fsync per Ready), and replaying the log rebuilds it. Also
- * decides how much of the log a snapshot makes unnecessary. Consensus thread only.
+ * decides how much of the log a snapshot makes unnecessary. Consensus thread only. Public for the
+ * whole-server simulator, which runs it over a simulated disk.
  */
-final class AcceptorLog implements ReplicaLog {
+public final class AcceptorLog implements ReplicaLog {
   private final DurableStore store;
   /** For each slot not yet covered by a kept snapshot: the index of its latest accepted record. */
   private final TreeMap<Long, Long> slotIndex = new TreeMap<>();
@@ -33,7 +34,7 @@ final class AcceptorLog implements ReplicaLog {
   private boolean promisedEver;
   private long commitIndex;
 
-  AcceptorLog(DurableStore store) {
+  public AcceptorLog(DurableStore store) {
     this.store = store;
   }
 
@@ -42,7 +43,7 @@ final class AcceptorLog implements ReplicaLog {
    * {@code founding}: the data directory was created for a new cluster whose id it does not know
    * yet (while it never promised, it may bootstrap that cluster with the other founders).
    */
-  DurableState recover(long snapshotSlot, boolean founding) throws IOException {
+  public DurableState recover(long snapshotSlot, boolean founding) throws IOException {
     TreeMap<Long, Entry> accepted = new TreeMap<>();
     store.replayLog(record -> {
       switch (record.getBodyCase()) {

@@ -6,7 +6,7 @@ import java.io.IOException;
 
 /**
  * The acceptor's durable state, as the replica loop sees it. {@link AcceptorLog} keeps it in the
- * server's write-ahead log; the simulator keeps it on a simulated disk.
+ * server's write-ahead log (in the simulator too, over a simulated disk); tests may substitute one.
  *
  * <p>Rules: {@link #persist} returns only when what the Ready asks to be durable is durable
  * (a commit mark alone may be written without waiting: it is learned again if lost); an

@@ -13,7 +13,8 @@ import java.util.stream.LongStream;
 public final class ServerSeedRunner {
   /** What a range of seeds did. */
   public record Summary(int passed, int failed, List<ServerSimulator.Result> failures, long events,
-      long acked, long reads, long lockAcquisitions, long leaderChanges, long crashes) {
+      long acked, long reads, long lockAcquisitions, long leaderChanges, long crashes,
+      int realStoreSeeds) {
     /** The one-line summary, e.g. "1000 passed, 0 failed". */
     public String line() {
       return passed + " passed, " + failed + " failed";
@@ -22,8 +23,9 @@ public final class ServerSeedRunner {
 
   private ServerSeedRunner() {}
 
+  /** Runs one seed, on the disks {@link ServerSimulator.Disks#fromProperty()} says. */
   public static ServerSimulator.Result runOne(long seed, int replicas) {
-    return new ServerSimulator(seed, replicas).run();
+    return new ServerSimulator(seed, replicas, ServerSimulator.Disks.fromProperty()).run();
   }
 
   /**
@@ -38,6 +40,7 @@ public final class ServerSeedRunner {
     long lockAcquisitions = 0;
     long leaderChanges = 0;
     long crashes = 0;
+    int realStoreSeeds = 0;
     int batch = Math.max(1, Runtime.getRuntime().availableProcessors()) * 64;
     for (long start = from; start < from + seeds; start += batch) {
       long end = Math.min(from + seeds, start + batch);
@@ -51,6 +54,7 @@ public final class ServerSeedRunner {
         lockAcquisitions += r.stats().lockAcquisitions();
         leaderChanges += r.stats().leaderChanges();
         crashes += r.stats().crashes();
+        realStoreSeeds += r.realStores() ? 1 : 0;
         if (!r.passed()) {
           failures.add(r);
           onFailure.accept(r);
@@ -58,7 +62,7 @@ public final class ServerSeedRunner {
       }
     }
     return new Summary(seeds - failures.size(), failures.size(), failures, events, acked, reads,
-        lockAcquisitions, leaderChanges, crashes);
+        lockAcquisitions, leaderChanges, crashes, realStoreSeeds);
   }
 
   /** The arguments of the tools command that replay a failed seed alone. */

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.SplittableRandom;
@@ -18,19 +19,48 @@ import java.util.StringJoiner;
 /**
  * The whole-server simulation: N members, each the server's real replica loop and state machine
  * ({@link SimServer}), stepped on one thread from one seed over a simulated network (loss,
- * delay, duplication, reordering, asymmetric partitions), simulated disks (lost unsynced data,
- * torn writes on a failed fsync, damaged snapshots) and per-member clocks that drift and jump.
- * Simulated clients ({@link SimClient}) open sessions, write, read and take a lock, retrying
- * across failovers;
+ * delay, duplication, reordering, asymmetric partitions), simulated disks (power loss, kill -9, a
+ * power loss in the middle of an fsync, failing fsyncs, bad sectors in snapshots: see {@link
+ * Disks}) and per-member clocks that drift and jump. Simulated clients ({@link SimClient}) open
+ * sessions, write, read and take a lock, retrying across failovers;
  * {@link History} checks the guarantees after every event. Any failure replays from its seed.
  */
 public final class ServerSimulator implements SimServer.World {
+  /**
+   * What the members keep their durable state on. The real stores find what the model cannot
+   * (torn pages, the real recovery, MapDB snapshot files) but make a seed several times slower,
+   * so by default a third of the seeds run on them, chosen by the seed.
+   */
+  public enum Disks {
+    /** The real stores for a third of the seeds (chosen by the seed), the model for the rest. */
+    MIXED,
+    /** The server's real stores on a {@link SimulatedDisk} per member ({@link StoreDisk}). */
+    REAL,
+    /** The model of the stores ({@link SimDisk}). */
+    MODEL;
+
+    /** The system property that chooses: mixed (the default), real or model. */
+    public static final String PROPERTY = "synod.sim.disks";
+
+    /** As {@value #PROPERTY} says. */
+    public static Disks fromProperty() {
+      String value = System.getProperty(PROPERTY, "mixed");
+      try {
+        return valueOf(value.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(PROPERTY + " must be mixed, real or model, got '"
+            + value + "'");
+      }
+    }
+  }
+
   /** How a run went. */
-  public record Result(long seed, int replicas, boolean passed, String failure, long events,
-      long simMs, Stats stats) {
+  public record Result(long seed, int replicas, boolean realStores, boolean passed, String failure,
+      long events, long simMs, Stats stats) {
     public String describe() {
-      return "seed " + seed + " (" + replicas + " members): " + (passed ? "passed" : "FAILED: " + failure)
-          + " after " + events + " events, " + simMs + " ms simulated; " + stats;
+      return "seed " + seed + " (" + replicas + " members, " + (realStores ? "real stores" : "model disks")
+          + "): " + (passed ? "passed" : "FAILED: " + failure) + " after " + events + " events, "
+          + simMs + " ms simulated; " + stats;
     }
   }
 
@@ -65,6 +95,7 @@ public final class ServerSimulator implements SimServer.World {
 
   private final long seed;
   private final int replicas;
+  private final boolean realStores;
   private final SplittableRandom random;
   private final SimTime time = new SimTime();
   private final PriorityQueue<Scheduled> agenda = new PriorityQueue<>((a, b) ->
@@ -91,10 +122,13 @@ public final class ServerSimulator implements SimServer.World {
   private long leaderChanges;
   private dev.synod.consensus.Ballot newestLeaderBallot;
 
-  public ServerSimulator(long seed, int replicas) {
+  public ServerSimulator(long seed, int replicas, Disks disks) {
     this.seed = seed;
     this.replicas = replicas;
     this.random = new SplittableRandom(seed);
+    // Drawn whatever the choice, so that a seed is the same run under MIXED and under REAL.
+    boolean aThird = random.nextInt(3) == 0;
+    this.realStores = disks == Disks.MIXED ? aThird : disks == Disks.REAL;
     this.config = config(replicas);
     this.servers = new SimServer[replicas + 1];
     this.cut = new boolean[replicas + 1][replicas + 1];
@@ -108,7 +142,7 @@ public final class ServerSimulator implements SimServer.World {
       SimClock clock = new SimClock(time, random.nextInt(-CLOCK_DRIFT_PPM_MAX, CLOCK_DRIFT_PPM_MAX + 1),
           random.nextLong(1L << 40),
           1_700_000_000_000L + random.nextInt(-5_000, 5_000));
-      servers[id] = new SimServer(id, config, cluster, clock, this, random.nextLong());
+      servers[id] = new SimServer(id, config, cluster, clock, this, random.nextLong(), realStores);
     }
     // Writers of plain keys, and contenders for one lock (they write one at a time, so fewer).
     int writers = 1 + random.nextInt(3);
@@ -127,7 +161,12 @@ public final class ServerSimulator implements SimServer.World {
       return ConfigParser.parse("--members", members.toString(), "--server-id", "1",
           "--tick-ms", "10", "--election-ticks-min", "10", "--election-ticks-max", "20",
           "--heartbeat-ticks", "3", "--write-timeout-ms", "2000", "--snapshot-every-txns", "40",
-          "--session-timeout-min-ms", "1000", "--housekeeping-interval-ms", "100");
+          // Small segments, so that the log rolls and truncation deletes segments in every run.
+          "--segment-bytes-max", "16384",
+          "--session-timeout-min-ms", "1000", "--housekeeping-interval-ms", "100",
+          // Every start of a member says so, as an init script would: only an empty data
+          // directory (a member's first start) heeds it.
+          "--initial-cluster-state", "new");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -141,10 +180,9 @@ public final class ServerSimulator implements SimServer.World {
       // Members start at different moments, as processes do; sometimes one starts much later
       // (the cluster runs without it, then it catches up).
       long startMs = id == late ? 500 + random.nextInt(3_000) : random.nextInt(200);
-      at(startMs * MS, () -> {
-        servers[member].start();
-        scheduleTick(member);
-      });
+      // Unless the end of the faults started it already (it restarts every member that is down):
+      // a second start would run two processes on one data directory, which its lock refuses.
+      at(startMs * MS, () -> restart(member));
     }
     for (SimClient c : clients) {
       at((100 + random.nextInt(500)) * MS, c::act);
@@ -185,7 +223,8 @@ public final class ServerSimulator implements SimServer.World {
     Stats stats = new Stats(history.acked(), history.retried(), history.reads(), resumesRefused,
         locks.acquisitions(), locks.protectedWritesApplied(), leaderChanges, crashes, partitions, 0,
         clockJumps, storageFailures);
-    return new Result(seed, replicas, failure == null, failure, events, time.nowNanos() / MS, stats);
+    return new Result(seed, replicas, realStores, failure == null, failure, events,
+        time.nowNanos() / MS, stats);
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -260,9 +299,17 @@ public final class ServerSimulator implements SimServer.World {
     int kind = random.nextInt(100);
     int id = 1 + random.nextInt(replicas);
     if (kind < 25) {
-      if (servers[id].isUp()) {
-        crashes++;
-        servers[id].crash();
+      crashes++;
+      if (!servers[id].isUp()) {
+        // Power fails again while it recovers, at one of the first fsyncs of its next start:
+        // what the last process left unsynced is most at risk then.
+        servers[id].crashAtFsync(1 + random.nextInt(3));
+      } else if (random.nextInt(4) == 0) {
+        // Power fails in the middle of a write (a log append, a snapshot): the member stops
+        // there, and restarts as after any storage failure (see halted).
+        servers[id].crashAtFsync(1 + random.nextInt(8));
+      } else {
+        servers[id].crash(random.nextBoolean()); // a power loss, or kill -9
         at((50 + random.nextInt(2_000)) * MS, () -> restart(id));
       }
     } else if (kind < 50) {
@@ -284,7 +331,7 @@ public final class ServerSimulator implements SimServer.World {
     } else if (kind < 65) {
       if (servers[id].isUp()) {
         storageFailures++;
-        servers[id].disk.failNextSync(n -> random.nextInt(n + 1));
+        servers[id].failFsyncs();
       }
     } else if (kind < 75) {
       healAll();
@@ -317,6 +364,7 @@ public final class ServerSimulator implements SimServer.World {
     if (!faulty()) {
       for (int id = 1; id <= replicas; id++) {
         int member = id;
+        servers[id].cancelDiskFaults();
         if (!servers[id].isUp()) {
           at(random.nextInt(100) * MS, () -> restart(member));
         }
@@ -389,8 +437,7 @@ public final class ServerSimulator implements SimServer.World {
 
   @Override
   public void halted(int id, String why, Throwable cause) {
-    if (cause instanceof IOException && why.equals("storage failure")
-        && String.valueOf(cause.getMessage()).startsWith("simulated fsync failure")) {
+    if (simulatedDiskFault(cause)) {
       at((50 + random.nextInt(1_000)) * MS, () -> restart(id)); // expected: restarts and recovers
       return;
     }
@@ -398,6 +445,16 @@ public final class ServerSimulator implements SimServer.World {
     cause.printStackTrace(new java.io.PrintWriter(trace));
     failure = "member " + id + " halted (" + why + "): " + trace.toString().lines().limit(8)
         .reduce((a, b) -> a + " | " + b).orElse("");
+  }
+
+  /** Whether {@code cause} is (or was caused by) a fault the simulated disk was told to inject. */
+  private static boolean simulatedDiskFault(Throwable cause) {
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      if (t instanceof IOException && String.valueOf(t.getMessage()).startsWith("simulated ")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   // -----------------------------------------------------------------------------------------------

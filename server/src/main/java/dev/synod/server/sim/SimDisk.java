@@ -4,23 +4,29 @@ import dev.synod.consensus.Ballot;
 import dev.synod.consensus.DurableState;
 import dev.synod.consensus.Entry;
 import dev.synod.consensus.Replica;
+import dev.synod.server.config.ServerConfig;
+import dev.synod.server.replication.ClusterConfig;
 import dev.synod.server.replication.ReplicaLog;
 import dev.synod.server.storage.ClusterIdentity;
+import dev.synod.server.storage.CorruptLogException;
 import dev.synod.server.storage.Snapshot;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.TreeMap;
-import java.util.function.IntUnaryOperator;
 
 /**
- * One member's disk in the whole-server simulation: the acceptor's log and the kept snapshots.
- * What a {@link #persist} syncs survives a crash; a commit mark written without a sync is lost
- * by one. A failing fsync ({@link #failNextSync}) tears the write (only a prefix of its records
- * reaches the disk) and stops the member, as a real storage error does.
+ * A model of a member's durable state, for the seeds that do not run the real stores ({@link
+ * StoreDisk}, several times slower): the acceptor's log as a list of records and the kept
+ * snapshots as objects. What a {@link #persist} syncs survives a power loss; a commit mark
+ * written without a sync is lost by one (a process that dies leaves it in the page cache, and the
+ * next start keeps it). A failing fsync, or a power loss in the middle of one, lets a random
+ * prefix of the records reach the disk and stops the member. It does not tear below a record,
+ * reorder pages or exercise the real recovery code: {@link StoreDisk} does.
  */
-final class SimDisk implements ReplicaLog {
+final class SimDisk implements ReplicaLog, MemberDisk {
   /** One record of the simulated log. */
   private sealed interface Rec permits Promise, Accept, Commit {}
 
@@ -30,14 +36,80 @@ final class SimDisk implements ReplicaLog {
 
   private record Commit(long slot) implements Rec {}
 
+  private final SplittableRandom random;
   private final List<Rec> synced = new ArrayList<>();
   private final List<Rec> unsynced = new ArrayList<>();
   /** Kept snapshots, oldest first; a damaged one is skipped at load. */
   private final List<Snapshot> snapshots = new ArrayList<>();
   private final List<Boolean> damaged = new ArrayList<>();
-  private IntUnaryOperator tornPrefix;
   private ClusterIdentity identity;
-  private long syncs;
+  private boolean fsyncFails;
+  private int fsyncsUntilCrash; // 0: no crash planned
+
+  SimDisk(long seed) {
+    this.random = new SplittableRandom(seed);
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // MemberDisk
+
+  @Override
+  public Recovered start(ServerConfig config, ClusterConfig cluster) throws IOException {
+    if (identity == null) {
+      // As ClusterCreation decides for the real stores: an empty directory heeds the command
+      // line; one with a history but no identity learns the id from its leader.
+      identity = isEmpty() && config.initialClusterState().equals(ServerConfig.CLUSTER_STATE_NEW)
+          ? ClusterIdentity.founder() : ClusterIdentity.joiner();
+    }
+    Optional<Snapshot> snapshot = loadSnapshot();
+    DurableState durable = recover(snapshot.map(Snapshot::slot).orElse(0L), identity.founding());
+    return new Recovered(this, identity, snapshot, durable);
+  }
+
+  @Override
+  public boolean writeSnapshot(Snapshot snapshot, boolean damage) throws IOException {
+    sync(List.of());
+    boolean anotherSound = !snapshots.isEmpty() && !damaged.contains(true);
+    return storeSnapshot(snapshot, damage && anotherSound);
+  }
+
+  @Override
+  public boolean installSnapshot(Snapshot snapshot) throws IOException {
+    sync(List.of());
+    return storeSnapshot(snapshot, false);
+  }
+
+  @Override
+  public void processDied() {
+    // The page cache keeps what was written, and the next start's recovery syncs it.
+    synced.addAll(unsynced);
+    unsynced.clear();
+    fsyncFails = false;
+    fsyncsUntilCrash = 0;
+  }
+
+  @Override
+  public void powerLoss() {
+    unsynced.clear();
+    fsyncFails = false;
+    fsyncsUntilCrash = 0;
+  }
+
+  @Override
+  public void failFsyncs() {
+    fsyncFails = true;
+  }
+
+  @Override
+  public void crashAtFsync(int n) {
+    fsyncsUntilCrash = n;
+  }
+
+  @Override
+  public void cancelFaults() {
+    fsyncFails = false;
+    fsyncsUntilCrash = 0;
+  }
 
   // -----------------------------------------------------------------------------------------------
   // ReplicaLog
@@ -66,6 +138,7 @@ final class SimDisk implements ReplicaLog {
 
   @Override
   public void truncateCoveredBy(long oldestKeptSnapshotSlot) throws IOException {
+    sync(List.of());
     Ballot promised = null;
     long commit = 0;
     for (Rec r : synced) {
@@ -93,65 +166,39 @@ final class SimDisk implements ReplicaLog {
   public void snapshotInstalled(long slot) {}
 
   @Override
-  public void recordClusterIdentity(ClusterIdentity recorded) {
+  public void recordClusterIdentity(ClusterIdentity recorded) throws IOException {
+    sync(List.of());
     identity = recorded;
   }
 
-  /** The cluster this disk belongs to, as last recorded; empty on a new (or wiped) disk. */
-  ClusterIdentity identity() {
-    return identity;
-  }
-
-  /** A new disk, as the operator prepares it: a founder of a new cluster, or a joiner. */
-  void prepare(ClusterIdentity initial) {
-    if (identity == null) {
-      identity = initial;
-    }
-  }
-
+  /** Syncs the commit marks written since the last sync, then {@code records}; faults strike here. */
   private void sync(List<Rec> records) throws IOException {
     synced.addAll(unsynced);
     unsynced.clear();
-    syncs++;
-    if (tornPrefix != null) {
-      int kept = tornPrefix.applyAsInt(records.size());
-      tornPrefix = null;
-      synced.addAll(records.subList(0, Math.min(kept, records.size())));
-      throw new IOException("simulated fsync failure (" + kept + " of " + records.size()
-          + " records reached the disk)");
+    boolean crash = fsyncsUntilCrash > 0 && --fsyncsUntilCrash == 0;
+    if (!crash && !fsyncFails) {
+      synced.addAll(records);
+      return;
     }
-    synced.addAll(records);
+    int kept = random.nextInt(records.size() + 1);
+    synced.addAll(records.subList(0, kept));
+    if (crash) {
+      powerLoss();
+      throw new IOException("simulated crash");
+    }
+    throw new IOException("simulated fsync failure (" + kept + " of " + records.size()
+        + " records reached the disk)");
   }
 
   // -----------------------------------------------------------------------------------------------
-  // Faults and recovery
+  // What a start reads
 
-  /** The next sync fails after {@code keep(n)} of its n records reached the disk. */
-  void failNextSync(IntUnaryOperator keep) {
-    tornPrefix = keep;
-  }
-
-  /** A crash: what was not synced is gone. */
-  void crash() {
-    unsynced.clear();
-    tornPrefix = null;
-  }
-
-  /** Wipes everything, as a replaced or reformatted disk. */
-  void wipe() {
-    synced.clear();
-    unsynced.clear();
-    snapshots.clear();
-    damaged.clear();
-    identity = null;
-  }
-
-  boolean isEmpty() {
-    return synced.isEmpty() && snapshots.isEmpty();
+  private boolean isEmpty() {
+    return synced.isEmpty() && unsynced.isEmpty() && snapshots.isEmpty();
   }
 
   /** The newest undamaged snapshot. */
-  Optional<Snapshot> loadSnapshot() {
+  private Optional<Snapshot> loadSnapshot() {
     for (int i = snapshots.size() - 1; i >= 0; i--) {
       if (!damaged.get(i)) {
         return Optional.of(snapshots.get(i));
@@ -161,14 +208,12 @@ final class SimDisk implements ReplicaLog {
   }
 
   /** Stores a snapshot unless one as new is already kept; keeps the newest two. */
-  boolean storeSnapshot(Snapshot s, boolean damage) {
+  private boolean storeSnapshot(Snapshot s, boolean damage) {
     if (!snapshots.isEmpty() && snapshots.get(snapshots.size() - 1).slot() >= s.slot()) {
       return false;
     }
     snapshots.add(s);
-    // At most one kept snapshot is damaged: two at once is losing the member's data, which is a
-    // disk to replace (an operator's job), not a fault the server recovers from by itself.
-    damaged.add(damage && !damaged.contains(true));
+    damaged.add(damage);
     while (snapshots.size() > 2) {
       snapshots.remove(0);
       damaged.remove(0);
@@ -177,7 +222,7 @@ final class SimDisk implements ReplicaLog {
   }
 
   /** The acceptor state the log holds, above {@code snapshotSlot}, as {@code AcceptorLog} recovers it. */
-  DurableState recover(long snapshotSlot, boolean founding) {
+  private DurableState recover(long snapshotSlot, boolean founding) throws IOException {
     Ballot promised = Ballot.ZERO;
     boolean promisedEver = false;
     long commit = 0;
@@ -197,16 +242,12 @@ final class SimDisk implements ReplicaLog {
     commit = Math.max(commit, snapshotSlot);
     for (long slot = snapshotSlot + 1; slot <= commit; slot++) {
       if (!live.containsKey(slot)) {
-        throw new IllegalStateException("simulated log says slot " + commit + " is decided but"
+        throw new CorruptLogException("simulated log says slot " + commit + " is decided but"
             + " holds no value for slot " + slot);
       }
     }
     DurableState.Standing standing = promisedEver ? DurableState.Standing.VOTER
         : founding ? DurableState.Standing.FOUNDING : DurableState.Standing.JOINING;
     return new DurableState(promised, live, commit, snapshotSlot, standing);
-  }
-
-  long syncs() {
-    return syncs;
   }
 }

@@ -1,6 +1,5 @@
 package dev.synod.server.sim;
 
-import dev.synod.consensus.DurableState;
 import dev.synod.peer.v1.PeerEnvelope;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.pipeline.Applied;
@@ -15,7 +14,6 @@ import dev.synod.server.replication.ReplicaLoop;
 import dev.synod.server.state.StateLimits;
 import dev.synod.server.state.StateMachine;
 import dev.synod.server.state.WatchDispatcher;
-import dev.synod.server.storage.ClusterIdentity;
 import dev.synod.server.storage.Snapshot;
 import dev.synod.txn.v1.Txn;
 import java.io.IOException;
@@ -25,9 +23,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One member of the whole-server simulation: the server's real replica loop, state machine,
- * session tracker and housekeeper over a {@link SimDisk}, a {@link SimClock} and the simulator's
- * network. Everything runs on the simulator's one thread; events the real runner would queue are
- * scheduled on the simulator's agenda instead.
+ * session tracker and housekeeper over its {@link MemberDisk} (the real stores on a simulated
+ * disk, or a model of them), a {@link SimClock} and the simulator's network. Everything runs on
+ * the simulator's one thread; events and jobs the real runner would queue or run in the
+ * background are scheduled on the simulator's agenda instead.
  */
 final class SimServer implements ReplicaEffects, WritePipeline {
   /** What the member needs from the simulator. */
@@ -50,13 +49,13 @@ final class SimServer implements ReplicaEffects, WritePipeline {
     /** Every Txn this member applies, in order: for the agreement and time checks. */
     void applied(int id, Txn txn);
 
-    /** The member stopped on its own (a storage failure, or a bug). */
+    /** The member stopped on its own (a storage failure, a recovery that refused, or a bug). */
     void halted(int id, String why, Throwable cause);
   }
 
   final int id;
   final SimClock clock;
-  final SimDisk disk = new SimDisk();
+  private final MemberDisk disk;
   private final ServerConfig config;
   private final ClusterConfig cluster;
   private final World world;
@@ -67,38 +66,44 @@ final class SimServer implements ReplicaEffects, WritePipeline {
   private Housekeeper housekeeper;
   /** Bumped at each start, so completions of a previous life are recognised and dropped. */
   private int life;
-  private boolean firstStart = true;
 
-  SimServer(int id, ServerConfig config, ClusterConfig cluster, SimClock clock, World world, long seed) {
+  /** {@code realStores}: the server's real stores on a simulated disk, else a model of them. */
+  SimServer(int id, ServerConfig config, ClusterConfig cluster, SimClock clock, World world,
+      long seed, boolean realStores) {
     this.id = id;
     this.config = config;
     this.cluster = cluster;
     this.clock = clock;
     this.world = world;
     this.random = new SplittableRandom(seed);
+    this.disk = realStores ? new StoreDisk(random.nextLong()) : new SimDisk(random.nextLong());
   }
 
   boolean isUp() {
     return loop != null;
   }
 
-  /** Recovers from the disk and starts, as a process start does. */
+  /**
+   * Recovers from the disk and starts, as a process start does (the member's command line says
+   * {@code --initial-cluster-state new}, which only an empty data directory heeds). A recovery
+   * that fails (the store refuses the data, or the disk fails meanwhile) leaves the member down
+   * and tells the world.
+   */
   void start() {
     life++;
+    int started = life;
     state = new StateMachine(StateLimits.defaults(), WatchDispatcher.NONE);
     tracker = new SessionTracker(clock);
-    // A member's first start founds the cluster with the others; a wiped one restarts as a joiner.
-    disk.prepare(firstStart ? ClusterIdentity.founder() : ClusterIdentity.joiner());
-    firstStart = false;
-    Optional<Snapshot> snapshot = disk.loadSnapshot();
-    DurableState durable = disk.recover(snapshot.map(Snapshot::slot).orElse(0L), disk.identity().founding());
-    int started = life;
     ClusterTime clusterTime = new ClusterTime(clock, state::lastTimeMs);
     try {
-      loop = new ReplicaLoop(config, cluster, state, tracker, disk, this, clock, clusterTime,
-          new SplittableRandom(random.nextLong()), disk.identity(), snapshot, durable, () -> { });
+      MemberDisk.Recovered r = disk.start(config, cluster);
+      loop = new ReplicaLoop(config, cluster, state, tracker, r.log(), this, clock, clusterTime,
+          new SplittableRandom(random.nextLong()), r.identity(), r.snapshot(), r.durable(),
+          () -> { });
     } catch (IOException e) {
-      throw new IllegalStateException("the simulated disk cannot fail outside a sync", e);
+      stopProcess(); // the process exits
+      world.halted(id, "recovery failed", e);
+      return;
     }
     loop.observeApplied(txn -> {
       if (life == started) {
@@ -108,13 +113,51 @@ final class SimServer implements ReplicaEffects, WritePipeline {
     housekeeper = new Housekeeper(tracker, state, this, clusterTime, config.housekeepingIntervalMs());
   }
 
-  /** kill -9: everything in memory is gone, and what the disk had not synced. */
-  void crash() {
+  /**
+   * A crash: everything in memory is gone. {@code machine}: the machine lost power, and of what
+   * was written but not synced a random part is torn away; otherwise only the process was killed
+   * (kill -9), and the page cache keeps it for the next process (and for a later power loss).
+   */
+  void crash(boolean machine) {
+    if (machine) {
+      disk.powerLoss();
+    }
+    stopProcess();
+  }
+
+  /** From now on, until the member stops, every fsync fails, as on a failing device. */
+  void failFsyncs() {
+    if (isUp()) {
+      disk.failFsyncs();
+    }
+  }
+
+  /**
+   * The machine loses power in the middle of its {@code n}-th fsync from now, wherever that is
+   * (in a write of the running member, or in the recovery of its next start).
+   */
+  void crashAtFsync(int n) {
+    disk.crashAtFsync(n);
+  }
+
+  /** The disk faults to come are called off (the simulation's faults are over). */
+  void cancelDiskFaults() {
+    disk.cancelFaults();
+  }
+
+  /** The process is gone: its memory, and (as it closed nothing) its open files and lock. */
+  private void stopProcess() {
     loop = null;
     state = null;
     tracker = null;
     housekeeper = null;
-    disk.crash();
+    disk.processDied();
+  }
+
+  /** A storage error stops the server; it never limps on. The machine stays up. */
+  private void storageFailed(IOException e) {
+    stopProcess();
+    world.halted(id, "storage failure", e);
   }
 
   /** Steps one event; a member that is down ignores it (its waiters are answered by nobody). */
@@ -125,10 +168,9 @@ final class SimServer implements ReplicaEffects, WritePipeline {
     try {
       loop.step(event);
     } catch (IOException storage) {
-      crash(); // a storage failure stops the server; it never limps on
-      world.halted(id, "storage failure", storage);
+      storageFailed(storage);
     } catch (RuntimeException bug) {
-      crash();
+      stopProcess();
       world.halted(id, "the replica loop threw", bug);
     }
   }
@@ -167,8 +209,16 @@ final class SimServer implements ReplicaEffects, WritePipeline {
   public void writeSnapshot(Snapshot snapshot) {
     boolean damage = world.damageSnapshot();
     // The write takes a while; a crash before it ends loses it.
-    inThisLife(world.jobDelayNanos(), () ->
-        step(new ReplicaEvent.SnapshotWritten(snapshot.slot(), disk.storeSnapshot(snapshot, damage))));
+    inThisLife(world.jobDelayNanos(), () -> {
+      boolean stored;
+      try {
+        stored = disk.writeSnapshot(snapshot, damage); // false: one as new is there (fetched)
+      } catch (IOException e) {
+        storageFailed(e);
+        return;
+      }
+      step(new ReplicaEvent.SnapshotWritten(snapshot.slot(), stored));
+    });
   }
 
   @Override
@@ -183,8 +233,17 @@ final class SimServer implements ReplicaEffects, WritePipeline {
         step(new ReplicaEvent.SnapshotFetchFailed("the leader could not give a snapshot"));
         return;
       }
-      disk.storeSnapshot(fetched.get(), false); // durable before the loop hears of it
-      step(new ReplicaEvent.SnapshotFetched(fetched.get(), theirs));
+      Snapshot s = fetched.get();
+      boolean stored;
+      try {
+        stored = disk.installSnapshot(s); // durable before the loop hears of it
+      } catch (IOException e) {
+        storageFailed(e);
+        return;
+      }
+      // Not stored: the store already holds one as new, which the loop has applied.
+      step(stored ? new ReplicaEvent.SnapshotFetched(s, theirs) : new ReplicaEvent.SnapshotFetchFailed(
+          "a snapshot at slot " + s.slot() + " or newer is already stored"));
     });
   }
 

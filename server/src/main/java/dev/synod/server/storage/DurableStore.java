@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -119,6 +121,18 @@ public final class DurableStore implements Closeable {
     }
     recovered = null; // the caller now owns it; don't pin a whole tree in memory
     return snapshot;
+  }
+
+  /**
+   * The snapshot files present (valid or not, not counting those set aside as damaged), by slot:
+   * for the simulator, which damages them as a bad sector would.
+   */
+  public SortedMap<Long, Path> snapshotFiles() throws IOException {
+    SortedMap<Long, Path> files = new TreeMap<>();
+    for (long slot : snapshots.slots()) {
+      files.put(slot, snapshots.fileOf(slot));
+    }
+    return files;
   }
 
   /** The slot of the newest valid snapshot (the one recovered, written or installed), 0 if none. */

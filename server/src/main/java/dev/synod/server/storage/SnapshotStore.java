@@ -70,7 +70,7 @@ public final class SnapshotStore {
       return false;
     }
     Path tmp = dir.resolve(SnapshotFile.tmpFileName(snapshot.slot()));
-    Path target = dir.resolve(SnapshotFile.fileName(snapshot.slot()));
+    Path target = fileOf(snapshot.slot());
     disk.deleteIfExists(tmp);
     SnapshotFile.write(disk, tmp, snapshot);
     faults.at(TMP_WRITTEN);
@@ -91,7 +91,7 @@ public final class SnapshotStore {
     // write prunes it again.
     List<Long> all = slots();
     for (long slot : all.subList(Math.min(SNAPSHOTS_KEPT, all.size()), all.size())) {
-      disk.deleteIfExists(dir.resolve(SnapshotFile.fileName(slot)));
+      disk.deleteIfExists(fileOf(slot));
     }
   }
 
@@ -111,7 +111,7 @@ public final class SnapshotStore {
       long slot = all.get(i);
       Snapshot snapshot;
       try {
-        snapshot = SnapshotFile.read(disk, dir.resolve(SnapshotFile.fileName(slot)), slot);
+        snapshot = SnapshotFile.read(disk, fileOf(slot), slot);
       } catch (IOException e) {
         problems.add(e.getMessage());
         if (i + 1 < all.size()) {
@@ -148,11 +148,16 @@ public final class SnapshotStore {
       return;
     }
     for (long slot : slots) {
-      Path file = dir.resolve(SnapshotFile.fileName(slot));
+      Path file = fileOf(slot);
       disk.moveAtomically(file, dir.resolve(file.getFileName() + SnapshotFile.DAMAGED_SUFFIX));
     }
     // Durable before a newer snapshot can be written and prune the one just loaded.
     disk.fsyncDirectory(dir);
+  }
+
+  /** The file that holds (or would hold) the snapshot at {@code slot}. */
+  public Path fileOf(long slot) {
+    return dir.resolve(SnapshotFile.fileName(slot));
   }
 
   /** The slots of the snapshot files present (valid or not), newest first. */

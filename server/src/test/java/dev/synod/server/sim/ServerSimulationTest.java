@@ -31,11 +31,21 @@ class ServerSimulationTest {
     assertTrue(a.events() > 1_000, a.describe());
   }
 
+  /** On the real stores too: MapDB, the log and the simulated disk add no chance of their own. */
+  @Test
+  void aSeedReplaysExactlyOnTheRealStores() {
+    ServerSimulator.Result a = new ServerSimulator(42, 3, ServerSimulator.Disks.REAL).run();
+    ServerSimulator.Result b = new ServerSimulator(42, 3, ServerSimulator.Disks.REAL).run();
+    assertEquals(a.describe(), b.describe());
+    assertTrue(a.realStores() && a.events() > 1_000, a.describe());
+  }
+
   @Test
   void threeMembers() {
     ServerSeedRunner.Summary s = runAndCheck(Long.getLong("synod.sim.from3", 1), Integer.getInteger("synod.sim.seeds3", 1_500), 3);
     assertTrue(s.acked() > 0 && s.reads() > 0 && s.lockAcquisitions() > 0 && s.leaderChanges() > 0
         && s.crashes() > 0, "not vacuous: " + s);
+    assertTrue(s.realStoreSeeds() > 0, "some seeds ran on the real stores: " + s);
   }
 
   @Test

@@ -1,12 +1,11 @@
-package dev.synod.server.storage;
+package dev.synod.server.sim;
 
+import dev.synod.server.storage.Disk;
 import java.io.Closeable;
-import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -15,40 +14,44 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.function.Consumer;
-import org.mapdb.DataInput2;
-import org.mapdb.volume.ByteArrayVol;
-import org.mapdb.volume.SingleByteArrayVol;
 import org.mapdb.volume.Volume;
 
 /**
- * An in-memory {@link Disk} that models what a crash does to unsynced data, for tests (and a
- * starting point for a whole-server simulator): file content written since its last fsync is a set
- * of dirty 4 KiB pages, of which a {@link #crash} keeps a random subset (so a multi-page write is
- * torn and its pages land out of order), and the file size may or may not have reached the disk;
+ * An in-memory {@link Disk} that models what a crash does to unsynced data, for the whole-server
+ * simulator (each member's real stores run on one) and the storage tests: file content written
+ * since its last fsync is a set of dirty 4 KiB pages (or sectors of them, see {@link SimInode}),
+ * of which a {@link #crash} keeps a random subset (so a multi-page write is torn and its pages land
+ * out of order), and the file size may or may not have reached the disk;
  * directory entries created, renamed or deleted since the directory's last fsync survive as a
  * random prefix of those operations. {@link #crashAtFsync} crashes in the middle of an operation
  * (before its n-th fsync), and {@link #failFsyncs} makes every fsync fail. After a crash, files
- * opened before it refuse all use, as the process that had them is gone.
+ * opened before it refuse all use, as the process that had them is gone. {@link #damage} spoils a
+ * sector of a file for good, as a bad sector does.
+ *
+ * <p>Deterministic: every random choice comes from the seed, and nothing depends on hashing order
+ * or on the real file system, so a seed replays the same crashes.
  *
  * <p>Paths are only names here: nothing touches the real file system. Not thread-safe beyond what
  * the stores need: every method is synchronized.
  */
-final class SimulatedDisk implements Disk {
-  static final int PAGE_BYTES = 4096;
+public final class SimulatedDisk implements Disk {
+  public static final int PAGE_BYTES = 4096;
+  /** A disk sector: what {@link #damage} spoils, and the smallest unit a crash keeps or loses. */
+  public static final int SECTOR_BYTES = 512;
 
   private final Random random;
+  private final int unitBytes;
   private final Set<Path> directories = new HashSet<>();
 
   /** The files the running process sees. */
-  private final Map<Path, Inode> visible = new HashMap<>();
+  private final Map<Path, SimInode> visible = new HashMap<>();
 
   /** The directory entries a crash would leave (before the pending operations). */
-  private final Map<Path, Inode> durable = new HashMap<>();
+  private final Map<Path, SimInode> durable = new HashMap<>();
 
   /** Per directory, entry operations not yet made durable by an fsync of the directory. */
-  private final Map<Path, List<Consumer<Map<Path, Inode>>>> pending = new HashMap<>();
+  private final Map<Path, List<Consumer<Map<Path, SimInode>>>> pending = new HashMap<>();
 
   private final Set<Path> locked = new HashSet<>();
   private int epoch; // +1 per crash: handles of an earlier epoch are dead
@@ -57,8 +60,18 @@ final class SimulatedDisk implements Disk {
   private boolean plannedCrashKillsOnlyTheProcess;
   private int crashes;
 
-  SimulatedDisk(long seed) {
+  /** A disk that writes whole pages atomically: a power loss keeps or loses each page. */
+  public SimulatedDisk(long seed) {
+    this(seed, PAGE_BYTES);
+  }
+
+  /**
+   * A disk whose atomic unit is {@code unitBytes} (a divisor of {@value #PAGE_BYTES}, such as
+   * {@value #SECTOR_BYTES}): a power loss keeps or loses each unit of a page on its own.
+   */
+  public SimulatedDisk(long seed, int unitBytes) {
     this.random = new Random(seed);
+    this.unitBytes = SimInode.checkUnit(unitBytes);
   }
 
   /**
@@ -66,21 +79,21 @@ final class SimulatedDisk implements Disk {
    * update too), each directory keeps a random prefix of its unsynced entry operations, and all
    * open files and locks are gone.
    */
-  synchronized void crash() {
+  public synchronized void crash() {
     crashes++;
     epoch++;
     locked.clear();
-    for (Map.Entry<Path, List<Consumer<Map<Path, Inode>>>> dir :
+    for (Map.Entry<Path, List<Consumer<Map<Path, SimInode>>>> dir :
         new TreeMap<>(pending).entrySet()) {
-      List<Consumer<Map<Path, Inode>>> ops = dir.getValue();
+      List<Consumer<Map<Path, SimInode>>> ops = dir.getValue();
       int kept = random.nextInt(ops.size() + 1);
       ops.subList(0, kept).forEach(op -> op.accept(durable));
     }
     pending.clear();
     // In path order, so that a seed replays the same crash.
-    Set<Inode> inodes = new LinkedHashSet<>(new TreeMap<>(durable).values());
+    Set<SimInode> inodes = new LinkedHashSet<>(new TreeMap<>(durable).values());
     inodes.addAll(new TreeMap<>(visible).values());
-    for (Inode inode : inodes) {
+    for (SimInode inode : inodes) {
       inode.crash(random);
     }
     visible.clear();
@@ -93,12 +106,12 @@ final class SimulatedDisk implements Disk {
    * The {@code n}-th fsync from now (of a file or a directory, 1 for the next) crashes the machine
    * instead (see {@link #crash}) and throws; 0 cancels a planned crash.
    */
-  synchronized void crashAtFsync(int n) {
+  public synchronized void crashAtFsync(int n) {
     planCrash(n, false);
   }
 
   /** As {@link #crashAtFsync}, but only the process dies (see {@link #kill}). */
-  synchronized void killAtFsync(int n) {
+  public synchronized void killAtFsync(int n) {
     planCrash(n, true);
   }
 
@@ -115,7 +128,7 @@ final class SimulatedDisk implements Disk {
    * synced stays in the page cache, visible to the next process, and may still be torn by a later
    * {@link #crash}. Open files and locks are gone.
    */
-  synchronized void kill() {
+  public synchronized void kill() {
     crashes++;
     epoch++;
     locked.clear();
@@ -124,17 +137,43 @@ final class SimulatedDisk implements Disk {
   }
 
   /** From now on (until the next crash) every fsync fails, as on a failing device. */
-  synchronized void failFsyncs() {
+  public synchronized void failFsyncs() {
     fsyncFails = true;
   }
 
-  synchronized int crashes() {
+  /** Cancels the faults to come: a planned crash, and fsyncs that fail. */
+  public synchronized void cancelFaults() {
+    fsyncFails = false;
+    fsyncsUntilCrash = 0;
+  }
+
+  public synchronized int crashes() {
     return crashes;
   }
 
   /** The bytes the running process would read from {@code file}. */
-  synchronized byte[] content(Path file) throws IOException {
-    return inode(file).current.clone();
+  public synchronized byte[] content(Path file) throws IOException {
+    SimInode inode = inode(file);
+    return inode.read(0, Math.toIntExact(inode.length()));
+  }
+
+  /**
+   * Spoils {@code file} as a bad sector does: one {@value #SECTOR_BYTES}-byte sector that holds
+   * data (a non-zero byte), chosen at random, reads back as garbage from now on, crash or not.
+   *
+   * @return whether a sector was spoiled (false if the file holds no data at all)
+   */
+  public synchronized boolean damage(Path file) throws IOException {
+    SimInode inode = inode(file);
+    List<Long> sectors = inode.sectorsWithData(SECTOR_BYTES);
+    if (sectors.isEmpty()) {
+      return false;
+    }
+    byte[] garbage = new byte[SECTOR_BYTES];
+    long sector = sectors.get(random.nextInt(sectors.size()));
+    random.nextBytes(garbage);
+    inode.spoil(sector * SECTOR_BYTES, garbage);
+    return true;
   }
 
   @Override
@@ -166,13 +205,13 @@ final class SimulatedDisk implements Disk {
 
   @Override
   public synchronized long size(Path file) throws IOException {
-    return inode(file).current.length;
+    return inode(file).length();
   }
 
   @Override
   public synchronized ByteBuffer read(Path file, int lengthBytes) throws IOException {
-    byte[] current = inode(file).current;
-    return ByteBuffer.wrap(Arrays.copyOf(current, Math.min(lengthBytes, current.length)));
+    SimInode inode = inode(file);
+    return ByteBuffer.wrap(inode.read(0, (int) Math.min(lengthBytes, inode.length())));
   }
 
   @Override
@@ -181,7 +220,7 @@ final class SimulatedDisk implements Disk {
     if (visible.containsKey(file)) {
       throw new IOException("exists: " + file);
     }
-    Inode inode = new Inode();
+    SimInode inode = new SimInode(unitBytes);
     visible.put(file, inode);
     pendingOp(file.getParent(), d -> d.put(file, inode));
     return new SimFile(inode, 0, epoch);
@@ -194,9 +233,8 @@ final class SimulatedDisk implements Disk {
 
   @Override
   public synchronized void truncate(Path file, long sizeBytes) throws IOException {
-    Inode inode = inode(file);
-    inode.current = Arrays.copyOf(inode.current, (int) sizeBytes);
-    inode.dirty.removeIf(page -> (long) page * PAGE_BYTES >= sizeBytes);
+    SimInode inode = inode(file);
+    inode.truncate(sizeBytes);
     forceInode(inode);
   }
 
@@ -208,7 +246,7 @@ final class SimulatedDisk implements Disk {
   @Override
   public synchronized void fsyncDirectory(Path dir) throws IOException {
     checkFsync();
-    List<Consumer<Map<Path, Inode>>> ops = pending.remove(dir);
+    List<Consumer<Map<Path, SimInode>>> ops = pending.remove(dir);
     if (ops != null) {
       ops.forEach(op -> op.accept(durable));
     }
@@ -223,13 +261,13 @@ final class SimulatedDisk implements Disk {
 
   @Override
   public synchronized void moveAtomically(Path from, Path to) throws IOException {
-    Inode inode = inode(from);
+    SimInode inode = inode(from);
     visible.remove(from);
     visible.put(to, inode);
     pendingOp(
         from.getParent(),
         d -> {
-          Inode moved = d.remove(from);
+          SimInode moved = d.remove(from);
           if (moved != null) {
             d.put(to, moved);
           }
@@ -254,16 +292,27 @@ final class SimulatedDisk implements Disk {
   @Override
   public synchronized Volume openVolume(Path file, boolean readOnly) throws IOException {
     if (readOnly) {
-      return new SingleByteArrayVol(inode(file).current.clone());
+      SimInode inode = inode(file);
+      return SimVolume.readOnly(inode.pages(), inode.length());
     }
     if (!visible.containsKey(file)) {
       create(file).close();
     }
-    return new WritingVolume(inode(file), epoch);
+    SimInode inode = inode(file);
+    int volumeEpoch = epoch;
+    // What MapDB wrote becomes the file's (unsynced) content when it closes the volume, unless the
+    // process died meanwhile.
+    return SimVolume.writable((pages, length) -> {
+      synchronized (SimulatedDisk.this) {
+        if (epoch == volumeEpoch) {
+          inode.replace(pages, length);
+        }
+      }
+    });
   }
 
-  private Inode inode(Path file) throws IOException {
-    Inode inode = visible.get(file);
+  private SimInode inode(Path file) throws IOException {
+    SimInode inode = visible.get(file);
     if (inode == null) {
       throw new IOException("no such file: " + file);
     }
@@ -276,7 +325,7 @@ final class SimulatedDisk implements Disk {
     }
   }
 
-  private void pendingOp(Path dir, Consumer<Map<Path, Inode>> op) {
+  private void pendingOp(Path dir, Consumer<Map<Path, SimInode>> op) {
     pending.computeIfAbsent(dir, d -> new ArrayList<>()).add(op);
   }
 
@@ -294,10 +343,9 @@ final class SimulatedDisk implements Disk {
     }
   }
 
-  private void forceInode(Inode inode) throws IOException {
+  private void forceInode(SimInode inode) throws IOException {
     checkFsync();
-    inode.durableContent = inode.current.clone();
-    inode.dirty.clear();
+    inode.force();
   }
 
   private void checkEpoch(int handleEpoch) throws IOException {
@@ -306,48 +354,12 @@ final class SimulatedDisk implements Disk {
     }
   }
 
-  /** A file's content: what the process sees, what is durable, and the pages in between. */
-  private static final class Inode {
-    byte[] current = new byte[0];
-    byte[] durableContent = new byte[0];
-    final TreeSet<Integer> dirty = new TreeSet<>();
-
-    void write(long position, byte[] bytes) {
-      int end = Math.toIntExact(position + bytes.length);
-      if (end > current.length) {
-        current = Arrays.copyOf(current, end);
-      }
-      System.arraycopy(bytes, 0, current, (int) position, bytes.length);
-      for (long page = position / PAGE_BYTES; page * PAGE_BYTES < end; page++) {
-        dirty.add((int) page);
-      }
-    }
-
-    /** Keeps a random subset of the dirty pages, within a size that did or did not grow. */
-    void crash(Random random) {
-      int size = random.nextBoolean() ? current.length : durableContent.length;
-      byte[] after = Arrays.copyOf(durableContent, size); // zeros past the old end
-      for (int page : dirty) {
-        if (random.nextBoolean()) {
-          int from = page * PAGE_BYTES;
-          int to = Math.min(Math.min(from + PAGE_BYTES, size), current.length);
-          if (from < to) {
-            System.arraycopy(current, from, after, from, to - from);
-          }
-        }
-      }
-      durableContent = after;
-      current = after.clone();
-      dirty.clear();
-    }
-  }
-
   private final class SimFile implements DiskFile {
-    private final Inode inode;
+    private final SimInode inode;
     private final int fileEpoch;
     private long position;
 
-    SimFile(Inode inode, long position, int fileEpoch) {
+    SimFile(SimInode inode, long position, int fileEpoch) {
       this.inode = inode;
       this.position = position;
       this.fileEpoch = fileEpoch;
@@ -359,7 +371,7 @@ final class SimulatedDisk implements Disk {
         checkEpoch(fileEpoch);
         byte[] copy = new byte[bytes.remaining()];
         bytes.get(copy);
-        inode.write(position, copy);
+        inode.write(position, copy, 0, copy.length);
         position += copy.length;
       }
     }
@@ -374,136 +386,5 @@ final class SimulatedDisk implements Disk {
 
     @Override
     public void close() {}
-  }
-
-  /**
-   * A MapDB volume held in memory while it is written, whose bytes become the file's (unsynced)
-   * content when it is closed.
-   */
-  private final class WritingVolume extends Volume {
-    private final Inode inode;
-    private final int volumeEpoch;
-    private final ByteArrayVol memory = new ByteArrayVol();
-    private boolean done;
-
-    WritingVolume(Inode inode, int volumeEpoch) {
-      this.inode = inode;
-      this.volumeEpoch = volumeEpoch;
-    }
-
-    @Override
-    public void close() {
-      synchronized (SimulatedDisk.this) {
-        if (done) {
-          return;
-        }
-        done = true;
-        if (epoch == volumeEpoch) {
-          byte[] bytes = new byte[Math.toIntExact(memory.length())];
-          memory.getData(0, bytes, 0, bytes.length);
-          inode.current = new byte[0];
-          inode.write(0, bytes);
-        }
-        memory.close();
-      }
-    }
-
-    @Override
-    public void ensureAvailable(long offset) {
-      memory.ensureAvailable(offset);
-    }
-
-    @Override
-    public void truncate(long size) {
-      memory.truncate(size);
-    }
-
-    @Override
-    public void putLong(long offset, long value) {
-      memory.putLong(offset, value);
-    }
-
-    @Override
-    public void putInt(long offset, int value) {
-      memory.putInt(offset, value);
-    }
-
-    @Override
-    public void putByte(long offset, byte value) {
-      memory.putByte(offset, value);
-    }
-
-    @Override
-    public void putData(long offset, byte[] src, int srcPos, int srcSize) {
-      memory.putData(offset, src, srcPos, srcSize);
-    }
-
-    @Override
-    public void putData(long offset, ByteBuffer buf) {
-      memory.putData(offset, buf);
-    }
-
-    @Override
-    public long getLong(long offset) {
-      return memory.getLong(offset);
-    }
-
-    @Override
-    public int getInt(long offset) {
-      return memory.getInt(offset);
-    }
-
-    @Override
-    public byte getByte(long offset) {
-      return memory.getByte(offset);
-    }
-
-    @Override
-    public DataInput2 getDataInput(long offset, int size) {
-      return memory.getDataInput(offset, size);
-    }
-
-    @Override
-    public void getData(long offset, byte[] bytes, int bytesPos, int size) {
-      memory.getData(offset, bytes, bytesPos, size);
-    }
-
-    @Override
-    public void sync() {}
-
-    @Override
-    public int sliceSize() {
-      return memory.sliceSize();
-    }
-
-    @Override
-    public boolean isSliced() {
-      return memory.isSliced();
-    }
-
-    @Override
-    public long length() {
-      return memory.length();
-    }
-
-    @Override
-    public boolean isReadOnly() {
-      return false;
-    }
-
-    @Override
-    public File getFile() {
-      return null;
-    }
-
-    @Override
-    public boolean getFileLocked() {
-      return false;
-    }
-
-    @Override
-    public void clear(long startOffset, long endOffset) {
-      memory.clear(startOffset, endOffset);
-    }
   }
 }

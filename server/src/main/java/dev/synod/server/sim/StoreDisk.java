@@ -1,0 +1,103 @@
+package dev.synod.server.sim;
+
+import dev.synod.consensus.DurableState;
+import dev.synod.server.config.ServerConfig;
+import dev.synod.server.replication.AcceptorLog;
+import dev.synod.server.replication.ClusterConfig;
+import dev.synod.server.replication.ClusterCreation;
+import dev.synod.server.storage.ClusterIdentity;
+import dev.synod.server.storage.DurableStore;
+import dev.synod.server.storage.FaultInjector;
+import dev.synod.server.storage.Snapshot;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeSet;
+
+/**
+ * A member's durable state in the server's real stores: the {@link AcceptorLog} in a {@link
+ * DurableStore} (write-ahead log, snapshot store, cluster identity file) on the member's own
+ * {@link SimulatedDisk}. A start recovers exactly as the server's does; a power loss tears and
+ * reorders unsynced pages, a failed fsync stops the member, a bad sector in the newest snapshot
+ * makes the next start fall back to the one before.
+ */
+final class StoreDisk implements MemberDisk {
+  /** The data directory, on the member's own disk. */
+  private static final Path DATA_DIR = Path.of("/synod/data");
+
+  private final SimulatedDisk disk;
+  /** Snapshot files with a bad sector that are still among those on disk. */
+  private final Set<Path> damaged = new TreeSet<>();
+  private DurableStore store; // the running process's; null while it is down
+
+  StoreDisk(long seed) {
+    // Sectors, not pages, are what a power loss keeps or loses: the log's small writes tear too.
+    this.disk = new SimulatedDisk(seed, SimulatedDisk.SECTOR_BYTES);
+  }
+
+  @Override
+  public Recovered start(ServerConfig config, ClusterConfig cluster) throws IOException {
+    // A process that died closed nothing: the disk dropped its files and lock.
+    store = DurableStore.open(disk, DATA_DIR, config.segmentBytesMax(), FaultInjector.NONE);
+    ClusterIdentity identity = ClusterCreation.establish(config, cluster, store);
+    Optional<Snapshot> snapshot = store.loadSnapshot();
+    AcceptorLog log = new AcceptorLog(store);
+    DurableState durable = log.recover(snapshot.map(Snapshot::slot).orElse(0L), identity.founding());
+    return new Recovered(log, identity, snapshot, durable);
+  }
+
+  @Override
+  public boolean writeSnapshot(Snapshot snapshot, boolean damage) throws IOException {
+    boolean stored = store.writeSnapshot(snapshot);
+    if (stored && damage) {
+      damageNewestSnapshot();
+    }
+    return stored;
+  }
+
+  private void damageNewestSnapshot() throws IOException {
+    SortedMap<Long, Path> files = store.snapshotFiles();
+    damaged.retainAll(files.values()); // pruned, or set aside by a start
+    if (files.size() < 2 || !damaged.isEmpty()) {
+      return;
+    }
+    Path newest = files.get(files.lastKey());
+    if (disk.damage(newest)) {
+      damaged.add(newest);
+    }
+  }
+
+  @Override
+  public boolean installSnapshot(Snapshot snapshot) throws IOException {
+    return store.installSnapshot(snapshot);
+  }
+
+  @Override
+  public void processDied() {
+    store = null;
+    disk.kill();
+  }
+
+  @Override
+  public void powerLoss() {
+    store = null;
+    disk.crash();
+  }
+
+  @Override
+  public void failFsyncs() {
+    disk.failFsyncs();
+  }
+
+  @Override
+  public void crashAtFsync(int n) {
+    disk.crashAtFsync(n);
+  }
+
+  @Override
+  public void cancelFaults() {
+    disk.cancelFaults();
+  }
+}
