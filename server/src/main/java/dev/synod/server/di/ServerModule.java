@@ -6,8 +6,8 @@ import dev.synod.server.NodeStatus;
 import dev.synod.server.SynodNode;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.grpc.GrpcServerFactory;
-import dev.synod.server.grpc.ServiceContext;
-import dev.synod.server.grpc.StreamRegistry;
+import dev.synod.server.pipeline.ServiceContext;
+import dev.synod.server.pipeline.StreamRegistry;
 import dev.synod.server.grpc.SynodService;
 import dev.synod.server.grpc.Transport;
 import dev.synod.server.pipeline.Clock;
@@ -89,8 +89,8 @@ final class ServerModule {
 
   @Provides
   @Singleton
-  static StreamRegistry registry(SessionTracker tracker) {
-    return new StreamRegistry(tracker);
+  static StreamRegistry registry() {
+    return new StreamRegistry();
   }
 
   @Provides

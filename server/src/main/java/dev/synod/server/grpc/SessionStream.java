@@ -2,439 +2,63 @@ package dev.synod.server.grpc;
 
 import dev.synod.api.v1.ClientMessage;
 import dev.synod.api.v1.Error;
-import dev.synod.api.v1.ErrorReason;
-import dev.synod.api.v1.OpenSessionRequest;
-import dev.synod.api.v1.Request;
-import dev.synod.api.v1.Response;
-import dev.synod.api.v1.ResumeSession;
 import dev.synod.api.v1.ServerMessage;
-import dev.synod.api.v1.SessionEnded;
-import dev.synod.api.v1.SessionOpened;
-import dev.synod.api.v1.SyncResponse;
-import dev.synod.api.v1.WatchEvent;
-import dev.synod.server.pipeline.SessionAccess;
-import dev.synod.server.state.StateMachine;
-import dev.synod.server.state.SynodException;
-import dev.synod.txn.v1.CloseSessionTxn;
-import dev.synod.txn.v1.Txn;
-import io.grpc.StatusRuntimeException;
+import dev.synod.server.pipeline.ClientSession;
+import dev.synod.server.pipeline.ServiceContext;
+import dev.synod.server.pipeline.SessionOutput;
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.ArrayDeque;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One client's session stream. Keeps the session's promises on this stream:
- *
- * <ul>
- *   <li>FIFO: writes enter the pipeline in arrival order; a read (or an immediate error) that
- *       arrives while earlier writes of this session are in flight waits until they are applied,
- *       and is then served right after them, before any later write of the session applies.
- *   <li>Events before data: watch events are dispatched under the state lock and read responses
- *       are sent under it, so a response never overtakes the event for the change it shows.
- * </ul>
- *
- * <p>Lock order: the state lock may be held when taking {@link #order}; {@link #order} is never
- * held while taking the state lock. {@link Outbound}'s lock is a leaf.
+ * The gRPC adapter of one session stream: client messages go to a {@link ClientSession}, which
+ * keeps the session's ordering promises; what it sends goes out through a bounded
+ * {@link Outbound}. Nothing here decides anything.
  */
-final class SessionStream implements StreamObserver<ClientMessage>, StreamRegistry.Sink {
-  private enum Phase { NEW, OPENING, OPEN, ENDED }
-
-  /** An action waiting until {@code afterWrites} of this stream's writes have been applied. */
-  private record Deferred(long afterWrites, Runnable action) {}
-
-  private final ServiceContext ctx;
+final class SessionStream implements StreamObserver<ClientMessage>, SessionOutput {
   private final Outbound<ServerMessage> out;
-  private volatile Phase phase = Phase.NEW;
-  private volatile long sessionId;
-
-  /**
-   * Marks the client's half-close in the inbox, behind everything it sent before. A distinct
-   * instance (compared by identity), never sent on the wire.
-   */
-  private static final ClientMessage END_OF_INPUT = ClientMessage.newBuilder().build();
-
-  private final ConcurrentLinkedQueue<ClientMessage> inbox = new ConcurrentLinkedQueue<>();
-  private final AtomicInteger inboxSize = new AtomicInteger();
-  private final AtomicBoolean draining = new AtomicBoolean();
-
-  private final Object order = new Object();
-  private long writesSubmitted;
-  private long writesCompleted;
-  private final ArrayDeque<Deferred> deferred = new ArrayDeque<>();
+  private final ClientSession session;
 
   SessionStream(ServiceContext ctx, ServerCallStreamObserver<ServerMessage> call) {
-    this.ctx = ctx;
     this.out = new Outbound<>(call, ctx.config().outboundMessagesMax());
-    this.out.onOverflow(this::detach);
-    call.setOnCancelHandler(this::detach);
+    this.session = new ClientSession(ctx, this, ForkJoinPool.commonPool());
+    this.out.onOverflow(session::detach);
+    call.setOnCancelHandler(session::detach);
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // Inbound
-
-  /**
-   * Messages are handled one at a time in arrival order. Those that arrive while the session is
-   * still being opened wait here (so a client may pipeline requests right behind `open`) and are
-   * handled once it is open.
-   */
   @Override
   public void onNext(ClientMessage message) {
-    if (inboxSize.incrementAndGet() > ctx.config().pendingRequestsPerSessionMax()) {
-      endWith(new SynodException(ErrorReason.OVERLOADED, "more than "
-          + ctx.config().pendingRequestsPerSessionMax() + " messages sent before `opened`").toError());
-      return;
-    }
-    inbox.add(message);
-    drain();
-  }
-
-  private void drain() {
-    while (!inbox.isEmpty() && phase != Phase.OPENING && phase != Phase.ENDED) {
-      if (!draining.compareAndSet(false, true)) {
-        return; // another thread is draining and will see this message
-      }
-      try {
-        ClientMessage next;
-        while (phase != Phase.OPENING && phase != Phase.ENDED && (next = inbox.poll()) != null) {
-          inboxSize.decrementAndGet();
-          handle(next);
-        }
-      } finally {
-        draining.set(false);
-      }
-    }
-  }
-
-  private void handle(ClientMessage message) {
-    if (message == END_OF_INPUT) {
-      // Everything sent before the half-close is answered first; the session itself stays alive
-      // (a client may resume it on another stream) until it is closed or expires.
-      ordered(this::finishAfterHalfClose);
-      return;
-    }
-    try {
-      Action action = switch (message.getKindCase()) {
-        case OPEN -> () -> open(message.getOpen());
-        case RESUME -> () -> resume(message.getResume());
-        case HEARTBEAT -> () -> {
-          requireOpen("heartbeat");
-          ctx.tracker().touch(sessionId);
-          send(ServerMessage.newBuilder().setHeartbeat(ctx.heartbeatReply(sessionId)
-              .setNonce(message.getHeartbeat().getNonce())).build());
-        };
-        case REQUEST -> () -> {
-          requireOpen("request");
-          ctx.tracker().touch(sessionId);
-          request(message.getRequest());
-        };
-        case CLOSE -> () -> {
-          requireOpen("close");
-          close();
-        };
-        case KIND_NOT_SET -> () -> {
-          throw new SynodException(ErrorReason.PROTOCOL_VIOLATION,
-              "empty ClientMessage: set one of open, resume, heartbeat, request, close");
-        };
-      };
-      action.run();
-    } catch (SynodException e) {
-      endWith(e.toError());
-    }
+    session.receive(message);
   }
 
   @Override
   public void onError(Throwable t) {
-    detach();
+    session.detach();
   }
 
-  /**
-   * The client half-closed: answer what it sent (in order, after its in-flight writes), then end
-   * the stream. Messages queued while the session was still opening are handled first.
-   */
   @Override
   public void onCompleted() {
-    inboxSize.incrementAndGet();
-    inbox.add(END_OF_INPUT);
-    if (phase == Phase.ENDED) {
-      return;
-    }
-    drain();
+    session.inputEnded();
   }
 
-  private void finishAfterHalfClose() {
-    if (phase == Phase.ENDED) {
-      return;
-    }
-    detach();
-    out.complete();
-  }
-
-  private void requireOpen(String what) throws SynodException {
-    if (phase != Phase.OPEN) {
-      throw new SynodException(ErrorReason.PROTOCOL_VIOLATION,
-          what + " before open or resume: the first message must open or resume a session");
-    }
-  }
-
-  private void open(OpenSessionRequest request) throws SynodException {
-    requireNew();
-    long timeoutMs = ctx.config().negotiateTimeoutMs(request.getTimeoutMs());
-    phase = Phase.OPENING;
-    Txn.Builder txn = Txn.newBuilder().setCreateSession(ctx.validator().newSession(timeoutMs));
-    ctx.pipeline().submit(txn, (applied, response) -> {
-      if (response.hasError()) {
-        endWith(response.getError());
-        return;
-      }
-      long id = applied.getSessionId();
-      ctx.tracker().add(id, timeoutMs);
-      sessionId = id;
-      ctx.registry().attach(id, this);
-      send(ServerMessage.newBuilder().setOpened(SessionOpened.newBuilder()
-          .setSessionId(id)
-          .setSecret(applied.getCreateSession().getSecret())
-          .setTimeoutMs(timeoutMs)
-          .setLastZxid(applied.getZxid())).build());
-      phase = Phase.OPEN;
-      // Messages that arrived meanwhile are handled off the apply thread, in order.
-      if (!inbox.isEmpty()) {
-        ForkJoinPool.commonPool().execute(this::drain);
-      }
-    });
-  }
-
-  private void resume(ResumeSession request) throws SynodException {
-    requireNew();
-    StateMachine.SessionInfo info = SessionAccess.resume(ctx.state(), ctx.tracker(), request);
-    long lastZxid = ctx.state().lastZxid();
-    // A resumed session starts with no watches, as it would on any other server: the client
-    // re-registers them (persistent ones from the last zxid it saw, so nothing is missed).
-    ctx.state().removeWatcher(info.id());
-    sessionId = info.id();
-    StreamRegistry.Sink previous = ctx.registry().attach(info.id(), this);
-    if (previous instanceof SessionStream old && old != this) {
-      old.superseded();
-    }
-    phase = Phase.OPEN;
-    send(ServerMessage.newBuilder().setOpened(SessionOpened.newBuilder()
-        .setSessionId(info.id())
-        .setSecret(info.secret())
-        .setTimeoutMs(info.timeoutMs())
-        .setLastZxid(lastZxid)
-        .setResumed(true)).build());
-  }
-
-  private void requireNew() throws SynodException {
-    if (phase != Phase.NEW) {
-      throw new SynodException(ErrorReason.PROTOCOL_VIOLATION,
-          "this stream already has a session; open a new stream for another");
-    }
-  }
-
-  private void close() throws SynodException {
-    Txn.Builder txn = Txn.newBuilder()
-        .setSessionId(sessionId)
-        .setCloseSession(CloseSessionTxn.newBuilder().setExpired(false));
-    // Counted as one of this stream's writes, so a half-close right behind it waits for it.
-    synchronized (order) {
-      writesSubmitted++;
-    }
-    try {
-      ctx.pipeline().submit(txn, (applied, response) -> {
-        if (response.hasError()) {
-          endWith(response.getError());
-        }
-        // On success the state machine reports the ending through sessionEnded().
-        writeCompleted();
-      });
-    } catch (SynodException e) {
-      synchronized (order) {
-        writesSubmitted--;
-      }
-      throw e;
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Requests, in order
-
-  private void request(Request request) {
-    Request.OpCase op = request.getOpCase();
-    if (request.getRequestNo() == 0) {
-      ordered(() -> respondError(request, new SynodException(ErrorReason.BAD_ARGUMENT,
-          "request_no must be non-zero and increasing")));
-      return;
-    }
-    Runnable action = switch (op) { // an expression: a new op does not compile until handled
-      case GET_DATA, EXISTS, GET_CHILDREN, GET_ACL, ADD_WATCH, REMOVE_WATCH -> () -> {
-        try {
-          ctx.validator().checkRead(request);
-        } catch (SynodException e) {
-          ordered(() -> respondError(request, e));
-          return;
-        }
-        ordered(() -> ctx.state().read(sessionId, request, this::respond));
-      };
-      case STATUS -> () -> ordered(() -> respond(Response.newBuilder()
-          .setRequestNo(request.getRequestNo())
-          .setZxid(ctx.state().lastZxid())
-          .setStatus(ctx.status().get())
-          .build()));
-      case SYNC -> () -> submitInOrder(request, onApplied -> ctx.pipeline().barrier((zxid, error) -> {
-        Response.Builder r = Response.newBuilder().setRequestNo(request.getRequestNo());
-        if (error != null) {
-          r.setZxid(ctx.state().lastZxid()).setError(error);
-        } else {
-          r.setZxid(zxid).setSync(SyncResponse.newBuilder().setZxid(zxid));
-        }
-        onApplied.accept(r.build());
-      }));
-      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI -> () -> {
-        Txn.Builder txn;
-        try {
-          txn = ctx.validator().writeTxn(request)
-              .setSessionId(sessionId)
-              .setRequestNo(request.getRequestNo());
-        } catch (SynodException e) {
-          ordered(() -> respondError(request, e));
-          return;
-        }
-        submitInOrder(request, onApplied ->
-            ctx.pipeline().submit(txn, (applied, response) -> onApplied.accept(response)));
-      };
-      case OP_NOT_SET -> () -> ordered(() -> respondError(request,
-          new SynodException(ErrorReason.BAD_ARGUMENT, "request has no operation set")));
-    };
-    action.run();
-  }
-
-  /**
-   * What one client message asks for. {@link #handle} yields one from a switch expression, so a
-   * message kind added to the proto does not compile until it is handled.
-   */
-  @FunctionalInterface
-  private interface Action {
-    void run() throws SynodException;
-  }
-
-  /** Something that hands the pipeline a write or barrier whose result goes to the consumer. */
-  @FunctionalInterface
-  private interface Submission {
-    void submit(java.util.function.Consumer<Response> onApplied) throws SynodException;
-  }
-
-  private void submitInOrder(Request request, Submission submission) {
-    synchronized (order) {
-      long inFlight = writesSubmitted - writesCompleted + deferred.size();
-      if (inFlight >= ctx.config().pendingRequestsPerSessionMax()) {
-        deferred.add(new Deferred(writesSubmitted, () -> respondError(request,
-            new SynodException(ErrorReason.OVERLOADED, "this session has " + inFlight
-                + " requests in flight; the limit is " + ctx.config().pendingRequestsPerSessionMax()))));
-        return;
-      }
-      writesSubmitted++;
-    }
-    try {
-      submission.submit(response -> {
-        respond(response);
-        writeCompleted();
-      });
-    } catch (SynodException e) {
-      synchronized (order) {
-        writesSubmitted--;
-      }
-      ordered(() -> respondError(request, e));
-    }
-  }
-
-  /** Runs {@code action} now if no write of this stream is in flight, else right after them. */
-  private void ordered(Runnable action) {
-    synchronized (order) {
-      if (writesSubmitted != writesCompleted || !deferred.isEmpty()) {
-        deferred.add(new Deferred(writesSubmitted, action));
-        return;
-      }
-    }
-    action.run();
-  }
-
-  /**
-   * Runs on the apply thread (holding the state lock) after one of this stream's writes was
-   * applied. The actions that waited for it run while {@link #order} is held, so a request
-   * arriving meanwhile cannot overtake them; taking the state's read lock inside is reentrant for
-   * this thread, so the lock order above still holds.
-   */
-  private void writeCompleted() {
-    synchronized (order) {
-      writesCompleted++;
-      while (!deferred.isEmpty() && deferred.peek().afterWrites() <= writesCompleted) {
-        deferred.poll().action().run();
-      }
-    }
-  }
-
-  private void respond(Response response) {
-    send(ServerMessage.newBuilder().setResponse(response).build());
-  }
-
-  private void respondError(Request request, SynodException e) {
-    respond(Response.newBuilder()
-        .setRequestNo(request.getRequestNo())
-        .setZxid(ctx.state().lastZxid())
-        .setError(e.toError())
-        .build());
-  }
-
-  private void send(ServerMessage message) {
+  @Override
+  public void send(ServerMessage message) {
     out.send(message);
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // Watch events and endings (called under the state lock)
-
   @Override
-  public void deliver(WatchEvent event) {
-    send(ServerMessage.newBuilder().setEvent(event).build());
-  }
-
-  @Override
-  public void sessionEnded(boolean expired, long zxid) {
-    phase = Phase.ENDED;
-    send(ServerMessage.newBuilder().setEnded(SessionEnded.newBuilder()
-        .setReason(expired ? SessionEnded.Reason.EXPIRED : SessionEnded.Reason.CLOSED)
-        .setZxid(zxid)).build());
-    out.complete();
+  public void fail(Error error) {
+    out.fail(ErrorStatus.of(error));
   }
 
   @Override
   public void disconnect(String why) {
-    out.fail(io.grpc.Status.UNAVAILABLE.withDescription(why + "; resume the session").asRuntimeException());
+    out.fail(Status.UNAVAILABLE.withDescription(why + "; resume the session").asRuntimeException());
   }
 
-  /** Another stream resumed this session. */
-  private void superseded() {
-    phase = Phase.ENDED;
-    out.fail(ErrorStatus.of(Error.newBuilder()
-        .setReason(ErrorReason.PROTOCOL_VIOLATION)
-        .setMessage("session " + sessionId + " was resumed on another stream")
-        .build()));
-  }
-
-  private void endWith(Error error) {
-    phase = Phase.ENDED;
-    detach();
-    StatusRuntimeException status = ErrorStatus.of(error);
-    out.fail(status);
-  }
-
-  private void detach() {
-    long id = sessionId;
-    if (id != 0) {
-      ctx.registry().detach(id, this);
-    }
+  @Override
+  public void complete() {
+    out.complete();
   }
 }

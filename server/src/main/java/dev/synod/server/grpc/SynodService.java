@@ -39,6 +39,7 @@ import dev.synod.api.v1.SyncResponse;
 import dev.synod.api.v1.WatchEvent;
 import dev.synod.api.v1.WatchKind;
 import dev.synod.api.v1.WatchRequest;
+import dev.synod.server.pipeline.ServiceContext;
 import dev.synod.server.state.SynodException;
 import dev.synod.txn.v1.CloseSessionTxn;
 import dev.synod.txn.v1.Txn;
@@ -78,8 +79,8 @@ public final class SynodService extends SynodGrpc.SynodImplBase {
   public void openSession(OpenSessionRequest request, StreamObserver<SessionOpened> responses) {
     long timeoutMs = ctx.config().negotiateTimeoutMs(request.getTimeoutMs());
     Txn.Builder txn = Txn.newBuilder().setCreateSession(ctx.validator().newSession(timeoutMs));
+    // The replica loop starts tracking the session's liveness when it applies the creation.
     submit(txn, responses, (applied, response) -> {
-      ctx.tracker().add(applied.getSessionId(), timeoutMs);
       return SessionOpened.newBuilder()
           .setSessionId(applied.getSessionId())
           .setSecret(applied.getCreateSession().getSecret())

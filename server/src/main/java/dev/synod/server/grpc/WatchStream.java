@@ -3,6 +3,8 @@ package dev.synod.server.grpc;
 import dev.synod.api.v1.Request;
 import dev.synod.api.v1.WatchEvent;
 import dev.synod.api.v1.WatchRequest;
+import dev.synod.server.pipeline.ServiceContext;
+import dev.synod.server.pipeline.StreamRegistry;
 import dev.synod.server.state.SynodException;
 import io.grpc.stub.ServerCallStreamObserver;
 

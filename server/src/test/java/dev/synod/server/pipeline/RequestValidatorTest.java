@@ -1,4 +1,4 @@
-package dev.synod.server.grpc;
+package dev.synod.server.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

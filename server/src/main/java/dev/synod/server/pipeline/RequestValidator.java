@@ -1,4 +1,4 @@
-package dev.synod.server.grpc;
+package dev.synod.server.pipeline;
 
 import com.google.protobuf.ByteString;
 import dev.synod.api.v1.CreateRequest;
@@ -26,10 +26,10 @@ import dev.synod.txn.v1.Txn;
  * reads a setting, so members with different settings still decide alike. Everything that
  * depends on the state is decided by apply, deterministically.
  */
-final class RequestValidator {
+public final class RequestValidator {
   private final ServerConfig config;
 
-  RequestValidator(ServerConfig config) {
+  public RequestValidator(ServerConfig config) {
     this.config = config;
   }
 
@@ -37,7 +37,7 @@ final class RequestValidator {
    * Validates a read on the session stream or a unary read. The switches over ops here are
    * expressions, so an op added to the proto does not compile until it is handled.
    */
-  void checkRead(Request request) throws SynodException {
+  public void checkRead(Request request) throws SynodException {
     path(switch (request.getOpCase()) {
       case GET_DATA -> request.getGetData().getPath();
       case EXISTS -> request.getExists().getPath();
@@ -54,7 +54,7 @@ final class RequestValidator {
    * Turns a write into a Txn (without zxid, time or session). Ops must not carry a SessionRef:
    * on the stream the session is implicit, and unary callers resolve and clear it first.
    */
-  Txn.Builder writeTxn(Request request) throws SynodException {
+  public Txn.Builder writeTxn(Request request) throws SynodException {
     Txn.Builder txn = switch (request.getOpCase()) {
       case CREATE -> Txn.newBuilder().setCreate(create(request.getCreate()));
       case DELETE -> Txn.newBuilder().setDelete(delete(request.getDelete()));
@@ -111,7 +111,7 @@ final class RequestValidator {
    * The CreateSessionTxn of a session opened on this server: the negotiated timeout, and this
    * server's dedup window, which the session keeps on every member (apply reads it from the log).
    */
-  CreateSessionTxn.Builder newSession(long timeoutMs) {
+  public CreateSessionTxn.Builder newSession(long timeoutMs) {
     return CreateSessionTxn.newBuilder()
         .setTimeoutMs(timeoutMs)
         .setRecentResultsMax(config.recentResultsPerSession());

@@ -1,4 +1,4 @@
-package dev.synod.server.grpc;
+package dev.synod.server.pipeline;
 
 import dev.synod.api.v1.HeartbeatReply;
 import dev.synod.api.v1.StatusResponse;
@@ -36,31 +36,31 @@ public final class ServiceContext {
     this.validator = new RequestValidator(config);
   }
 
-  ServerConfig config() {
+  public ServerConfig config() {
     return config;
   }
 
-  StateMachine state() {
+  public StateMachine state() {
     return state;
   }
 
-  WritePipeline pipeline() {
+  public WritePipeline pipeline() {
     return pipeline;
   }
 
-  SessionTracker tracker() {
+  public SessionTracker tracker() {
     return tracker;
   }
 
-  StreamRegistry registry() {
+  public StreamRegistry registry() {
     return registry;
   }
 
-  Supplier<StatusResponse> status() {
+  public Supplier<StatusResponse> status() {
     return status;
   }
 
-  RequestValidator validator() {
+  public RequestValidator validator() {
     return validator;
   }
 
@@ -69,7 +69,7 @@ public final class ServiceContext {
    * left, only as far as this server knows the leader's view of the session (see
    * {@link SessionTracker#confirm}).
    */
-  HeartbeatReply.Builder heartbeatReply(long sessionId) {
+  public HeartbeatReply.Builder heartbeatReply(long sessionId) {
     WritePipeline.LeaderContact contact = pipeline.leaderContact();
     SessionTracker.Confirmation c = tracker.confirm(sessionId, contact.leading(), contact.ageNanos());
     return HeartbeatReply.newBuilder()
@@ -79,7 +79,7 @@ public final class ServiceContext {
   }
 
   /** The session if it is live and the secret matches. */
-  StateMachine.SessionInfo authenticate(long sessionId, long secret) throws SynodException {
+  public StateMachine.SessionInfo authenticate(long sessionId, long secret) throws SynodException {
     return SessionAccess.authenticate(state, sessionId, secret);
   }
 }

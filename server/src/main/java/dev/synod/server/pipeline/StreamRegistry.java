@@ -1,7 +1,6 @@
-package dev.synod.server.grpc;
+package dev.synod.server.pipeline;
 
 import dev.synod.api.v1.WatchEvent;
-import dev.synod.server.pipeline.SessionTracker;
 import dev.synod.server.state.WatchDispatcher;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -9,12 +8,13 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Routes what the state machine emits to live streams: watch events to the stream currently
  * attached to a session (or to a sessionless Watch stream), and session endings to the session's
- * stream and to the liveness tracker. Events for a session with no attached stream are dropped;
+ * stream. (The liveness tracker follows session endings in the replica loop, where they are
+ * applied.) Events for a session with no attached stream are dropped;
  * a client that resumes re-registers its watches from the last zxid it saw, so none are lost.
  */
 public final class StreamRegistry implements WatchDispatcher {
   /** A stream that can receive watch events. */
-  interface Sink {
+  public interface Sink {
     void deliver(WatchEvent event);
 
     void sessionEnded(boolean expired, long zxid);
@@ -23,30 +23,27 @@ public final class StreamRegistry implements WatchDispatcher {
     void disconnect(String why);
   }
 
-  private final SessionTracker tracker;
   private final ConcurrentHashMap<Long, Sink> sinks = new ConcurrentHashMap<>();
   private final AtomicLong sessionlessIds = new AtomicLong();
 
-  public StreamRegistry(SessionTracker tracker) {
-    this.tracker = tracker;
-  }
+  public StreamRegistry() {}
 
   /** Attaches {@code sink} as the watcher's stream; returns the stream it replaced, if any. */
-  Sink attach(long watcherId, Sink sink) {
+  public Sink attach(long watcherId, Sink sink) {
     return sinks.put(watcherId, sink);
   }
 
   /** Detaches {@code sink} if it is still the watcher's current stream. */
-  boolean detach(long watcherId, Sink sink) {
+  public boolean detach(long watcherId, Sink sink) {
     return sinks.remove(watcherId, sink);
   }
 
   /** A fresh watcher id for a sessionless Watch stream (negative, never a session id). */
-  long newSessionlessId() {
+  public long newSessionlessId() {
     return -sessionlessIds.incrementAndGet();
   }
 
-  int streamCount() {
+  public int streamCount() {
     return sinks.size();
   }
 
@@ -74,7 +71,6 @@ public final class StreamRegistry implements WatchDispatcher {
 
   @Override
   public void sessionEnded(long sessionId, boolean expired, long zxid) {
-    tracker.remove(sessionId);
     Sink sink = sinks.remove(sessionId);
     if (sink != null) {
       sink.sessionEnded(expired, zxid);

@@ -1,0 +1,442 @@
+package dev.synod.server.pipeline;
+
+import dev.synod.api.v1.ClientMessage;
+import dev.synod.api.v1.Error;
+import dev.synod.api.v1.ErrorReason;
+import dev.synod.api.v1.OpenSessionRequest;
+import dev.synod.api.v1.Request;
+import dev.synod.api.v1.Response;
+import dev.synod.api.v1.ResumeSession;
+import dev.synod.api.v1.ServerMessage;
+import dev.synod.api.v1.SessionEnded;
+import dev.synod.api.v1.SessionOpened;
+import dev.synod.api.v1.SyncResponse;
+import dev.synod.api.v1.WatchEvent;
+import dev.synod.server.state.StateMachine;
+import dev.synod.server.state.SynodException;
+import dev.synod.txn.v1.CloseSessionTxn;
+import dev.synod.txn.v1.Txn;
+import java.util.ArrayDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * One client's session on one stream, with no transport in it: the gRPC session stream feeds it
+ * {@link ClientMessage}s and sends what it emits through a {@link SessionOutput}; the whole-server
+ * simulator drives the same class. It keeps the session's promises on this stream:
+ *
+ * <ul>
+ *   <li>FIFO: writes enter the pipeline in arrival order; a read (or an immediate error) that
+ *       arrives while earlier writes of this session are in flight waits until they are applied,
+ *       and is then served right after them, before any later write of the session applies.
+ *   <li>Events before data: watch events are dispatched under the state lock and read responses
+ *       are sent under it, so a response never overtakes the event for the change it shows.
+ *   <li>Messages sent before the session is open (pipelined behind `open`) wait and are handled in
+ *       order once it is; a half-close is answered after everything sent before it.
+ * </ul>
+ *
+ * <p>Threads: {@link #receive} and {@link #inputEnded} come from the transport, completions from
+ * the apply thread. Lock order: the state lock may be held when taking {@link #order};
+ * {@link #order} is never held while taking the state lock. The output's lock is a leaf.
+ */
+public final class ClientSession implements StreamRegistry.Sink {
+  private enum Phase { NEW, OPENING, OPEN, ENDED }
+
+  /** An action waiting until {@code afterWrites} of this stream's writes have been applied. */
+  private record Deferred(long afterWrites, Runnable action) {}
+
+  /**
+   * Marks the client's half-close in the inbox, behind everything it sent before. A distinct
+   * instance (compared by identity), never sent on the wire.
+   */
+  private static final ClientMessage END_OF_INPUT = ClientMessage.newBuilder().build();
+
+  private final ServiceContext ctx;
+  private final SessionOutput out;
+  /** Where the inbox is drained once an open completes, off the apply thread. */
+  private final Executor hop;
+  private volatile Phase phase = Phase.NEW;
+  private volatile long sessionId;
+
+  private final ConcurrentLinkedQueue<ClientMessage> inbox = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger inboxSize = new AtomicInteger();
+  private final AtomicBoolean draining = new AtomicBoolean();
+
+  private final Object order = new Object();
+  private long writesSubmitted;
+  private long writesCompleted;
+  private final ArrayDeque<Deferred> deferred = new ArrayDeque<>();
+
+  /**
+   * {@code hop} runs the messages that arrived while the session was opening, once it is open;
+   * it must not run them on the calling thread (the apply thread holds the state lock then).
+   */
+  public ClientSession(ServiceContext ctx, SessionOutput out, Executor hop) {
+    this.ctx = ctx;
+    this.out = out;
+    this.hop = hop;
+  }
+
+  /** The session this stream serves, 0 before it is open. */
+  public long sessionId() {
+    return sessionId;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inbound
+
+  /**
+   * Handles one message from the client. Messages are handled one at a time in arrival order;
+   * those that arrive while the session is still being opened wait and are handled once it is.
+   */
+  public void receive(ClientMessage message) {
+    if (inboxSize.incrementAndGet() > ctx.config().pendingRequestsPerSessionMax()) {
+      endWith(new SynodException(ErrorReason.OVERLOADED, "more than "
+          + ctx.config().pendingRequestsPerSessionMax() + " messages sent before `opened`").toError());
+      return;
+    }
+    inbox.add(message);
+    drain();
+  }
+
+  /**
+   * The client half-closed: what it sent is answered first (in order, after its in-flight
+   * writes), then the stream ends. The session itself stays alive (a client may resume it on
+   * another stream) until it is closed or expires.
+   */
+  public void inputEnded() {
+    inboxSize.incrementAndGet();
+    inbox.add(END_OF_INPUT);
+    if (phase == Phase.ENDED) {
+      return;
+    }
+    drain();
+  }
+
+  /** The transport is gone (cancelled, failed, or its client stopped reading): nothing is sent. */
+  public void detach() {
+    long id = sessionId;
+    if (id != 0) {
+      ctx.registry().detach(id, this);
+    }
+  }
+
+  private void drain() {
+    while (!inbox.isEmpty() && phase != Phase.OPENING && phase != Phase.ENDED) {
+      if (!draining.compareAndSet(false, true)) {
+        return; // another thread is draining and will see this message
+      }
+      try {
+        ClientMessage next;
+        while (phase != Phase.OPENING && phase != Phase.ENDED && (next = inbox.poll()) != null) {
+          inboxSize.decrementAndGet();
+          handle(next);
+        }
+      } finally {
+        draining.set(false);
+      }
+    }
+  }
+
+  private void handle(ClientMessage message) {
+    if (message == END_OF_INPUT) {
+      ordered(this::finishAfterHalfClose);
+      return;
+    }
+    try {
+      Action action = switch (message.getKindCase()) {
+        case OPEN -> () -> open(message.getOpen());
+        case RESUME -> () -> resume(message.getResume());
+        case HEARTBEAT -> () -> {
+          requireOpen("heartbeat");
+          ctx.tracker().touch(sessionId);
+          send(ServerMessage.newBuilder().setHeartbeat(ctx.heartbeatReply(sessionId)
+              .setNonce(message.getHeartbeat().getNonce())).build());
+        };
+        case REQUEST -> () -> {
+          requireOpen("request");
+          ctx.tracker().touch(sessionId);
+          request(message.getRequest());
+        };
+        case CLOSE -> () -> {
+          requireOpen("close");
+          close();
+        };
+        case KIND_NOT_SET -> () -> {
+          throw new SynodException(ErrorReason.PROTOCOL_VIOLATION,
+              "empty ClientMessage: set one of open, resume, heartbeat, request, close");
+        };
+      };
+      action.run();
+    } catch (SynodException e) {
+      endWith(e.toError());
+    }
+  }
+
+  private void finishAfterHalfClose() {
+    if (phase == Phase.ENDED) {
+      return;
+    }
+    detach();
+    out.complete();
+  }
+
+  private void requireOpen(String what) throws SynodException {
+    if (phase != Phase.OPEN) {
+      throw new SynodException(ErrorReason.PROTOCOL_VIOLATION,
+          what + " before open or resume: the first message must open or resume a session");
+    }
+  }
+
+  private void requireNew() throws SynodException {
+    if (phase != Phase.NEW) {
+      throw new SynodException(ErrorReason.PROTOCOL_VIOLATION,
+          "this stream already has a session; open a new stream for another");
+    }
+  }
+
+  private void open(OpenSessionRequest request) throws SynodException {
+    requireNew();
+    long timeoutMs = ctx.config().negotiateTimeoutMs(request.getTimeoutMs());
+    phase = Phase.OPENING;
+    Txn.Builder txn = Txn.newBuilder().setCreateSession(ctx.validator().newSession(timeoutMs));
+    ctx.pipeline().submit(txn, (applied, response) -> {
+      if (response.hasError()) {
+        endWith(response.getError());
+        return;
+      }
+      // The replica loop started tracking the session's liveness when it applied the creation.
+      long id = applied.getSessionId();
+      sessionId = id;
+      ctx.registry().attach(id, this);
+      send(ServerMessage.newBuilder().setOpened(SessionOpened.newBuilder()
+          .setSessionId(id)
+          .setSecret(applied.getCreateSession().getSecret())
+          .setTimeoutMs(timeoutMs)
+          .setLastZxid(applied.getZxid())).build());
+      phase = Phase.OPEN;
+      // Messages that arrived meanwhile are handled off the apply thread, in order.
+      if (!inbox.isEmpty()) {
+        hop.execute(this::drain);
+      }
+    });
+  }
+
+  private void resume(ResumeSession request) throws SynodException {
+    requireNew();
+    StateMachine.SessionInfo info = SessionAccess.resume(ctx.state(), ctx.tracker(), request);
+    long lastZxid = ctx.state().lastZxid();
+    // A resumed session starts with no watches, as it would on any other server: the client
+    // re-registers them (persistent ones from the last zxid it saw, so nothing is missed).
+    ctx.state().removeWatcher(info.id());
+    sessionId = info.id();
+    StreamRegistry.Sink previous = ctx.registry().attach(info.id(), this);
+    if (previous instanceof ClientSession old && old != this) {
+      old.superseded();
+    }
+    phase = Phase.OPEN;
+    send(ServerMessage.newBuilder().setOpened(SessionOpened.newBuilder()
+        .setSessionId(info.id())
+        .setSecret(info.secret())
+        .setTimeoutMs(info.timeoutMs())
+        .setLastZxid(lastZxid)
+        .setResumed(true)).build());
+  }
+
+  private void close() throws SynodException {
+    Txn.Builder txn = Txn.newBuilder()
+        .setSessionId(sessionId)
+        .setCloseSession(CloseSessionTxn.newBuilder().setExpired(false));
+    // Counted as one of this stream's writes, so a half-close right behind it waits for it.
+    synchronized (order) {
+      writesSubmitted++;
+    }
+    try {
+      ctx.pipeline().submit(txn, (applied, response) -> {
+        if (response.hasError()) {
+          endWith(response.getError());
+        }
+        // On success the state machine reports the ending through sessionEnded().
+        writeCompleted();
+      });
+    } catch (SynodException e) {
+      synchronized (order) {
+        writesSubmitted--;
+      }
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Requests, in order
+
+  private void request(Request request) {
+    if (request.getRequestNo() == 0) {
+      ordered(() -> respondError(request, new SynodException(ErrorReason.BAD_ARGUMENT,
+          "request_no must be non-zero and increasing")));
+      return;
+    }
+    Runnable action = switch (request.getOpCase()) { // a new op does not compile until handled
+      case GET_DATA, EXISTS, GET_CHILDREN, GET_ACL, ADD_WATCH, REMOVE_WATCH -> () -> {
+        try {
+          ctx.validator().checkRead(request);
+        } catch (SynodException e) {
+          ordered(() -> respondError(request, e));
+          return;
+        }
+        ordered(() -> ctx.state().read(sessionId, request, this::respond));
+      };
+      case STATUS -> () -> ordered(() -> respond(Response.newBuilder()
+          .setRequestNo(request.getRequestNo())
+          .setZxid(ctx.state().lastZxid())
+          .setStatus(ctx.status().get())
+          .build()));
+      case SYNC -> () -> submitInOrder(request, onApplied -> ctx.pipeline().barrier((zxid, error) -> {
+        Response.Builder r = Response.newBuilder().setRequestNo(request.getRequestNo());
+        if (error != null) {
+          r.setZxid(ctx.state().lastZxid()).setError(error);
+        } else {
+          r.setZxid(zxid).setSync(SyncResponse.newBuilder().setZxid(zxid));
+        }
+        onApplied.accept(r.build());
+      }));
+      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI -> () -> {
+        Txn.Builder txn;
+        try {
+          txn = ctx.validator().writeTxn(request)
+              .setSessionId(sessionId)
+              .setRequestNo(request.getRequestNo());
+        } catch (SynodException e) {
+          ordered(() -> respondError(request, e));
+          return;
+        }
+        submitInOrder(request, onApplied ->
+            ctx.pipeline().submit(txn, (applied, response) -> onApplied.accept(response)));
+      };
+      case OP_NOT_SET -> () -> ordered(() -> respondError(request,
+          new SynodException(ErrorReason.BAD_ARGUMENT, "request has no operation set")));
+    };
+    action.run();
+  }
+
+  /**
+   * What one client message asks for. {@link #handle} yields one from a switch expression, so a
+   * message kind added to the proto does not compile until it is handled.
+   */
+  @FunctionalInterface
+  private interface Action {
+    void run() throws SynodException;
+  }
+
+  /** Something that hands the pipeline a write or barrier whose result goes to the consumer. */
+  @FunctionalInterface
+  private interface Submission {
+    void submit(Consumer<Response> onApplied) throws SynodException;
+  }
+
+  private void submitInOrder(Request request, Submission submission) {
+    synchronized (order) {
+      long inFlight = writesSubmitted - writesCompleted + deferred.size();
+      if (inFlight >= ctx.config().pendingRequestsPerSessionMax()) {
+        deferred.add(new Deferred(writesSubmitted, () -> respondError(request,
+            new SynodException(ErrorReason.OVERLOADED, "this session has " + inFlight
+                + " requests in flight; the limit is " + ctx.config().pendingRequestsPerSessionMax()))));
+        return;
+      }
+      writesSubmitted++;
+    }
+    try {
+      submission.submit(response -> {
+        respond(response);
+        writeCompleted();
+      });
+    } catch (SynodException e) {
+      synchronized (order) {
+        writesSubmitted--;
+      }
+      ordered(() -> respondError(request, e));
+    }
+  }
+
+  /** Runs {@code action} now if no write of this stream is in flight, else right after them. */
+  private void ordered(Runnable action) {
+    synchronized (order) {
+      if (writesSubmitted != writesCompleted || !deferred.isEmpty()) {
+        deferred.add(new Deferred(writesSubmitted, action));
+        return;
+      }
+    }
+    action.run();
+  }
+
+  /**
+   * Runs on the apply thread (holding the state lock) after one of this stream's writes was
+   * applied. The actions that waited for it run while {@link #order} is held, so a request
+   * arriving meanwhile cannot overtake them; taking the state's read lock inside is reentrant for
+   * this thread, so the lock order above still holds.
+   */
+  private void writeCompleted() {
+    synchronized (order) {
+      writesCompleted++;
+      while (!deferred.isEmpty() && deferred.peek().afterWrites() <= writesCompleted) {
+        deferred.poll().action().run();
+      }
+    }
+  }
+
+  private void respond(Response response) {
+    send(ServerMessage.newBuilder().setResponse(response).build());
+  }
+
+  private void respondError(Request request, SynodException e) {
+    respond(Response.newBuilder()
+        .setRequestNo(request.getRequestNo())
+        .setZxid(ctx.state().lastZxid())
+        .setError(e.toError())
+        .build());
+  }
+
+  private void send(ServerMessage message) {
+    out.send(message);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Watch events and endings (called under the state lock)
+
+  @Override
+  public void deliver(WatchEvent event) {
+    send(ServerMessage.newBuilder().setEvent(event).build());
+  }
+
+  @Override
+  public void sessionEnded(boolean expired, long zxid) {
+    phase = Phase.ENDED;
+    send(ServerMessage.newBuilder().setEnded(SessionEnded.newBuilder()
+        .setReason(expired ? SessionEnded.Reason.EXPIRED : SessionEnded.Reason.CLOSED)
+        .setZxid(zxid)).build());
+    out.complete();
+  }
+
+  @Override
+  public void disconnect(String why) {
+    out.disconnect(why);
+  }
+
+  /** Another stream resumed this session. */
+  private void superseded() {
+    phase = Phase.ENDED;
+    out.fail(Error.newBuilder()
+        .setReason(ErrorReason.PROTOCOL_VIOLATION)
+        .setMessage("session " + sessionId + " was resumed on another stream")
+        .build());
+  }
+
+  private void endWith(Error error) {
+    phase = Phase.ENDED;
+    detach();
+    out.fail(error);
+  }
+}
