@@ -6,6 +6,7 @@ import dev.synod.api.v1.ErrorReason;
 import dev.synod.api.v1.Op;
 import dev.synod.api.v1.Request;
 import dev.synod.api.v1.Response;
+import dev.synod.api.v1.WatchEvent;
 import dev.synod.api.v1.Stat;
 import dev.synod.server.state.StateMachine;
 import dev.synod.server.storage.Snapshot;
@@ -71,6 +72,12 @@ final class History {
   /** Per path: the zxids of acknowledged writes that set it (creates and set_data, in multis too). */
   private final Map<String, TreeSet<Long>> writesTo = new TreeMap<>();
   private final LockChecker locks = new LockChecker(this::fail);
+  /**
+   * Per plain key (/k*, which clients create and set but never delete): the value each change
+   * that took effect set, by zxid. What a watch on the key must deliver, once each, in order.
+   */
+  private final Map<String, TreeMap<Long, ByteString>> keyChanges = new TreeMap<>();
+  private long watchEvents;
   private long reads;
   /** Every acknowledged write and Sync, for the linearizability check at the end. */
   private final List<Linearizability.Op> ops = new ArrayList<>();
@@ -89,7 +96,11 @@ final class History {
       long before = effectiveTimeMs.isEmpty() ? 0 : effectiveTimeMs.get(effectiveTimeMs.size() - 1);
       effectiveTimeMs.add(Math.max(before, txn.getTimeMs()));
       decided.add(txn);
-      locks.decided(txn, sessionsApply(txn, nowNanos));
+      boolean takesEffect = sessionsApply(txn, nowNanos);
+      locks.decided(txn, takesEffect);
+      if (takesEffect) {
+        keyChanged(txn);
+      }
     } else if (zxid <= decided.size()) {
       if (!decided.get((int) zxid - 1).equals(txn)) {
         fail("members disagree at zxid " + zxid + ": member " + member + " applied "
@@ -176,6 +187,60 @@ final class History {
           REQUEST_NO_REUSED -> false;
       default -> true;
     };
+  }
+
+  /** Records what a decided Txn that takes effect does to the plain keys (/k*). */
+  private void keyChanged(Txn t) {
+    switch (t.getOpCase()) {
+      case CREATE -> {
+        String path = t.getCreate().getPath();
+        if (SimClient.isKey(path) && !keyChanges.containsKey(path)) {
+          keyChanges.computeIfAbsent(path, p -> new TreeMap<>()).put(t.getZxid(), t.getCreate().getData());
+        }
+      }
+      case SET_DATA -> {
+        String path = t.getSetData().getPath();
+        TreeMap<Long, ByteString> changes = keyChanges.get(path);
+        if (SimClient.isKey(path) && changes != null) { // a set of a key not created yet fails
+          changes.put(t.getZxid(), t.getSetData().getData());
+        }
+      }
+      case DELETE, MULTI, SET_ACL -> {
+        // The clients never delete a key, set its ACL or touch one in a multi.
+      }
+      default -> { }
+    }
+  }
+
+  /**
+   * The first change of plain key {@code path} after {@code zxid} (its zxid and value), or null:
+   * what a watch on it that has delivered everything through {@code zxid} must deliver next.
+   */
+  Map.Entry<Long, ByteString> keyChangeAfter(String path, long zxid) {
+    TreeMap<Long, ByteString> changes = keyChanges.get(path);
+    return changes == null ? null : changes.higherEntry(zxid);
+  }
+
+  /**
+   * A watch on plain key {@code path} that had delivered every change through {@code throughZxid}
+   * delivered {@code event}: it must be the key's next change, with its value.
+   */
+  void watchEvent(int client, long throughZxid, WatchEvent event) {
+    watchEvents++;
+    Map.Entry<Long, ByteString> next = keyChangeAfter(event.getPath(), throughZxid);
+    if (next == null || next.getKey() != event.getZxid()) {
+      fail("client " + client + "'s watch on " + event.getPath() + " delivered " + event.getType()
+          + " at zxid " + event.getZxid() + " after zxid " + throughZxid + ", but the next change"
+          + " of " + event.getPath() + " is " + (next == null ? "none yet" : "at zxid " + next.getKey()));
+    } else if (!event.getHasData() || !event.getData().equals(next.getValue())) {
+      fail("client " + client + "'s watch on " + event.getPath() + " delivered the change at zxid "
+          + event.getZxid() + " with data '" + event.getData().toStringUtf8() + "', but it set '"
+          + next.getValue().toStringUtf8() + "'");
+    }
+  }
+
+  long watchEvents() {
+    return watchEvents;
   }
 
   /** A write was reported as never to be applied though it never was acknowledged. */
@@ -397,7 +462,8 @@ final class History {
     return violation;
   }
 
-  private void fail(String what) {
+  /** Records a violated guarantee (the first one is reported). */
+  void fail(String what) {
     if (violation == null) {
       violation = what;
     }

@@ -57,4 +57,10 @@ interface MemberDisk {
 
   /** The faults planned and not yet happened are called off. */
   void cancelFaults();
+
+  /**
+   * The machine's disk was replaced, or its data directory deleted: nothing of the member is
+   * left. Only while the process is down.
+   */
+  void wipe();
 }

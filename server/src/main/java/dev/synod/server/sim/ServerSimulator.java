@@ -67,7 +67,8 @@ public final class ServerSimulator implements SimServer.World {
   /** What a run exercised, so a pass can be told from a vacuous one. */
   public record Stats(long acked, long retried, long reads, long resumesRefused,
       long lockAcquisitions, long protectedWrites, long leaderChanges, long crashes,
-      long partitions, long snapshotsInstalled, long clockJumps, long storageFailures) {
+      long partitions, long snapshotsInstalled, long clockJumps, long storageFailures,
+      long watchEvents, long resyncs, long wipes, boolean majorityWiped) {
     @Override
     public String toString() {
       return acked + " writes acknowledged, " + retried + " retried, " + reads + " reads, "
@@ -75,13 +76,18 @@ public final class ServerSimulator implements SimServer.World {
           + " lock acquisitions, " + protectedWrites + " protected writes, " + leaderChanges
           + " leader changes, " + crashes + " crashes, "
           + partitions + " partitions, " + storageFailures + " storage failures, " + clockJumps
-          + " clock jumps";
+          + " clock jumps, " + watchEvents + " watch events (" + resyncs + " resyncs), " + wipes
+          + " disks wiped" + (majorityWiped ? " (a majority at once: safety checked only)" : "");
     }
   }
 
   private record Scheduled(long atNanos, long order, Runnable action) {}
 
   private static final long MS = 1_000_000L;
+  /** One seed in this many wipes a majority of the members' disks at once. */
+  private static final int MAJORITY_WIPE_ONE_IN = 25;
+  /** After the run settles: long enough for anything in flight to a client to arrive. */
+  private static final long DRAIN_NANOS = 100 * MS;
   /** How far a member's clock rate may be off, in parts per million (either way). */
   static final int CLOCK_DRIFT_PPM_MAX = 300;
   /**
@@ -104,6 +110,8 @@ public final class ServerSimulator implements SimServer.World {
   private final List<SimClient> clients = new ArrayList<>();
   private final History history = new History();
   private final ServerConfig config;
+  /** The command line a wiped member is started with again. */
+  private final ServerConfig existingConfig;
   /** {@code cut[a][b]}: messages from a to b are dropped (asymmetric partitions). */
   private final boolean[][] cut;
   private final long faultyUntilNanos;
@@ -116,6 +124,15 @@ public final class ServerSimulator implements SimServer.World {
   private long events;
   private String failure;
   private long crashes;
+  private long wipes;
+  /**
+   * Set once a majority of the members lost their disks at once: the cluster may then be unable
+   * to go on (the survivors cannot elect a leader without the wiped members, which do not vote
+   * until a leader admits them), and must rather stop than fork; only safety is checked after.
+   */
+  private boolean majorityWiped;
+  /** Once the run settled: clients send nothing more, so what is in flight can arrive. */
+  private boolean clientsFrozen;
   private long partitions;
   private long clockJumps;
   private long storageFailures;
@@ -130,6 +147,7 @@ public final class ServerSimulator implements SimServer.World {
     boolean aThird = random.nextInt(3) == 0;
     this.realStores = disks == Disks.MIXED ? aThird : disks == Disks.REAL;
     this.config = config(replicas);
+    this.existingConfig = config(replicas, ServerConfig.CLUSTER_STATE_EXISTING);
     this.servers = new SimServer[replicas + 1];
     this.cut = new boolean[replicas + 1][replicas + 1];
     this.faultyUntilNanos = (2_000 + random.nextInt(4_000)) * MS;
@@ -153,6 +171,11 @@ public final class ServerSimulator implements SimServer.World {
   }
 
   static ServerConfig config(int replicas) {
+    return config(replicas, ServerConfig.CLUSTER_STATE_NEW);
+  }
+
+  /** {@code clusterState}: what `--initial-cluster-state` says (new, or existing after a wipe). */
+  static ServerConfig config(int replicas, String clusterState) {
     StringJoiner members = new StringJoiner(",");
     for (int id = 1; id <= replicas; id++) {
       members.add(id + "=127.0.0.1:" + (17_000 + id));
@@ -166,7 +189,7 @@ public final class ServerSimulator implements SimServer.World {
           "--session-timeout-min-ms", "1000", "--housekeeping-interval-ms", "100",
           // Every start of a member says so, as an init script would: only an empty data
           // directory (a member's first start) heeds it.
-          "--initial-cluster-state", "new");
+          "--initial-cluster-state", clusterState);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -188,29 +211,25 @@ public final class ServerSimulator implements SimServer.World {
       at((100 + random.nextInt(500)) * MS, c::act);
     }
     at(random.nextInt(500) * MS, this::fault);
+    if (random.nextInt(MAJORITY_WIPE_ONE_IN) == 0) {
+      at(random.nextLong(faultyUntilNanos / 3, faultyUntilNanos), this::wipeMajority);
+    }
     at(100 * MS, this::housekeeping);
     try {
-      while (failure == null && !agenda.isEmpty()) {
-        Scheduled next = agenda.poll();
-        if (next.atNanos > endNanos) {
-          break;
-        }
-        time.advanceTo(next.atNanos);
-        next.action.run();
-        events++;
-        noticeLeader();
-        if (failure == null) {
-          failure = history.violation();
-        }
-        if (failure == null && events % 2_000 == 0) {
-          failure = checkStates();
-        }
-        if (ackedWhenFaultsStopped < 0 && !faulty()) {
-          ackedWhenFaultsStopped = history.acked();
-        }
+      while (failure == null && !agenda.isEmpty() && agenda.peek().atNanos <= endNanos) {
+        stepOnce();
         if (!writing() && settled()) {
           break;
         }
+      }
+      // What is still on its way (watch events, answers) arrives before the final checks; the
+      // clients send nothing more meanwhile, and whatever the servers still decide (a session
+      // expiring) settles again.
+      clientsFrozen = true;
+      long drainedAt = time.nowNanos() + DRAIN_NANOS;
+      while (failure == null && !agenda.isEmpty() && agenda.peek().atNanos <= endNanos
+          && (agenda.peek().atNanos <= drainedAt || !settled())) {
+        stepOnce();
       }
       if (failure == null) {
         failure = finalChecks();
@@ -222,7 +241,8 @@ public final class ServerSimulator implements SimServer.World {
     LockChecker locks = history.locks();
     Stats stats = new Stats(history.acked(), history.retried(), history.reads(), resumesRefused,
         locks.acquisitions(), locks.protectedWritesApplied(), leaderChanges, crashes, partitions, 0,
-        clockJumps, storageFailures);
+        clockJumps, storageFailures, history.watchEvents(),
+        clients.stream().mapToLong(SimClient::resyncs).sum(), wipes, majorityWiped);
     return new Result(seed, replicas, realStores, failure == null, failure, events,
         time.nowNanos() / MS, stats);
   }
@@ -230,12 +250,35 @@ public final class ServerSimulator implements SimServer.World {
   // -----------------------------------------------------------------------------------------------
   // The agenda
 
+  /** Runs the next event of the agenda and the checks that follow every event. */
+  private void stepOnce() {
+    Scheduled next = agenda.poll();
+    time.advanceTo(next.atNanos);
+    next.action.run();
+    events++;
+    noticeLeader();
+    if (failure == null) {
+      failure = history.violation();
+    }
+    if (failure == null && events % 2_000 == 0) {
+      failure = checkStates();
+    }
+    if (ackedWhenFaultsStopped < 0 && !faulty()) {
+      ackedWhenFaultsStopped = history.acked();
+    }
+  }
+
   void at(long delayNanos, Runnable action) {
     agenda.add(new Scheduled(time.nowNanos() + Math.max(0, delayNanos), order++, action));
   }
 
   long nowNanos() {
     return time.nowNanos();
+  }
+
+  /** Whether clients must not send anything any more (the run is being drained for its checks). */
+  boolean clientsFrozen() {
+    return clientsFrozen;
   }
 
   boolean faulty() {
@@ -335,8 +378,50 @@ public final class ServerSimulator implements SimServer.World {
       }
     } else if (kind < 75) {
       healAll();
+    } else if (kind < 80 && mayWipe(id)) {
+      wipe(id);
     }
     at((100 + random.nextInt(900)) * MS, this::fault);
+  }
+
+  /**
+   * Whether member {@code id}'s disk may be wiped without wiping a majority: the members that do
+   * not vote (wiped and not yet admitted, or down) other than it stay a minority with it.
+   */
+  private boolean mayWipe(int id) {
+    int lost = 1;
+    for (int other = 1; other <= replicas; other++) {
+      if (other != id && !servers[other].votes()) {
+        lost++;
+      }
+    }
+    return lost <= (replicas - 1) / 2;
+  }
+
+  /** The member's disk is replaced; the operator starts it again as a member of the cluster. */
+  private void wipe(int id) {
+    wipes++;
+    servers[id].wipe(existingConfig);
+    at((50 + random.nextInt(2_000)) * MS, () -> restart(id));
+  }
+
+  /**
+   * A majority of the members lose their disks at once, and are started again with empty ones
+   * (as members of the existing cluster). Acknowledged writes may now exist only on the wiped
+   * disks: no automatic rule may go on from the survivors as if nothing happened, nor start a
+   * new history from the empty ones (the operator's recovery is the README's majority-loss
+   * procedure). From here on only safety is checked: agreement, and no acknowledged write lost
+   * from the history that goes on (if any does: a surviving leader that admits the wiped ones).
+   */
+  private void wipeMajority() {
+    majorityWiped = true;
+    List<Integer> ids = new ArrayList<>();
+    for (int id = 1; id <= replicas; id++) {
+      ids.add(id);
+    }
+    for (int n = 0; n < replicas / 2 + 1; n++) {
+      wipe(ids.remove(random.nextInt(ids.size())));
+    }
   }
 
   private void restart(int id) {
@@ -531,6 +616,9 @@ public final class ServerSimulator implements SimServer.World {
     if (v != null) {
       return v;
     }
+    if (majorityWiped) {
+      return history.finalViolation(); // it may rightly be stuck: no liveness is owed
+    }
     long newest = history.decidedCount();
     for (int id = 1; id <= replicas; id++) {
       if (!servers[id].isUp()) {
@@ -545,6 +633,10 @@ public final class ServerSimulator implements SimServer.World {
     for (SimClient c : clients) {
       if (c.waiting()) {
         return c.describeWait() + ", " + (SETTLE_NANOS_MAX / MS) + " ms after the clients stopped";
+      }
+      String missed = c.missedWatchEvent();
+      if (missed != null) {
+        return missed;
       }
     }
     if (!progressedAfterFaults()) {

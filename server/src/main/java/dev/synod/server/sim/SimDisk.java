@@ -111,6 +111,16 @@ final class SimDisk implements ReplicaLog, MemberDisk {
     fsyncsUntilCrash = 0;
   }
 
+  @Override
+  public void wipe() {
+    synced.clear();
+    unsynced.clear();
+    snapshots.clear();
+    damaged.clear();
+    identity = null;
+    cancelFaults();
+  }
+
   // -----------------------------------------------------------------------------------------------
   // ReplicaLog
 

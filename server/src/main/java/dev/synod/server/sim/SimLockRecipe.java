@@ -12,7 +12,6 @@ import dev.synod.api.v1.Op;
 import dev.synod.api.v1.Request;
 import dev.synod.api.v1.Response;
 import dev.synod.api.v1.SetDataRequest;
-import dev.synod.txn.v1.Txn;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -72,7 +71,7 @@ final class SimLockRecipe {
     switch (phase) {
       case SETUP -> {
         String path = parents == 0 ? LockChecker.LOCK : LockChecker.FENCED;
-        client.send(Txn.newBuilder().setCreate(CreateRequest.newBuilder().setPath(path)
+        client.send(Request.newBuilder().setCreate(CreateRequest.newBuilder().setPath(path)
             .setData(ByteString.copyFromUtf8("0")).setKind(NodeKind.PERSISTENT)), r -> {
               if (!r.hasError() || r.getError().getReason() == ErrorReason.NODE_EXISTS) {
                 parents++;
@@ -85,7 +84,7 @@ final class SimLockRecipe {
           return;
         }
         phase = Phase.CREATING;
-        client.send(Txn.newBuilder().setCreate(CreateRequest.newBuilder()
+        client.send(Request.newBuilder().setCreate(CreateRequest.newBuilder()
             .setPath(LockChecker.NODE_PREFIX).setSequential(true).setKind(NodeKind.EPHEMERAL)
             .setData(ByteString.copyFromUtf8("client " + client.id()))), this::created);
       }
@@ -150,7 +149,7 @@ final class SimLockRecipe {
 
   /** Writes the token to the fenced node if (and only if) the own node still exists. */
   private void protectedWrite() {
-    client.send(Txn.newBuilder().setMulti(MultiRequest.newBuilder()
+    client.send(Request.newBuilder().setMulti(MultiRequest.newBuilder()
         .addOps(Op.newBuilder().setCheck(CheckRequest.newBuilder().setPath(node)))
         .addOps(Op.newBuilder().setSetData(SetDataRequest.newBuilder().setPath(LockChecker.FENCED)
             .setData(ByteString.copyFromUtf8(Long.toString(token))).setVersion(-1)))), r -> {
@@ -165,7 +164,7 @@ final class SimLockRecipe {
   private void release() {
     stopBelieving();
     phase = Phase.RELEASING;
-    client.send(Txn.newBuilder().setDelete(DeleteRequest.newBuilder().setPath(node).setVersion(-1)), r -> {
+    client.send(Request.newBuilder().setDelete(DeleteRequest.newBuilder().setPath(node).setVersion(-1)), r -> {
       phase = Phase.IDLE;
       node = null;
       nextNanos = sim.nowNanos() + (10 + random.nextInt(300)) * MS;

@@ -1,11 +1,17 @@
 package dev.synod.server.sim;
 
+import dev.synod.api.v1.ClientMessage;
+import dev.synod.api.v1.StatusResponse;
 import dev.synod.peer.v1.PeerEnvelope;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.pipeline.Applied;
+import dev.synod.server.pipeline.ClientSession;
 import dev.synod.server.pipeline.ClusterTime;
 import dev.synod.server.pipeline.Housekeeper;
+import dev.synod.server.pipeline.ServiceContext;
+import dev.synod.server.pipeline.SessionOutput;
 import dev.synod.server.pipeline.SessionTracker;
+import dev.synod.server.pipeline.StreamRegistry;
 import dev.synod.server.pipeline.WritePipeline;
 import dev.synod.server.replication.ClusterConfig;
 import dev.synod.server.replication.ReplicaEffects;
@@ -13,7 +19,6 @@ import dev.synod.server.replication.ReplicaEvent;
 import dev.synod.server.replication.ReplicaLoop;
 import dev.synod.server.state.StateLimits;
 import dev.synod.server.state.StateMachine;
-import dev.synod.server.state.WatchDispatcher;
 import dev.synod.server.storage.Snapshot;
 import dev.synod.txn.v1.Txn;
 import java.io.IOException;
@@ -23,7 +28,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One member of the whole-server simulation: the server's real replica loop, state machine,
- * session tracker and housekeeper over its {@link MemberDisk} (the real stores on a simulated
+ * session tracker, housekeeper and client session pipeline ({@link ClientSession}, what the
+ * gRPC session stream drives) over its {@link MemberDisk} (the real stores on a simulated
  * disk, or a model of them), a {@link SimClock} and the simulator's network. Everything runs on
  * the simulator's one thread; events and jobs the real runner would queue or run in the
  * background are scheduled on the simulator's agenda instead.
@@ -56,7 +62,8 @@ final class SimServer implements ReplicaEffects, WritePipeline {
   final int id;
   final SimClock clock;
   private final MemberDisk disk;
-  private final ServerConfig config;
+  /** The command line: `--initial-cluster-state new` until an operator replaces its disk. */
+  private ServerConfig config;
   private final ClusterConfig cluster;
   private final World world;
   private final SplittableRandom random;
@@ -64,6 +71,8 @@ final class SimServer implements ReplicaEffects, WritePipeline {
   private StateMachine state;
   private SessionTracker tracker;
   private Housekeeper housekeeper;
+  /** What the client session pipeline needs: this life's state, tracker and stream registry. */
+  private ServiceContext services;
   /** Bumped at each start, so completions of a previous life are recognised and dropped. */
   private int life;
 
@@ -92,14 +101,18 @@ final class SimServer implements ReplicaEffects, WritePipeline {
   void start() {
     life++;
     int started = life;
-    state = new StateMachine(StateLimits.defaults(), WatchDispatcher.NONE);
+    StreamRegistry registry = new StreamRegistry();
+    state = new StateMachine(StateLimits.defaults(), registry);
     tracker = new SessionTracker(clock);
+    services = new ServiceContext(config, state, this, tracker, registry,
+        StatusResponse::getDefaultInstance);
     ClusterTime clusterTime = new ClusterTime(clock, state::lastTimeMs);
     try {
       MemberDisk.Recovered r = disk.start(config, cluster);
       loop = new ReplicaLoop(config, cluster, state, tracker, r.log(), this, clock, clusterTime,
           new SplittableRandom(random.nextLong()), r.identity(), r.snapshot(), r.durable(),
-          () -> { });
+          // As the server is wired: the state was replaced, so every stream must resume.
+          () -> registry.disconnectAll("this server installed a snapshot from the leader"));
     } catch (IOException e) {
       stopProcess(); // the process exits
       world.halted(id, "recovery failed", e);
@@ -123,6 +136,24 @@ final class SimServer implements ReplicaEffects, WritePipeline {
       disk.powerLoss();
     }
     stopProcess();
+  }
+
+  /**
+   * The machine's disk is replaced (or the data directory deleted) while the process is down, and
+   * the operator starts it again as a member of the existing cluster ({@code existing}'s command
+   * line says {@code --initial-cluster-state existing}), as the README's procedure says.
+   */
+  void wipe(ServerConfig existing) {
+    if (isUp()) {
+      stopProcess();
+    }
+    disk.wipe();
+    config = existing;
+  }
+
+  /** Whether the member is up and votes (it is not a wiped member waiting to be admitted). */
+  boolean votes() {
+    return loop != null && !loop.status().role().equals("recovering");
   }
 
   /** From now on, until the member stops, every fsync fails, as on a failing device. */
@@ -151,6 +182,7 @@ final class SimServer implements ReplicaEffects, WritePipeline {
     state = null;
     tracker = null;
     housekeeper = null;
+    services = null;
     disk.processDied();
   }
 
@@ -187,6 +219,42 @@ final class SimServer implements ReplicaEffects, WritePipeline {
 
   StateMachine state() {
     return state;
+  }
+
+  /**
+   * Opens a session stream from a client to this member's current process (which must be up):
+   * what the process sends on it goes to {@code toClient}.
+   */
+  Stream connect(SessionOutput toClient) {
+    if (loop == null) {
+      throw new IllegalStateException("member " + id + " is down");
+    }
+    return new Stream(toClient);
+  }
+
+  /**
+   * A client's session stream to one life of this member, as the gRPC session stream is: what
+   * arrives goes to a real {@link ClientSession}. It dies with the process; what arrives after
+   * that is lost, as on a reset connection.
+   */
+  final class Stream {
+    private final int streamLife = life;
+    private final ClientSession session;
+
+    private Stream(SessionOutput toClient) {
+      // The pipeline's hop off the apply thread is a later event of this life.
+      session = new ClientSession(services, toClient, action -> inThisLife(0, action));
+    }
+
+    boolean alive() {
+      return life == streamLife && loop != null;
+    }
+
+    void receive(ClientMessage message) {
+      if (alive()) {
+        session.receive(message);
+      }
+    }
   }
 
   SessionTracker tracker() {

@@ -27,14 +27,16 @@ final class StoreDisk implements MemberDisk {
   /** The data directory, on the member's own disk. */
   private static final Path DATA_DIR = Path.of("/synod/data");
 
-  private final SimulatedDisk disk;
+  private final java.util.SplittableRandom random;
+  private SimulatedDisk disk;
   /** Snapshot files with a bad sector that are still among those on disk. */
   private final Set<Path> damaged = new TreeSet<>();
   private DurableStore store; // the running process's; null while it is down
 
   StoreDisk(long seed) {
     // Sectors, not pages, are what a power loss keeps or loses: the log's small writes tear too.
-    this.disk = new SimulatedDisk(seed, SimulatedDisk.SECTOR_BYTES);
+    this.random = new java.util.SplittableRandom(seed);
+    this.disk = new SimulatedDisk(random.nextLong(), SimulatedDisk.SECTOR_BYTES);
   }
 
   @Override
@@ -99,5 +101,12 @@ final class StoreDisk implements MemberDisk {
   @Override
   public void cancelFaults() {
     disk.cancelFaults();
+  }
+
+  @Override
+  public void wipe() {
+    store = null;
+    damaged.clear();
+    disk = new SimulatedDisk(random.nextLong(), SimulatedDisk.SECTOR_BYTES);
   }
 }
