@@ -3,6 +3,7 @@ package dev.synod.server;
 import dev.synod.server.config.ConfigParser;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.di.ServerComponent;
+import dev.synod.server.observe.LogSetup;
 import dev.synod.server.pipeline.Clock;
 import dev.synod.server.pipeline.FatalHandler;
 import dev.synod.server.storage.CorruptLogException;
@@ -33,6 +34,7 @@ public final class Main {
       System.exit(2);
       return;
     }
+    LogSetup.configure(config.logFormat());
     SynodNode node;
     try {
       node = ServerComponent.create(config,

@@ -10,6 +10,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.LoggerFactory;
 
 /**
  * One running Synod server: recovers its state and starts consensus, then the peer endpoint (in
@@ -102,7 +103,7 @@ public final class SynodNode implements AutoCloseable {
     try {
       store.close();
     } catch (IOException e) {
-      System.err.println("synod: closing the store failed: " + e);
+      LoggerFactory.getLogger(SynodNode.class).warn("closing the store failed: {}", e.toString());
     }
   }
 }

@@ -56,6 +56,9 @@ public final class ConfigParser {
     HELP.put("inflight-slots-max", "consensus slots the leader may have undecided at once");
     HELP.put("write-timeout-ms", "how long a write may wait for a leader before LEADER_UNAVAILABLE");
     HELP.put("test-crash-point", "testing only: halt the process at this named storage step");
+    HELP.put("log-format", "text (one line per event) or json (one JSON object per line), on stderr");
+    HELP.put("metrics-port", "HTTP port for /metrics (Prometheus), /healthz and /readyz on the client"
+        + " host; -1: none, 0: a free one");
   }
 
   private ConfigParser() {}

@@ -41,7 +41,9 @@ public record ServerConfig(
     int heartbeatTicks,
     int inflightSlotsMax,
     long writeTimeoutMs,
-    String testCrashPoint) {
+    String testCrashPoint,
+    String logFormat,
+    int metricsPort) {
 
   public static final int DEFAULT_PORT = 7070;
   /** {@code --initial-cluster-state}: this empty data directory founds a new cluster. */
@@ -84,7 +86,9 @@ public record ServerConfig(
         3,
         256,
         5_000,
-        "");
+        "",
+        "text",
+        -1);
   }
 
   /** Throws IllegalArgumentException naming the first setting that cannot work. */
@@ -126,6 +130,10 @@ public record ServerConfig(
     require(electionTicksMax >= electionTicksMin, "election-ticks-max must be >= election-ticks-min");
     require(heartbeatTicks >= 1, "heartbeat-ticks must be >= 1");
     require(inflightSlotsMax >= 1, "inflight-slots-max must be >= 1");
+    require(logFormat.equals("text") || logFormat.equals("json"),
+        "log-format must be text or json, got '" + logFormat + "'");
+    require(metricsPort >= -1 && metricsPort <= 65_535,
+        "metrics-port must be 0..65535 (0 picks a free port), or -1 for no metrics endpoint");
     require(writeTimeoutMs >= tickMs * electionTicksMax,
         "write-timeout-ms must be at least one election timeout (tick-ms * election-ticks-max)");
     return this;

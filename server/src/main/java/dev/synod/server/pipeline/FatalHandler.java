@@ -10,9 +10,8 @@ public interface FatalHandler {
   void fatal(String what, Throwable cause);
 
   FatalHandler HALT = (what, cause) -> {
-    System.err.println("synod: FATAL: " + what + ": " + cause);
-    cause.printStackTrace(System.err);
-    System.err.flush();
+    // The console appender writes synchronously: the line is out before the halt.
+    org.slf4j.LoggerFactory.getLogger(FatalHandler.class).error("FATAL: {}: {}", what, cause.toString(), cause);
     Runtime.getRuntime().halt(74);
   };
 }

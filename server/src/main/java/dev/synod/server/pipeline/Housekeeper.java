@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.LoggerFactory;
 
 /**
  * The leader's periodic duties, each turned into a Txn so the decision is in the log: expiring
@@ -58,8 +59,7 @@ public final class Housekeeper implements AutoCloseable {
       expireTtlNodes();
     } catch (RuntimeException e) {
       // A bug here must not silently stop expiry forever: report it and keep the schedule.
-      System.err.println("synod: housekeeping round failed: " + e);
-      e.printStackTrace(System.err);
+      LoggerFactory.getLogger(Housekeeper.class).error("housekeeping round failed: {}", e.toString(), e);
     }
   }
 

@@ -7,6 +7,7 @@ import dev.synod.consensus.DurableState;
 import dev.synod.consensus.Replica;
 import dev.synod.peer.v1.PeerEnvelope;
 import dev.synod.server.config.ServerConfig;
+import dev.synod.server.observe.ServerMetrics;
 import dev.synod.server.pipeline.Applied;
 import dev.synod.server.pipeline.Clock;
 import dev.synod.server.pipeline.ClusterTime;
@@ -27,6 +28,8 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * This server's replication as the rest of the server sees it: the {@link WritePipeline} the
@@ -42,6 +45,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * applies the batch).
  */
 public final class ConsensusDriver implements WritePipeline, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ConsensusDriver.class);
+
   private final ServerConfig config;
   private final ClusterConfig cluster;
   private final ClusterIdentity identity;
@@ -51,6 +56,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   private final Clock clock;
   private final ClusterTime clusterTime;
   private final Runnable onSnapshotInstalled;
+  private final ServerMetrics metrics;
   private final ReplicaRunner runner;
   private final AtomicInteger pendingWrites = new AtomicInteger();
   /** When we last said we drop a peer's messages (they are of another cluster). */
@@ -69,6 +75,24 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
       ClusterTime clusterTime,
       FatalHandler fatal,
       Runnable onSnapshotInstalled) {
+    this(config, cluster, identity, store, state, tracker, transport, clock, clusterTime, fatal,
+        onSnapshotInstalled, ServerMetrics.NONE);
+  }
+
+  /** As above, counting and timing through {@code metrics}. */
+  public ConsensusDriver(
+      ServerConfig config,
+      ClusterConfig cluster,
+      ClusterIdentity identity,
+      DurableStore store,
+      StateMachine state,
+      SessionTracker tracker,
+      PeerTransport transport,
+      Clock clock,
+      ClusterTime clusterTime,
+      FatalHandler fatal,
+      Runnable onSnapshotInstalled,
+      ServerMetrics metrics) {
     this.config = config;
     this.cluster = cluster;
     this.identity = identity;
@@ -78,7 +102,8 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     this.clock = clock;
     this.clusterTime = clusterTime;
     this.onSnapshotInstalled = onSnapshotInstalled;
-    this.runner = new ReplicaRunner(transport, store, clock, fatal, config.tickMs());
+    this.metrics = metrics;
+    this.runner = new ReplicaRunner(transport, store, clock, fatal, config.tickMs(), metrics);
   }
 
   /**
@@ -111,8 +136,10 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
           + pendingWrites.get() + " pending); retry with backoff");
     }
     pendingWrites.incrementAndGet();
+    long start = metrics.startNanos();
     Applied counted = (t, r) -> {
       pendingWrites.decrementAndGet();
+      metrics.writeCommitted(start);
       onApplied.onApplied(t, r);
     };
     runner.post(new ReplicaEvent.ClientWrite(txn, counted, deadline()));
@@ -175,7 +202,8 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
       }
       foreignWarnedAtNanos.put(from, now);
     }
-    System.err.println("synod: dropping messages from server " + from + ": it belongs to cluster "
+    LOG.atWarn().addKeyValue("server", cluster.selfId()).addKeyValue("peer", from)
+        .log("dropping messages from server " + from + ": it belongs to cluster "
         + ClusterIdentity.text(theirs) + ", this server to cluster " + ClusterIdentity.text(clusterId())
         + " (another cluster at that address, or a data directory of another cluster)");
   }
@@ -231,5 +259,35 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   public long appliedSlot() {
     ReplicaLoop l = loop;
     return l == null ? 0 : l.appliedSlot();
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // For metrics and readiness (any thread)
+
+  /** The consensus module's view (refreshed every tick), or null before the start. */
+  public Replica.Status replicaStatus() {
+    ReplicaLoop l = loop;
+    return l == null ? null : l.status();
+  }
+
+  /** Why the replica loop stopped for good, or null while it runs (or before it starts). */
+  public String stopped() {
+    ReplicaLoop l = loop;
+    return l == null ? null : l.stopped();
+  }
+
+  /** Client writes submitted here and not yet applied. */
+  public int pendingWrites() {
+    return pendingWrites.get();
+  }
+
+  /** Events queued for the replica loop. */
+  public int queuedEvents() {
+    return runner.queuedEvents();
+  }
+
+  /** This member's id and the other members' ids. */
+  public ClusterConfig cluster() {
+    return cluster;
   }
 }

@@ -55,6 +55,11 @@ final class PeerLink {
     return dropped;
   }
 
+  /** Envelopes waiting for the stream to become ready. */
+  synchronized int queued() {
+    return queue.size();
+  }
+
   private boolean open() {
     long now = System.nanoTime();
     if (lastOpenNanos != 0 && now - lastOpenNanos < REOPEN_BACKOFF_NANOS) {

@@ -2,18 +2,27 @@ package dev.synod.server.replication;
 
 import dev.synod.peer.v1.PeerEnvelope;
 import dev.synod.peer.v1.PeerGrpc;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import java.util.Map;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Outbound links to every other member, created at start. */
+/**
+ * Outbound links to every other member, created at start. Logs when a link to a peer becomes
+ * connected and when it stops being connected (one line each way, not every reconnect attempt).
+ */
 public final class PeerTransport implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(PeerTransport.class);
+
   /** Envelopes queued per peer while its stream is not ready; beyond this they are dropped. */
   static final int LINK_QUEUE_MAX = 4_096;
 
   private final int selfId;
   private final Map<Integer, PeerLink> links = new TreeMap<>();
   private final Map<Integer, ManagedChannel> channels = new TreeMap<>();
+  private volatile boolean closed;
 
   public PeerTransport(ClusterConfig cluster, PeerChannels factory) {
     this.selfId = cluster.selfId();
@@ -22,8 +31,56 @@ public final class PeerTransport implements AutoCloseable {
         ManagedChannel channel = factory.open(address);
         channels.put(id, channel);
         links.put(id, new PeerLink(channel, LINK_QUEUE_MAX));
+        watch(id, address, channel, false);
       }
     });
+  }
+
+  /** Logs the link to {@code peer} going up or down, then waits for its next change. */
+  private void watch(int peer, String address, ManagedChannel channel, boolean wasConnected) {
+    if (closed) {
+      return;
+    }
+    ConnectivityState now;
+    try {
+      now = channel.getState(false);
+    } catch (UnsupportedOperationException e) {
+      return; // a channel that does not report its state: nothing to log
+    }
+    boolean connected = now == ConnectivityState.READY;
+    if (connected && !wasConnected) {
+      LOG.atInfo().addKeyValue("server", selfId).addKeyValue("peer", peer)
+          .log("server {}: connected to server {} at {}", selfId, peer, address);
+    } else if (!connected && wasConnected && now != ConnectivityState.SHUTDOWN) {
+      LOG.atWarn().addKeyValue("server", selfId).addKeyValue("peer", peer)
+          .log("server {}: lost the connection to server {} at {} ({})", selfId, peer, address, now);
+    }
+    if (now == ConnectivityState.SHUTDOWN) {
+      return;
+    }
+    channel.notifyWhenStateChanged(now, () -> watch(peer, address, channel, connected));
+  }
+
+  /** Whether the link to {@code peer} is connected now (any thread). */
+  public boolean reachable(int peer) {
+    ManagedChannel channel = channels.get(peer);
+    try {
+      return channel != null && channel.getState(false) == ConnectivityState.READY;
+    } catch (UnsupportedOperationException e) {
+      return false;
+    }
+  }
+
+  /** Envelopes waiting to be sent to {@code peer}. */
+  public int queued(int peer) {
+    PeerLink link = links.get(peer);
+    return link == null ? 0 : link.queued();
+  }
+
+  /** Envelopes to {@code peer} dropped so far (its stream broken or its queue full). */
+  public long dropped(int peer) {
+    PeerLink link = links.get(peer);
+    return link == null ? 0 : link.dropped();
   }
 
   /** Sends to one peer; never blocks, may drop. */
@@ -49,6 +106,7 @@ public final class PeerTransport implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     links.values().forEach(PeerLink::close);
   }
 }

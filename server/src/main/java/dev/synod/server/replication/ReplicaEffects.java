@@ -1,5 +1,6 @@
 package dev.synod.server.replication;
 
+import dev.synod.consensus.Ballot;
 import dev.synod.peer.v1.PeerEnvelope;
 import dev.synod.server.storage.Snapshot;
 
@@ -36,4 +37,38 @@ public interface ReplicaEffects {
 
   /** Something an operator should see once (a line for the server's output). */
   void notice(String line);
+
+  // -----------------------------------------------------------------------------------------------
+  // What an operator watches (logs and metrics). The loop only tells; these return nothing the
+  // loop uses, so a runner may ignore them (the simulator does) without changing what it decides.
+
+  /** This member started an election: it asks the others to promise {@code ballot}. */
+  default void electionStarted(Ballot ballot) {}
+
+  /**
+   * The election this member started at {@code ballot} ended without it leading: another member
+   * leads ({@code leaderId}, or -1 if none is known yet) or a higher ballot ({@code promised}) won.
+   */
+  default void electionLost(Ballot ballot, int leaderId, Ballot promised) {}
+
+  /**
+   * The leader this member follows changed: {@code leaderId} (itself when {@code leading}, -1 when
+   * it knows none), at the highest ballot this member has promised.
+   */
+  default void leaderChanged(int leaderId, Ballot ballot, boolean leading) {}
+
+  /** This follower asked {@code leaderId} for the decided entries from {@code fromSlot} on. */
+  default void catchingUp(int leaderId, long fromSlot) {}
+
+  /** This leader told {@code peer} it is behind the compacted log: it must fetch a snapshot. */
+  default void snapshotRequired(int peer, long snapshotSlot) {}
+
+  /** This member installed a snapshot fetched from its leader, through {@code slot}. */
+  default void snapshotInstalled(long slot) {}
+
+  /** The leader proposed one slot of {@code txns} transactions, {@code bytes} long. */
+  default void batchProposed(int txns, int bytes) {}
+
+  /** A session expired, as decided at {@code zxid} in the log (told on every member as it applies). */
+  default void sessionExpired(long sessionId, long zxid) {}
 }

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.synod.api.v1.ErrorReason;
 import dev.synod.api.v1.Response;
+import dev.synod.consensus.Ballot;
 import dev.synod.consensus.DurableState;
 import dev.synod.consensus.Entry;
 import dev.synod.consensus.Message;
@@ -105,6 +106,8 @@ public final class ReplicaLoop {
   /** Set when the loop can no longer keep its promises; it then refuses every event. */
   private volatile String stopped;
   private int lastLeaderId = -1;
+  /** The ballot of this member's election in progress (told to effects), or null. */
+  private Ballot campaign;
   private long ticks;
   private long txnsSinceSnapshot;
   private boolean snapshotInProgress;
@@ -330,6 +333,9 @@ public final class ReplicaLoop {
       // A leader's Accepts go out before its own fsync, so the followers' fsync overlaps it.
       sendAll(ready.sendBeforePersist());
       log.persist(ready);
+      if (ready.promised() != null) {
+        observePromise(ready.promised());
+      }
       sendAll(ready.sendAfterPersist());
       for (Entry e : ready.committed()) {
         if (e.slot() > appliedSlot) {
@@ -360,6 +366,13 @@ public final class ReplicaLoop {
       return;
     }
     lastStatus = replica.status();
+    if (campaign != null && leaderId >= 0 && !leading) {
+      effects.electionLost(campaign, leaderId, lastStatus.ballot());
+      campaign = null;
+    } else if (leading) {
+      campaign = null;
+    }
+    effects.leaderChanged(leaderId, lastStatus.ballot(), leading);
     if (leaderId != lastLeaderId) {
       if (lastLeaderId >= 0) {
         long grace = TimeUnit.MILLISECONDS.toNanos((long) config.tickMs() * config.electionTicksMax());
@@ -379,6 +392,25 @@ public final class ReplicaLoop {
     }
   }
 
+  /**
+   * A promise was persisted: this member's own ballot means it started an election (a candidate
+   * promises itself first); another member's ballot ends an election of ours in progress.
+   */
+  private void observePromise(Ballot promised) {
+    if (promised.node() == cluster.selfId()) {
+      if (!replica.isLeader() && !promised.equals(campaign)) {
+        if (campaign != null) {
+          effects.electionLost(campaign, replica.leaderId(), promised);
+        }
+        campaign = promised;
+        effects.electionStarted(promised);
+      }
+    } else if (campaign != null && promised.isAbove(campaign)) {
+      effects.electionLost(campaign, replica.leaderId(), promised);
+      campaign = null;
+    }
+  }
+
   private PeerEnvelope.Builder envelope() {
     return PeerEnvelope.newBuilder().setFrom(cluster.selfId()).setClusterId(clusterId);
   }
@@ -387,6 +419,11 @@ public final class ReplicaLoop {
     long now = clock.monoNanos();
     for (Message m : messages) {
       quorumContact.sent(m, now);
+      if (m instanceof Message.CatchupRequest c) {
+        effects.catchingUp(c.to(), c.fromSlot());
+      } else if (m instanceof Message.SnapshotRequired r) {
+        effects.snapshotRequired(r.to(), r.snapshotSlot());
+      }
       effects.send(m.to(), envelope()
           .setConsensus(ByteString.copyFrom(MessageCodec.encode(m))).build());
     }
@@ -406,10 +443,12 @@ public final class ReplicaLoop {
         }
         value.addTxns(stamped);
       }
-      if (!replica.propose(value.build().toByteArray())) {
+      byte[] bytes = value.build().toByteArray();
+      if (!replica.propose(bytes)) {
         proposals.putBack(batch);
         return;
       }
+      effects.batchProposed(batch.size(), bytes.length);
     }
   }
 
@@ -461,6 +500,9 @@ public final class ReplicaLoop {
           tracker.add(txn.getSessionId(), txn.getCreateSession().getTimeoutMs());
         } else if (txn.hasCloseSession() && !response.hasError()) {
           tracker.remove(txn.getSessionId());
+          if (txn.getCloseSession().getExpired()) {
+            effects.sessionExpired(txn.getSessionId(), txn.getZxid());
+          }
         }
         if (local != null) {
           local.onApplied(txn, response);
@@ -572,6 +614,7 @@ public final class ReplicaLoop {
     for (StateMachine.SessionInfo session : state.sessions()) {
       tracker.add(session.id(), session.timeoutMs());
     }
+    effects.snapshotInstalled(s.slot());
     // Streams on this server may have missed events the snapshot skipped: make them resume
     // (clients re-register watches from the last zxid they saw, or get RESYNC_NEEDED).
     onSnapshotInstalled.run();

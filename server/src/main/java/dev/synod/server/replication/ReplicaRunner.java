@@ -1,17 +1,27 @@
 package dev.synod.server.replication;
 
 import dev.synod.api.v1.ErrorReason;
+import dev.synod.consensus.Ballot;
 import dev.synod.peer.v1.PeerEnvelope;
+import dev.synod.server.observe.ServerMetrics;
 import dev.synod.server.pipeline.Clock;
 import dev.synod.server.pipeline.FatalHandler;
 import dev.synod.server.storage.DurableStore;
 import dev.synod.server.storage.Snapshot;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs a {@link ReplicaLoop} in production: one thread steps it with the events posted from
@@ -22,8 +32,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * door: a client's write or barrier is answered OVERLOADED, a peer's message counts as lost
  * (the protocol retransmits). Completions are never refused: without them the loop would think
  * a snapshot job still runs, forever.
+ *
+ * <p>It also turns what the loop observes (elections, leaders, catch-up, snapshots, expiries) into
+ * log lines, each naming this member and the ballot where one applies, and into metrics.
  */
 final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger("dev.synod.server.replication");
+  /** Catch-up lines per peer: at most one per this interval (a follower asks every heartbeat). */
+  static final long CATCHUP_LOG_INTERVAL_MS = 10_000;
+  /** Session expiries are summed into one line at most this often. */
+  static final long EXPIRY_LOG_INTERVAL_MS = 1_000;
+  /** Session ids named in one expiry line at most. */
+  static final int EXPIRY_IDS_LOGGED_MAX = 10;
+
   /** Admitted events queued for the loop at once. */
   static final int EVENTS_MAX = 100_000;
   /** Events handled between checks of the tick clock. */
@@ -33,7 +54,15 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
   private final DurableStore store;
   private final Clock clock;
   private final FatalHandler fatal;
+  private final ServerMetrics metrics;
+  private final int selfId;
   private final long tickNanos;
+  /** Loop thread only: when a catch-up line was last written, per peer. */
+  private final Map<Integer, Long> catchupLoggedNanos = new TreeMap<>();
+  /** Loop thread only: expiries not yet written, and when the last line was. */
+  private final List<Long> expiredIds = new ArrayList<>();
+  private long expiredCount;
+  private long expiryLoggedNanos;
   private final LinkedBlockingQueue<ReplicaEvent> events = new LinkedBlockingQueue<>();
   private final AtomicInteger admitted = new AtomicInteger();
   private final ExecutorService background = Executors.newSingleThreadExecutor(r -> {
@@ -45,11 +74,14 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
   private ReplicaLoop loop;
   private volatile boolean running;
 
-  ReplicaRunner(PeerTransport transport, DurableStore store, Clock clock, FatalHandler fatal, long tickMs) {
+  ReplicaRunner(PeerTransport transport, DurableStore store, Clock clock, FatalHandler fatal, long tickMs,
+      ServerMetrics metrics) {
     this.transport = transport;
     this.store = store;
     this.clock = clock;
     this.fatal = fatal;
+    this.metrics = metrics;
+    this.selfId = transport.selfId();
     this.tickNanos = TimeUnit.MILLISECONDS.toNanos(tickMs);
     this.thread = new Thread(this::run, "synod-consensus");
     this.thread.setDaemon(true);
@@ -103,6 +135,7 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
         if (now - nextTick >= 0) {
           loop.step(new ReplicaEvent.Tick(now));
           nextTick = Math.max(nextTick + tickNanos, now);
+          logExpiries(now, false);
         }
       }
     } catch (InterruptedException e) {
@@ -118,6 +151,7 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
       return;
     }
     loop.stop("the server is shutting down", ErrorReason.SHUTTING_DOWN);
+    logExpiries(clock.monoNanos(), true);
     ReplicaEvent left;
     while ((left = events.poll()) != null) {
       left.refuse(ErrorReason.SHUTTING_DOWN, "the server is shutting down");
@@ -136,11 +170,20 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
   public void writeSnapshot(Snapshot snapshot) {
     background.execute(() -> {
       boolean stored;
+      long start = clock.monoNanos();
       try {
         stored = store.writeSnapshot(snapshot); // false: one as new is already there (fetched)
       } catch (IOException | RuntimeException e) {
         fatal.fatal("snapshot at slot " + snapshot.slot() + " failed", e);
         return;
+      }
+      if (stored) {
+        long nanos = clock.monoNanos() - start;
+        long bytes = snapshotBytes(snapshot.slot());
+        metrics.snapshotWritten(nanos, bytes);
+        LOG.atInfo().addKeyValue("server", selfId).addKeyValue("slot", snapshot.slot())
+            .log("server {}: wrote a snapshot through slot {} (zxid {}, {} bytes, {} ms)", selfId,
+                snapshot.slot(), snapshot.zxid(), bytes, TimeUnit.NANOSECONDS.toMillis(nanos));
       }
       events.add(new ReplicaEvent.SnapshotWritten(snapshot.slot(), stored));
     });
@@ -150,10 +193,17 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
   public void fetchSnapshot(int leaderId, long minSlot, long clusterId) {
     background.execute(() -> {
       SnapshotTransfer.Received received;
+      long start = clock.monoNanos();
+      LOG.atInfo().addKeyValue("server", selfId).addKeyValue("leader", leaderId)
+          .log("server {}: catching up by snapshot: fetching one covering slot {} from server {}",
+              selfId, minSlot, leaderId);
       try {
         received = SnapshotTransfer.fetch(transport.blockingStub(leaderId), minSlot, clusterId);
       } catch (RuntimeException e) {
-        System.err.println("synod: snapshot fetch from server " + leaderId + " failed, will retry: " + e);
+        metrics.snapshotFetchFailed();
+        LOG.atWarn().addKeyValue("server", selfId).addKeyValue("leader", leaderId)
+            .log("server {}: snapshot fetch from server {} failed, will retry: {}", selfId, leaderId,
+                e.toString());
         events.add(new ReplicaEvent.SnapshotFetchFailed(e.toString()));
         return;
       }
@@ -165,15 +215,138 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
         fatal.fatal("installing a snapshot from server " + leaderId + " failed", e);
         return;
       }
+      if (stored) {
+        long nanos = clock.monoNanos() - start;
+        long bytes = snapshotBytes(s.slot());
+        metrics.snapshotFetched(nanos, bytes);
+        LOG.atInfo().addKeyValue("server", selfId).addKeyValue("leader", leaderId)
+            .addKeyValue("slot", s.slot())
+            .log("server {}: fetched a snapshot through slot {} (zxid {}, {} bytes) from server {} in {} ms",
+                selfId, s.slot(), s.zxid(), bytes, leaderId, TimeUnit.NANOSECONDS.toMillis(nanos));
+      }
       // Not stored: the store already holds one as new, which the loop has applied.
       events.add(stored ? new ReplicaEvent.SnapshotFetched(s, received.clusterId())
           : new ReplicaEvent.SnapshotFetchFailed("a snapshot at slot " + s.slot() + " or newer is already stored"));
     });
   }
 
+  /** The size of the stored snapshot of {@code slot} on disk; 0 if it cannot be told. */
+  private long snapshotBytes(long slot) {
+    try {
+      Path file = store.snapshotFiles().get(slot);
+      return file == null ? 0 : Files.size(file);
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
   @Override
   public void notice(String line) {
-    System.out.println("synod: " + line);
+    LOG.atInfo().addKeyValue("server", selfId).log(line);
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // What an operator watches (loop thread)
+
+  @Override
+  public void electionStarted(Ballot ballot) {
+    metrics.electionStarted();
+    LOG.atInfo().addKeyValue("server", selfId).addKeyValue("ballot", ballot.toString())
+        .log("server {}: starting an election at ballot {}", selfId, ballot);
+  }
+
+  @Override
+  public void electionLost(Ballot ballot, int leaderId, Ballot promised) {
+    LOG.atInfo().addKeyValue("server", selfId).addKeyValue("ballot", ballot.toString())
+        .log("server {}: lost the election at ballot {} ({})", selfId, ballot,
+            leaderId >= 0 ? "server " + leaderId + " leads at ballot " + promised
+                : "a higher ballot " + promised + " was promised");
+  }
+
+  @Override
+  public void leaderChanged(int leaderId, Ballot ballot, boolean leading) {
+    if (leaderId >= 0) {
+      metrics.leaderChanged();
+    }
+    var line = LOG.atInfo().addKeyValue("server", selfId).addKeyValue("ballot", ballot.toString())
+        .addKeyValue("leader", leaderId);
+    if (leading) {
+      line.log("server {}: won the election: leader at ballot {}", selfId, ballot);
+    } else if (leaderId >= 0) {
+      line.log("server {}: following server {} (leader at ballot {})", selfId, leaderId, ballot);
+    } else {
+      line.log("server {}: no leader known (highest ballot promised {})", selfId, ballot);
+    }
+  }
+
+  @Override
+  public void catchingUp(int leaderId, long fromSlot) {
+    long now = clock.monoNanos();
+    Long last = catchupLoggedNanos.get(leaderId);
+    if (last != null && now - last < TimeUnit.MILLISECONDS.toNanos(CATCHUP_LOG_INTERVAL_MS)) {
+      return;
+    }
+    catchupLoggedNanos.put(leaderId, now);
+    LOG.atInfo().addKeyValue("server", selfId).addKeyValue("leader", leaderId)
+        .log("server {}: catching up by entries from server {}, from slot {}", selfId, leaderId, fromSlot);
+  }
+
+  @Override
+  public void snapshotRequired(int peer, long snapshotSlot) {
+    long now = clock.monoNanos();
+    Long last = catchupLoggedNanos.get(-peer);
+    if (last != null && now - last < TimeUnit.MILLISECONDS.toNanos(CATCHUP_LOG_INTERVAL_MS)) {
+      return;
+    }
+    catchupLoggedNanos.put(-peer, now);
+    LOG.atInfo().addKeyValue("server", selfId).addKeyValue("peer", peer)
+        .log("server {}: server {} is behind the compacted log (snapshot through slot {}): it must fetch"
+            + " a snapshot", selfId, peer, snapshotSlot);
+  }
+
+  @Override
+  public void snapshotInstalled(long slot) {
+    LOG.atInfo().addKeyValue("server", selfId).addKeyValue("slot", slot)
+        .log("server {}: installed the leader's snapshot through slot {}", selfId, slot);
+  }
+
+  @Override
+  public void batchProposed(int txns, int bytes) {
+    metrics.batchProposed(txns, bytes);
+  }
+
+  @Override
+  public void sessionExpired(long sessionId, long zxid) {
+    metrics.sessionExpired();
+    expiredCount++;
+    if (expiredIds.size() < EXPIRY_IDS_LOGGED_MAX) {
+      expiredIds.add(sessionId);
+    }
+  }
+
+  /** One line for the expiries applied since the last, at most every EXPIRY_LOG_INTERVAL_MS. */
+  private void logExpiries(long now, boolean force) {
+    if (expiredCount == 0
+        || (!force && now - expiryLoggedNanos < TimeUnit.MILLISECONDS.toNanos(EXPIRY_LOG_INTERVAL_MS))) {
+      return;
+    }
+    StringBuilder ids = new StringBuilder();
+    for (long id : expiredIds) {
+      ids.append(ids.length() == 0 ? "" : ", ").append("0x").append(Long.toHexString(id));
+    }
+    if (expiredCount > expiredIds.size()) {
+      ids.append(", ...");
+    }
+    LOG.atInfo().addKeyValue("server", selfId).addKeyValue("expired", expiredCount)
+        .log("server {}: {} session(s) expired (decided in the log): {}", selfId, expiredCount, ids);
+    expiredCount = 0;
+    expiredIds.clear();
+    expiryLoggedNanos = now;
+  }
+
+  /** Admitted events waiting for the loop (any thread). */
+  int queuedEvents() {
+    return Math.max(0, admitted.get());
   }
 
   @Override

@@ -18,8 +18,8 @@ public interface FaultInjector {
     }
     return point -> {
       if (point.equals(crashPoint)) {
-        System.err.println("synod: fault injection: halting at " + point);
-        System.err.flush();
+        org.slf4j.LoggerFactory.getLogger(FaultInjector.class)
+            .warn("fault injection: halting at {}", point);
         Runtime.getRuntime().halt(137);
       }
     };
