@@ -1,5 +1,6 @@
 package dev.synod.server;
 
+import dev.synod.server.observe.Observability;
 import dev.synod.server.pipeline.Housekeeper;
 import dev.synod.server.replication.ConsensusDriver;
 import dev.synod.server.replication.PeerTransport;
@@ -25,6 +26,7 @@ public final class SynodNode implements AutoCloseable {
   private final Housekeeper housekeeper;
   private final Server server;
   private final HealthStatusManager health;
+  private final Observability observability;
   private volatile boolean closed;
 
   public SynodNode(
@@ -35,7 +37,8 @@ public final class SynodNode implements AutoCloseable {
       Optional<Server> peerServer,
       Housekeeper housekeeper,
       Server server,
-      HealthStatusManager health) {
+      HealthStatusManager health,
+      Observability observability) {
     this.store = store;
     this.state = state;
     this.driver = driver;
@@ -44,6 +47,7 @@ public final class SynodNode implements AutoCloseable {
     this.housekeeper = housekeeper;
     this.server = server;
     this.health = health;
+    this.observability = observability;
   }
 
   /**
@@ -59,6 +63,7 @@ public final class SynodNode implements AutoCloseable {
       peerServer.get().start();
     }
     housekeeper.start();
+    observability.start(); // health status set before clients can ask; the metrics port bound
     server.start();
     return this;
   }
@@ -66,6 +71,11 @@ public final class SynodNode implements AutoCloseable {
   /** The client port (useful with port 0). */
   public int port() {
     return server.getPort();
+  }
+
+  /** The metrics port (useful with metrics-port 0), or -1 without one. */
+  public int metricsPort() {
+    return observability.metricsPort();
   }
 
   public StateMachine state() {
@@ -86,6 +96,7 @@ public final class SynodNode implements AutoCloseable {
       return;
     }
     closed = true;
+    observability.close();
     health.enterTerminalState();
     server.shutdown();
     housekeeper.close();

@@ -6,6 +6,13 @@ import dev.synod.server.NodeStatus;
 import dev.synod.server.SynodNode;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.grpc.GrpcServerFactory;
+import dev.synod.server.grpc.MeteringInterceptor;
+import dev.synod.server.observe.HealthMonitor;
+import dev.synod.server.observe.MeteredDisk;
+import dev.synod.server.observe.Observability;
+import dev.synod.server.observe.PrometheusMetrics;
+import dev.synod.server.observe.Readiness;
+import dev.synod.server.observe.ServerMetrics;
 import dev.synod.server.pipeline.ServiceContext;
 import dev.synod.server.pipeline.StreamRegistry;
 import dev.synod.server.grpc.SynodService;
@@ -25,9 +32,12 @@ import dev.synod.server.replication.PeerTransport;
 import dev.synod.server.state.StateLimits;
 import dev.synod.server.state.StateMachine;
 import dev.synod.server.storage.ClusterIdentity;
+import dev.synod.server.storage.Disk;
 import dev.synod.server.storage.DurableStore;
 import dev.synod.server.storage.FaultInjector;
+import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -52,11 +62,25 @@ final class ServerModule {
     return FaultInjector.haltAt(c.testCrashPoint());
   }
 
+  /** Prometheus metrics when a metrics port is set; without one nothing is counted. */
   @Provides
   @Singleton
-  static DurableStore store(ServerConfig c, FaultInjector faults) {
+  static Optional<PrometheusMetrics> prometheus(ServerConfig c) {
+    return c.metricsPort() >= 0 ? Optional.of(new PrometheusMetrics()) : Optional.empty();
+  }
+
+  @Provides
+  @Singleton
+  static ServerMetrics metrics(Optional<PrometheusMetrics> prometheus) {
+    return prometheus.<ServerMetrics>map(m -> m).orElse(ServerMetrics.NONE);
+  }
+
+  @Provides
+  @Singleton
+  static DurableStore store(ServerConfig c, FaultInjector faults, Optional<PrometheusMetrics> prometheus) {
+    Disk disk = prometheus.<Disk>map(m -> new MeteredDisk(Disk.REAL, m)).orElse(Disk.REAL);
     try {
-      return DurableStore.open(c.dataDir(), c.segmentBytesMax(), faults);
+      return DurableStore.open(disk, c.dataDir(), c.segmentBytesMax(), faults);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -121,9 +145,9 @@ final class ServerModule {
   @Singleton
   static ConsensusDriver driver(ServerConfig c, ClusterConfig cluster, ClusterIdentity identity,
       DurableStore store, StateMachine state, SessionTracker tracker, PeerTransport transport,
-      StreamRegistry registry, Clock clock, ClusterTime clusterTime, FatalHandler fatal) {
+      StreamRegistry registry, Clock clock, ClusterTime clusterTime, FatalHandler fatal, ServerMetrics metrics) {
     return new ConsensusDriver(c, cluster, identity, store, state, tracker, transport, clock, clusterTime, fatal,
-        () -> registry.disconnectAll("this server installed a snapshot from the leader"));
+        () -> registry.disconnectAll("this server installed a snapshot from the leader"), metrics);
   }
 
   @Provides
@@ -159,8 +183,8 @@ final class ServerModule {
   @Provides
   @Singleton
   static ServiceContext serviceContext(ServerConfig c, StateMachine state, ConsensusDriver pipeline,
-      SessionTracker tracker, StreamRegistry registry, NodeStatus status) {
-    return new ServiceContext(c, state, pipeline, tracker, registry, status);
+      SessionTracker tracker, StreamRegistry registry, NodeStatus status, ServerMetrics metrics) {
+    return new ServiceContext(c, state, pipeline, tracker, registry, status, metrics);
   }
 
   @Provides
@@ -171,15 +195,33 @@ final class ServerModule {
 
   @Provides
   @Singleton
-  static Server grpcServer(Transport transport, ServiceContext ctx, HealthStatusManager health, ServerConfig c) {
-    return GrpcServerFactory.build(transport.serverBuilder(), new SynodService(ctx), health, c.requestBytesMax());
+  static Server grpcServer(Transport transport, ServiceContext ctx, HealthStatusManager health, ServerConfig c,
+      ServerMetrics metrics) {
+    SynodService synod = new SynodService(ctx);
+    BindableService metered = () -> ServerInterceptors.intercept(synod, new MeteringInterceptor(metrics));
+    return GrpcServerFactory.build(transport.serverBuilder(), metered, health, c.requestBytesMax());
+  }
+
+  @Provides
+  @Singleton
+  static Readiness readiness(ConsensusDriver driver, ServerConfig c) {
+    return new Readiness(driver, c);
+  }
+
+  @Provides
+  @Singleton
+  static Observability observability(ServerConfig c, Optional<PrometheusMetrics> prometheus, Readiness readiness,
+      HealthStatusManager health, ConsensusDriver driver, StateMachine state, DurableStore store,
+      PeerTransport peers) {
+    prometheus.ifPresent(m -> m.bindNode(driver, state, store, peers, readiness));
+    return new Observability(c, prometheus, readiness, new HealthMonitor(readiness, health, c.serverId()));
   }
 
   @Provides
   @Singleton
   static SynodNode node(DurableStore store, StateMachine state, ConsensusDriver driver,
       PeerTransport peers, Optional<Server> peerServer, Housekeeper housekeeper, Server server,
-      HealthStatusManager health) {
-    return new SynodNode(store, state, driver, peers, peerServer, housekeeper, server, health);
+      HealthStatusManager health, Observability observability) {
+    return new SynodNode(store, state, driver, peers, peerServer, housekeeper, server, health, observability);
   }
 }

@@ -17,6 +17,7 @@ import dev.synod.server.state.SynodException;
 import dev.synod.txn.v1.CloseSessionTxn;
 import dev.synod.txn.v1.Txn;
 import java.util.ArrayDeque;
+import java.util.Locale;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -203,7 +204,9 @@ public final class ClientSession implements StreamRegistry.Sink {
     long timeoutMs = ctx.config().negotiateTimeoutMs(request.getTimeoutMs());
     phase = Phase.OPENING;
     Txn.Builder txn = Txn.newBuilder().setCreateSession(ctx.validator().newSession(timeoutMs));
+    long start = ctx.metrics().startNanos();
     ctx.pipeline().submit(txn, (applied, response) -> {
+      meter("open_session", response, start);
       if (response.hasError()) {
         endWith(response.getError());
         return;
@@ -274,8 +277,14 @@ public final class ClientSession implements StreamRegistry.Sink {
   // Requests, in order
 
   private void request(Request request) {
+    String op = request.getOpCase().name().toLowerCase(Locale.ROOT);
+    long start = ctx.metrics().startNanos();
+    Consumer<Response> reply = response -> {
+      meter(op, response, start);
+      respond(response);
+    };
     if (request.getRequestNo() == 0) {
-      ordered(() -> respondError(request, new SynodException(ErrorReason.BAD_ARGUMENT,
+      ordered(() -> respondError(reply, request, new SynodException(ErrorReason.BAD_ARGUMENT,
           "request_no must be non-zero and increasing")));
       return;
     }
@@ -284,17 +293,17 @@ public final class ClientSession implements StreamRegistry.Sink {
         try {
           ctx.validator().checkRead(request);
         } catch (SynodException e) {
-          ordered(() -> respondError(request, e));
+          ordered(() -> respondError(reply, request, e));
           return;
         }
-        ordered(() -> ctx.state().read(sessionId, request, this::respond));
+        ordered(() -> ctx.state().read(sessionId, request, reply));
       };
-      case STATUS -> () -> ordered(() -> respond(Response.newBuilder()
+      case STATUS -> () -> ordered(() -> reply.accept(Response.newBuilder()
           .setRequestNo(request.getRequestNo())
           .setZxid(ctx.state().lastZxid())
           .setStatus(ctx.status().get())
           .build()));
-      case SYNC -> () -> submitInOrder(request, onApplied -> ctx.pipeline().barrier((zxid, error) -> {
+      case SYNC -> () -> submitInOrder(request, reply, onApplied -> ctx.pipeline().barrier((zxid, error) -> {
         Response.Builder r = Response.newBuilder().setRequestNo(request.getRequestNo());
         if (error != null) {
           r.setZxid(ctx.state().lastZxid()).setError(error);
@@ -310,16 +319,26 @@ public final class ClientSession implements StreamRegistry.Sink {
               .setSessionId(sessionId)
               .setRequestNo(request.getRequestNo());
         } catch (SynodException e) {
-          ordered(() -> respondError(request, e));
+          ordered(() -> respondError(reply, request, e));
           return;
         }
-        submitInOrder(request, onApplied ->
+        submitInOrder(request, reply, onApplied ->
             ctx.pipeline().submit(txn, (applied, response) -> onApplied.accept(response)));
       };
-      case OP_NOT_SET -> () -> ordered(() -> respondError(request,
+      case OP_NOT_SET -> () -> ordered(() -> respondError(reply, request,
           new SynodException(ErrorReason.BAD_ARGUMENT, "request has no operation set")));
     };
     action.run();
+  }
+
+  /** Counts one answered request (before it is sent, so a scrape after the answer sees it). */
+  private void meter(String op, Response response, long startNanos) {
+    if (response.hasError()) {
+      ctx.metrics().requestDone("stream", op, response.getError().getReason().name(),
+          response.getError().getMessage(), startNanos);
+    } else {
+      ctx.metrics().requestDone("stream", op, "ok", null, startNanos);
+    }
   }
 
   /**
@@ -337,11 +356,11 @@ public final class ClientSession implements StreamRegistry.Sink {
     void submit(Consumer<Response> onApplied) throws SynodException;
   }
 
-  private void submitInOrder(Request request, Submission submission) {
+  private void submitInOrder(Request request, Consumer<Response> reply, Submission submission) {
     synchronized (order) {
       long inFlight = writesSubmitted - writesCompleted + deferred.size();
       if (inFlight >= ctx.config().pendingRequestsPerSessionMax()) {
-        deferred.add(new Deferred(writesSubmitted, () -> respondError(request,
+        deferred.add(new Deferred(writesSubmitted, () -> respondError(reply, request,
             new SynodException(ErrorReason.OVERLOADED, "this session has " + inFlight
                 + " requests in flight; the limit is " + ctx.config().pendingRequestsPerSessionMax()))));
         return;
@@ -350,14 +369,14 @@ public final class ClientSession implements StreamRegistry.Sink {
     }
     try {
       submission.submit(response -> {
-        respond(response);
+        reply.accept(response);
         writeCompleted();
       });
     } catch (SynodException e) {
       synchronized (order) {
         writesSubmitted--;
       }
-      ordered(() -> respondError(request, e));
+      ordered(() -> respondError(reply, request, e));
     }
   }
 
@@ -391,8 +410,8 @@ public final class ClientSession implements StreamRegistry.Sink {
     send(ServerMessage.newBuilder().setResponse(response).build());
   }
 
-  private void respondError(Request request, SynodException e) {
-    respond(Response.newBuilder()
+  private void respondError(Consumer<Response> reply, Request request, SynodException e) {
+    reply.accept(Response.newBuilder()
         .setRequestNo(request.getRequestNo())
         .setZxid(ctx.state().lastZxid())
         .setError(e.toError())
@@ -435,6 +454,7 @@ public final class ClientSession implements StreamRegistry.Sink {
   }
 
   private void endWith(Error error) {
+    ctx.metrics().streamEnded(error.getReason().name(), error.getMessage());
     phase = Phase.ENDED;
     detach();
     out.fail(error);

@@ -3,6 +3,7 @@ package dev.synod.server.pipeline;
 import dev.synod.api.v1.HeartbeatReply;
 import dev.synod.api.v1.StatusResponse;
 import dev.synod.server.config.ServerConfig;
+import dev.synod.server.observe.ServerMetrics;
 import dev.synod.server.pipeline.SessionAccess;
 import dev.synod.server.pipeline.SessionTracker;
 import dev.synod.server.pipeline.WritePipeline;
@@ -19,6 +20,7 @@ public final class ServiceContext {
   private final StreamRegistry registry;
   private final Supplier<StatusResponse> status;
   private final RequestValidator validator;
+  private final ServerMetrics metrics;
 
   public ServiceContext(
       ServerConfig config,
@@ -27,6 +29,19 @@ public final class ServiceContext {
       SessionTracker tracker,
       StreamRegistry registry,
       Supplier<StatusResponse> status) {
+    this(config, state, pipeline, tracker, registry, status, ServerMetrics.NONE);
+  }
+
+  /** As above, with requests counted and timed through {@code metrics}. */
+  public ServiceContext(
+      ServerConfig config,
+      StateMachine state,
+      WritePipeline pipeline,
+      SessionTracker tracker,
+      StreamRegistry registry,
+      Supplier<StatusResponse> status,
+      ServerMetrics metrics) {
+    this.metrics = metrics;
     this.config = config;
     this.state = state;
     this.pipeline = pipeline;
@@ -62,6 +77,10 @@ public final class ServiceContext {
 
   public RequestValidator validator() {
     return validator;
+  }
+
+  public ServerMetrics metrics() {
+    return metrics;
   }
 
   /**
