@@ -5,7 +5,8 @@
 #   tools/cluster/local-cluster.sh stop
 # Each server keeps its data in ./synod-cluster/sN and logs to ./synod-cluster/sN.log.
 # SYNOD_CLUSTER_DIR moves that folder; SYNOD_CLUSTER_PORT_BASE (default 7060) moves the ports:
-# server N listens for clients on BASE+10N and for peers on BASE+10N+1.
+# server N listens for clients on BASE+10N, for peers on BASE+10N+1, and serves /metrics,
+# /healthz and /readyz on BASE+10N+2 (docs/monitoring/prometheus.yml scrapes those).
 # SYNOD_SERVER_JAVA_OPTS replaces the servers' JVM options (default: see java_opts below).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -54,7 +55,8 @@ start() {
     # script, say `flock`, would stay held for as long as the server runs).
     # shellcheck disable=SC2086 # java_opts and state_flag hold several words
     (close_inherited_fds; exec nohup java $java_opts -jar "$jar" --server-id "$i" --members "$members" \
-      --port "$port" --peer-port $((port + 1)) --data-dir "$base/s$i" $state_flag) >"$base/s$i.log" 2>&1 &
+      --port "$port" --peer-port $((port + 1)) --metrics-port $((port + 2)) --data-dir "$base/s$i" \
+      $state_flag) >"$base/s$i.log" 2>&1 &
     echo $! >"$base/s$i.pid"
   done
   for i in 1 2 3; do
@@ -88,7 +90,8 @@ stop() {
 status() {
   for i in 1 2 3; do
     if [ -f "$base/s$i.pid" ] && kill -0 "$(cat "$base/s$i.pid")" 2>/dev/null; then
-      echo "server $i: running (pid $(cat "$base/s$i.pid")), client port $((port_base + 10 * i))"
+      echo "server $i: running (pid $(cat "$base/s$i.pid")), client port $((port_base + 10 * i)), metrics" \
+        "http://127.0.0.1:$((port_base + 10 * i + 2))/metrics"
     else
       echo "server $i: stopped"
     fi

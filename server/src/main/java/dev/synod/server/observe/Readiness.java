@@ -43,8 +43,10 @@ public final class Readiness {
     if ("recovering".equals(status.role())) {
       return new Verdict(false, "recovering: not yet admitted as a voter by a leader");
     }
+    // Leading as the loop sees it: a cluster of one counts as in contact with its majority from
+    // the start, but it leads (and writes go through) only once it has elected itself.
+    boolean leading = driver.isLeader();
     WritePipeline.LeaderContact contact = driver.leaderContact();
-    boolean leading = contact.leading();
     if (!leading && status.leaderId() < 0) {
       return new Verdict(false, "no leader known");
     }

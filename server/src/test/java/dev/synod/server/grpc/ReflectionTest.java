@@ -131,8 +131,14 @@ class ReflectionTest {
   }
 
   @Test
-  void healthServiceReportsServing() {
+  void healthServiceReportsServing() throws InterruptedException {
     var health = HealthGrpc.newBlockingStub(server.channel());
+    // SERVING once the server leads (a cluster of one elects itself within an election timeout).
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (health.check(HealthCheckRequest.newBuilder().setService("").build()).getStatus()
+        != HealthCheckResponse.ServingStatus.SERVING && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
     assertEquals(HealthCheckResponse.ServingStatus.SERVING,
         health.check(HealthCheckRequest.newBuilder().setService("").build()).getStatus());
     assertEquals(HealthCheckResponse.ServingStatus.SERVING,
