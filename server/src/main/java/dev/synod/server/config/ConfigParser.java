@@ -48,6 +48,9 @@ public final class ConfigParser {
     HELP.put("initial-cluster-state", "for an empty data directory only: new (found the cluster: every"
         + " member, once, at its creation) or existing (join a cluster that has a leader); required"
         + " with members, a cluster of one defaults to new");
+    HELP.put("restore", "for an empty data directory only: a backup file (synod backup FILE) to found a"
+        + " new cluster from; every member of the new cluster restores the same file (with"
+        + " initial-cluster-state new). Ignored once the directory holds anything");
     HELP.put("peer-port", "port for the peer protocol (used when members is set)");
     HELP.put("tick-ms", "consensus clock tick");
     HELP.put("election-ticks-min", "shortest election timeout, in ticks");

@@ -34,6 +34,7 @@ public record ServerConfig(
     long housekeepingIntervalMs,
     String members,
     String initialClusterState,
+    String restore,
     int peerPort,
     long tickMs,
     int electionTicksMin,
@@ -75,6 +76,7 @@ public record ServerConfig(
         100_000,
         64L << 20,
         100,
+        "",
         "",
         "",
         7071,
@@ -120,6 +122,9 @@ public record ServerConfig(
     require(initialClusterState.isEmpty() || initialClusterState.equals(CLUSTER_STATE_NEW)
             || initialClusterState.equals(CLUSTER_STATE_EXISTING),
         "initial-cluster-state must be new or existing, got '" + initialClusterState + "'");
+    require(restore.isEmpty() || !initialClusterState.equals(CLUSTER_STATE_EXISTING),
+        "restore founds a new cluster from a backup: pass --initial-cluster-state new (or none for"
+            + " a cluster of one), not existing");
     require(peerPort >= 0 && peerPort <= 65_535, "peer-port must be 0..65535");
     require(tickMs >= 1, "tick-ms must be >= 1");
     require(electionTicksMin > heartbeatTicks, "election-ticks-min must exceed heartbeat-ticks");

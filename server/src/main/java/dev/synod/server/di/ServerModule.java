@@ -8,6 +8,7 @@ import dev.synod.server.config.ServerConfig;
 import dev.synod.server.grpc.GrpcServerFactory;
 import dev.synod.server.pipeline.ServiceContext;
 import dev.synod.server.pipeline.StreamRegistry;
+import dev.synod.server.grpc.AdminService;
 import dev.synod.server.grpc.SynodService;
 import dev.synod.server.grpc.Transport;
 import dev.synod.server.pipeline.Clock;
@@ -171,8 +172,12 @@ final class ServerModule {
 
   @Provides
   @Singleton
-  static Server grpcServer(Transport transport, ServiceContext ctx, HealthStatusManager health, ServerConfig c) {
-    return GrpcServerFactory.build(transport.serverBuilder(), new SynodService(ctx), health, c.requestBytesMax());
+  static Server grpcServer(Transport transport, ServiceContext ctx, HealthStatusManager health, ServerConfig c,
+      ConsensusDriver driver, Clock clock) {
+    AdminService admin = new AdminService(ctx.state(), driver, driver::clusterId, c.serverId(), clock,
+        AdminService.threadPerBackup());
+    return GrpcServerFactory.build(transport.serverBuilder(), new SynodService(ctx), admin, health,
+        c.requestBytesMax());
   }
 
   @Provides

@@ -10,19 +10,20 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 
 /**
  * Assembles the gRPC server on a builder it is given (Netty in the process, in-process in tests):
- * the Synod API, the standard health service, and server reflection served both as v1 and as
+ * the Synod API, the operator's Admin service, the standard health service, and server reflection served both as v1 and as
  * v1alpha (grpcurl before 1.8.8 speaks only v1alpha).
  */
 public final class GrpcServerFactory {
   private GrpcServerFactory() {}
 
   @SuppressWarnings("deprecation") // v1alpha reflection is deprecated upstream but still needed
-  public static Server build(ServerBuilder<?> builder, BindableService synod, HealthStatusManager health,
-      int requestBytesMax) {
+  public static Server build(ServerBuilder<?> builder, BindableService synod, BindableService admin,
+      HealthStatusManager health, int requestBytesMax) {
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus(dev.synod.api.v1.SynodGrpc.SERVICE_NAME, ServingStatus.SERVING);
     return builder
         .addService(synod)
+        .addService(admin)
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .addService(ProtoReflectionService.newInstance())
