@@ -36,14 +36,14 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * any subject, SANs and validity window, written as the PEM files the server reads. EC P-256
  * keys by default (fast to make); RSA on request.
  */
-final class TestPki {
+public final class TestPki {
   private static final AtomicLong SERIALS = new AtomicLong(System.currentTimeMillis());
 
   private TestPki() {}
 
   /** A certificate and its key pair; {@code write} puts them in {@code name.pem} / {@code name.key}. */
-  record Issued(X509Certificate cert, KeyPair keys) {
-    Files2 write(Path dir, String name) throws IOException {
+  public record Issued(X509Certificate cert, KeyPair keys) {
+    public Files2 write(Path dir, String name) throws IOException {
       Path cert = dir.resolve(name + ".pem");
       Path key = dir.resolve(name + ".key");
       writeCerts(cert, this.cert);
@@ -53,10 +53,10 @@ final class TestPki {
   }
 
   /** The two files of an issued certificate. */
-  record Files2(Path cert, Path key) {}
+  public record Files2(Path cert, Path key) {}
 
   /** A self-signed CA, valid from an hour ago for a day. */
-  static Issued ca(String cn) throws Exception {
+  public static Issued ca(String cn) throws Exception {
     KeyPair keys = ec();
     Instant now = Instant.now();
     X500Name name = new X500Name("CN=" + cn);
@@ -68,13 +68,13 @@ final class TestPki {
   }
 
   /** A leaf for TLS servers and clients, valid from an hour ago for a day. */
-  static Issued leaf(Issued ca, String cn, String... sans) throws Exception {
+  public static Issued leaf(Issued ca, String cn, String... sans) throws Exception {
     Instant now = Instant.now();
     return leaf(ca, cn, now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(1)), ec(), sans);
   }
 
   /** A leaf valid from {@code notBefore} to {@code notAfter}; SANs as "DNS:name" or "IP:addr". */
-  static Issued leaf(Issued ca, String cn, Instant notBefore, Instant notAfter, KeyPair keys, String... sans)
+  public static Issued leaf(Issued ca, String cn, Instant notBefore, Instant notAfter, KeyPair keys, String... sans)
       throws Exception {
     JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(ca.cert(), serial(),
         Date.from(notBefore), Date.from(notAfter), new X500Name("CN=" + cn), keys.getPublic());
@@ -100,13 +100,13 @@ final class TestPki {
     return new Issued(sign(b, ca.keys()), keys);
   }
 
-  static KeyPair ec() throws GeneralSecurityException {
+  public static KeyPair ec() throws GeneralSecurityException {
     KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
     g.initialize(new ECGenParameterSpec("secp256r1"));
     return g.generateKeyPair();
   }
 
-  static KeyPair rsa() throws GeneralSecurityException {
+  public static KeyPair rsa() throws GeneralSecurityException {
     KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
     g.initialize(2048);
     return g.generateKeyPair();
@@ -124,7 +124,7 @@ final class TestPki {
   }
 
   /** Writes PEM certificates through a temp file and an atomic rename, as a careful operator would. */
-  static void writeCerts(Path file, X509Certificate... certs) throws IOException {
+  public static void writeCerts(Path file, X509Certificate... certs) throws IOException {
     StringBuilder out = new StringBuilder();
     for (X509Certificate c : certs) {
       try {
@@ -136,11 +136,11 @@ final class TestPki {
     replace(file, out.toString());
   }
 
-  static void writeKey(Path file, KeyPair keys) throws IOException {
+  public static void writeKey(Path file, KeyPair keys) throws IOException {
     replace(file, pem("PRIVATE KEY", keys.getPrivate().getEncoded())); // PKCS#8
   }
 
-  static String pem(String type, byte[] der) {
+  public static String pem(String type, byte[] der) {
     return "-----BEGIN " + type + "-----\n"
         + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
         + "\n-----END " + type + "-----\n";

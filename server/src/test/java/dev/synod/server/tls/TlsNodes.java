@@ -27,11 +27,11 @@ import javax.net.ssl.TrustManager;
  * Real Synod servers on loopback sockets with the process's own transports ({@link NettyTransports}
  * and {@link TlsSetup}, as Main wires them), and channels to them with or without TLS.
  */
-final class TlsNodes {
+public final class TlsNodes {
   private TlsNodes() {}
 
   /** Starts a server from flags, as the process would (TLS files read, plaintext rules checked). */
-  static SynodNode start(Path dataDir, String... flags) throws Exception {
+  public static SynodNode start(Path dataDir, String... flags) throws Exception {
     List<String> args = new ArrayList<>(List.of("--data-dir", dataDir.toString(), "--port", "0"));
     args.addAll(List.of(flags));
     ServerConfig c = ConfigParser.parse(args.toArray(String[]::new));
@@ -41,18 +41,18 @@ final class TlsNodes {
         (what, cause) -> System.err.println("FATAL " + what + ": " + cause)).node().start();
   }
 
-  static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }
   }
 
-  static ManagedChannel plaintext(int port) {
+  public static ManagedChannel plaintext(int port) {
     return channel(port, InsecureChannelCredentials.create());
   }
 
   /** TLS trusting {@code ca}; with a client certificate when {@code client} is not null. */
-  static ManagedChannel tls(int port, Path ca, TestPki.Files2 client) throws IOException {
+  public static ManagedChannel tls(int port, Path ca, TestPki.Files2 client) throws IOException {
     TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder().trustManager(ca.toFile());
     if (client != null) {
       b.keyManager(client.cert().toFile(), client.key().toFile());
@@ -61,21 +61,21 @@ final class TlsNodes {
   }
 
   /** TLS with the given trust manager (e.g. one that records what the server presented). */
-  static ManagedChannel tls(int port, TrustManager trust) {
+  public static ManagedChannel tls(int port, TrustManager trust) {
     return channel(port, TlsChannelCredentials.newBuilder().trustManager(trust).build());
   }
 
-  static ManagedChannel channel(int port, ChannelCredentials credentials) {
+  public static ManagedChannel channel(int port, ChannelCredentials credentials) {
     return Grpc.newChannelBuilderForAddress("127.0.0.1", port, credentials).build();
   }
 
-  static StatusResponse status(ManagedChannel channel) {
+  public static StatusResponse status(ManagedChannel channel) {
     return SynodGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
         .status(StatusRequest.getDefaultInstance());
   }
 
   /** The failure of a Status call that must fail. */
-  static StatusRuntimeException statusFails(ManagedChannel channel) {
+  public static StatusRuntimeException statusFails(ManagedChannel channel) {
     try {
       status(channel);
     } catch (StatusRuntimeException e) {
@@ -84,7 +84,7 @@ final class TlsNodes {
     throw new AssertionError("the call succeeded");
   }
 
-  static void shutdown(ManagedChannel... channels) throws InterruptedException {
+  public static void shutdown(ManagedChannel... channels) throws InterruptedException {
     for (ManagedChannel c : channels) {
       c.shutdownNow();
       c.awaitTermination(2, TimeUnit.SECONDS);
