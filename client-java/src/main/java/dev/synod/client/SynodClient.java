@@ -36,13 +36,10 @@ import dev.synod.api.v1.WatchKind;
 import dev.synod.api.v1.WatchTarget;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
-import io.grpc.TlsChannelCredentials;
 import io.grpc.stub.StreamObserver;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -1482,29 +1479,9 @@ public final class SynodClient implements AutoCloseable {
       if (servers.isEmpty()) {
         throw new IllegalArgumentException("connectString names no server");
       }
-      credentials = credentials();
+      credentials = TlsCredentials.of(tlsCaBundle, tlsCertChain, tlsPrivateKey);
       return new SynodClient(this);
     }
 
-    private ChannelCredentials credentials() {
-      if (tlsCaBundle == null) {
-        if (tlsCertChain != null) {
-          throw new IllegalArgumentException("a TLS client certificate needs a CA bundle (tlsCaBundle)");
-        }
-        return InsecureChannelCredentials.create();
-      }
-      TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder();
-      Path reading = tlsCaBundle;
-      try {
-        tls.trustManager(tlsCaBundle.toFile());
-        if (tlsCertChain != null) {
-          reading = tlsCertChain;
-          tls.keyManager(tlsCertChain.toFile(), tlsPrivateKey.toFile());
-        }
-      } catch (IOException | RuntimeException e) {
-        throw new IllegalArgumentException("TLS: cannot read " + reading + " (or its key): " + e.getMessage(), e);
-      }
-      return tls.build();
-    }
   }
 }

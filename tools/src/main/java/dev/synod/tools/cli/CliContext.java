@@ -2,6 +2,8 @@ package dev.synod.tools.cli;
 
 import dev.synod.client.ConnectionState;
 import dev.synod.client.SynodClient;
+import dev.synod.client.TlsCredentials;
+import io.grpc.ChannelCredentials;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -25,6 +27,27 @@ final class CliContext implements AutoCloseable {
   record Tls(Path ca, Path cert, Path key) {
     /** Puts the TLS files on the builder, refusing (usage error) what cannot work. */
     SynodClient.Builder applyTo(SynodClient.Builder b) {
+      check();
+      if (ca != null) {
+        b.tlsCaBundle(ca);
+      }
+      if (cert != null) {
+        b.tlsClientCertificate(cert, key);
+      }
+      return b;
+    }
+
+    /** Credentials for a channel of the CLI's own (plaintext without --tls-ca). */
+    ChannelCredentials credentials() {
+      check();
+      try {
+        return TlsCredentials.of(ca, cert, key);
+      } catch (IllegalArgumentException e) {
+        throw CliException.usage(e.getMessage());
+      }
+    }
+
+    private void check() {
       if ((cert == null) != (key == null)) {
         throw CliException.usage("--tls-cert and --tls-key go together");
       }
@@ -36,13 +59,6 @@ final class CliContext implements AutoCloseable {
           throw CliException.usage("cannot read " + p);
         }
       }
-      if (ca != null) {
-        b.tlsCaBundle(ca);
-      }
-      if (cert != null) {
-        b.tlsClientCertificate(cert, key);
-      }
-      return b;
     }
   }
 

@@ -31,6 +31,9 @@ class TlsCliTest {
       CliRunner.Result got = synod.run(concat(tls, "get", "/secure"));
       assertEquals(0, got.code(), got.err());
       assertTrue(got.out().contains("over-tls"), got.out());
+      CliRunner.Result status = synod.run(concat(tls, "status")); // opens channels of its own
+      assertEquals(0, status.code(), status.err());
+      assertTrue(status.out().contains("leader"), status.out());
 
       CliRunner.Result plain = synod.run("--connect-timeout", "1s", "get", "/secure");
       assertEquals(ExitCodes.UNAVAILABLE, plain.code());
