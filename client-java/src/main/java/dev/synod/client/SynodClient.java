@@ -34,12 +34,14 @@ import dev.synod.api.v1.SynodGrpc;
 import dev.synod.api.v1.WatchEvent;
 import dev.synod.api.v1.WatchKind;
 import dev.synod.api.v1.WatchTarget;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -105,6 +107,8 @@ public final class SynodClient implements AutoCloseable {
   private final RetryPolicy retry;
   private final boolean reconnectAfterExpiry;
   private final List<ConnectionStateListener> listeners = new CopyOnWriteArrayList<>();
+  /** Plaintext, or TLS with the builder's CA bundle and client certificate. */
+  private final ChannelCredentials credentials;
 
   // --- threads
   private final ScheduledExecutorService loop;
@@ -148,6 +152,7 @@ public final class SynodClient implements AutoCloseable {
     this.retry = b.retryPolicy;
     this.reconnectAfterExpiry = b.reconnectAfterExpiry;
     this.listeners.addAll(b.listeners);
+    this.credentials = b.credentials;
     this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = daemon("synod-client-loop").newThread(r);
       loopThread = t;
@@ -705,7 +710,7 @@ public final class SynodClient implements AutoCloseable {
     serverIndex = (serverIndex + 1) % servers.size();
     InetSocketAddress address = servers.get(serverIndex);
     ManagedChannel channel = channels.computeIfAbsent(address, a ->
-        ManagedChannelBuilder.forAddress(a.getHostString(), a.getPort()).usePlaintext()
+        Grpc.newChannelBuilderForAddress(a.getHostString(), a.getPort(), credentials)
             .executor(this::onLoopQuietly).build());
     Stream s = new Stream(address);
     s.startedNanos = System.nanoTime();
@@ -1402,6 +1407,10 @@ public final class SynodClient implements AutoCloseable {
     private RetryPolicy retryPolicy = RetryPolicy.defaultPolicy();
     private boolean reconnectAfterExpiry;
     private final List<ConnectionStateListener> listeners = new ArrayList<>();
+    private Path tlsCaBundle;
+    private Path tlsCertChain;
+    private Path tlsPrivateKey;
+    private ChannelCredentials credentials;
 
     /** "host:port,host:port,...". */
     public Builder connectString(String connectString) {
@@ -1441,11 +1450,38 @@ public final class SynodClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Connects over TLS, trusting the certificate authorities in this PEM bundle. Each server's
+     * certificate must chain to one of them and name the host as written in the connect string
+     * (a DNS or IP subject alternative name). Without it the client speaks plaintext.
+     */
+    public Builder tlsCaBundle(Path caBundlePem) {
+      this.tlsCaBundle = caBundlePem;
+      return this;
+    }
+
+    /**
+     * Presents this client certificate (mutual TLS, for servers started with
+     * {@code --tls-client-ca}): a PEM certificate chain and its unencrypted PKCS#8 private key.
+     * Needs {@link #tlsCaBundle}. The server reads its subject and SANs as the client's identity.
+     */
+    public Builder tlsClientCertificate(Path certChainPem, Path privateKeyPem) {
+      this.tlsCertChain = certChainPem;
+      this.tlsPrivateKey = privateKeyPem;
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException no server in the connect string, a client certificate
+     *     without a CA bundle, or a TLS file that cannot be read (the message names it)
+     */
     public SynodClient build() {
       if (servers.isEmpty()) {
         throw new IllegalArgumentException("connectString names no server");
       }
+      credentials = TlsCredentials.of(tlsCaBundle, tlsCertChain, tlsPrivateKey);
       return new SynodClient(this);
     }
+
   }
 }

@@ -8,13 +8,10 @@ import dev.synod.server.pipeline.FatalHandler;
 import dev.synod.server.storage.CorruptLogException;
 import dev.synod.server.storage.ClusterIdentity;
 import dev.synod.server.storage.CorruptSnapshotException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import dev.synod.server.tls.TlsSetup;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.util.Arrays;
-import java.util.concurrent.TimeUnit;
 
 /** The synod-server process: parse settings, recover, serve until stopped. */
 public final class Main {
@@ -33,20 +30,18 @@ public final class Main {
       System.exit(2);
       return;
     }
+    TlsSetup tls;
+    try {
+      tls = TlsSetup.load(config);
+    } catch (IllegalArgumentException e) {
+      System.err.println("synod: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     SynodNode node;
     try {
-      node = ServerComponent.create(config,
-          () -> NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
-              // Handlers only validate, enqueue or read under the state's read lock; running them on
-              // the transport's threads saves a thread hand-off per message.
-              .directExecutor()
-              .permitKeepAliveTime(5, TimeUnit.SECONDS)
-              .permitKeepAliveWithoutCalls(true),
-          Main::peerServerBuilder,
-          // No gRPC retries on peer links: PeerLink reopens a broken stream itself, and a retriable
-          // call would keep a copy of every envelope sent on its long-lived stream in a replay buffer.
-          address -> NettyChannelBuilder.forTarget(address).usePlaintext().disableRetry()
-              .maxInboundMessageSize(64 << 20).build(),
+      node = ServerComponent.create(config, NettyTransports.clientPort(config, tls),
+          NettyTransports.peerPort(tls), NettyTransports.peerLinks(tls),
           Clock.SYSTEM, FatalHandler.HALT).node().start();
     } catch (UncheckedIOException e) {
       exitOn(config, e.getCause());
@@ -65,16 +60,11 @@ public final class Main {
     System.out.println("synod: listening on " + config.host() + ":" + node.port()
         + " (server " + config.serverId() + ", cluster " + ClusterIdentity.text(node.driver().clusterId())
         + ", data in " + config.dataDir().toAbsolutePath()
-        + ", last zxid " + node.state().lastZxid() + ")");
+        + ", last zxid " + node.state().lastZxid() + ")"
+        + (tls.clientTls() ? ", client TLS" : ", client plaintext")
+        + (tls.peerTls() ? ", peer mutual TLS" : ""));
     System.out.flush();
     node.awaitTermination();
-  }
-
-  /** The peer endpoint listens on its member address's port, on every interface of that host. */
-  private static NettyServerBuilder peerServerBuilder(String address) {
-    int colon = address.lastIndexOf(':');
-    return NettyServerBuilder.forAddress(new InetSocketAddress(address.substring(0, colon),
-        Integer.parseInt(address.substring(colon + 1))));
   }
 
   /** Explains why the data could not be opened or trusted, then exits with code 3. */

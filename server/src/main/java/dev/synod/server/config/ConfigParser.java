@@ -59,6 +59,13 @@ public final class ConfigParser {
     HELP.put("inflight-slots-max", "consensus slots the leader may have undecided at once");
     HELP.put("write-timeout-ms", "how long a write may wait for a leader before LEADER_UNAVAILABLE");
     HELP.put("test-crash-point", "testing only: halt the process at this named storage step");
+    HELP.put("tls-cert", "client port TLS: this server's certificate chain (PEM); re-read when it changes");
+    HELP.put("tls-key", "client port TLS: the certificate's private key (PEM, PKCS#8 or PKCS#1 RSA)");
+    HELP.put("tls-client-ca", "client port: require client certificates issued by these CAs (PEM bundle)");
+    HELP.put("peer-tls-cert", "peer port mutual TLS: this member's certificate (a SAN must be its member host)");
+    HELP.put("peer-tls-key", "peer port mutual TLS: the member certificate's private key (PEM)");
+    HELP.put("peer-tls-ca", "peer port mutual TLS: the CAs that issue member certificates (PEM bundle)");
+    HELP.put("allow-plaintext", "serve plaintext on a non-loopback address on purpose (a flag; no value needed)");
   }
 
   private ConfigParser() {}
@@ -77,6 +84,8 @@ public final class ConfigParser {
       if (eq >= 0) {
         value = name.substring(eq + 1);
         name = name.substring(0, eq);
+      } else if (isBoolean(name) && (i + 1 >= args.length || args[i + 1].startsWith("--"))) {
+        value = "true"; // a switch such as --allow-plaintext needs no value
       } else {
         if (i + 1 >= args.length) {
           throw new IllegalArgumentException("flag --" + name + " needs a value");
@@ -152,11 +161,25 @@ public final class ConfigParser {
         return parseSize(raw);
       } else if (type == Path.class) {
         return Path.of(raw);
+      } else if (type == boolean.class) {
+        if (!raw.equalsIgnoreCase("true") && !raw.equalsIgnoreCase("false")) {
+          throw new IllegalArgumentException("setting " + name + ": '" + raw + "' is not true or false");
+        }
+        return Boolean.parseBoolean(raw);
       }
     } catch (NumberFormatException | ArithmeticException e) {
       throw new IllegalArgumentException("setting " + name + ": '" + raw + "' is not a valid number");
     }
     throw new IllegalStateException("unsupported setting type " + type);
+  }
+
+  private static boolean isBoolean(String name) {
+    for (RecordComponent c : ServerConfig.class.getRecordComponents()) {
+      if (kebab(c.getName()).equals(name)) {
+        return c.getType() == boolean.class;
+      }
+    }
+    return false;
   }
 
   /** Accepts plain numbers and the suffixes k, m, g (powers of 1024) for sizes. */

@@ -42,7 +42,15 @@ public record ServerConfig(
     int heartbeatTicks,
     int inflightSlotsMax,
     long writeTimeoutMs,
-    String testCrashPoint) {
+    String testCrashPoint,
+    // Transport security (see dev.synod.server.tls.TlsSetup); "" means not configured.
+    String tlsCert,
+    String tlsKey,
+    String tlsClientCa,
+    String peerTlsCert,
+    String peerTlsKey,
+    String peerTlsCa,
+    boolean allowPlaintext) {
 
   public static final int DEFAULT_PORT = 7070;
   /** {@code --initial-cluster-state}: this empty data directory founds a new cluster. */
@@ -86,7 +94,14 @@ public record ServerConfig(
         3,
         256,
         5_000,
-        "");
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        false);
   }
 
   /** Throws IllegalArgumentException naming the first setting that cannot work. */
@@ -133,6 +148,11 @@ public record ServerConfig(
     require(inflightSlotsMax >= 1, "inflight-slots-max must be >= 1");
     require(writeTimeoutMs >= tickMs * electionTicksMax,
         "write-timeout-ms must be at least one election timeout (tick-ms * election-ticks-max)");
+    require(tlsCert.isEmpty() == tlsKey.isEmpty(), "tls-cert and tls-key go together");
+    require(tlsClientCa.isEmpty() || !tlsCert.isEmpty(),
+        "tls-client-ca (mutual TLS on the client port) needs tls-cert and tls-key");
+    require(peerTlsCert.isEmpty() == peerTlsKey.isEmpty() && peerTlsCert.isEmpty() == peerTlsCa.isEmpty(),
+        "peer-tls-cert, peer-tls-key and peer-tls-ca go together (the peer port is mutual TLS)");
     return this;
   }
 

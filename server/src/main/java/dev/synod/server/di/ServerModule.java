@@ -28,6 +28,7 @@ import dev.synod.server.state.StateMachine;
 import dev.synod.server.storage.ClusterIdentity;
 import dev.synod.server.storage.DurableStore;
 import dev.synod.server.storage.FaultInjector;
+import dev.synod.server.tls.MemberCertificates;
 import io.grpc.Server;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
@@ -139,6 +140,8 @@ final class ServerModule {
     return Optional.of(endpoint.serverBuilder(cluster.peerAddresses().get(cluster.selfId()))
         .directExecutor()
         .addService(new PeerService(driver))
+        // With peer TLS only members' certificates get through (see MemberCertificates).
+        .intercept(new MemberCertificates(cluster.peerAddresses(), !c.peerTlsCert().isEmpty()))
         .maxInboundMessageSize(c.batchBytesMax() + (4 << 20))
         .build());
   }

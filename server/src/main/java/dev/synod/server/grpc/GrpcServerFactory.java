@@ -1,5 +1,6 @@
 package dev.synod.server.grpc;
 
+import dev.synod.server.tls.ClientCertificateInterceptor;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -28,6 +29,8 @@ public final class GrpcServerFactory {
         .addService(ProtoReflectionServiceV1.newInstance())
         .addService(ProtoReflectionService.newInstance())
         .maxInboundMessageSize(requestBytesMax)
+        // A verified client certificate (mutual TLS) becomes ClientCertificate.current() in handlers.
+        .intercept(new ClientCertificateInterceptor())
         .build();
   }
 }

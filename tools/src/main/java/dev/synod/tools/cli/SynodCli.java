@@ -3,6 +3,7 @@ package dev.synod.tools.cli;
 import dev.synod.client.SynodClient;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
@@ -48,6 +49,22 @@ public final class SynodCli implements Callable<Integer> {
       description = "How long to try to open a session before giving up (default: ${DEFAULT-VALUE}).")
   Duration connectTimeout;
 
+  @Option(names = "--tls-ca", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      defaultValue = "${env:SYNOD_TLS_CA}",
+      description = "Connect over TLS, trusting the CAs in this PEM bundle (default: $SYNOD_TLS_CA).")
+  Path tlsCa;
+
+  @Option(names = "--tls-cert", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      defaultValue = "${env:SYNOD_TLS_CERT}",
+      description = "Client certificate (PEM) for servers that require one; needs --tls-ca and --tls-key"
+          + " (default: $SYNOD_TLS_CERT).")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      defaultValue = "${env:SYNOD_TLS_KEY}",
+      description = "The client certificate's private key (PEM, PKCS#8) (default: $SYNOD_TLS_KEY).")
+  Path tlsKey;
+
   @Option(names = "--json", scope = ScopeType.INHERIT,
       description = "Print results as JSON (one document per line).")
   boolean json;
@@ -69,7 +86,8 @@ public final class SynodCli implements Callable<Integer> {
   }
 
   SynodClient client() {
-    ctx.settingsIfUnset(new CliContext.Settings(servers, sessionTimeout, connectTimeout));
+    ctx.settingsIfUnset(new CliContext.Settings(servers, sessionTimeout, connectTimeout,
+        new CliContext.Tls(tlsCa, tlsCert, tlsKey)));
     return ctx.client();
   }
 
