@@ -7,7 +7,8 @@ import dev.synod.api.v1.BackupHeader;
 import dev.synod.api.v1.BackupRequest;
 import dev.synod.server.storage.BackupFormat;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -66,11 +67,13 @@ final class BackupCommand extends NodeCommand {
   private void take() {
     CliContext.Settings s = ctx().settings();
     List<String> servers = StatusCommand.addresses(s != null ? s.servers() : root.servers);
+    ChannelCredentials credentials = (s != null ? s.tls() : new CliContext.Tls(root.tlsCa, root.tlsCert, root.tlsKey))
+        .credentials();
     String last = "";
     for (String address : servers) {
       int colon = address.lastIndexOf(':');
-      ManagedChannel ch = ManagedChannelBuilder.forAddress(address.substring(0, colon),
-          Integer.parseInt(address.substring(colon + 1))).usePlaintext().build();
+      ManagedChannel ch = Grpc.newChannelBuilderForAddress(address.substring(0, colon),
+          Integer.parseInt(address.substring(colon + 1)), credentials).build();
       try {
         Iterator<BackupChunk> chunks = AdminGrpc.newBlockingStub(ch)
             .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
