@@ -90,8 +90,11 @@ public final class ReplicaLoop {
   /** What confirming a session to its client needs: a leader's last majority contact. */
   private final QuorumContact quorumContact;
   private final LivenessReports liveness;
-  /** Told of every Txn as it is applied; the simulator checks agreement with it. */
-  private Consumer<Txn> appliedObserver = txn -> { };
+  /**
+   * Told of every Txn just before it is applied, those replayed at recovery too; the simulator
+   * checks agreement with it.
+   */
+  private final Consumer<Txn> appliedObserver;
 
   /** The cluster this member belongs to; its id is learned once (decided in the log, or from the leader). */
   private ClusterIdentity identity;
@@ -132,8 +135,10 @@ public final class ReplicaLoop {
       ClusterIdentity identity,
       Optional<Snapshot> snapshot,
       DurableState durable,
-      Runnable onSnapshotInstalled) throws IOException {
+      Runnable onSnapshotInstalled,
+      Consumer<Txn> appliedObserver) throws IOException {
     this.config = config;
+    this.appliedObserver = appliedObserver;
     this.cluster = cluster;
     this.state = state;
     this.tracker = tracker;
@@ -648,11 +653,6 @@ public final class ReplicaLoop {
   }
 
   // For the simulator's checks (stepping thread only).
-
-  /** Tells {@code observer} of every Txn this loop applies from now on, just before it is applied. */
-  public void observeApplied(Consumer<Txn> observer) {
-    this.appliedObserver = observer;
-  }
 
   int queuedWrites() {
     return proposals.pendingCount();
