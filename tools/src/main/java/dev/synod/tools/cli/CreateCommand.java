@@ -13,7 +13,7 @@ import picocli.CommandLine.Parameters;
 /** {@code create PATH [DATA]}: creates a node of any kind; prints the path created. */
 @Command(name = "create", description = "Create a node; prints the path created (with its sequence number).")
 final class CreateCommand extends NodeCommand {
-  @Parameters(index = "0", paramLabel = "PATH")
+  @Parameters(index = "0", paramLabel = "PATH", description = "The node's absolute path.")
   String path;
 
   @Parameters(index = "1", arity = "0..1", paramLabel = "DATA",

@@ -13,7 +13,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "delete-recursive", aliases = {"deleteall", "rmr"},
     description = "Delete a node and everything below it (children first; not atomic).")
 final class DeleteRecursiveCommand extends NodeCommand {
-  @Parameters(index = "0", paramLabel = "PATH")
+  @Parameters(index = "0", paramLabel = "PATH", description = "The node's absolute path.")
   String path;
 
   @Override

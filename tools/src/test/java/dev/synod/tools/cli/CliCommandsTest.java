@@ -206,4 +206,37 @@ class CliCommandsTest extends OneServerCliTest {
     assertEquals(0, only.get("lag_slots").getAsLong());
     assertEquals(1, st.getAsJsonArray("members").size());
   }
+
+  @Test
+  void lsRecursiveListsEveryNodeBelowDepthFirst_andLsStatAddsTheStat() {
+    ok("create", "/r1", "a");
+    ok("create", "/r1/b", "b");
+    ok("create", "/r1/b/c", "c");
+    ok("create", "/r1/d", "d");
+    assertEquals(List.of("/r1/b", "/r1/b/c", "/r1/d"), ok("ls", "-R", "/r1").lines());
+    List<String> withStat = ok("ls", "--stat", "/r1").lines();
+    assertEquals(List.of("b", "d"), withStat.subList(0, 2));
+    assertTrue(withStat.contains("num_children    2"), withStat.toString());
+  }
+
+  @Test
+  void getWithWatchWaitsForTheNextChangeAndPrintsIt() throws Exception {
+    ok("create", "/gw", "v0");
+    java.util.concurrent.CompletableFuture<CliRunner.Result> waiting =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> cli.run("get", "-w", "/gw"));
+    // The watch is left by the read; change the node until the command has seen a change.
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+    int n = 0;
+    while (!waiting.isDone() && System.nanoTime() < deadline) {
+      cli.run("set", "/gw", "v" + (++n));
+      try {
+        waiting.get(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException notYet) {
+        // not fired yet
+      }
+    }
+    CliRunner.Result r = waiting.get(1, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("WATCHER:: NODE_DATA_CHANGED /gw (zxid "), r.out());
+  }
 }
