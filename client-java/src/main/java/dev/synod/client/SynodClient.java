@@ -522,6 +522,26 @@ public final class SynodClient implements AutoCloseable {
     return await(addWatchAsync(path, recursive, includeData, listener));
   }
 
+  /**
+   * Removes this session's watches on {@code path} (ZooKeeper's removeWatches): those of
+   * {@code kind}, or of every kind when it is {@code WATCH_KIND_UNSPECIFIED}. Their watchers and
+   * listeners are not called any more, here or after a reconnect; the server drops them too.
+   * Completes with whether the server held any.
+   */
+  public CompletableFuture<Boolean> removeWatchesAsync(String path, WatchKind kind) {
+    boolean every = kind == WatchKind.WATCH_KIND_UNSPECIFIED;
+    onLoop(() -> {
+      oneShots.keySet().removeIf(k -> k.path().equals(path) && (every || k.kind() == kind));
+      persistents.keySet().removeIf(k -> k.path().equals(path) && (every || k.kind() == kind));
+    });
+    return call(Request.newBuilder().setRemoveWatch(RemoveWatchRequest.newBuilder().setPath(path).setKind(kind)),
+        r -> { }, r -> r.getRemoveWatch().getRemoved() > 0);
+  }
+
+  public boolean removeWatches(String path, WatchKind kind) {
+    return await(removeWatchesAsync(path, kind));
+  }
+
   // ===========================================================================================
   // Requests
 

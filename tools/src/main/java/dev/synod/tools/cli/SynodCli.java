@@ -30,7 +30,7 @@ import picocli.CommandLine.ScopeType;
         LsCommand.class, TreeCommand.class, GetCommand.class, SetCommand.class, CreateCommand.class,
         DeleteCommand.class, DeleteRecursiveCommand.class, StatCommand.class, WatchCommand.class,
         MultiCommand.class, SyncCommand.class, LockCommand.class, ElectCommand.class, StatusCommand.class,
-        SessionCommand.class, BackupCommand.class, ShellCommand.class, CommandLine.HelpCommand.class})
+        SessionCommand.class, RemoveWatchesCommand.class, GetEphemeralsCommand.class, BackupCommand.class, ShellCommand.class, CommandLine.HelpCommand.class})
 public final class SynodCli implements Callable<Integer> {
   static final String DEFAULT_SERVERS = "127.0.0.1:7070";
 

@@ -239,4 +239,18 @@ class CliCommandsTest extends OneServerCliTest {
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("WATCHER:: NODE_DATA_CHANGED /gw (zxid "), r.out());
   }
+
+  @Test
+  void aPrefixDeleteAsksFirst_andWithYesDeletesEveryMatchingSubtree() {
+    ok("create", "/px", "");
+    ok("create", "/px/job-1", "");
+    ok("create", "/px/job-1/part", "");
+    ok("create", "/px/job-2", "");
+    ok("create", "/px/keep", "");
+    String refused = fails(ExitCodes.USAGE, "delete-recursive", "--prefix", "/px/job-");
+    assertTrue(refused.contains("3 nodes start with /px/job-") && refused.contains("--yes"), refused);
+    assertEquals(List.of("job-1", "job-2", "keep"), ok("ls", "/px").lines(), "nothing deleted unasked");
+    ok("delete-recursive", "--prefix", "/px/job-", "--yes");
+    assertEquals(List.of("keep"), ok("ls", "/px").lines());
+  }
 }
