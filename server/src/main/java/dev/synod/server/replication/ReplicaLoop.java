@@ -638,6 +638,11 @@ public final class ReplicaLoop {
     return leader;
   }
 
+  /** A copy of the state, at {@link #appliedSlot()}, for a snapshot once the loop has stopped. */
+  Snapshot stateAtStop() {
+    return state.snapshot();
+  }
+
   public long appliedSlot() {
     return appliedSlot;
   }
