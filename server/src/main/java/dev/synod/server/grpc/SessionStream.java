@@ -378,7 +378,7 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
   }
 
   private void respond(Response response) {
-    send(ServerMessage.newBuilder().setResponse(response).build());
+    send(ServerMessage.newBuilder().setResponse(AnswerSize.bounded(response)).build());
   }
 
   private void respondError(Request request, SynodException e) {
