@@ -208,7 +208,7 @@ final class ReadOps {
    */
   private void requireWatcher(long watcherId, String message, String path) throws SynodException {
     if (watcherId == 0) {
-      throw new SynodException(ErrorReason.BAD_ARGUMENT, message, path);
+      throw new SynodException(ErrorReason.BAD_ARGUMENT, "cannot watch " + path + ": " + message, path);
     }
     if (watcherId > 0 && sessions.get(watcherId) == null) {
       throw new SynodException(ErrorReason.SESSION_EXPIRED,
