@@ -51,7 +51,8 @@ public final class ConfigParser {
     HELP.put("restore", "for an empty data directory only: a backup file (synod backup FILE) to found a"
         + " new cluster from; every member of the new cluster restores the same file (with"
         + " initial-cluster-state new). Ignored once the directory holds anything");
-    HELP.put("peer-port", "port for the peer protocol (used when members is set)");
+    HELP.put("peer-port", "peer port of a cluster of one (with members set, a member listens on the port"
+        + " of its own entry and this is ignored)");
     HELP.put("tick-ms", "consensus clock tick");
     HELP.put("election-ticks-min", "shortest election timeout, in ticks");
     HELP.put("election-ticks-max", "longest election timeout, in ticks (randomized between)");
@@ -67,6 +68,9 @@ public final class ConfigParser {
     HELP.put("peer-tls-ca", "peer port mutual TLS: the CAs that issue member certificates (PEM bundle)");
     HELP.put("allow-plaintext", "serve plaintext on a non-loopback address on purpose (a flag; no value needed)");
   }
+
+  /** Settings that exist for the project's own tests: accepted, but not listed by --help. */
+  private static final java.util.Set<String> HIDDEN = java.util.Set.of("test-crash-point");
 
   private ConfigParser() {}
 
@@ -136,19 +140,40 @@ public final class ConfigParser {
 
   public static String usage() {
     ServerConfig defaults = ServerConfig.defaults();
-    StringBuilder out = new StringBuilder("usage: synod-server [--config FILE] [--setting VALUE ...]\n\n");
+    StringBuilder out = new StringBuilder("usage: synod-server [--config FILE] [--setting VALUE ...]\n\n"
+        + "Settings are flags (--name value or --name=value) or name=value lines of the --config file;\n"
+        + "flags win. Sizes (names with -bytes) take a suffix k, m or g (KiB, MiB, GiB): --data-bytes-max 2m.\n\n");
     for (RecordComponent c : ServerConfig.class.getRecordComponents()) {
       String name = kebab(c.getName());
+      if (HIDDEN.contains(name)) {
+        continue;
+      }
       Object value;
       try {
         value = c.getAccessor().invoke(defaults);
       } catch (ReflectiveOperationException e) {
         throw new IllegalStateException(e);
       }
+      if (name.contains("-bytes") && value instanceof Number n) {
+        value = sizeText(n.longValue());
+      }
       out.append(String.format(Locale.ROOT, "  --%-34s %s (default: %s)%n",
           name, HELP.getOrDefault(name, ""), value));
     }
     return out.toString();
+  }
+
+  /** A byte count as --help shows it: with the largest suffix that divides it ("4m", "4096"). */
+  static String sizeText(long bytes) {
+    String[] suffixes = {"g", "m", "k"};
+    int[] shifts = {30, 20, 10};
+    for (int i = 0; i < suffixes.length; i++) {
+      long unit = 1L << shifts[i];
+      if (bytes != 0 && bytes % unit == 0) {
+        return (bytes / unit) + suffixes[i];
+      }
+    }
+    return Long.toString(bytes);
   }
 
   private static Object convert(String name, String raw, Class<?> type) {

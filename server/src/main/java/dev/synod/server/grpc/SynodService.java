@@ -39,10 +39,12 @@ import dev.synod.api.v1.SyncResponse;
 import dev.synod.api.v1.WatchEvent;
 import dev.synod.api.v1.WatchKind;
 import dev.synod.api.v1.WatchRequest;
+import dev.synod.server.pipeline.AnswerSize;
 import dev.synod.server.pipeline.ServiceContext;
 import dev.synod.server.state.SynodException;
 import dev.synod.txn.v1.CloseSessionTxn;
 import dev.synod.txn.v1.Txn;
+import com.google.protobuf.MessageLite;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.function.Function;
@@ -205,7 +207,13 @@ public final class SynodService extends SynodGrpc.SynodImplBase {
               response.hasMulti() ? response.getMulti() : null));
           return;
         }
-        responses.onNext(reply.build(applied, response));
+        T answer = reply.build(applied, response);
+        if (answer instanceof MessageLite m && !AnswerSize.fits(m)) {
+          responses.onError(ErrorStatus.of(AnswerSize.tooLarge(
+              "this write", m.getSerializedSize(), applied.getZxid())));
+          return;
+        }
+        responses.onNext(answer);
         responses.onCompleted();
       });
     } catch (SynodException e) {
@@ -255,7 +263,12 @@ public final class SynodService extends SynodGrpc.SynodImplBase {
       if (response.hasError()) {
         responses.onError(ErrorStatus.of(response.getError()));
       } else {
-        responses.onNext(result.apply(response));
+        T answer = result.apply(response);
+        if (answer instanceof MessageLite m && !AnswerSize.fits(m)) {
+          responses.onError(ErrorStatus.of(AnswerSize.tooLarge("this read", m.getSerializedSize(), 0)));
+          return;
+        }
+        responses.onNext(answer);
         responses.onCompleted();
       }
     });

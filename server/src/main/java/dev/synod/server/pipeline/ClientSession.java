@@ -388,7 +388,7 @@ public final class ClientSession implements StreamRegistry.Sink {
   }
 
   private void respond(Response response) {
-    send(ServerMessage.newBuilder().setResponse(response).build());
+    send(ServerMessage.newBuilder().setResponse(AnswerSize.bounded(response)).build());
   }
 
   private void respondError(Request request, SynodException e) {

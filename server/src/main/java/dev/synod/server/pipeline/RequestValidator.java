@@ -84,12 +84,14 @@ public final class RequestValidator {
   private static DeleteRequest delete(DeleteRequest delete) throws SynodException {
     noSession(delete.hasSession() ? delete.getSession() : null);
     path(delete.getPath());
+    version("version", delete.hasVersion(), delete.getVersion(), delete.getPath());
     return delete;
   }
 
   private SetDataRequest setData(SetDataRequest set) throws SynodException {
     noSession(set.hasSession() ? set.getSession() : null);
     path(set.getPath());
+    version("version", set.hasVersion(), set.getVersion(), set.getPath());
     data(set.getData(), set.getPath());
     return set;
   }
@@ -97,6 +99,7 @@ public final class RequestValidator {
   private static SetAclRequest setAcl(SetAclRequest setAcl) throws SynodException {
     noSession(setAcl.hasSession() ? setAcl.getSession() : null);
     path(setAcl.getPath());
+    version("aversion", setAcl.hasAversion(), setAcl.getAversion(), setAcl.getPath());
     NodeRules.checkAcl(setAcl.getAclList(), setAcl.getPath());
     return setAcl;
   }
@@ -138,6 +141,7 @@ public final class RequestValidator {
     return switch (op.getOpCase()) {
       case CHECK -> {
         path(op.getCheck().getPath());
+        version("version", op.getCheck().hasVersion(), op.getCheck().getVersion(), op.getCheck().getPath());
         yield op;
       }
       case CREATE -> Op.newBuilder().setCreate(create(op.getCreate())).build();
@@ -154,6 +158,18 @@ public final class RequestValidator {
    */
   private static void path(String path) throws SynodException {
     Paths.validate(path);
+  }
+
+  /**
+   * An expected version is -1 (any) or a version a node can have (0 and up); anything below -1 is
+   * a malformed request (BAD_ARGUMENT), not a condition that failed (BAD_VERSION).
+   */
+  private static void version(String field, boolean present, int expected, String path)
+      throws SynodException {
+    if (present && expected < -1) {
+      throw new SynodException(ErrorReason.BAD_ARGUMENT, field + " " + expected + " is not valid for "
+          + path + ": expect -1 (any version) or a version >= 0", path);
+    }
   }
 
   private void data(ByteString data, String path) throws SynodException {

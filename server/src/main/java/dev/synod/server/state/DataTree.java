@@ -51,7 +51,7 @@ final class DataTree {
   NodeRecord existing(String path) throws SynodException {
     NodeRecord node = nodes.get(path);
     if (node == null) {
-      throw new SynodException(ErrorReason.NO_NODE, "node does not exist", path);
+      throw new SynodException(ErrorReason.NO_NODE, path + " does not exist", path);
     }
     return node;
   }

@@ -21,18 +21,18 @@ public final class NodeRules {
     NodeKind kind = request.getKind();
     long ttlMs = request.getTtlMs();
     if (kind == NodeKind.UNRECOGNIZED) {
-      throw new SynodException(ErrorReason.BAD_ARGUMENT, "unknown node kind", path);
+      throw new SynodException(ErrorReason.BAD_ARGUMENT, "unknown node kind for " + path, path);
     }
     if (kind != NodeKind.TTL) {
       if (ttlMs != 0) {
         throw new SynodException(ErrorReason.INVALID_TTL,
-            "ttl_ms is only for TTL nodes, not " + kind + " (got " + ttlMs + ")", path);
+            "ttl_ms is only for TTL nodes; " + path + " is " + kind + " (got ttl_ms " + ttlMs + ")", path);
       }
       return;
     }
     if (ttlMs <= 0) {
       throw new SynodException(ErrorReason.INVALID_TTL,
-          "a TTL node needs ttl_ms > 0, got " + ttlMs, path);
+          "TTL node " + path + " needs ttl_ms > 0, got " + ttlMs, path);
     }
     if (ttlMs > ReplicatedLimits.TTL_MS_MAX) {
       throw new SynodException(ErrorReason.INVALID_TTL, "ttl_ms " + ttlMs
@@ -47,11 +47,11 @@ public final class NodeRules {
       Acl entry = acl.get(i);
       if (entry.getScheme().isEmpty() || entry.getId().isEmpty()) {
         throw new SynodException(ErrorReason.INVALID_ACL,
-            "acl entry " + i + " needs a scheme and an id", path);
+            "acl entry " + i + " of " + path + " needs a scheme and an id", path);
       }
       if (entry.getPerms() < 1 || entry.getPerms() > 31) {
         throw new SynodException(ErrorReason.INVALID_ACL,
-            "acl entry " + i + " has perms " + entry.getPerms() + ", not within 1..31", path);
+            "acl entry " + i + " of " + path + " has perms " + entry.getPerms() + ", not within 1..31", path);
       }
     }
   }

@@ -8,6 +8,7 @@ import dev.synod.api.v1.ExistsRequest;
 import dev.synod.api.v1.ExistsResponse;
 import dev.synod.api.v1.GetAclRequest;
 import dev.synod.api.v1.GetAclResponse;
+import com.google.protobuf.CodedOutputStream;
 import dev.synod.api.v1.GetChildrenRequest;
 import dev.synod.api.v1.GetChildrenResponse;
 import dev.synod.api.v1.GetDataRequest;
@@ -121,13 +122,18 @@ final class ReadOps {
     NavigableSet<String> after =
         request.getCursor().isEmpty() ? all : all.tailSet(request.getCursor(), false);
     GetChildrenResponse.Builder result = GetChildrenResponse.newBuilder().setStat(node.getStat());
+    // A page ends at the count limit or before the names' bytes would pass CHILDREN_PAGE_BYTES_MAX.
     String last = null;
+    long bytes = 0;
     for (String name : after) {
-      if (result.getChildrenCount() == limit) {
+      int size = CodedOutputStream.computeStringSize(GetChildrenResponse.CHILDREN_FIELD_NUMBER, name);
+      if (result.getChildrenCount() == limit || (result.getChildrenCount() > 0
+          && bytes + size > StateLimits.CHILDREN_PAGE_BYTES_MAX)) {
         result.setNextCursor(last); // more remain
         break;
       }
       result.addChildren(name);
+      bytes += size;
       last = name;
     }
     return result.build();
@@ -202,7 +208,7 @@ final class ReadOps {
    */
   private void requireWatcher(long watcherId, String message, String path) throws SynodException {
     if (watcherId == 0) {
-      throw new SynodException(ErrorReason.BAD_ARGUMENT, message, path);
+      throw new SynodException(ErrorReason.BAD_ARGUMENT, "cannot watch " + path + ": " + message, path);
     }
     if (watcherId > 0 && sessions.get(watcherId) == null) {
       throw new SynodException(ErrorReason.SESSION_EXPIRED,

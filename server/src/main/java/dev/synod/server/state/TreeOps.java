@@ -60,21 +60,21 @@ final class TreeOps {
     NodeKind kind = request.getKind();
     if (kind == NodeKind.EPHEMERAL && ctx.sessionId == 0) {
       throw new SynodException(ErrorReason.EPHEMERAL_NEEDS_SESSION,
-          "an ephemeral node needs a session", requested);
+          "ephemeral node " + requested + " needs a session (open one, and name it in the request)", requested);
     }
     List<Acl> acl = request.getAclCount() == 0 ? List.of(WORLD_ANYONE_ALL) : request.getAclList();
     NodeRules.checkAcl(acl, requested);
     if (!sequential && Paths.ROOT.equals(requested)) {
-      throw new SynodException(ErrorReason.NODE_EXISTS, "the root always exists", requested);
+      throw new SynodException(ErrorReason.NODE_EXISTS, "/ (the root) always exists", requested);
     }
     String parentPath = Paths.ROOT.equals(requested) ? Paths.ROOT : Paths.parent(requested);
     NodeRecord parent = tree.get(parentPath);
     if (parent == null) {
-      throw new SynodException(ErrorReason.NO_NODE, "parent node does not exist", parentPath);
+      throw new SynodException(ErrorReason.NO_NODE, "cannot create " + requested + ": its parent " + parentPath + " does not exist", parentPath);
     }
     if (parent.getStat().getKind() == NodeKind.EPHEMERAL) {
       throw new SynodException(ErrorReason.NO_CHILDREN_FOR_EPHEMERALS,
-          "ephemeral nodes cannot have children", parentPath);
+          "cannot create " + requested + ": its parent " + parentPath + " is ephemeral, and ephemeral nodes cannot have children", parentPath);
     }
     Stat parentStat = parent.getStat();
     String path = requested;
@@ -84,7 +84,7 @@ final class TreeOps {
       Paths.validate(path);
     }
     if (tree.get(path) != null) {
-      throw new SynodException(ErrorReason.NODE_EXISTS, "node already exists", path);
+      throw new SynodException(ErrorReason.NODE_EXISTS, path + " already exists", path);
     }
 
     Stat stat = Stat.newBuilder()
@@ -112,13 +112,13 @@ final class TreeOps {
     String path = request.getPath();
     Paths.validate(path);
     if (Paths.ROOT.equals(path)) {
-      throw new SynodException(ErrorReason.BAD_ARGUMENT, "the root cannot be deleted", path);
+      throw new SynodException(ErrorReason.BAD_ARGUMENT, "/ (the root) cannot be deleted", path);
     }
     NodeRecord node = tree.existing(path);
     checkVersion(request.hasVersion(), request.getVersion(), node.getStat().getVersion(), path);
     if (node.getStat().getNumChildren() > 0) {
       throw new SynodException(ErrorReason.NOT_EMPTY,
-          "node has " + node.getStat().getNumChildren() + " children", path);
+          path + " has " + node.getStat().getNumChildren() + " children; delete them first", path);
     }
     deleteNode(ctx, path);
   }
@@ -148,7 +148,7 @@ final class TreeOps {
     Stat stat = node.getStat();
     checkVersion(request.hasAversion(), request.getAversion(), stat.getAversion(), path);
     if (request.getAclCount() == 0) {
-      throw new SynodException(ErrorReason.INVALID_ACL, "set_acl needs at least one entry", path);
+      throw new SynodException(ErrorReason.INVALID_ACL, "set_acl of " + path + " needs at least one acl entry", path);
     }
     NodeRules.checkAcl(request.getAclList(), path);
     Stat newStat = stat.toBuilder().setAversion(stat.getAversion() + 1).build();
@@ -230,7 +230,7 @@ final class TreeOps {
       throws SynodException {
     if (present && expected != -1 && expected != actual) {
       throw new SynodException(ErrorReason.BAD_VERSION,
-          "expected version " + expected + " but it is " + actual, path);
+          path + " is at version " + actual + ", not the expected " + expected, path);
     }
   }
 

@@ -118,9 +118,16 @@ final class TxnApplier {
     if (deduplicated && Long.compareUnsigned(requestNo, session.lastRequestNo()) <= 0) {
       CachedResult cached = session.cachedResult(requestNo);
       if (cached == null) {
+        String last = Long.toUnsignedString(session.lastRequestNo());
+        String no = Long.toUnsignedString(requestNo);
         return Outcome.of(response.setError(error(ErrorReason.REQUEST_TOO_OLD,
-            "request " + Long.toUnsignedString(requestNo) + " is older than the retained results"
-                + " (last applied " + Long.toUnsignedString(session.lastRequestNo()) + ")"))
+            session.mayHaveLeftWindow(requestNo)
+                ? "request " + no + " is older than the " + session.recentResultsMax + " results this"
+                    + " session keeps for retries (last applied " + last + "), so whether it applied"
+                    + " cannot be told; a new write needs a request_no above " + last
+                : "request " + no + " was never applied by this session, and its number is below the"
+                    + " last one applied (" + last + "); request numbers of writes must increase:"
+                    + " a new write needs a request_no above " + last))
             .build());
       }
       // An empty digest was kept by a version that did not record one: it cannot tell.

@@ -96,8 +96,9 @@ final class WatchManager {
     boolean isNew = kinds == null || !kinds.containsKey(kind);
     Watcher watcher = byWatcher.get(watcherId);
     if (isNew && watcher != null && watcher.count >= perWatcherMax) {
-      throw new SynodException(ErrorReason.TOO_MANY_WATCHES, "watcher " + watcherId
-          + " already holds " + watcher.count + " watches, the limit", path);
+      throw new SynodException(ErrorReason.TOO_MANY_WATCHES, "cannot watch " + path
+          + ": this " + (watcherId > 0 ? "session" : "Watch stream") + " already holds " + watcher.count
+          + " watches, which is the limit (the server's watches-per-session-max); remove some first", path);
     }
     if (beforeRegister != null) {
       beforeRegister.run();

@@ -119,6 +119,31 @@ class ReflectionTest {
   }
 
   @Test
+  void theErrorDetailsOfEveryFailureAreKnownToReflection() throws Exception {
+    // grpcurl resolves the Any in a failed call's status by asking for the file of its type.
+    for (String symbol : List.of("google.rpc.ErrorInfo", "synod.v1.MultiResponse")) {
+      ServerReflectionResponse r = askV1(server.channel(),
+          ServerReflectionRequest.newBuilder().setFileContainingSymbol(symbol).build());
+      assertFalse(r.hasErrorResponse(), symbol + ": " + r.getErrorResponse());
+      boolean found = false;
+      for (var bytes : r.getFileDescriptorResponse().getFileDescriptorProtoList()) {
+        FileDescriptorProto file = FileDescriptorProto.parseFrom(bytes);
+        found |= file.getMessageTypeList().stream()
+            .anyMatch(m -> (file.getPackage() + "." + m.getName()).equals(symbol));
+      }
+      assertTrue(found, symbol);
+    }
+    // And synod.proto, as reflection serves it, imports them, so a client loading it has them.
+    ServerReflectionResponse synod = askV1(server.channel(),
+        ServerReflectionRequest.newBuilder().setFileByFilename("synod/v1/synod.proto").build());
+    FileDescriptorProto file = FileDescriptorProto.parseFrom(
+        synod.getFileDescriptorResponse().getFileDescriptorProto(0));
+    assertTrue(file.getDependencyList().contains("google/rpc/error_details.proto"), file.getDependencyList().toString());
+    assertEquals(dev.synod.api.v1.SynodProto.getDescriptor().toProto().getMessageTypeList(), file.getMessageTypeList(),
+        "the same messages as the generated code");
+  }
+
+  @Test
   void v1alphaDescribesTheApiForOlderGrpcurl() throws Exception {
     var files = ask(io.grpc.reflection.v1alpha.ServerReflectionGrpc.newStub(server.channel())::serverReflectionInfo,
         io.grpc.reflection.v1alpha.ServerReflectionRequest.newBuilder()

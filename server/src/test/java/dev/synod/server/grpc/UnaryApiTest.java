@@ -303,7 +303,7 @@ class UnaryApiTest {
     create("/s2");
     long zxid = stub.sync(SyncRequest.newBuilder().setPath("/").build()).getZxid();
     StatusResponse status = stub.status(StatusRequest.getDefaultInstance());
-    assertEquals("leader", status.getRole(), "a single server is a cluster of one and leads it");
+    assertEquals("standalone", status.getRole(), "a single server is standalone, as synod.proto says");
     assertEquals(1, status.getLeaderId());
     assertTrue(status.getAppliedSlot() > 0);
     assertEquals(zxid, status.getLastZxid());

@@ -193,7 +193,7 @@ class CliCommandsTest extends OneServerCliTest {
     List<String> status = ok("status").lines();
     assertTrue(status.get(0).startsWith("server "), status.toString());
     assertTrue(status.get(1).startsWith(server.address()), status.toString());
-    assertTrue(status.get(1).contains(" leader "), status.toString());
+    assertTrue(status.get(1).contains(" standalone "), status.toString());
     assertEquals("", status.get(2));
     assertTrue(status.get(3).startsWith("leader 1: ballot "), status.toString());
     assertTrue(status.get(4).startsWith("member "), status.toString());
