@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * describe each one from the file descriptors the server sends. Both v1 and v1alpha.
  */
 class ReflectionTest {
-  static final Set<String> EXPECTED = Set.of("synod.v1.Synod", "grpc.health.v1.Health",
+  static final Set<String> EXPECTED = Set.of("synod.v1.Synod", "synod.v1.Admin", "grpc.health.v1.Health",
       "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection");
 
   @TempDir Path dir;
