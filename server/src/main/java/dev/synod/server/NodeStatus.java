@@ -41,6 +41,7 @@ public final class NodeStatus implements Supplier<StatusResponse> {
         .setOldestResumableZxid(stats.historyFloor())
         .setUptimeMs((clock.monoNanos() - startedNanos) / 1_000_000);
     driver.describe(status);
+    status.addAllQuotaWarnings(state.quotaWarnings());
     return status.build();
   }
 }

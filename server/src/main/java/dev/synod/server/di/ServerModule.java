@@ -4,7 +4,10 @@ import dagger.Module;
 import dagger.Provides;
 import dev.synod.server.NodeStatus;
 import dev.synod.server.SynodNode;
+import dev.synod.server.auth.Authenticator;
 import dev.synod.server.config.ServerConfig;
+import dev.synod.server.grpc.AuthInterceptor;
+import dev.synod.server.grpc.ConnectionIdentities;
 import dev.synod.server.grpc.GrpcServerFactory;
 import dev.synod.server.grpc.ServiceContext;
 import dev.synod.server.grpc.StreamRegistry;
@@ -28,6 +31,7 @@ import dev.synod.server.storage.ClusterIdentity;
 import dev.synod.server.storage.DurableStore;
 import dev.synod.server.storage.FaultInjector;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -172,7 +176,11 @@ final class ServerModule {
   @Provides
   @Singleton
   static Server grpcServer(Transport transport, ServiceContext ctx, HealthStatusManager health, ServerConfig c) {
-    return GrpcServerFactory.build(transport.serverBuilder(), new SynodService(ctx), health, c.requestBytesMax());
+    AuthInterceptor auth = new AuthInterceptor(new Authenticator(c.superuserDigest()),
+        ConnectionIdentities.DEFAULT);
+    SynodService service = new SynodService(ctx);
+    return GrpcServerFactory.build(transport.serverBuilder(),
+        () -> ServerInterceptors.intercept(service, auth), health, c.requestBytesMax());
   }
 
   @Provides

@@ -1,5 +1,6 @@
 package dev.synod.server.grpc;
 
+import dev.synod.api.v1.AddAuthResponse;
 import dev.synod.api.v1.ClientMessage;
 import dev.synod.api.v1.Error;
 import dev.synod.api.v1.ErrorReason;
@@ -12,6 +13,7 @@ import dev.synod.api.v1.SessionEnded;
 import dev.synod.api.v1.SessionOpened;
 import dev.synod.api.v1.SyncResponse;
 import dev.synod.api.v1.WatchEvent;
+import dev.synod.server.auth.Identities;
 import dev.synod.server.pipeline.SessionAccess;
 import dev.synod.server.state.StateMachine;
 import dev.synod.server.state.SynodException;
@@ -50,6 +52,11 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
   private final Outbound<ServerMessage> out;
   private volatile Phase phase = Phase.NEW;
   private volatile long sessionId;
+  /**
+   * Who this stream's client is: what its connection proves, plus the credentials of its open or
+   * resume and of every add_auth. Stamped on each write as it enters, and read with each read.
+   */
+  private volatile Identities who;
 
   /**
    * Marks the client's half-close in the inbox, behind everything it sent before. A distinct
@@ -71,6 +78,7 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
     this.out = new Outbound<>(call, ctx.config().outboundMessagesMax());
     this.out.onOverflow(this::detach);
     call.setOnCancelHandler(this::detach);
+    this.who = AuthInterceptor.current(); // constructed inside the call's context
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -182,6 +190,7 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
 
   private void open(OpenSessionRequest request) throws SynodException {
     requireNew();
+    who = who.plus(ctx.authenticator().proveAll(request.getCredentialsList())); // else AUTH_FAILED
     long timeoutMs = ctx.config().negotiateTimeoutMs(request.getTimeoutMs());
     phase = Phase.OPENING;
     Txn.Builder txn = Txn.newBuilder().setCreateSession(ctx.validator().newSession(timeoutMs));
@@ -209,6 +218,7 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
 
   private void resume(ResumeSession request) throws SynodException {
     requireNew();
+    who = who.plus(ctx.authenticator().proveAll(request.getCredentialsList())); // else AUTH_FAILED
     StateMachine.SessionInfo info = SessionAccess.resume(ctx.state(), ctx.tracker(), request);
     long lastZxid = ctx.state().lastZxid();
     // A resumed session starts with no watches, as it would on any other server: the client
@@ -270,14 +280,28 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
       return;
     }
     Runnable action = switch (op) { // an expression: a new op does not compile until handled
-      case GET_DATA, EXISTS, GET_CHILDREN, GET_ACL, ADD_WATCH, REMOVE_WATCH -> () -> {
+      case GET_DATA, EXISTS, GET_CHILDREN, GET_ACL, GET_QUOTA, ADD_WATCH, REMOVE_WATCH -> () -> {
         try {
           ctx.validator().checkRead(request);
         } catch (SynodException e) {
           ordered(() -> respondError(request, e));
           return;
         }
-        ordered(() -> ctx.state().read(sessionId, request, this::respond));
+        Identities asker = who; // as of this request, not of a later add_auth
+        ordered(() -> ctx.state().read(sessionId, asker, request, this::respond));
+      };
+      case ADD_AUTH -> () -> {
+        try {
+          who = who.plus(ctx.authenticator().prove(request.getAddAuth().getCredential()));
+        } catch (SynodException e) {
+          ordered(() -> respondError(request, e));
+          return;
+        }
+        Identities now = who;
+        ctx.state().setWatcherIdentities(sessionId, now);
+        ordered(() -> respond(Response.newBuilder().setRequestNo(request.getRequestNo())
+            .setZxid(ctx.state().lastZxid())
+            .setAddAuth(AddAuthResponse.newBuilder().addAllIdentities(now.list())).build()));
       };
       case STATUS -> () -> ordered(() -> respond(Response.newBuilder()
           .setRequestNo(request.getRequestNo())
@@ -293,12 +317,13 @@ final class SessionStream implements StreamObserver<ClientMessage>, StreamRegist
         }
         onApplied.accept(r.build());
       }));
-      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI -> () -> {
+      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI, SET_QUOTA -> () -> {
         Txn.Builder txn;
         try {
           txn = ctx.validator().writeTxn(request)
               .setSessionId(sessionId)
-              .setRequestNo(request.getRequestNo());
+              .setRequestNo(request.getRequestNo())
+              .addAllIdentities(who.list());
         } catch (SynodException e) {
           ordered(() -> respondError(request, e));
           return;
