@@ -209,6 +209,11 @@ public final class SynodClient implements AutoCloseable {
   }
 
   /** The current state; null before the first connection. */
+  /** Whether the servers refused this client's credentials (it has stopped connecting). */
+  public boolean authFailed() {
+    return authFailure != null;
+  }
+
   public ConnectionState state() {
     return state;
   }

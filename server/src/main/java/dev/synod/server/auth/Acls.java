@@ -177,6 +177,22 @@ public final class Acls {
     return String.join(" or ", names);
   }
 
+  /** Permission bits as zkCli's letters, in its order "cdrwa" (e.g. 31 → "cdrwa", 1 → "r"). */
+  public static String letters(int perms) {
+    StringBuilder out = new StringBuilder();
+    if ((perms & CREATE) != 0) out.append('c');
+    if ((perms & DELETE) != 0) out.append('d');
+    if ((perms & READ) != 0) out.append('r');
+    if ((perms & WRITE) != 0) out.append('w');
+    if ((perms & ADMIN) != 0) out.append('a');
+    return out.toString();
+  }
+
+  /** "scheme:id:letters", the form {@link #parse} reads. */
+  public static String format(Acl entry) {
+    return entry.getScheme() + ":" + entry.getId() + ":" + letters(entry.getPerms());
+  }
+
   /** Parses zkCli permission letters ("rwcda", any order) or a number 1..31. */
   public static int parsePerms(String text) {
     if (!text.isEmpty() && text.chars().allMatch(Character::isDigit)) {

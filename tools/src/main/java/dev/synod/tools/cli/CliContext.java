@@ -18,7 +18,17 @@ import java.util.concurrent.TimeUnit;
  */
 final class CliContext implements AutoCloseable {
   /** How to connect; fixed by the first command that connects. */
-  record Settings(String servers, Duration sessionTimeout, Duration connectTimeout) {}
+  record Settings(String servers, Duration sessionTimeout, Duration connectTimeout, String auth) {
+    Settings(String servers, Duration sessionTimeout, Duration connectTimeout) {
+      this(servers, sessionTimeout, connectTimeout, "");
+    }
+
+    /** Never prints the credential. */
+    @Override
+    public String toString() {
+      return "Settings[servers=" + servers + ", auth=" + (auth == null || auth.isEmpty() ? "none" : "(set)") + "]";
+    }
+  }
 
   final InputStream in;
   final OutputStream rawOut;
@@ -94,21 +104,34 @@ final class CliContext implements AutoCloseable {
     // session and rejoin, dropping the leadership it just gained.
     CountDownLatch opened = new CountDownLatch(1);
     SynodClient c;
+    SynodClient.Builder builder;
     try {
-      c = SynodClient.builder().connectString(settings.servers()).sessionTimeout(settings.sessionTimeout())
+      builder = SynodClient.builder().connectString(settings.servers()).sessionTimeout(settings.sessionTimeout())
           .connectionStateListener((cl, state) -> {
             if (state == ConnectionState.CONNECTED) {
               opened.countDown();
             }
-          })
-          .build();
+          });
     } catch (IllegalArgumentException e) {
       throw CliException.usage("bad --servers '" + settings.servers() + "': " + e.getMessage());
     }
+    String auth = settings.auth() == null ? "" : settings.auth();
+    if (!auth.isEmpty()) {
+      int colon = auth.indexOf(':');
+      if (colon <= 0) {
+        throw CliException.usage("--auth is SCHEME:AUTH, e.g. digest:USER:PASSWORD");
+      }
+      builder.credential(auth.substring(0, colon),
+          auth.substring(colon + 1).getBytes(StandardCharsets.UTF_8));
+    }
+    c = builder.build();
     c.start();
     boolean connected;
     try {
-      connected = opened.await(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      long deadline = System.nanoTime() + settings.connectTimeout().toNanos();
+      do {
+        connected = opened.await(Math.min(50, settings.connectTimeout().toMillis()), TimeUnit.MILLISECONDS);
+      } while (!connected && !c.authFailed() && System.nanoTime() < deadline);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       c.close();
@@ -116,6 +139,11 @@ final class CliContext implements AutoCloseable {
     }
     if (!connected) {
       c.close();
+      if (c.authFailed()) {
+        // An open refused for its credentials never connects: say so, not "no server".
+        throw new CliException(ExitCodes.AUTH_FAILED, "authentication failed: the servers refused"
+            + " the credentials of --auth / SYNOD_AUTH");
+      }
       throw new CliException(ExitCodes.UNAVAILABLE, "cannot connect to " + settings.servers() + " within "
           + settings.connectTimeout().toMillis() + " ms (is a server running? set --servers or SYNOD_SERVERS)");
     }
