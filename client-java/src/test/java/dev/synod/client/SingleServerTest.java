@@ -108,9 +108,13 @@ class SingleServerTest {
     client.create("/kinds/acl", b(""), CreateOptions.PERSISTENT.withAcl(List.of(readOnly)));
     assertEquals(List.of(readOnly), client.getAcl("/kinds/acl"));
     Acl all = readOnly.toBuilder().setPerms(31).build();
-    assertEquals(1, client.setAcl("/kinds/acl", List.of(all), 0).getAversion());
-    assertThrows(BadVersionException.class, () -> client.setAcl("/kinds/acl", List.of(all), 0));
-    assertEquals(List.of(all), client.getAcl("/kinds/acl"));
+    assertThrows(NoAuthException.class, () -> client.setAcl("/kinds/acl", List.of(all), 0),
+        "read-only: no ADMIN");
+    Acl readAdmin = readOnly.toBuilder().setPerms(1 | 16).build();
+    client.create("/kinds/acl2", b(""), CreateOptions.PERSISTENT.withAcl(List.of(readAdmin)));
+    assertEquals(1, client.setAcl("/kinds/acl2", List.of(all), 0).getAversion());
+    assertThrows(BadVersionException.class, () -> client.setAcl("/kinds/acl2", List.of(all), 0));
+    assertEquals(List.of(all), client.getAcl("/kinds/acl2"));
   }
 
   @Test

@@ -49,6 +49,7 @@ public final class NodeStatus implements Supplier<StatusResponse> {
       // A cluster of one leads itself; the contract calls that role "standalone".
       status.setRole(ROLE_STANDALONE);
     }
+    status.addAllQuotaWarnings(state.quotaWarnings());
     return status.build();
   }
 }

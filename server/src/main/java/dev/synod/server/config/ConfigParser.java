@@ -44,6 +44,9 @@ public final class ConfigParser {
     HELP.put("snapshot-every-txns", "transactions between snapshots");
     HELP.put("segment-bytes-max", "size at which the log rolls to a new segment file");
     HELP.put("housekeeping-interval-ms", "how often session expiry and TTL nodes are checked");
+    HELP.put("superuser-digest", "user:base64(sha1(user:password)) of a superuser who bypasses every ACL"
+        + " (make one with dev.synod.server.auth.DigestMain); empty: none");
+    HELP.put("default-acl", "ACL of a create that gives none: SCHEME:ID:PERMS,... (perms rwcda)");
     HELP.put("members", "the cluster: id=host:peerPort,... (empty: a cluster of one)");
     HELP.put("initial-cluster-state", "for an empty data directory only: new (found the cluster: every"
         + " member, once, at its creation) or existing (join a cluster that has a leader); required"

@@ -32,6 +32,8 @@ public record ServerConfig(
     long snapshotEveryTxns,
     long segmentBytesMax,
     long housekeepingIntervalMs,
+    String superuserDigest,
+    String defaultAcl,
     String members,
     String initialClusterState,
     String restore,
@@ -85,6 +87,8 @@ public record ServerConfig(
         64L << 20,
         100,
         "",
+        "world:anyone:cdrwa",
+        "",
         "",
         "",
         7071,
@@ -134,6 +138,14 @@ public record ServerConfig(
     require(snapshotEveryTxns >= 1, "snapshot-every-txns must be >= 1");
     require(segmentBytesMax >= 4_096, "segment-bytes-max must be >= 4096");
     require(housekeepingIntervalMs >= 1, "housekeeping-interval-ms must be >= 1");
+    try {
+      new dev.synod.server.auth.Authenticator(superuserDigest);
+      dev.synod.server.state.NodeRules.checkAcl(defaultAclEntries(), "/");
+      require(!defaultAclEntries().isEmpty(), "default-acl must have at least one entry");
+    } catch (dev.synod.server.state.SynodException | IllegalArgumentException e) {
+      throw new IllegalArgumentException(e.getMessage().startsWith("superuser-digest")
+          ? e.getMessage() : "default-acl: " + e.getMessage());
+    }
     require(initialClusterState.isEmpty() || initialClusterState.equals(CLUSTER_STATE_NEW)
             || initialClusterState.equals(CLUSTER_STATE_EXISTING),
         "initial-cluster-state must be new or existing, got '" + initialClusterState + "'");
@@ -154,6 +166,11 @@ public record ServerConfig(
     require(peerTlsCert.isEmpty() == peerTlsKey.isEmpty() && peerTlsCert.isEmpty() == peerTlsCa.isEmpty(),
         "peer-tls-cert, peer-tls-key and peer-tls-ca go together (the peer port is mutual TLS)");
     return this;
+  }
+
+  /** The ACL a create that gives none gets (default-acl, parsed). */
+  public java.util.List<dev.synod.api.v1.Acl> defaultAclEntries() {
+    return dev.synod.server.auth.Acls.parseList(defaultAcl);
   }
 
   /** Clamps a requested session timeout into [min, max]; 0 or less means the default. */

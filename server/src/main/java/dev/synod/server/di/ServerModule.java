@@ -4,7 +4,10 @@ import dagger.Module;
 import dagger.Provides;
 import dev.synod.server.NodeStatus;
 import dev.synod.server.SynodNode;
+import dev.synod.server.auth.Authenticator;
 import dev.synod.server.config.ServerConfig;
+import dev.synod.server.grpc.AuthInterceptor;
+import dev.synod.server.grpc.ConnectionIdentities;
 import dev.synod.server.grpc.GrpcServerFactory;
 import dev.synod.server.pipeline.ServiceContext;
 import dev.synod.server.pipeline.StreamRegistry;
@@ -30,6 +33,7 @@ import dev.synod.server.storage.DurableStore;
 import dev.synod.server.storage.FaultInjector;
 import dev.synod.server.tls.MemberCertificates;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -177,10 +181,14 @@ final class ServerModule {
   @Singleton
   static Server grpcServer(Transport transport, ServiceContext ctx, HealthStatusManager health, ServerConfig c,
       ConsensusDriver driver, Clock clock) {
+    AuthInterceptor auth = new AuthInterceptor(new Authenticator(c.superuserDigest()),
+        ConnectionIdentities.DEFAULT);
+    SynodService service = new SynodService(ctx);
     AdminService admin = new AdminService(ctx.state(), driver, driver::clusterId, c.serverId(), clock,
-        AdminService.threadPerBackup());
-    return GrpcServerFactory.build(transport.serverBuilder(), new SynodService(ctx), admin, health,
-        c.requestBytesMax());
+        AdminService.threadPerBackup(), !c.superuserDigest().isEmpty());
+    return GrpcServerFactory.build(transport.serverBuilder(),
+        () -> ServerInterceptors.intercept(service, auth), () -> ServerInterceptors.intercept(admin, auth),
+        health, c.requestBytesMax());
   }
 
   @Provides

@@ -16,7 +16,8 @@ import java.util.function.LongSupplier;
 
 /**
  * The operator's calls. Backup: after a Sync (unless the request says local), a consistent copy of
- * this member's state, streamed in the {@link BackupFormat}. The copy and the streaming run on
+ * this member's state, streamed in the {@link BackupFormat}; only the superuser's, when one is
+ * configured. The copy and the streaming run on
  * {@code background}, never on the apply thread; the stream stops early if the client goes.
  */
 public final class AdminService extends AdminGrpc.AdminImplBase {
@@ -26,20 +27,34 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   private final int memberId;
   private final Clock clock;
   private final Executor background;
+  /** A superuser is configured: then only the superuser may take a backup. */
+  private final boolean superuserOnly;
 
+  /**
+   * {@code superuserOnly}: a backup holds every node whatever its ACL, so with a superuser
+   * configured only the superuser may take one; without one, ACLs are not in use for such a
+   * cluster's operators, and anyone who reaches the port may.
+   */
   public AdminService(StateMachine state, WritePipeline pipeline, LongSupplier clusterId,
-      int memberId, Clock clock, Executor background) {
+      int memberId, Clock clock, Executor background, boolean superuserOnly) {
     this.state = state;
     this.pipeline = pipeline;
     this.clusterId = clusterId;
     this.memberId = memberId;
     this.clock = clock;
     this.background = background;
+    this.superuserOnly = superuserOnly;
   }
 
   @Override
   public void backup(BackupRequest request, StreamObserver<BackupChunk> responses) {
     ServerCallStreamObserver<BackupChunk> call = (ServerCallStreamObserver<BackupChunk>) responses;
+    if (superuserOnly && !AuthInterceptor.current().isSuper()) {
+      call.onError(ErrorStatus.of(Error.newBuilder().setReason(dev.synod.api.v1.ErrorReason.NO_AUTH)
+          .setMessage("a backup holds every node whatever its ACL: only the superuser may take one"
+              + " (send its credentials in the synod-auth header, or synod --auth)").build()));
+      return;
+    }
     if (request.getLocal()) {
       background.execute(() -> stream(call));
       return;

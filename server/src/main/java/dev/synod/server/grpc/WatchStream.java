@@ -40,7 +40,7 @@ final class WatchStream implements StreamRegistry.Sink {
     }
     // Attach first: events replayed from history during registration must find this stream.
     ctx.registry().attach(watcherId, this);
-    ctx.state().read(watcherId, addWatch, response -> {
+    ctx.state().read(watcherId, AuthInterceptor.current(), addWatch, response -> {
       if (response.hasError()) {
         ctx.registry().detach(watcherId, this);
         out.fail(ErrorStatus.of(response.getError()));

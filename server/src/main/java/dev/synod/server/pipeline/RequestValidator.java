@@ -1,6 +1,8 @@
 package dev.synod.server.pipeline;
 
 import com.google.protobuf.ByteString;
+import dev.synod.api.v1.Acl;
+import java.util.List;
 import dev.synod.api.v1.CreateRequest;
 import dev.synod.api.v1.DeleteRequest;
 import dev.synod.api.v1.ErrorReason;
@@ -10,6 +12,7 @@ import dev.synod.api.v1.Request;
 import dev.synod.api.v1.SessionRef;
 import dev.synod.api.v1.SetAclRequest;
 import dev.synod.api.v1.SetDataRequest;
+import dev.synod.api.v1.SetQuotaRequest;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.state.NodeRules;
 import dev.synod.server.state.Paths;
@@ -28,9 +31,11 @@ import dev.synod.txn.v1.Txn;
  */
 public final class RequestValidator {
   private final ServerConfig config;
+  private final List<Acl> defaultAcl;
 
   public RequestValidator(ServerConfig config) {
     this.config = config;
+    this.defaultAcl = config.defaultAclEntries();
   }
 
   /**
@@ -43,9 +48,10 @@ public final class RequestValidator {
       case EXISTS -> request.getExists().getPath();
       case GET_CHILDREN -> request.getGetChildren().getPath();
       case GET_ACL -> request.getGetAcl().getPath();
+      case GET_QUOTA -> request.getGetQuota().getPath();
       case ADD_WATCH -> request.getAddWatch().getPath();
       case REMOVE_WATCH -> request.getRemoveWatch().getPath();
-      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI, SYNC, STATUS, OP_NOT_SET ->
+      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI, SET_QUOTA, SYNC, STATUS, ADD_AUTH, OP_NOT_SET ->
           throw notA("read", request.getOpCase());
     });
   }
@@ -61,8 +67,9 @@ public final class RequestValidator {
       case SET_DATA -> Txn.newBuilder().setSetData(setData(request.getSetData()));
       case SET_ACL -> Txn.newBuilder().setSetAcl(setAcl(request.getSetAcl()));
       case MULTI -> Txn.newBuilder().setMulti(multi(request.getMulti()));
-      case GET_DATA, EXISTS, GET_CHILDREN, GET_ACL, ADD_WATCH, REMOVE_WATCH, SYNC, STATUS,
-          OP_NOT_SET -> throw notA("write", request.getOpCase());
+      case SET_QUOTA -> Txn.newBuilder().setSetQuota(setQuota(request.getSetQuota()));
+      case GET_DATA, EXISTS, GET_CHILDREN, GET_ACL, GET_QUOTA, ADD_WATCH, REMOVE_WATCH, SYNC,
+          STATUS, ADD_AUTH, OP_NOT_SET -> throw notA("write", request.getOpCase());
     };
     long after = request.getAfterRequestNo();
     if (after != 0 && Long.compareUnsigned(after, request.getRequestNo()) >= 0) {
@@ -78,7 +85,17 @@ public final class RequestValidator {
     NodeRules.checkKindAndTtl(create);
     NodeRules.checkAcl(create.getAclList(), create.getPath());
     data(create.getData(), create.getPath());
+    if (create.getAclCount() == 0) {
+      // This server's default-acl goes into the log, so every member stores the same ACL.
+      return create.toBuilder().addAllAcl(defaultAcl).build();
+    }
     return create;
+  }
+
+  private static SetQuotaRequest setQuota(SetQuotaRequest setQuota) throws SynodException {
+    noSession(setQuota.hasSession() ? setQuota.getSession() : null);
+    path(setQuota.getPath());
+    return setQuota;
   }
 
   private static DeleteRequest delete(DeleteRequest delete) throws SynodException {

@@ -244,7 +244,8 @@ final class SimServer implements ReplicaEffects, WritePipeline {
 
     private Stream(SessionOutput toClient) {
       // The pipeline's hop off the apply thread is a later event of this life.
-      session = new ClientSession(services, toClient, action -> inThisLife(0, action));
+      session = new ClientSession(services, toClient, dev.synod.server.auth.Identities.ANONYMOUS,
+          action -> inThisLife(0, action));
     }
 
     boolean alive() {

@@ -75,7 +75,14 @@ final class BackupCommand extends NodeCommand {
       ManagedChannel ch = Grpc.newChannelBuilderForAddress(address.substring(0, colon),
           Integer.parseInt(address.substring(colon + 1)), credentials).build();
       try {
-        Iterator<BackupChunk> chunks = AdminGrpc.newBlockingStub(ch)
+        AdminGrpc.AdminBlockingStub stub = AdminGrpc.newBlockingStub(ch);
+        String auth = s != null ? s.auth() : root.auth;
+        if (auth != null && !auth.isEmpty()) { // the superuser's, when the cluster has one
+          io.grpc.Metadata headers = new io.grpc.Metadata();
+          headers.put(io.grpc.Metadata.Key.of("synod-auth", io.grpc.Metadata.ASCII_STRING_MARSHALLER), auth);
+          stub = stub.withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers));
+        }
+        Iterator<BackupChunk> chunks = stub
             .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
             .backup(BackupRequest.newBuilder().setLocal(local).build());
         BackupFormat.writeFile(file, chunks);

@@ -21,7 +21,17 @@ import java.util.concurrent.TimeUnit;
  */
 final class CliContext implements AutoCloseable {
   /** How to connect; fixed by the first command that connects. */
-  record Settings(String servers, Duration sessionTimeout, Duration connectTimeout, Tls tls) {}
+  record Settings(String servers, Duration sessionTimeout, Duration connectTimeout, Tls tls, String auth) {
+    Settings(String servers, Duration sessionTimeout, Duration connectTimeout) {
+      this(servers, sessionTimeout, connectTimeout, new Tls(null, null, null), "");
+    }
+
+    /** Never prints the credential. */
+    @Override
+    public String toString() {
+      return "Settings[servers=" + servers + ", auth=" + (auth == null || auth.isEmpty() ? "none" : "(set)") + "]";
+    }
+  }
 
   /** --tls-ca, --tls-cert, --tls-key (null when not given): TLS when {@code ca} is set. */
   record Tls(Path ca, Path cert, Path key) {
@@ -143,20 +153,36 @@ final class CliContext implements AutoCloseable {
     }
     SynodClient c;
     try {
-      c = settings.tls().applyTo(builder).sessionTimeout(settings.sessionTimeout())
+      builder = settings.tls().applyTo(builder).sessionTimeout(settings.sessionTimeout())
           .connectionStateListener((cl, state) -> {
             if (state == ConnectionState.CONNECTED) {
               opened.countDown();
             }
-          })
-          .build();
+          });
+    } catch (IllegalArgumentException e) {
+      throw CliException.usage(e.getMessage()); // a TLS file that does not parse (the SDK names it)
+    }
+    String auth = settings.auth() == null ? "" : settings.auth();
+    if (!auth.isEmpty()) {
+      int colon = auth.indexOf(':');
+      if (colon <= 0) {
+        throw CliException.usage("--auth is SCHEME:AUTH, e.g. digest:USER:PASSWORD");
+      }
+      builder.credential(auth.substring(0, colon),
+          auth.substring(colon + 1).getBytes(StandardCharsets.UTF_8));
+    }
+    try {
+      c = builder.build();
     } catch (IllegalArgumentException e) {
       throw CliException.usage(e.getMessage()); // a TLS file that does not parse (the SDK names it)
     }
     c.start();
     boolean connected;
     try {
-      connected = opened.await(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      long deadline = System.nanoTime() + settings.connectTimeout().toNanos();
+      do {
+        connected = opened.await(Math.min(50, settings.connectTimeout().toMillis()), TimeUnit.MILLISECONDS);
+      } while (!connected && !c.authFailed() && System.nanoTime() < deadline);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       c.close();
@@ -164,6 +190,11 @@ final class CliContext implements AutoCloseable {
     }
     if (!connected) {
       c.close();
+      if (c.authFailed()) {
+        // An open refused for its credentials never connects: say so, not "no server".
+        throw new CliException(ExitCodes.AUTH_FAILED, "authentication failed: the servers refused"
+            + " the credentials of --auth / SYNOD_AUTH");
+      }
       throw new CliException(ExitCodes.UNAVAILABLE, "cannot connect to " + settings.servers() + " within "
           + settings.connectTimeout().toMillis() + " ms (is a server running? set --servers or SYNOD_SERVERS"
           + (settings.tls().ca() == null ? "; a TLS server needs --tls-ca" : "; TLS: check --tls-ca and the"

@@ -26,6 +26,11 @@ final class CreateCommand extends NodeCommand {
   @Option(names = {"-S", "--sequential"}, description = "Append a 10-digit sequence number to the name.")
   boolean sequential;
 
+  @Option(names = "--acl", paramLabel = "SCHEME:ID:PERMS",
+      description = "An ACL entry (repeatable), perms as letters rwcda: world:anyone:r,"
+          + " digest:USER:HASH:cdrwa, ip:10.0.0.0/8:rw, auth::cdrwa (default: the server's default ACL).")
+  java.util.List<String> acl = new java.util.ArrayList<>();
+
   /** At most one kind; none means persistent. */
   static final class Kind {
     @Option(names = {"-e", "--ephemeral"}, description = "Delete the node when this session ends.")
@@ -71,6 +76,7 @@ final class CreateCommand extends NodeCommand {
       }
       o = CreateOptions.ttl(kind.ttl);
     }
+    o = o.withAcl(AclArgs.parse(acl));
     return sequential ? o.sequential() : o;
   }
 }

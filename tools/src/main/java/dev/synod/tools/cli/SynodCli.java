@@ -24,13 +24,16 @@ import picocli.CommandLine.ScopeType;
         "Exit codes:",
         "  0 ok, 1 error, 2 bad arguments, 3 no node, 4 node exists, 5 bad version,",
         "  6 not empty, 7 no server reachable, 8 session expired,",
-        "  9 lock/leadership not acquired in time, 10 lock/leadership lost, 130 interrupted;",
+        "  9 lock/leadership not acquired in time, 10 lock/leadership lost,",
+        "  11 not authorized (NO_AUTH), 12 authentication failed, 13 quota exceeded, 130 interrupted;",
         "  lock and elect otherwise exit with their command's code."},
     subcommands = {
         LsCommand.class, TreeCommand.class, GetCommand.class, SetCommand.class, CreateCommand.class,
         DeleteCommand.class, DeleteRecursiveCommand.class, StatCommand.class, WatchCommand.class,
         MultiCommand.class, SyncCommand.class, LockCommand.class, ElectCommand.class, StatusCommand.class,
-        SessionCommand.class, RemoveWatchesCommand.class, GetEphemeralsCommand.class, BackupCommand.class, ShellCommand.class, CommandLine.HelpCommand.class})
+        SessionCommand.class, GetAclCommand.class, SetAclCommand.class, AddAuthCommand.class,
+        QuotaCommand.class, RemoveWatchesCommand.class, GetEphemeralsCommand.class, BackupCommand.class,
+        ShellCommand.class, CommandLine.HelpCommand.class})
 public final class SynodCli implements Callable<Integer> {
   static final String DEFAULT_SERVERS = "127.0.0.1:7070";
 
@@ -65,6 +68,12 @@ public final class SynodCli implements Callable<Integer> {
       description = "The client certificate's private key (PEM, PKCS#8) (default: $SYNOD_TLS_KEY).")
   Path tlsKey;
 
+  @Option(names = "--auth", scope = ScopeType.INHERIT, paramLabel = "SCHEME:AUTH",
+      defaultValue = "${env:SYNOD_AUTH:-}", showDefaultValue = CommandLine.Help.Visibility.NEVER,
+      description = "Credentials to prove, e.g. digest:USER:PASSWORD (default: $SYNOD_AUTH)."
+          + " Prefer SYNOD_AUTH: a flag shows in the process list.")
+  String auth;
+
   @Option(names = "--json", scope = ScopeType.INHERIT,
       description = "Print results as JSON (one document per line).")
   boolean json;
@@ -87,7 +96,7 @@ public final class SynodCli implements Callable<Integer> {
 
   SynodClient client() {
     ctx.settingsIfUnset(new CliContext.Settings(servers, sessionTimeout, connectTimeout,
-        new CliContext.Tls(tlsCa, tlsCert, tlsKey)));
+        new CliContext.Tls(tlsCa, tlsCert, tlsKey), auth));
     return ctx.client();
   }
 
