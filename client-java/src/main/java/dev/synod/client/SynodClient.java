@@ -125,6 +125,8 @@ public final class SynodClient implements AutoCloseable {
   private final List<Credential> credentials = new CopyOnWriteArrayList<>();
   /** Set when the servers refused this client's credentials (AUTH_FAILED): it stops connecting. */
   private volatile SynodException authFailure;
+  /** start() was called (by the user, or by the first request, which connects the client). */
+  private volatile boolean startRequested;
 
   // --- threads
   private final ScheduledExecutorService loop;
@@ -188,6 +190,7 @@ public final class SynodClient implements AutoCloseable {
 
   /** Starts connecting (returns at once). Calls made before the session is open wait for it. */
   public SynodClient start() {
+    startRequested = true;
     onLoop(() -> {
       if (!started) {
         started = true;
@@ -621,6 +624,10 @@ public final class SynodClient implements AutoCloseable {
   private <T> CompletableFuture<T> call(Request.Builder request, Consumer<Response> onLoopResult,
       Function<Response, T> convert, boolean direct) {
     CompletableFuture<Response> raw = direct ? new DirectFuture<>() : new CompletableFuture<>();
+    if (!startRequested) {
+      // A request before start() would wait for a connection that is never made: connect now.
+      start();
+    }
     if (authFailure != null) {
       raw.completeExceptionally(authFailure);
     } else if (!onLoop(() -> submit(request, onLoopResult, raw))) {

@@ -261,4 +261,13 @@ class SingleServerTest {
         client.existsAsync("/chained", null).thenApply(s -> Thread.currentThread().getName())
             .get(10, TimeUnit.SECONDS));
   }
+
+  /** A request on a client whose start() was forgotten connects it, instead of waiting forever. */
+  @Test
+  void aRequestOnAClientNotStartedConnectsIt() throws Exception {
+    try (SynodClient c = SynodClient.builder().connectString(server.connectString()).build()) {
+      CompletableFuture<String> created = CompletableFuture.supplyAsync(() -> c.create("/not-started", b("x")));
+      assertEquals("/not-started", created.get(20, java.util.concurrent.TimeUnit.SECONDS));
+    }
+  }
 }
