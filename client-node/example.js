@@ -12,6 +12,7 @@
  * Exits 0 only if all of that happened, 1 if anything failed, 2 on bad usage; it never runs
  * longer than the timeout.
  */
+const fs = require('node:fs');
 const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
@@ -174,8 +175,17 @@ async function watchUntilGone(client, session, nodePath, deadline) {
   }
 }
 
-async function run(synod, target, nodePath, deadline) {
-  const client = new synod.Synod(target, grpc.credentials.createInsecure());
+/** Plaintext, or TLS when given a CA bundle (and mutual TLS with a client certificate). */
+function credentials(tls) {
+  if (!tls.ca) {
+    return grpc.credentials.createInsecure();
+  }
+  const read = (file) => (file ? fs.readFileSync(file) : null);
+  return grpc.credentials.createSsl(read(tls.ca), read(tls.key), read(tls.cert));
+}
+
+async function run(synod, target, nodePath, deadline, tls = {}) {
+  const client = new synod.Synod(target, credentials(tls));
   try {
     await new Promise((resolve, reject) => client.waitForReady(deadline, (error) => (error
       ? reject(new ExampleError(`cannot reach a Synod server at ${target}`)) : resolve())));
@@ -209,7 +219,7 @@ async function run(synod, target, nodePath, deadline) {
 
 /** A gRPC failure as one line, with Synod's machine-readable reason when the server sent one. */
 function describe(error) {
-  if (error instanceof ExampleError || error.code === undefined) {
+  if (error instanceof ExampleError || typeof error.code !== 'number') {
     return error.message;
   }
   const reason = error.metadata ? error.metadata.get('synod-error-reason') : [];
@@ -219,25 +229,30 @@ function describe(error) {
 function parseArgs(argv) {
   const positional = [];
   let timeoutS = 20;
+  const tls = {};
+  const tlsFlags = { '--tls-ca': 'ca', '--tls-cert': 'cert', '--tls-key': 'key' };
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--timeout') {
-      timeoutS = Number(argv[++i]);
-    } else if (argv[i].startsWith('--timeout=')) {
-      timeoutS = Number(argv[i].slice('--timeout='.length));
+    const [flag, inline] = argv[i].split(/=(.*)/s);
+    if (flag === '--timeout') {
+      timeoutS = Number(inline !== undefined ? inline : argv[++i]);
+    } else if (flag in tlsFlags) {
+      tls[tlsFlags[flag]] = inline !== undefined ? inline : argv[++i];
     } else {
       positional.push(argv[i]);
     }
   }
-  if (positional.length < 1 || positional.length > 2 || !(timeoutS > 0)) {
+  if (positional.length < 1 || positional.length > 2 || !(timeoutS > 0)
+      || !tls.cert !== !tls.key || (tls.cert && !tls.ca)) {
     return null;
   }
-  return { target: positional[0], nodePath: positional[1] || `/synod-example-node-${process.pid}`, timeoutS };
+  return { target: positional[0], nodePath: positional[1] || `/synod-example-node-${process.pid}`, timeoutS, tls };
 }
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (!args) {
-    console.error('usage: node example.js HOST:PORT [NODE_PATH] [--timeout SECONDS]');
+    console.error('usage: node example.js HOST:PORT [NODE_PATH] [--timeout SECONDS]'
+      + ' [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]');
     return 2;
   }
   // The calls carry deadlines; this is the backstop that makes sure the process never hangs.
@@ -247,7 +262,7 @@ async function main() {
   }, (args.timeoutS + 5) * 1000);
   watchdog.unref();
   try {
-    await run(loadSynod(), args.target, args.nodePath, Date.now() + args.timeoutS * 1000);
+    await run(loadSynod(), args.target, args.nodePath, Date.now() + args.timeoutS * 1000, args.tls);
     return 0;
   } catch (error) {
     console.error(`FAIL: ${describe(error)}`);

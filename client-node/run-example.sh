@@ -4,12 +4,13 @@
 # (which loads ../proto at run time).
 #
 # Usage: client-node/run-example.sh HOST:PORT [NODE_PATH] [--timeout SECONDS]
+#          [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]   (TLS; mutual TLS with a client certificate)
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 
 if [ $# -lt 1 ]; then
-  echo "usage: $0 HOST:PORT [NODE_PATH] [--timeout SECONDS]" >&2
+  echo "usage: $0 HOST:PORT [NODE_PATH] [--timeout SECONDS] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]" >&2
   exit 2
 fi
 for tool in node npm; do

@@ -5,6 +5,10 @@ watches the node with a Watch server stream, closes the session and waits for th
 node-deleted event, then checks with a unary Exists that the node is gone.
 
 Usage: example.py HOST:PORT [NODE_PATH] [--timeout SECONDS]
+                  [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]
+
+With --tls-ca it connects over TLS, trusting the CAs in that PEM bundle (the server's certificate
+must name HOST); --tls-cert/--tls-key add a client certificate for servers that require one.
 
 Exits 0 only if all of that happened, 1 if anything failed, 2 on bad usage; it never runs longer
 than the timeout. Needs the stubs generated from synod.proto on the import path
@@ -96,8 +100,24 @@ def next_event(watch, path):
     return event
 
 
-def run(target, path, deadline):
-    with grpc.insecure_channel(target) as channel:
+def open_channel(target, tls_ca, tls_cert, tls_key):
+    """Plaintext, or TLS when given a CA bundle (and mutual TLS with a client certificate)."""
+    if tls_ca is None:
+        return grpc.insecure_channel(target)
+
+    def read(name):
+        if name is None:
+            return None
+        with open(name, "rb") as f:
+            return f.read()
+
+    credentials = grpc.ssl_channel_credentials(root_certificates=read(tls_ca), private_key=read(tls_key),
+                                               certificate_chain=read(tls_cert))
+    return grpc.secure_channel(target, credentials)
+
+
+def run(target, path, deadline, tls_ca=None, tls_cert=None, tls_key=None):
+    with open_channel(target, tls_ca, tls_cert, tls_key) as channel:
         try:
             grpc.channel_ready_future(channel).result(timeout=deadline.left())
         except grpc.FutureTimeoutError:
@@ -170,7 +190,12 @@ def main():
     parser.add_argument("path", nargs="?", default=f"/synod-example-python-{os.getpid()}",
                         help="the ephemeral node to create (its parent must exist)")
     parser.add_argument("--timeout", type=float, default=20.0, help="give up after this many seconds")
+    parser.add_argument("--tls-ca", help="connect over TLS, trusting the CAs in this PEM bundle")
+    parser.add_argument("--tls-cert", help="client certificate (PEM), for servers that require one")
+    parser.add_argument("--tls-key", help="the client certificate's private key (PEM)")
     args = parser.parse_args()
+    if (args.tls_cert is None) != (args.tls_key is None) or (args.tls_cert and not args.tls_ca):
+        parser.error("--tls-cert and --tls-key go together, and need --tls-ca")
 
     # The calls carry deadlines; this is the backstop that makes sure the process never hangs.
     watchdog = threading.Timer(args.timeout + 5, lambda: (
@@ -179,9 +204,11 @@ def main():
     watchdog.daemon = True
     watchdog.start()
     try:
-        run(args.target, args.path, Deadline(args.timeout))
+        run(args.target, args.path, Deadline(args.timeout), args.tls_ca, args.tls_cert, args.tls_key)
         return 0
     except ExampleError as e:
+        print(f"FAIL: {e}", file=sys.stderr)
+    except OSError as e:
         print(f"FAIL: {e}", file=sys.stderr)
     except grpc.RpcError as e:
         print(f"FAIL: {describe(e)}", file=sys.stderr)

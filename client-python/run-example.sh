@@ -3,6 +3,8 @@
 # when they are missing, generates the Python stubs from ../proto into build/, runs example.py.
 #
 # Usage: client-python/run-example.sh HOST:PORT [NODE_PATH] [--timeout SECONDS]
+#          [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]   (TLS; mutual TLS with a client certificate)
+#          [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]
 #
 # The toolchain is Debian's, used as a set: protoc 3.21 with grpc_python_plugin generates code for
 # the python3-protobuf 3.21 and python3-grpcio runtime of the system Python. (python3-grpc-tools
@@ -18,7 +20,7 @@ plugin=/usr/bin/grpc_python_plugin
 packages=(python3 python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc)
 
 if [ $# -lt 1 ]; then
-  echo "usage: $0 HOST:PORT [NODE_PATH] [--timeout SECONDS]" >&2
+  echo "usage: $0 HOST:PORT [NODE_PATH] [--timeout SECONDS] [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]" >&2
   exit 2
 fi
 

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Starts or stops a local 3-server Synod cluster on loopback.
 #   tools/cluster/local-cluster.sh start   # clients on 127.0.0.1:7070, :7080, :7090
+#   tools/cluster/local-cluster.sh start --tls   # the same with TLS (see below)
 #   tools/cluster/local-cluster.sh status
 #   tools/cluster/local-cluster.sh stop
 # Each server keeps its data in ./synod-cluster/sN and logs to ./synod-cluster/sN.log.
+# With --tls (or SYNOD_CLUSTER_TLS=1) the first start makes a throw-away CA and certificates with
+# openssl in ./synod-cluster/tls/ (member N: sN.pem/sN.key naming 127.0.0.1 and localhost; a
+# client certificate client.pem/client.key) and the servers use mutual TLS on the client port and
+# between members. A cluster started with TLS stays TLS (the tls/ folder says so).
 # SYNOD_CLUSTER_DIR moves that folder; SYNOD_CLUSTER_PORT_BASE (default 7060) moves the ports:
 # server N listens for clients on BASE+10N, for peers on BASE+10N+1, and serves /metrics,
 # /healthz and /readyz on BASE+10N+2 (docs/monitoring/prometheus.yml scrapes those).
@@ -20,6 +25,39 @@ cli_jar="$root/tools/target/synod-tools.jar"
 java_opts="${SYNOD_SERVER_JAVA_OPTS--Xms1g -Xmx1g -Xmn512m}"
 members="1=127.0.0.1:$((port_base + 11)),2=127.0.0.1:$((port_base + 21)),3=127.0.0.1:$((port_base + 31))"
 servers="127.0.0.1:$((port_base + 10)),127.0.0.1:$((port_base + 20)),127.0.0.1:$((port_base + 30))"
+
+tls_dir="$base/tls"
+
+# A CA and certificates for a cluster on this machine only: EC P-256 keys (PKCS#8), valid 30 days.
+make_tls() {
+  command -v openssl >/dev/null || { echo "--tls needs openssl"; exit 1; }
+  mkdir -p "$tls_dir"
+  (
+    cd "$tls_dir"
+    umask 077
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+      -subj "/CN=synod local-cluster CA" -keyout ca.key -out ca.pem \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    issue() { # name, subject, subjectAltName (empty: none)
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "$2" \
+        -keyout "$1.key" -out "$1.csr" 2>/dev/null
+      { echo "basicConstraints=CA:FALSE"
+        echo "keyUsage=critical,digitalSignature,keyEncipherment"
+        echo "extendedKeyUsage=serverAuth,clientAuth"
+        if [ -n "$3" ]; then echo "subjectAltName=$3"; fi
+      } >"$1.ext"
+      openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -set_serial "0x$(openssl rand -hex 8)" \
+        -days 30 -extfile "$1.ext" -out "$1.pem" 2>/dev/null
+      rm -f "$1.csr" "$1.ext"
+    }
+    # A member's certificate names its host in --members (127.0.0.1): that is how the other
+    # members recognise it. It serves the client port too.
+    for i in 1 2 3; do issue "s$i" "/CN=synod member $i" "IP:127.0.0.1,DNS:localhost"; done
+    # A client's names no member host, so it cannot pass for a member on the peer port.
+    issue client "/CN=synod-client" ""
+  )
+  echo "made a throw-away CA and certificates in $tls_dir"
+}
 
 close_inherited_fds() {
   local fd
@@ -45,7 +83,16 @@ start() {
     state_flag="--initial-cluster-state new"
   fi
   mkdir -p "$base"
+  tls_flags=()
+  if [ "$tls" = 1 ] || [ -f "$tls_dir/ca.pem" ]; then
+    [ -f "$tls_dir/ca.pem" ] || make_tls
+    tls=1
+  fi
   for i in 1 2 3; do
+    if [ "$tls" = 1 ]; then
+      tls_flags=(--tls-cert "$tls_dir/s$i.pem" --tls-key "$tls_dir/s$i.key" --tls-client-ca "$tls_dir/ca.pem"
+        --peer-tls-cert "$tls_dir/s$i.pem" --peer-tls-key "$tls_dir/s$i.key" --peer-tls-ca "$tls_dir/ca.pem")
+    fi
     if [ -f "$base/s$i.pid" ] && kill -0 "$(cat "$base/s$i.pid")" 2>/dev/null; then
       echo "server $i already running (pid $(cat "$base/s$i.pid"))"
       continue
@@ -55,8 +102,8 @@ start() {
     # script, say `flock`, would stay held for as long as the server runs).
     # shellcheck disable=SC2086 # java_opts and state_flag hold several words
     (close_inherited_fds; exec nohup java $java_opts -jar "$jar" --server-id "$i" --members "$members" \
-      --port "$port" --peer-port $((port + 1)) --metrics-port $((port + 2)) --data-dir "$base/s$i" \
-      $state_flag) >"$base/s$i.log" 2>&1 &
+      --port "$port" --peer-port $((port + 1)) --metrics-port $((port + 2)) --data-dir "$base/s$i" $state_flag \
+      ${tls_flags[@]+"${tls_flags[@]}"}) >"$base/s$i.log" 2>&1 &
     echo $! >"$base/s$i.pid"
   done
   for i in 1 2 3; do
@@ -67,8 +114,16 @@ start() {
     grep "listening on" "$base/s$i.log" || { echo "server $i did not start:"; cat "$base/s$i.log"; exit 1; }
   done
   echo "cluster up; data in $base/s1, s2, s3; connect string $servers"
-  echo "try: $root/bin/synod -s $servers status"
-  echo "  or: export SYNOD_SERVERS=$servers; $root/bin/synod    (the interactive shell)"
+  if [ "$tls" = 1 ]; then
+    local t="--tls-ca $tls_dir/ca.pem --tls-cert $tls_dir/client.pem --tls-key $tls_dir/client.key"
+    echo "TLS: mutual TLS on the client and peer ports (CA and certificates in $tls_dir)"
+    echo "try: $root/bin/synod -s $servers $t status"
+    echo "  or: grpcurl -cacert $tls_dir/ca.pem -cert $tls_dir/client.pem -key $tls_dir/client.key" \
+      "127.0.0.1:$((port_base + 10)) synod.v1.Synod/Status"
+  else
+    echo "try: $root/bin/synod -s $servers status"
+    echo "  or: export SYNOD_SERVERS=$servers; $root/bin/synod    (the interactive shell)"
+  fi
 }
 
 stop() {
@@ -98,9 +153,14 @@ status() {
   done
 }
 
+tls="${SYNOD_CLUSTER_TLS:-0}"
+if [ "${2:-}" = "--tls" ]; then
+  tls=1
+fi
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|status"; exit 2 ;;
+  *) echo "usage: $0 start [--tls]|stop|status"; exit 2 ;;
 esac

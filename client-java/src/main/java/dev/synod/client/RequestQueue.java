@@ -91,7 +91,7 @@ final class RequestQueue {
 
   static boolean isWrite(Request.Builder r) {
     return switch (r.getOpCase()) {
-      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI -> true;
+      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI, SET_QUOTA -> true;
       default -> false;
     };
   }

@@ -3,6 +3,14 @@ package dev.synod.client;
 import com.google.protobuf.ByteString;
 import dev.synod.api.v1.AddWatchRequest;
 import dev.synod.api.v1.Acl;
+import dev.synod.api.v1.AddAuthRequest;
+import dev.synod.api.v1.Credential;
+import dev.synod.api.v1.GetQuotaRequest;
+import dev.synod.api.v1.GetQuotaResponse;
+import dev.synod.api.v1.Identity;
+import dev.synod.api.v1.Quota;
+import dev.synod.api.v1.QuotaUsage;
+import dev.synod.api.v1.SetQuotaRequest;
 import dev.synod.api.v1.ClientMessage;
 import dev.synod.api.v1.CloseSessionRequest;
 import dev.synod.api.v1.DeleteRequest;
@@ -34,12 +42,14 @@ import dev.synod.api.v1.SynodGrpc;
 import dev.synod.api.v1.WatchEvent;
 import dev.synod.api.v1.WatchKind;
 import dev.synod.api.v1.WatchTarget;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -105,6 +115,18 @@ public final class SynodClient implements AutoCloseable {
   private final RetryPolicy retry;
   private final boolean reconnectAfterExpiry;
   private final List<ConnectionStateListener> listeners = new CopyOnWriteArrayList<>();
+  /** Plaintext, or TLS with the builder's CA bundle and client certificate. */
+  private final ChannelCredentials channelCredentials;
+  /**
+   * Credentials this client proves on every stream: the builder's, then each accepted addAuth.
+   * Identities belong to the connection (as in ZooKeeper), so they are presented again with every
+   * open and resume; never logged.
+   */
+  private final List<Credential> credentials = new CopyOnWriteArrayList<>();
+  /** Set when the servers refused this client's credentials (AUTH_FAILED): it stops connecting. */
+  private volatile SynodException authFailure;
+  /** start() was called (by the user, or by the first request, which connects the client). */
+  private volatile boolean startRequested;
 
   // --- threads
   private final ScheduledExecutorService loop;
@@ -148,6 +170,8 @@ public final class SynodClient implements AutoCloseable {
     this.retry = b.retryPolicy;
     this.reconnectAfterExpiry = b.reconnectAfterExpiry;
     this.listeners.addAll(b.listeners);
+    this.channelCredentials = b.channelCredentials;
+    this.credentials.addAll(b.credentials);
     this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = daemon("synod-client-loop").newThread(r);
       loopThread = t;
@@ -166,6 +190,7 @@ public final class SynodClient implements AutoCloseable {
 
   /** Starts connecting (returns at once). Calls made before the session is open wait for it. */
   public SynodClient start() {
+    startRequested = true;
     onLoop(() -> {
       if (!started) {
         started = true;
@@ -192,6 +217,11 @@ public final class SynodClient implements AutoCloseable {
   }
 
   /** The current state; null before the first connection. */
+  /** Whether the servers refused this client's credentials (it has stopped connecting). */
+  public boolean authFailed() {
+    return authFailure != null;
+  }
+
   public ConnectionState state() {
     return state;
   }
@@ -452,6 +482,47 @@ public final class SynodClient implements AutoCloseable {
     return await(setAclAsync(path, acl, aversion));
   }
 
+  /**
+   * Proves one more identity (ZooKeeper's addAuth), e.g. {@code addAuth("digest",
+   * "bob:secret".getBytes(UTF_8))}. Once accepted it is presented again on every reconnect and
+   * session resume. Wrong credentials fail with {@link AuthFailedException} and are forgotten.
+   * Completes with every identity the connection holds now.
+   */
+  public CompletableFuture<List<Identity>> addAuthAsync(String scheme, byte[] auth) {
+    Credential credential = Credential.newBuilder().setScheme(scheme)
+        .setAuth(com.google.protobuf.ByteString.copyFrom(auth)).build();
+    return call(Request.newBuilder().setAddAuth(AddAuthRequest.newBuilder().setCredential(credential)),
+        r -> {
+          if (!r.hasError() && !credentials.contains(credential)) {
+            credentials.add(credential);
+          }
+        }, r -> List.copyOf(r.getAddAuth().getIdentitiesList()));
+  }
+
+  public List<Identity> addAuth(String scheme, byte[] auth) {
+    return await(addAuthAsync(scheme, auth));
+  }
+
+  /** Sets (or, with {@code Quota.getDefaultInstance()}, removes) a subtree's quota; needs ADMIN. */
+  public CompletableFuture<QuotaUsage> setQuotaAsync(String path, Quota quota) {
+    return call(Request.newBuilder().setSetQuota(SetQuotaRequest.newBuilder().setPath(path).setQuota(quota)),
+        null, r -> r.getSetQuota().getUsage());
+  }
+
+  public QuotaUsage setQuota(String path, Quota quota) {
+    return await(setQuotaAsync(path, quota));
+  }
+
+  /** A node's quota and its subtree's usage (has_quota false when it has none). */
+  public CompletableFuture<GetQuotaResponse> getQuotaAsync(String path) {
+    return call(Request.newBuilder().setGetQuota(GetQuotaRequest.newBuilder().setPath(path)), null,
+        r -> r.getGetQuota());
+  }
+
+  public GetQuotaResponse getQuota(String path) {
+    return await(getQuotaAsync(path));
+  }
+
   public CompletableFuture<List<Acl>> getAclAsync(String path) {
     return call(Request.newBuilder().setGetAcl(GetAclRequest.newBuilder().setPath(path)), null,
         r -> List.copyOf(r.getGetAcl().getAclList()));
@@ -517,6 +588,26 @@ public final class SynodClient implements AutoCloseable {
     return await(addWatchAsync(path, recursive, includeData, listener));
   }
 
+  /**
+   * Removes this session's watches on {@code path} (ZooKeeper's removeWatches): those of
+   * {@code kind}, or of every kind when it is {@code WATCH_KIND_UNSPECIFIED}. Their watchers and
+   * listeners are not called any more, here or after a reconnect; the server drops them too.
+   * Completes with whether the server held any.
+   */
+  public CompletableFuture<Boolean> removeWatchesAsync(String path, WatchKind kind) {
+    boolean every = kind == WatchKind.WATCH_KIND_UNSPECIFIED;
+    onLoop(() -> {
+      oneShots.keySet().removeIf(k -> k.path().equals(path) && (every || k.kind() == kind));
+      persistents.keySet().removeIf(k -> k.path().equals(path) && (every || k.kind() == kind));
+    });
+    return call(Request.newBuilder().setRemoveWatch(RemoveWatchRequest.newBuilder().setPath(path).setKind(kind)),
+        r -> { }, r -> r.getRemoveWatch().getRemoved() > 0);
+  }
+
+  public boolean removeWatches(String path, WatchKind kind) {
+    return await(removeWatchesAsync(path, kind));
+  }
+
   // ===========================================================================================
   // Requests
 
@@ -533,7 +624,13 @@ public final class SynodClient implements AutoCloseable {
   private <T> CompletableFuture<T> call(Request.Builder request, Consumer<Response> onLoopResult,
       Function<Response, T> convert, boolean direct) {
     CompletableFuture<Response> raw = direct ? new DirectFuture<>() : new CompletableFuture<>();
-    if (!onLoop(() -> submit(request, onLoopResult, raw))) {
+    if (!startRequested) {
+      // A request before start() would wait for a connection that is never made: connect now.
+      start();
+    }
+    if (authFailure != null) {
+      raw.completeExceptionally(authFailure);
+    } else if (!onLoop(() -> submit(request, onLoopResult, raw))) {
       raw.completeExceptionally(new ClientClosedException());
     }
     return raw.thenApply(r -> {
@@ -705,7 +802,7 @@ public final class SynodClient implements AutoCloseable {
     serverIndex = (serverIndex + 1) % servers.size();
     InetSocketAddress address = servers.get(serverIndex);
     ManagedChannel channel = channels.computeIfAbsent(address, a ->
-        ManagedChannelBuilder.forAddress(a.getHostString(), a.getPort()).usePlaintext()
+        Grpc.newChannelBuilderForAddress(a.getHostString(), a.getPort(), channelCredentials)
             .executor(this::onLoopQuietly).build());
     Stream s = new Stream(address);
     s.startedNanos = System.nanoTime();
@@ -720,10 +817,11 @@ public final class SynodClient implements AutoCloseable {
     boolean resume = sessionId != 0 && state != ConnectionState.EXPIRED;
     if (resume) {
       send(s, ClientMessage.newBuilder().setResume(ResumeSession.newBuilder()
-          .setSessionId(sessionId).setSecret(secret).setLastZxidSeen(lastZxidSeen)).build());
+          .setSessionId(sessionId).setSecret(secret).setLastZxidSeen(lastZxidSeen)
+          .addAllCredentials(credentials)).build());
     } else {
       send(s, ClientMessage.newBuilder().setOpen(OpenSessionRequest.newBuilder()
-          .setTimeoutMs(requestedTimeoutMs)).build());
+          .setTimeoutMs(requestedTimeoutMs).addAllCredentials(credentials)).build());
     }
     // A resume is answered locally; an open goes through consensus (may wait for an election).
     long patience = resume ? Math.max(200, timeoutMs / 3) : Math.max(5000, 2 * requestedTimeoutMs);
@@ -832,6 +930,15 @@ public final class SynodClient implements AutoCloseable {
       return;
     }
     ErrorReason reason = reasonOf(t);
+    if (reason == ErrorReason.AUTH_FAILED) {
+      // Wrong credentials stay wrong on every server: stop, and fail what waits (ZooKeeper's
+      // AUTH_FAILED state). The message is the server's, which never names the credential.
+      authFailure = new AuthFailedException("the servers refused this client's credentials: "
+          + describe(t), "");
+      LOG.warning(() -> "authentication failed on " + s.server + "; not reconnecting");
+      failAll(authFailure);
+      return;
+    }
     if (reason == ErrorReason.SESSION_EXPIRED || reason == ErrorReason.SESSION_SECRET_MISMATCH) {
       expire("the server does not know the session any more (" + reason + ")");
       return;
@@ -1402,6 +1509,11 @@ public final class SynodClient implements AutoCloseable {
     private RetryPolicy retryPolicy = RetryPolicy.defaultPolicy();
     private boolean reconnectAfterExpiry;
     private final List<ConnectionStateListener> listeners = new ArrayList<>();
+    private Path tlsCaBundle;
+    private Path tlsCertChain;
+    private Path tlsPrivateKey;
+    private ChannelCredentials channelCredentials;
+    private final List<Credential> credentials = new ArrayList<>();
 
     /** "host:port,host:port,...". */
     public Builder connectString(String connectString) {
@@ -1435,17 +1547,59 @@ public final class SynodClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Digest credentials ({@code user:password}) proved on every open and resume; the session's
+     * identity becomes {@code digest:user:base64(sha1(user:password))}. May be given repeatedly.
+     */
+    public Builder digest(String user, String password) {
+      return credential("digest", (user + ":" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** A credential of any scheme the server accepts ({@code scheme:auth}, as zkCli's addauth). */
+    public Builder credential(String scheme, byte[] auth) {
+      credentials.add(Credential.newBuilder().setScheme(scheme)
+          .setAuth(com.google.protobuf.ByteString.copyFrom(auth)).build());
+      return this;
+    }
+
     /** After EXPIRED, open a new session automatically (default false: wait for restartSession()). */
     public Builder reconnectAfterExpiry(boolean on) {
       this.reconnectAfterExpiry = on;
       return this;
     }
 
+    /**
+     * Connects over TLS, trusting the certificate authorities in this PEM bundle. Each server's
+     * certificate must chain to one of them and name the host as written in the connect string
+     * (a DNS or IP subject alternative name). Without it the client speaks plaintext.
+     */
+    public Builder tlsCaBundle(Path caBundlePem) {
+      this.tlsCaBundle = caBundlePem;
+      return this;
+    }
+
+    /**
+     * Presents this client certificate (mutual TLS, for servers started with
+     * {@code --tls-client-ca}): a PEM certificate chain and its unencrypted PKCS#8 private key.
+     * Needs {@link #tlsCaBundle}. The server reads its subject and SANs as the client's identity.
+     */
+    public Builder tlsClientCertificate(Path certChainPem, Path privateKeyPem) {
+      this.tlsCertChain = certChainPem;
+      this.tlsPrivateKey = privateKeyPem;
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException no server in the connect string, a client certificate
+     *     without a CA bundle, or a TLS file that cannot be read (the message names it)
+     */
     public SynodClient build() {
       if (servers.isEmpty()) {
         throw new IllegalArgumentException("connectString names no server");
       }
+      channelCredentials = TlsCredentials.of(tlsCaBundle, tlsCertChain, tlsPrivateKey);
       return new SynodClient(this);
     }
+
   }
 }

@@ -43,6 +43,9 @@ public class SynodException extends RuntimeException {
       case NOT_EMPTY -> new NotEmptyException(m, p);
       case INVALID_PATH -> new InvalidPathException(m, p);
       case SESSION_EXPIRED -> new SessionExpiredException(m);
+      case NO_AUTH -> new NoAuthException(m, p);
+      case AUTH_FAILED -> new AuthFailedException(m, p);
+      case QUOTA_EXCEEDED -> new QuotaExceededException(m, p);
       default -> new SynodException(error.getReason(), m, p);
     };
   }

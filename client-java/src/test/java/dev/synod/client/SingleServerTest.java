@@ -108,9 +108,13 @@ class SingleServerTest {
     client.create("/kinds/acl", b(""), CreateOptions.PERSISTENT.withAcl(List.of(readOnly)));
     assertEquals(List.of(readOnly), client.getAcl("/kinds/acl"));
     Acl all = readOnly.toBuilder().setPerms(31).build();
-    assertEquals(1, client.setAcl("/kinds/acl", List.of(all), 0).getAversion());
-    assertThrows(BadVersionException.class, () -> client.setAcl("/kinds/acl", List.of(all), 0));
-    assertEquals(List.of(all), client.getAcl("/kinds/acl"));
+    assertThrows(NoAuthException.class, () -> client.setAcl("/kinds/acl", List.of(all), 0),
+        "read-only: no ADMIN");
+    Acl readAdmin = readOnly.toBuilder().setPerms(1 | 16).build();
+    client.create("/kinds/acl2", b(""), CreateOptions.PERSISTENT.withAcl(List.of(readAdmin)));
+    assertEquals(1, client.setAcl("/kinds/acl2", List.of(all), 0).getAversion());
+    assertThrows(BadVersionException.class, () -> client.setAcl("/kinds/acl2", List.of(all), 0));
+    assertEquals(List.of(all), client.getAcl("/kinds/acl2"));
   }
 
   @Test
@@ -256,5 +260,14 @@ class SingleServerTest {
     assertNotEquals("synod-client-loop",
         client.existsAsync("/chained", null).thenApply(s -> Thread.currentThread().getName())
             .get(10, TimeUnit.SECONDS));
+  }
+
+  /** A request on a client whose start() was forgotten connects it, instead of waiting forever. */
+  @Test
+  void aRequestOnAClientNotStartedConnectsIt() throws Exception {
+    try (SynodClient c = SynodClient.builder().connectString(server.connectString()).build()) {
+      CompletableFuture<String> created = CompletableFuture.supplyAsync(() -> c.create("/not-started", b("x")));
+      assertEquals("/not-started", created.get(20, java.util.concurrent.TimeUnit.SECONDS));
+    }
   }
 }

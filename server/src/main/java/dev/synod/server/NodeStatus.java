@@ -10,6 +10,10 @@ import java.util.function.Supplier;
 
 /** Answers the Status call from the state machine and the store. */
 public final class NodeStatus implements Supplier<StatusResponse> {
+  /** StatusResponse.role of a single server (a cluster of one), as synod.proto says. */
+  public static final String ROLE_STANDALONE = "standalone";
+  private static final String ROLE_LEADER = "leader";
+
   private final ServerConfig config;
   private final StateMachine state;
   private final DurableStore store;
@@ -41,6 +45,11 @@ public final class NodeStatus implements Supplier<StatusResponse> {
         .setOldestResumableZxid(stats.historyFloor())
         .setUptimeMs((clock.monoNanos() - startedNanos) / 1_000_000);
     driver.describe(status);
+    if (status.getMembersCount() == 1 && ROLE_LEADER.equals(status.getRole())) {
+      // A cluster of one leads itself; the contract calls that role "standalone".
+      status.setRole(ROLE_STANDALONE);
+    }
+    status.addAllQuotaWarnings(state.quotaWarnings());
     return status.build();
   }
 }

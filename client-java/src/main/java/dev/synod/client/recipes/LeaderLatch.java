@@ -2,6 +2,7 @@ package dev.synod.client.recipes;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.synod.api.v1.Acl;
 import dev.synod.client.CreateResult;
 import dev.synod.client.NoNodeException;
 import dev.synod.client.SessionExpiredException;
@@ -70,10 +71,15 @@ public final class LeaderLatch implements AutoCloseable {
    * {@link #currentLeader()} and {@link #participants()} show; make it unique per participant).
    */
   public LeaderLatch(SynodClient client, String path, String participantId) {
+    this(client, path, participantId, List.of());
+  }
+
+  /** A latch whose nodes get {@code acl} (empty: the server's default ACL). */
+  public LeaderLatch(SynodClient client, String path, String participantId, List<Acl> acl) {
     if (participantId == null || participantId.isEmpty()) {
       throw new IllegalArgumentException("participantId must be non-empty");
     }
-    this.queue = new LockQueue(client, path, Set.of(PREFIX));
+    this.queue = new LockQueue(client, path, Set.of(PREFIX), acl);
     this.participantId = participantId;
     this.thread = RecipeThreads.scheduled("synod-leader-latch " + path + " " + participantId);
   }

@@ -3,6 +3,7 @@ package dev.synod.client.recipes;
 import dev.synod.api.v1.NodeKind;
 import dev.synod.api.v1.Stat;
 import dev.synod.client.ConnectionLossException;
+import dev.synod.api.v1.Acl;
 import dev.synod.client.CreateOptions;
 import dev.synod.client.CreateResult;
 import dev.synod.client.NoNodeException;
@@ -51,8 +52,15 @@ final class LockQueue {
   final String parent;
   final ClientMonitor monitor;
   private final Set<String> prefixes;
+  /** The ACL of the nodes this queue creates (the parent, the contenders); empty: the server's default. */
+  private final List<Acl> acl;
 
   LockQueue(SynodClient client, String parent, Set<String> prefixes) {
+    this(client, parent, prefixes, List.of());
+  }
+
+  LockQueue(SynodClient client, String parent, Set<String> prefixes, List<Acl> acl) {
+    this.acl = List.copyOf(acl);
     if (client == null) {
       throw new IllegalArgumentException("client is null");
     }
@@ -80,10 +88,10 @@ final class LockQueue {
   }
 
   /** Creates {@code path} and any missing ancestor as container nodes (gone once emptied). */
-  static void ensureContainers(SynodClient client, String path) {
+  static void ensureContainers(SynodClient client, String path, List<Acl> acl) {
     for (int attempt = 0; ; attempt++) {
       try {
-        client.create(path, new byte[0], CONTAINER);
+        client.create(path, new byte[0], CONTAINER.withAcl(acl));
         return;
       } catch (NodeExistsException e) {
         return;
@@ -92,7 +100,7 @@ final class LockQueue {
         if (slash <= 0 || attempt > 100) {
           throw e;
         }
-        ensureContainers(client, path.substring(0, slash));
+        ensureContainers(client, path.substring(0, slash), acl);
       } catch (ConnectionLossException e) {
         if (attempt > 100) {
           throw e;
@@ -115,12 +123,12 @@ final class LockQueue {
   CreateResult create(String prefix, byte[] data) {
     for (int attempt = 0; ; attempt++) {
       try {
-        return client.create(pathOf(prefix), data, EPHEMERAL_SEQUENTIAL);
+        return client.create(pathOf(prefix), data, EPHEMERAL_SEQUENTIAL.withAcl(acl));
       } catch (NoNodeException e) {
         if (attempt > 100) {
           throw e;
         }
-        ensureContainers(client, parent); // missing, or a container reaped just now
+        ensureContainers(client, parent, acl); // missing, or a container reaped just now
       } catch (ConnectionLossException e) {
         if (attempt > 100) {
           throw e;

@@ -2,9 +2,11 @@ package dev.synod.client.recipes;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.synod.api.v1.Acl;
 import dev.synod.client.CreateResult;
 import dev.synod.client.SynodClient;
 import java.util.Optional;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -45,8 +47,20 @@ public final class Mutex extends DeadlineLock {
    * With the node data of every attempt given by {@code nodeData}; it must be unique among this
    * session's concurrent attempts (it identifies a create whose reply was lost).
    */
+  /**
+   * A mutex whose nodes (the lock's parent, if this creates it, and each attempt's node) get
+   * {@code acl}; every contender needs READ and CREATE on the parent and READ on the nodes.
+   */
+  public Mutex(SynodClient client, String lockPath, List<Acl> acl) {
+    this(client, lockPath, () -> UUID.randomUUID().toString().getBytes(UTF_8), acl);
+  }
+
   Mutex(SynodClient client, String lockPath, Supplier<byte[]> nodeData) {
-    this.queue = new LockQueue(client, lockPath, Set.of(PREFIX));
+    this(client, lockPath, nodeData, List.of());
+  }
+
+  Mutex(SynodClient client, String lockPath, Supplier<byte[]> nodeData, List<Acl> acl) {
+    this.queue = new LockQueue(client, lockPath, Set.of(PREFIX), acl);
     this.nodeData = nodeData;
     this.listenerThread = RecipeThreads.idleExiting("synod-mutex " + lockPath);
   }

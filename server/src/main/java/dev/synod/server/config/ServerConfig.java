@@ -32,8 +32,11 @@ public record ServerConfig(
     long snapshotEveryTxns,
     long segmentBytesMax,
     long housekeepingIntervalMs,
+    String superuserDigest,
+    String defaultAcl,
     String members,
     String initialClusterState,
+    String restore,
     int peerPort,
     long tickMs,
     int electionTicksMin,
@@ -42,6 +45,15 @@ public record ServerConfig(
     int inflightSlotsMax,
     long writeTimeoutMs,
     String testCrashPoint,
+    // Transport security (see dev.synod.server.tls.TlsSetup); "" means not configured.
+    String tlsCert,
+    String tlsKey,
+    String tlsClientCa,
+    String peerTlsCert,
+    String peerTlsKey,
+    String peerTlsCa,
+    boolean allowPlaintext,
+    // Observability: log layout (text|json), and the HTTP port of /metrics, /healthz, /readyz.
     String logFormat,
     int metricsPort) {
 
@@ -78,6 +90,9 @@ public record ServerConfig(
         64L << 20,
         100,
         "",
+        "world:anyone:cdrwa",
+        "",
+        "",
         "",
         7071,
         10,
@@ -87,6 +102,13 @@ public record ServerConfig(
         256,
         5_000,
         "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        false,
         "text",
         -1);
   }
@@ -121,9 +143,20 @@ public record ServerConfig(
     require(snapshotEveryTxns >= 1, "snapshot-every-txns must be >= 1");
     require(segmentBytesMax >= 4_096, "segment-bytes-max must be >= 4096");
     require(housekeepingIntervalMs >= 1, "housekeeping-interval-ms must be >= 1");
+    try {
+      new dev.synod.server.auth.Authenticator(superuserDigest);
+      dev.synod.server.state.NodeRules.checkAcl(defaultAclEntries(), "/");
+      require(!defaultAclEntries().isEmpty(), "default-acl must have at least one entry");
+    } catch (dev.synod.server.state.SynodException | IllegalArgumentException e) {
+      throw new IllegalArgumentException(e.getMessage().startsWith("superuser-digest")
+          ? e.getMessage() : "default-acl: " + e.getMessage());
+    }
     require(initialClusterState.isEmpty() || initialClusterState.equals(CLUSTER_STATE_NEW)
             || initialClusterState.equals(CLUSTER_STATE_EXISTING),
         "initial-cluster-state must be new or existing, got '" + initialClusterState + "'");
+    require(restore.isEmpty() || !initialClusterState.equals(CLUSTER_STATE_EXISTING),
+        "restore founds a new cluster from a backup: pass --initial-cluster-state new (or none for"
+            + " a cluster of one), not existing");
     require(peerPort >= 0 && peerPort <= 65_535, "peer-port must be 0..65535");
     require(tickMs >= 1, "tick-ms must be >= 1");
     require(electionTicksMin > heartbeatTicks, "election-ticks-min must exceed heartbeat-ticks");
@@ -136,7 +169,17 @@ public record ServerConfig(
         "metrics-port must be 0..65535 (0 picks a free port), or -1 for no metrics endpoint");
     require(writeTimeoutMs >= tickMs * electionTicksMax,
         "write-timeout-ms must be at least one election timeout (tick-ms * election-ticks-max)");
+    require(tlsCert.isEmpty() == tlsKey.isEmpty(), "tls-cert and tls-key go together");
+    require(tlsClientCa.isEmpty() || !tlsCert.isEmpty(),
+        "tls-client-ca (mutual TLS on the client port) needs tls-cert and tls-key");
+    require(peerTlsCert.isEmpty() == peerTlsKey.isEmpty() && peerTlsCert.isEmpty() == peerTlsCa.isEmpty(),
+        "peer-tls-cert, peer-tls-key and peer-tls-ca go together (the peer port is mutual TLS)");
     return this;
+  }
+
+  /** The ACL a create that gives none gets (default-acl, parsed). */
+  public java.util.List<dev.synod.api.v1.Acl> defaultAclEntries() {
+    return dev.synod.server.auth.Acls.parseList(defaultAcl);
   }
 
   /** Clamps a requested session timeout into [min, max]; 0 or less means the default. */

@@ -4,7 +4,10 @@ import dagger.Module;
 import dagger.Provides;
 import dev.synod.server.NodeStatus;
 import dev.synod.server.SynodNode;
+import dev.synod.server.auth.Authenticator;
 import dev.synod.server.config.ServerConfig;
+import dev.synod.server.grpc.AuthInterceptor;
+import dev.synod.server.grpc.ConnectionIdentities;
 import dev.synod.server.grpc.GrpcServerFactory;
 import dev.synod.server.grpc.MeteringInterceptor;
 import dev.synod.server.observe.HealthMonitor;
@@ -15,6 +18,7 @@ import dev.synod.server.observe.Readiness;
 import dev.synod.server.observe.ServerMetrics;
 import dev.synod.server.pipeline.ServiceContext;
 import dev.synod.server.pipeline.StreamRegistry;
+import dev.synod.server.grpc.AdminService;
 import dev.synod.server.grpc.SynodService;
 import dev.synod.server.grpc.Transport;
 import dev.synod.server.pipeline.Clock;
@@ -35,7 +39,7 @@ import dev.synod.server.storage.ClusterIdentity;
 import dev.synod.server.storage.Disk;
 import dev.synod.server.storage.DurableStore;
 import dev.synod.server.storage.FaultInjector;
-import io.grpc.BindableService;
+import dev.synod.server.tls.MemberCertificates;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -162,6 +166,8 @@ final class ServerModule {
     return Optional.of(endpoint.serverBuilder(cluster.peerAddresses().get(cluster.selfId()))
         .directExecutor()
         .addService(new PeerService(driver))
+        // With peer TLS only members' certificates get through (see MemberCertificates).
+        .intercept(new MemberCertificates(cluster.peerAddresses(), !c.peerTlsCert().isEmpty()))
         .maxInboundMessageSize(c.batchBytesMax() + (4 << 20))
         .build());
   }
@@ -196,10 +202,17 @@ final class ServerModule {
   @Provides
   @Singleton
   static Server grpcServer(Transport transport, ServiceContext ctx, HealthStatusManager health, ServerConfig c,
-      ServerMetrics metrics) {
-    SynodService synod = new SynodService(ctx);
-    BindableService metered = () -> ServerInterceptors.intercept(synod, new MeteringInterceptor(metrics));
-    return GrpcServerFactory.build(transport.serverBuilder(), metered, health, c.requestBytesMax());
+      ConsensusDriver driver, Clock clock, ServerMetrics metrics) {
+    AuthInterceptor auth = new AuthInterceptor(new Authenticator(c.superuserDigest()),
+        ConnectionIdentities.DEFAULT);
+    // The metering interceptor is listed last, so it runs first and sees every outcome (auth too).
+    MeteringInterceptor metering = new MeteringInterceptor(metrics);
+    SynodService service = new SynodService(ctx);
+    AdminService admin = new AdminService(ctx.state(), driver, driver::clusterId, c.serverId(), clock,
+        AdminService.threadPerBackup(), !c.superuserDigest().isEmpty());
+    return GrpcServerFactory.build(transport.serverBuilder(),
+        () -> ServerInterceptors.intercept(service, auth, metering), () -> ServerInterceptors.intercept(admin, auth),
+        health, c.requestBytesMax());
   }
 
   @Provides

@@ -50,6 +50,10 @@ public final class ErrorStatus {
     CODES.put(ErrorReason.LEADER_UNAVAILABLE, Status.Code.UNAVAILABLE);
     CODES.put(ErrorReason.REQUEST_NO_REUSED, Status.Code.FAILED_PRECONDITION);
     CODES.put(ErrorReason.OUT_OF_ORDER, Status.Code.ABORTED);
+    CODES.put(ErrorReason.NO_AUTH, Status.Code.PERMISSION_DENIED);
+    CODES.put(ErrorReason.AUTH_FAILED, Status.Code.UNAUTHENTICATED);
+    CODES.put(ErrorReason.QUOTA_EXCEEDED, Status.Code.RESOURCE_EXHAUSTED);
+    CODES.put(ErrorReason.RESPONSE_TOO_LARGE, Status.Code.RESOURCE_EXHAUSTED);
     for (ErrorReason r : ErrorReason.values()) {
       if (r != ErrorReason.UNRECOGNIZED && r != ErrorReason.ERROR_REASON_UNSPECIFIED && !CODES.containsKey(r)) {
         throw new ExceptionInInitializerError("no status code for " + r);

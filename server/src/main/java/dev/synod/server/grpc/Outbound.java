@@ -1,6 +1,7 @@
 package dev.synod.server.grpc;
 
-import io.grpc.Status;
+import dev.synod.api.v1.Error;
+import dev.synod.api.v1.ErrorReason;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.ArrayDeque;
@@ -14,14 +15,22 @@ import java.util.ArrayDeque;
 final class Outbound<T> {
   private final ServerCallStreamObserver<T> call;
   private final int queueMax;
+  /** What the client should do once its stream was cut for not reading (ends the status message). */
+  private final String afterOverflow;
   private final ArrayDeque<T> queue = new ArrayDeque<>();
   private boolean closed;
   private boolean completeWhenDrained;
   private Runnable onOverflow = () -> {};
 
+  /** For a Session stream: its session survives a cut and can be resumed. */
   Outbound(ServerCallStreamObserver<T> call, int queueMax) {
+    this(call, queueMax, "resume the session on a new stream");
+  }
+
+  Outbound(ServerCallStreamObserver<T> call, int queueMax, String afterOverflow) {
     this.call = call;
     this.queueMax = queueMax;
+    this.afterOverflow = afterOverflow;
     call.setOnReadyHandler(this::drain);
   }
 
@@ -49,10 +58,10 @@ final class Outbound<T> {
         overflow = true;
         closed = true;
         queue.clear();
-        failQuietly(Status.RESOURCE_EXHAUSTED
-            .withDescription("OVERLOADED: this client is not reading its stream ("
-                + queueMax + " messages waiting); resume the session on a new stream")
-            .asRuntimeException());
+        failQuietly(ErrorStatus.of(Error.newBuilder().setReason(ErrorReason.OVERLOADED)
+            .setMessage("this client is not reading its stream (" + queueMax + " messages waiting,"
+                + " the server's outbound-messages-max); " + afterOverflow)
+            .build()));
       } else {
         queue.add(message);
       }

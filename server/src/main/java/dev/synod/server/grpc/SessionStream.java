@@ -22,7 +22,8 @@ final class SessionStream implements StreamObserver<ClientMessage>, SessionOutpu
 
   SessionStream(ServiceContext ctx, ServerCallStreamObserver<ServerMessage> call) {
     this.out = new Outbound<>(call, ctx.config().outboundMessagesMax());
-    this.session = new ClientSession(ctx, this, ForkJoinPool.commonPool());
+    // Constructed inside the call's context: what the connection and the call's headers proved.
+    this.session = new ClientSession(ctx, this, AuthInterceptor.current(), ForkJoinPool.commonPool());
     this.out.onOverflow(session::detach);
     call.setOnCancelHandler(session::detach);
   }

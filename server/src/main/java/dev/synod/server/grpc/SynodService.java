@@ -17,6 +17,10 @@ import dev.synod.api.v1.GetChildrenRequest;
 import dev.synod.api.v1.GetChildrenResponse;
 import dev.synod.api.v1.GetDataRequest;
 import dev.synod.api.v1.GetDataResponse;
+import dev.synod.api.v1.GetQuotaRequest;
+import dev.synod.api.v1.GetQuotaResponse;
+import dev.synod.api.v1.SetQuotaRequest;
+import dev.synod.api.v1.SetQuotaResponse;
 import dev.synod.api.v1.HeartbeatReply;
 import dev.synod.api.v1.KeepAliveRequest;
 import dev.synod.api.v1.MultiRequest;
@@ -39,10 +43,12 @@ import dev.synod.api.v1.SyncResponse;
 import dev.synod.api.v1.WatchEvent;
 import dev.synod.api.v1.WatchKind;
 import dev.synod.api.v1.WatchRequest;
+import dev.synod.server.pipeline.AnswerSize;
 import dev.synod.server.pipeline.ServiceContext;
 import dev.synod.server.state.SynodException;
 import dev.synod.txn.v1.CloseSessionTxn;
 import dev.synod.txn.v1.Txn;
+import com.google.protobuf.MessageLite;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.function.Function;
@@ -77,6 +83,14 @@ public final class SynodService extends SynodGrpc.SynodImplBase {
 
   @Override
   public void openSession(OpenSessionRequest request, StreamObserver<SessionOpened> responses) {
+    try {
+      // A unary session holds no identities (each call proves its own in metadata); credentials
+      // given here are still checked, so wrong ones do not open a session.
+      ctx.authenticator().proveAll(request.getCredentialsList());
+    } catch (SynodException e) {
+      responses.onError(ErrorStatus.of(e.toError()));
+      return;
+    }
     long timeoutMs = ctx.config().negotiateTimeoutMs(request.getTimeoutMs());
     Txn.Builder txn = Txn.newBuilder().setCreateSession(ctx.validator().newSession(timeoutMs));
     // The replica loop starts tracking the session's liveness when it applies the creation.
@@ -157,6 +171,13 @@ public final class SynodService extends SynodGrpc.SynodImplBase {
   }
 
   @Override
+  public void setQuota(SetQuotaRequest request, StreamObserver<SetQuotaResponse> responses) {
+    SessionRef session = request.getSession();
+    write(Request.newBuilder().setSetQuota(request.toBuilder().clearSession()), session,
+        responses, Response::getSetQuota);
+  }
+
+  @Override
   public void sync(SyncRequest request, StreamObserver<SyncResponse> responses) {
     try {
       ctx.pipeline().barrier((zxid, error) -> {
@@ -176,7 +197,8 @@ public final class SynodService extends SynodGrpc.SynodImplBase {
       Function<Response, T> result) {
     try {
       Txn.Builder txn = ctx.validator().writeTxn(request.setRequestNo(session.getRequestNo())
-          .setAfterRequestNo(session.getAfterRequestNo()).build());
+          .setAfterRequestNo(session.getAfterRequestNo()).build())
+          .addAllIdentities(AuthInterceptor.current().list());
       if (session.getSessionId() != 0) {
         long id = ctx.authenticate(session.getSessionId(), session.getSecret()).id();
         ctx.tracker().touch(id);
@@ -205,7 +227,13 @@ public final class SynodService extends SynodGrpc.SynodImplBase {
               response.hasMulti() ? response.getMulti() : null));
           return;
         }
-        responses.onNext(reply.build(applied, response));
+        T answer = reply.build(applied, response);
+        if (answer instanceof MessageLite m && !AnswerSize.fits(m)) {
+          responses.onError(ErrorStatus.of(AnswerSize.tooLarge(
+              "this write", m.getSerializedSize(), applied.getZxid())));
+          return;
+        }
+        responses.onNext(answer);
         responses.onCompleted();
       });
     } catch (SynodException e) {
@@ -237,6 +265,11 @@ public final class SynodService extends SynodGrpc.SynodImplBase {
   }
 
   @Override
+  public void getQuota(GetQuotaRequest request, StreamObserver<GetQuotaResponse> responses) {
+    read(Request.newBuilder().setGetQuota(request), responses, Response::getGetQuota);
+  }
+
+  @Override
   public void status(StatusRequest request, StreamObserver<StatusResponse> responses) {
     responses.onNext(ctx.status().get());
     responses.onCompleted();
@@ -251,11 +284,16 @@ public final class SynodService extends SynodGrpc.SynodImplBase {
       return;
     }
     // Watcher 0: a unary call has no stream to deliver one-shot watch events to.
-    ctx.state().read(0, built, response -> {
+    ctx.state().read(0, AuthInterceptor.current(), built, response -> {
       if (response.hasError()) {
         responses.onError(ErrorStatus.of(response.getError()));
       } else {
-        responses.onNext(result.apply(response));
+        T answer = result.apply(response);
+        if (answer instanceof MessageLite m && !AnswerSize.fits(m)) {
+          responses.onError(ErrorStatus.of(AnswerSize.tooLarge("this read", m.getSerializedSize(), 0)));
+          return;
+        }
+        responses.onNext(answer);
         responses.onCompleted();
       }
     });

@@ -19,7 +19,9 @@ final class WatchStream implements StreamRegistry.Sink {
 
   WatchStream(ServiceContext ctx, ServerCallStreamObserver<WatchEvent> call) {
     this.ctx = ctx;
-    this.out = new Outbound<>(call, ctx.config().outboundMessagesMax());
+    // A Watch stream has no session to resume: the client watches again from the last zxid it saw.
+    this.out = new Outbound<>(call, ctx.config().outboundMessagesMax(),
+        "call Watch again with start_zxid set to the zxid of the last event received");
     this.watcherId = ctx.registry().newSessionlessId();
     call.setOnCancelHandler(this::stop);
     out.onOverflow(this::stop);
@@ -38,7 +40,7 @@ final class WatchStream implements StreamRegistry.Sink {
     }
     // Attach first: events replayed from history during registration must find this stream.
     ctx.registry().attach(watcherId, this);
-    ctx.state().read(watcherId, addWatch, response -> {
+    ctx.state().read(watcherId, AuthInterceptor.current(), addWatch, response -> {
       if (response.hasError()) {
         ctx.registry().detach(watcherId, this);
         out.fail(ErrorStatus.of(response.getError()));

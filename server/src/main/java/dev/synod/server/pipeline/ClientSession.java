@@ -1,5 +1,6 @@
 package dev.synod.server.pipeline;
 
+import dev.synod.api.v1.AddAuthResponse;
 import dev.synod.api.v1.ClientMessage;
 import dev.synod.api.v1.Error;
 import dev.synod.api.v1.ErrorReason;
@@ -12,6 +13,7 @@ import dev.synod.api.v1.SessionEnded;
 import dev.synod.api.v1.SessionOpened;
 import dev.synod.api.v1.SyncResponse;
 import dev.synod.api.v1.WatchEvent;
+import dev.synod.server.auth.Identities;
 import dev.synod.server.state.StateMachine;
 import dev.synod.server.state.SynodException;
 import dev.synod.txn.v1.CloseSessionTxn;
@@ -61,6 +63,11 @@ public final class ClientSession implements StreamRegistry.Sink {
   private final Executor hop;
   private volatile Phase phase = Phase.NEW;
   private volatile long sessionId;
+  /**
+   * Who this stream's client is: what its connection proves, plus the credentials of its open or
+   * resume and of every add_auth. Stamped on each write as it enters, and read with each read.
+   */
+  private volatile Identities who;
 
   private final ConcurrentLinkedQueue<ClientMessage> inbox = new ConcurrentLinkedQueue<>();
   private final AtomicInteger inboxSize = new AtomicInteger();
@@ -72,12 +79,15 @@ public final class ClientSession implements StreamRegistry.Sink {
   private final ArrayDeque<Deferred> deferred = new ArrayDeque<>();
 
   /**
-   * {@code hop} runs the messages that arrived while the session was opening, once it is open;
-   * it must not run them on the calling thread (the apply thread holds the state lock then).
+   * {@code connection}: what the transport proved of the client (its address, its certificate, the
+   * credentials of the call's headers). {@code hop} runs the messages that arrived while the
+   * session was opening, once it is open; it must not run them on the calling thread (the apply
+   * thread holds the state lock then).
    */
-  public ClientSession(ServiceContext ctx, SessionOutput out, Executor hop) {
+  public ClientSession(ServiceContext ctx, SessionOutput out, Identities connection, Executor hop) {
     this.ctx = ctx;
     this.out = out;
+    this.who = connection;
     this.hop = hop;
   }
 
@@ -201,6 +211,7 @@ public final class ClientSession implements StreamRegistry.Sink {
 
   private void open(OpenSessionRequest request) throws SynodException {
     requireNew();
+    who = who.plus(ctx.authenticator().proveAll(request.getCredentialsList())); // else AUTH_FAILED
     long timeoutMs = ctx.config().negotiateTimeoutMs(request.getTimeoutMs());
     phase = Phase.OPENING;
     Txn.Builder txn = Txn.newBuilder().setCreateSession(ctx.validator().newSession(timeoutMs));
@@ -230,6 +241,7 @@ public final class ClientSession implements StreamRegistry.Sink {
 
   private void resume(ResumeSession request) throws SynodException {
     requireNew();
+    who = who.plus(ctx.authenticator().proveAll(request.getCredentialsList())); // else AUTH_FAILED
     StateMachine.SessionInfo info = SessionAccess.resume(ctx.state(), ctx.tracker(), request);
     long lastZxid = ctx.state().lastZxid();
     // A resumed session starts with no watches, as it would on any other server: the client
@@ -289,14 +301,28 @@ public final class ClientSession implements StreamRegistry.Sink {
       return;
     }
     Runnable action = switch (request.getOpCase()) { // a new op does not compile until handled
-      case GET_DATA, EXISTS, GET_CHILDREN, GET_ACL, ADD_WATCH, REMOVE_WATCH -> () -> {
+      case GET_DATA, EXISTS, GET_CHILDREN, GET_ACL, GET_QUOTA, ADD_WATCH, REMOVE_WATCH -> () -> {
         try {
           ctx.validator().checkRead(request);
         } catch (SynodException e) {
           ordered(() -> respondError(reply, request, e));
           return;
         }
-        ordered(() -> ctx.state().read(sessionId, request, reply));
+        Identities asker = who; // as of this request, not of a later add_auth
+        ordered(() -> ctx.state().read(sessionId, asker, request, reply));
+      };
+      case ADD_AUTH -> () -> {
+        try {
+          who = who.plus(ctx.authenticator().prove(request.getAddAuth().getCredential()));
+        } catch (SynodException e) {
+          ordered(() -> respondError(reply, request, e));
+          return;
+        }
+        Identities now = who;
+        ctx.state().setWatcherIdentities(sessionId, now);
+        ordered(() -> reply.accept(Response.newBuilder().setRequestNo(request.getRequestNo())
+            .setZxid(ctx.state().lastZxid())
+            .setAddAuth(AddAuthResponse.newBuilder().addAllIdentities(now.list())).build()));
       };
       case STATUS -> () -> ordered(() -> reply.accept(Response.newBuilder()
           .setRequestNo(request.getRequestNo())
@@ -312,12 +338,13 @@ public final class ClientSession implements StreamRegistry.Sink {
         }
         onApplied.accept(r.build());
       }));
-      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI -> () -> {
+      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI, SET_QUOTA -> () -> {
         Txn.Builder txn;
         try {
           txn = ctx.validator().writeTxn(request)
               .setSessionId(sessionId)
-              .setRequestNo(request.getRequestNo());
+              .setRequestNo(request.getRequestNo())
+              .addAllIdentities(who.list());
         } catch (SynodException e) {
           ordered(() -> respondError(reply, request, e));
           return;
@@ -407,7 +434,7 @@ public final class ClientSession implements StreamRegistry.Sink {
   }
 
   private void respond(Response response) {
-    send(ServerMessage.newBuilder().setResponse(response).build());
+    send(ServerMessage.newBuilder().setResponse(AnswerSize.bounded(response)).build());
   }
 
   private void respondError(Consumer<Response> reply, Request request, SynodException e) {

@@ -1,6 +1,8 @@
 package dev.synod.server.pipeline;
 
 import com.google.protobuf.ByteString;
+import dev.synod.api.v1.Acl;
+import java.util.List;
 import dev.synod.api.v1.CreateRequest;
 import dev.synod.api.v1.DeleteRequest;
 import dev.synod.api.v1.ErrorReason;
@@ -10,6 +12,7 @@ import dev.synod.api.v1.Request;
 import dev.synod.api.v1.SessionRef;
 import dev.synod.api.v1.SetAclRequest;
 import dev.synod.api.v1.SetDataRequest;
+import dev.synod.api.v1.SetQuotaRequest;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.state.NodeRules;
 import dev.synod.server.state.Paths;
@@ -28,9 +31,11 @@ import dev.synod.txn.v1.Txn;
  */
 public final class RequestValidator {
   private final ServerConfig config;
+  private final List<Acl> defaultAcl;
 
   public RequestValidator(ServerConfig config) {
     this.config = config;
+    this.defaultAcl = config.defaultAclEntries();
   }
 
   /**
@@ -43,9 +48,10 @@ public final class RequestValidator {
       case EXISTS -> request.getExists().getPath();
       case GET_CHILDREN -> request.getGetChildren().getPath();
       case GET_ACL -> request.getGetAcl().getPath();
+      case GET_QUOTA -> request.getGetQuota().getPath();
       case ADD_WATCH -> request.getAddWatch().getPath();
       case REMOVE_WATCH -> request.getRemoveWatch().getPath();
-      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI, SYNC, STATUS, OP_NOT_SET ->
+      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI, SET_QUOTA, SYNC, STATUS, ADD_AUTH, OP_NOT_SET ->
           throw notA("read", request.getOpCase());
     });
   }
@@ -61,8 +67,9 @@ public final class RequestValidator {
       case SET_DATA -> Txn.newBuilder().setSetData(setData(request.getSetData()));
       case SET_ACL -> Txn.newBuilder().setSetAcl(setAcl(request.getSetAcl()));
       case MULTI -> Txn.newBuilder().setMulti(multi(request.getMulti()));
-      case GET_DATA, EXISTS, GET_CHILDREN, GET_ACL, ADD_WATCH, REMOVE_WATCH, SYNC, STATUS,
-          OP_NOT_SET -> throw notA("write", request.getOpCase());
+      case SET_QUOTA -> Txn.newBuilder().setSetQuota(setQuota(request.getSetQuota()));
+      case GET_DATA, EXISTS, GET_CHILDREN, GET_ACL, GET_QUOTA, ADD_WATCH, REMOVE_WATCH, SYNC,
+          STATUS, ADD_AUTH, OP_NOT_SET -> throw notA("write", request.getOpCase());
     };
     long after = request.getAfterRequestNo();
     if (after != 0 && Long.compareUnsigned(after, request.getRequestNo()) >= 0) {
@@ -78,18 +85,30 @@ public final class RequestValidator {
     NodeRules.checkKindAndTtl(create);
     NodeRules.checkAcl(create.getAclList(), create.getPath());
     data(create.getData(), create.getPath());
+    if (create.getAclCount() == 0) {
+      // This server's default-acl goes into the log, so every member stores the same ACL.
+      return create.toBuilder().addAllAcl(defaultAcl).build();
+    }
     return create;
+  }
+
+  private static SetQuotaRequest setQuota(SetQuotaRequest setQuota) throws SynodException {
+    noSession(setQuota.hasSession() ? setQuota.getSession() : null);
+    path(setQuota.getPath());
+    return setQuota;
   }
 
   private static DeleteRequest delete(DeleteRequest delete) throws SynodException {
     noSession(delete.hasSession() ? delete.getSession() : null);
     path(delete.getPath());
+    version("version", delete.hasVersion(), delete.getVersion(), delete.getPath());
     return delete;
   }
 
   private SetDataRequest setData(SetDataRequest set) throws SynodException {
     noSession(set.hasSession() ? set.getSession() : null);
     path(set.getPath());
+    version("version", set.hasVersion(), set.getVersion(), set.getPath());
     data(set.getData(), set.getPath());
     return set;
   }
@@ -97,6 +116,7 @@ public final class RequestValidator {
   private static SetAclRequest setAcl(SetAclRequest setAcl) throws SynodException {
     noSession(setAcl.hasSession() ? setAcl.getSession() : null);
     path(setAcl.getPath());
+    version("aversion", setAcl.hasAversion(), setAcl.getAversion(), setAcl.getPath());
     NodeRules.checkAcl(setAcl.getAclList(), setAcl.getPath());
     return setAcl;
   }
@@ -138,6 +158,7 @@ public final class RequestValidator {
     return switch (op.getOpCase()) {
       case CHECK -> {
         path(op.getCheck().getPath());
+        version("version", op.getCheck().hasVersion(), op.getCheck().getVersion(), op.getCheck().getPath());
         yield op;
       }
       case CREATE -> Op.newBuilder().setCreate(create(op.getCreate())).build();
@@ -154,6 +175,18 @@ public final class RequestValidator {
    */
   private static void path(String path) throws SynodException {
     Paths.validate(path);
+  }
+
+  /**
+   * An expected version is -1 (any) or a version a node can have (0 and up); anything below -1 is
+   * a malformed request (BAD_ARGUMENT), not a condition that failed (BAD_VERSION).
+   */
+  private static void version(String field, boolean present, int expected, String path)
+      throws SynodException {
+    if (present && expected < -1) {
+      throw new SynodException(ErrorReason.BAD_ARGUMENT, field + " " + expected + " is not valid for "
+          + path + ": expect -1 (any version) or a version >= 0", path);
+    }
   }
 
   private void data(ByteString data, String path) throws SynodException {

@@ -2,6 +2,7 @@ package dev.synod.server.pipeline;
 
 import dev.synod.api.v1.HeartbeatReply;
 import dev.synod.api.v1.StatusResponse;
+import dev.synod.server.auth.Authenticator;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.observe.ServerMetrics;
 import dev.synod.server.pipeline.SessionAccess;
@@ -20,6 +21,7 @@ public final class ServiceContext {
   private final StreamRegistry registry;
   private final Supplier<StatusResponse> status;
   private final RequestValidator validator;
+  private final Authenticator authenticator;
   private final ServerMetrics metrics;
 
   public ServiceContext(
@@ -49,6 +51,11 @@ public final class ServiceContext {
     this.registry = registry;
     this.status = status;
     this.validator = new RequestValidator(config);
+    this.authenticator = new Authenticator(config.superuserDigest());
+  }
+
+  public Authenticator authenticator() {
+    return authenticator;
   }
 
   public ServerConfig config() {

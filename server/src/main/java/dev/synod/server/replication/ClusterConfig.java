@@ -16,7 +16,8 @@ public record ClusterConfig(int selfId, SortedMap<Integer, String> peerAddresses
   public ClusterConfig {
     peerAddresses = Collections.unmodifiableSortedMap(new TreeMap<>(peerAddresses));
     if (!peerAddresses.containsKey(selfId)) {
-      throw new IllegalArgumentException("members must include this server's id " + selfId);
+      throw new IllegalArgumentException("members (ids " + peerAddresses.keySet() + ") must include"
+          + " this server's id " + selfId + " (--server-id)");
     }
     if (peerAddresses.size() > MEMBERS_MAX) {
       throw new IllegalArgumentException("at most " + MEMBERS_MAX + " members");
@@ -46,11 +47,43 @@ public record ClusterConfig(int selfId, SortedMap<Integer, String> peerAddresses
       if (id < 1 || id > 255) {
         throw new IllegalArgumentException("members: id " + id + " is not in 1..255");
       }
-      if (addresses.put(id, item.substring(eq + 1).trim()) != null) {
+      String address = item.substring(eq + 1).trim();
+      checkAddress(item, address);
+      if (addresses.containsValue(address)) {
+        throw new IllegalArgumentException("members: address " + address + " appears twice (every"
+            + " member needs a peer address of its own)");
+      }
+      if (addresses.put(id, address) != null) {
         throw new IllegalArgumentException("members: id " + id + " appears twice");
       }
     }
     return new ClusterConfig(selfId, addresses);
+  }
+
+  /**
+   * A member's peer address is host:port: a host name, an IPv4 address or a bracketed IPv6 one,
+   * and a port 1..65535. Checked here so a typo is one clear line at start, not a failure deep in
+   * the transport (or a host that swallowed the next entry, as "1=a:7071;2=b:7081" would).
+   */
+  private static void checkAddress(String item, String address) {
+    String example = " (expected id=host:port, e.g. 1=127.0.0.1:7071)";
+    int colon = address.lastIndexOf(':');
+    String host = address.substring(0, colon);
+    String port = address.substring(colon + 1);
+    boolean bracketed = host.startsWith("[") && host.endsWith("]") && host.length() > 2;
+    if (host.isEmpty() || (!bracketed && !host.matches("[A-Za-z0-9._-]+"))) {
+      throw new IllegalArgumentException("members: '" + item + "' has no valid host ('" + host + "')" + example);
+    }
+    int portNumber;
+    try {
+      portNumber = port.matches("[0-9]{1,5}") ? Integer.parseInt(port) : -1;
+    } catch (NumberFormatException e) {
+      portNumber = -1;
+    }
+    if (portNumber < 1 || portNumber > 65_535) {
+      throw new IllegalArgumentException("members: '" + item + "' has port '" + port
+          + "', not a number in 1..65535" + example);
+    }
   }
 
   public List<Integer> memberIds() {

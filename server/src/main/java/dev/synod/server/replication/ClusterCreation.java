@@ -1,9 +1,13 @@
 package dev.synod.server.replication;
 
 import dev.synod.server.config.ServerConfig;
+import dev.synod.server.storage.BackupFormat;
 import dev.synod.server.storage.ClusterIdentity;
 import dev.synod.server.storage.DurableStore;
+import dev.synod.server.storage.Snapshot;
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.Optional;
 
 /**
@@ -14,6 +18,10 @@ import java.util.Optional;
  * {@code existing} joins one that has a leader. A directory that already holds anything ignores the
  * flag: what it holds decides. A cluster of one defaults to {@code new} (an empty directory is
  * its first start; there is no one else to lose data to).
+ *
+ * <p>{@code --restore FILE} founds the new cluster from a backup: the empty directory gets the
+ * backup's state as a snapshot covering slot 0, so the new cluster's log (and its new cluster id,
+ * decided in it) starts after that state. Every member of the new cluster restores the same file.
  */
 public final class ClusterCreation {
   private ClusterCreation() {}
@@ -28,7 +36,13 @@ public final class ClusterCreation {
       DurableStore store) throws IOException {
     Optional<ClusterIdentity> recorded = store.clusterIdentity();
     if (recorded.isPresent()) {
-      return recorded.get();
+      ClusterIdentity identity = recorded.get();
+      if (!config.restore().isEmpty() && identity.founding() && !identity.known()
+          && store.snapshotFiles().isEmpty() && store.lastIndex() == 0) {
+        // A restore that stopped between recording the identity and storing the state.
+        store.installSnapshot(readBackup(config));
+      }
+      return identity;
     }
     ClusterIdentity identity;
     if (!store.isFresh()) {
@@ -48,8 +62,32 @@ public final class ClusterCreation {
       }
       identity = state.equals(ServerConfig.CLUSTER_STATE_EXISTING)
           ? ClusterIdentity.joiner() : ClusterIdentity.founder();
+      if (!config.restore().isEmpty()) {
+        // Read and checked whole before anything is written: a bad file leaves the directory empty.
+        Snapshot restored = readBackup(config);
+        store.recordClusterIdentity(identity);
+        store.installSnapshot(restored);
+        return identity;
+      }
     }
     store.recordClusterIdentity(identity);
     return identity;
+  }
+
+  /**
+   * The state of the backup {@code --restore} names, as a snapshot covering slot 0: the new
+   * cluster's log starts after it, and decides the new cluster's id as any new cluster does.
+   *
+   * @throws IllegalArgumentException (one line) if the file cannot be read or is not a sound backup
+   */
+  private static Snapshot readBackup(ServerConfig config) throws IOException {
+    Path file = Path.of(config.restore());
+    try {
+      return BackupFormat.readFile(file).snapshot();
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException("restore: backup file " + file + " does not exist");
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("restore: " + file + ": " + e.getMessage());
+    }
   }
 }

@@ -117,7 +117,8 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     AcceptorLog acceptorLog = new AcceptorLog(store);
     DurableState durable = acceptorLog.recover(snapshot.map(Snapshot::slot).orElse(0L), identity.founding());
     loop = new ReplicaLoop(config, cluster, state, tracker, acceptorLog, runner, clock, clusterTime,
-        new SecureRandom(), identity, snapshot, durable, onSnapshotInstalled);
+        new SecureRandom(), identity, snapshot, durable, onSnapshotInstalled,
+        txn -> { });
     runner.start(loop);
   }
 

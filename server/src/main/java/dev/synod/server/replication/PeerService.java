@@ -5,6 +5,7 @@ import dev.synod.peer.v1.PeerAck;
 import dev.synod.peer.v1.PeerEnvelope;
 import dev.synod.peer.v1.PeerGrpc;
 import dev.synod.peer.v1.SnapshotChunk;
+import dev.synod.server.tls.MemberCertificates;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.ExecutorService;
@@ -23,11 +24,27 @@ public final class PeerService extends PeerGrpc.PeerImplBase {
     this.driver = driver;
   }
 
+  /**
+   * Takes a peer's envelopes. With peer TLS an envelope must come from a member the caller's
+   * certificate speaks for ({@link MemberCertificates}); one that claims another sender ends the
+   * stream with PERMISSION_DENIED and nothing of it reaches consensus.
+   */
   @Override
   public StreamObserver<PeerEnvelope> send(StreamObserver<PeerAck> ack) {
     return new StreamObserver<>() {
+      private boolean refused;
+
       @Override
       public void onNext(PeerEnvelope envelope) {
+        if (refused) {
+          return;
+        }
+        if (!MemberCertificates.allowsSender(envelope.getFrom())) {
+          refused = true;
+          ack.onError(Status.PERMISSION_DENIED.withDescription("this certificate does not speak for member "
+              + envelope.getFrom()).asRuntimeException());
+          return;
+        }
         driver.receive(envelope);
       }
 
@@ -36,6 +53,9 @@ public final class PeerService extends PeerGrpc.PeerImplBase {
 
       @Override
       public void onCompleted() {
+        if (refused) {
+          return;
+        }
         ack.onNext(PeerAck.getDefaultInstance());
         ack.onCompleted();
       }

@@ -91,8 +91,11 @@ public final class ReplicaLoop {
   /** What confirming a session to its client needs: a leader's last majority contact. */
   private final QuorumContact quorumContact;
   private final LivenessReports liveness;
-  /** Told of every Txn as it is applied; the simulator checks agreement with it. */
-  private Consumer<Txn> appliedObserver = txn -> { };
+  /**
+   * Told of every Txn just before it is applied, those replayed at recovery too; the simulator
+   * checks agreement with it.
+   */
+  private final Consumer<Txn> appliedObserver;
 
   /** The cluster this member belongs to; its id is learned once (decided in the log, or from the leader). */
   private ClusterIdentity identity;
@@ -135,8 +138,10 @@ public final class ReplicaLoop {
       ClusterIdentity identity,
       Optional<Snapshot> snapshot,
       DurableState durable,
-      Runnable onSnapshotInstalled) throws IOException {
+      Runnable onSnapshotInstalled,
+      Consumer<Txn> appliedObserver) throws IOException {
     this.config = config;
+    this.appliedObserver = appliedObserver;
     this.cluster = cluster;
     this.state = state;
     this.tracker = tracker;
@@ -676,6 +681,11 @@ public final class ReplicaLoop {
     return leader;
   }
 
+  /** A copy of the state, at {@link #appliedSlot()}, for a snapshot once the loop has stopped. */
+  Snapshot stateAtStop() {
+    return state.snapshot();
+  }
+
   public long appliedSlot() {
     return appliedSlot;
   }
@@ -691,11 +701,6 @@ public final class ReplicaLoop {
   }
 
   // For the simulator's checks (stepping thread only).
-
-  /** Tells {@code observer} of every Txn this loop applies from now on, just before it is applied. */
-  public void observeApplied(Consumer<Txn> observer) {
-    this.appliedObserver = observer;
-  }
 
   int queuedWrites() {
     return proposals.pendingCount();

@@ -287,7 +287,7 @@ final class History {
         }
         yield true;
       }
-      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI -> {
+      case CREATE, DELETE, SET_DATA, SET_ACL, MULTI, SET_QUOTA -> {
         if (s == null || s.closedAt != 0
             || Long.compareUnsigned(t.getRequestNo(), s.lastRequestNo) <= 0
             || Long.compareUnsigned(t.getAfterRequestNo(), s.lastRequestNo) > 0) {
@@ -432,7 +432,7 @@ final class History {
       case SET_DATA -> List.of(Op.newBuilder().setSetData(t.getSetData()).build());
       case DELETE -> List.of(Op.newBuilder().setDelete(t.getDelete()).build());
       case MULTI -> t.getMulti().getOpsList();
-      case SET_ACL, CREATE_SESSION, CLOSE_SESSION, EXPIRE_TTL, NOOP, OP_NOT_SET -> List.of();
+      case SET_ACL, SET_QUOTA, CREATE_SESSION, CLOSE_SESSION, EXPIRE_TTL, NOOP, OP_NOT_SET -> List.of();
     };
   }
 

@@ -112,17 +112,18 @@ final class SimServer implements ReplicaEffects, WritePipeline {
       loop = new ReplicaLoop(config, cluster, state, tracker, r.log(), this, clock, clusterTime,
           new SplittableRandom(random.nextLong()), r.identity(), r.snapshot(), r.durable(),
           // As the server is wired: the state was replaced, so every stream must resume.
-          () -> registry.disconnectAll("this server installed a snapshot from the leader"));
+          () -> registry.disconnectAll("this server installed a snapshot from the leader"),
+          // Every Txn applied, those its recovery replays from the log included.
+          txn -> {
+            if (life == started) {
+              world.applied(id, txn);
+            }
+          });
     } catch (IOException e) {
       stopProcess(); // the process exits
       world.halted(id, "recovery failed", e);
       return;
     }
-    loop.observeApplied(txn -> {
-      if (life == started) {
-        world.applied(id, txn);
-      }
-    });
     housekeeper = new Housekeeper(tracker, state, this, clusterTime, config.housekeepingIntervalMs());
   }
 
@@ -243,7 +244,8 @@ final class SimServer implements ReplicaEffects, WritePipeline {
 
     private Stream(SessionOutput toClient) {
       // The pipeline's hop off the apply thread is a later event of this life.
-      session = new ClientSession(services, toClient, action -> inThisLife(0, action));
+      session = new ClientSession(services, toClient, dev.synod.server.auth.Identities.ANONYMOUS,
+          action -> inThisLife(0, action));
     }
 
     boolean alive() {

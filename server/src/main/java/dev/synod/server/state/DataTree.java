@@ -29,6 +29,7 @@ final class DataTree {
   private final NavigableSet<String> ttlPaths = new TreeSet<>();
   /** Previous values (null: absent) of every path changed since the last commit, oldest first. */
   private final List<Undo> undoLog = new ArrayList<>();
+  private final Quotas quotas = new Quotas(this);
 
   private record Undo(String path, NodeRecord previous) {}
 
@@ -43,6 +44,11 @@ final class DataTree {
         .build();
   }
 
+  /** The quotas of subtrees and their usage, kept up to date by every change here. */
+  Quotas quotas() {
+    return quotas;
+  }
+
   NodeRecord get(String path) {
     return nodes.get(path);
   }
@@ -51,7 +57,7 @@ final class DataTree {
   NodeRecord existing(String path) throws SynodException {
     NodeRecord node = nodes.get(path);
     if (node == null) {
-      throw new SynodException(ErrorReason.NO_NODE, "node does not exist", path);
+      throw new SynodException(ErrorReason.NO_NODE, path + " does not exist", path);
     }
     return node;
   }
@@ -152,6 +158,7 @@ final class DataTree {
     ephemeralsByOwner.clear();
     ttlPaths.clear();
     undoLog.clear();
+    quotas.clear();
   }
 
   /** Owner session ids of all ephemeral nodes, sorted. */
@@ -162,6 +169,7 @@ final class DataTree {
   private void store(String path, NodeRecord previous, NodeRecord record) {
     nodes.put(path, record);
     if (previous != null) {
+      quotas.replaced(path, previous, record);
       return; // a replace: structure and indexes are unchanged
     }
     children.put(path, new TreeSet<>());
@@ -179,6 +187,7 @@ final class DataTree {
     if (stat.getKind() == NodeKind.TTL) {
       ttlPaths.add(path);
     }
+    quotas.inserted(path, record);
   }
 
   private void unstore(String path, NodeRecord previous) {
@@ -203,5 +212,6 @@ final class DataTree {
       }
     }
     ttlPaths.remove(path);
+    quotas.removed(path, previous);
   }
 }

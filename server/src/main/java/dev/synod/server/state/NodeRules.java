@@ -4,6 +4,7 @@ import dev.synod.api.v1.Acl;
 import dev.synod.api.v1.CreateRequest;
 import dev.synod.api.v1.ErrorReason;
 import dev.synod.api.v1.NodeKind;
+import dev.synod.server.auth.Acls;
 import java.util.List;
 
 /**
@@ -21,18 +22,18 @@ public final class NodeRules {
     NodeKind kind = request.getKind();
     long ttlMs = request.getTtlMs();
     if (kind == NodeKind.UNRECOGNIZED) {
-      throw new SynodException(ErrorReason.BAD_ARGUMENT, "unknown node kind", path);
+      throw new SynodException(ErrorReason.BAD_ARGUMENT, "unknown node kind for " + path, path);
     }
     if (kind != NodeKind.TTL) {
       if (ttlMs != 0) {
         throw new SynodException(ErrorReason.INVALID_TTL,
-            "ttl_ms is only for TTL nodes, not " + kind + " (got " + ttlMs + ")", path);
+            "ttl_ms is only for TTL nodes; " + path + " is " + kind + " (got ttl_ms " + ttlMs + ")", path);
       }
       return;
     }
     if (ttlMs <= 0) {
       throw new SynodException(ErrorReason.INVALID_TTL,
-          "a TTL node needs ttl_ms > 0, got " + ttlMs, path);
+          "TTL node " + path + " needs ttl_ms > 0, got " + ttlMs, path);
     }
     if (ttlMs > ReplicatedLimits.TTL_MS_MAX) {
       throw new SynodException(ErrorReason.INVALID_TTL, "ttl_ms " + ttlMs
@@ -41,18 +42,11 @@ public final class NodeRules {
     }
   }
 
-  /** Refuses an ACL entry without scheme or id, or with permissions outside 1..31. */
+  /**
+   * Refuses (INVALID_ACL) an entry of an unknown scheme, with a malformed id, or with permissions
+   * outside 1..31 (see {@link Acls#checkEntries}).
+   */
   public static void checkAcl(List<Acl> acl, String path) throws SynodException {
-    for (int i = 0; i < acl.size(); i++) {
-      Acl entry = acl.get(i);
-      if (entry.getScheme().isEmpty() || entry.getId().isEmpty()) {
-        throw new SynodException(ErrorReason.INVALID_ACL,
-            "acl entry " + i + " needs a scheme and an id", path);
-      }
-      if (entry.getPerms() < 1 || entry.getPerms() > 31) {
-        throw new SynodException(ErrorReason.INVALID_ACL,
-            "acl entry " + i + " has perms " + entry.getPerms() + ", not within 1..31", path);
-      }
-    }
+    Acls.checkEntries(acl, path);
   }
 }

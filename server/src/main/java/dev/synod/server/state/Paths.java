@@ -31,11 +31,33 @@ public final class Paths {
   /**
    * Like {@link #validate(String, int)}, except that a sequential create may end with "/": the
    * counter becomes the last segment ({@code create("/q/", sequential)} makes "/q/0000000007"),
-   * and the limit applies to the path with its counter.
+   * and the limit applies to the path with its counter. A new path must also be free of
+   * invisible format and separator characters ({@link #isInvisible}), so two paths that look
+   * identical cannot both be created. This is the entry server's check: apply keeps the syntax
+   * it always had, so a log written before this rule replays to the same state.
    */
   public static void validateForCreate(String path, boolean sequential, int pathBytesMax)
       throws SynodException {
     check(path, sequential, sequential ? SEQUENCE_SUFFIX_BYTES : 0, pathBytesMax);
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if (isInvisible(c)) {
+        throw invalid(String.format("invisible character U+%04X (%s) at index %d: a new path must not"
+            + " hold format or separator characters", (int) c, Character.getName(c), i), path);
+      }
+    }
+  }
+
+  /**
+   * Unicode's format (Cf: U+200B zero width space, U+00AD soft hyphen, U+202E right-to-left
+   * override, U+FEFF ...), line separator (Zl, U+2028) and paragraph separator (Zp, U+2029)
+   * characters: invisible, or they reorder or break what a path looks like, as ZooKeeper refuses
+   * its ranges of such characters.
+   */
+  static boolean isInvisible(char c) {
+    int type = Character.getType(c);
+    return type == Character.FORMAT || type == Character.LINE_SEPARATOR
+        || type == Character.PARAGRAPH_SEPARATOR;
   }
 
   /** Like {@link #validate(String)} for a create: syntax only, any length. */

@@ -8,10 +8,15 @@ import dev.synod.api.v1.ExistsRequest;
 import dev.synod.api.v1.ExistsResponse;
 import dev.synod.api.v1.GetAclRequest;
 import dev.synod.api.v1.GetAclResponse;
+import com.google.protobuf.CodedOutputStream;
 import dev.synod.api.v1.GetChildrenRequest;
 import dev.synod.api.v1.GetChildrenResponse;
 import dev.synod.api.v1.GetDataRequest;
 import dev.synod.api.v1.GetDataResponse;
+import dev.synod.api.v1.GetQuotaRequest;
+import dev.synod.api.v1.GetQuotaResponse;
+import dev.synod.server.auth.Acls;
+import dev.synod.server.auth.Identities;
 import dev.synod.api.v1.RemoveWatchRequest;
 import dev.synod.api.v1.RemoveWatchResponse;
 import dev.synod.api.v1.Request;
@@ -46,23 +51,26 @@ final class ReadOps {
     this.limits = limits;
   }
 
-  Response read(long watcherId, Request request, long lastZxid) {
+  /** Serves {@code request} for a caller holding {@code who}, checking the node's ACL first. */
+  Response read(long watcherId, Identities who, Request request, long lastZxid) {
     Response.Builder response =
         Response.newBuilder().setRequestNo(request.getRequestNo()).setZxid(lastZxid);
     try {
       // An expression (its value is the same builder), so a new op does not compile until handled.
       response = switch (request.getOpCase()) {
-        case GET_DATA -> response.setGetData(getData(watcherId, request.getGetData()));
-        case EXISTS -> response.setExists(exists(watcherId, request.getExists()));
+        case GET_DATA -> response.setGetData(getData(watcherId, who, request.getGetData()));
+        case EXISTS -> response.setExists(exists(watcherId, who, request.getExists()));
         case GET_CHILDREN ->
-            response.setGetChildren(getChildren(watcherId, request.getGetChildren()));
-        case GET_ACL -> response.setGetAcl(getAcl(request.getGetAcl()));
+            response.setGetChildren(getChildren(watcherId, who, request.getGetChildren()));
+        case GET_ACL -> response.setGetAcl(getAcl(who, request.getGetAcl()));
+        case GET_QUOTA -> response.setGetQuota(getQuota(who, request.getGetQuota()));
         case ADD_WATCH ->
-            response.setAddWatch(addWatch(watcherId, request.getAddWatch(), lastZxid));
+            response.setAddWatch(addWatch(watcherId, who, request.getAddWatch(), lastZxid));
         case REMOVE_WATCH ->
             response.setRemoveWatch(removeWatch(watcherId, request.getRemoveWatch()));
-        // Writes, Syncs and Status go elsewhere; one routed here by mistake is answered, not lost.
-        case CREATE, DELETE, SET_DATA, SET_ACL, MULTI, SYNC, STATUS, OP_NOT_SET ->
+        // Writes, Syncs, Status and add_auth go elsewhere; one routed here by mistake is
+        // answered, not lost.
+        case CREATE, DELETE, SET_DATA, SET_ACL, MULTI, SET_QUOTA, SYNC, STATUS, ADD_AUTH, OP_NOT_SET ->
             throw new SynodException(ErrorReason.BAD_ARGUMENT,
                 request.getOpCase() == Request.OpCase.OP_NOT_SET ? "request has no operation set"
                     : request.getOpCase() + " is not a read the state machine serves");
@@ -73,34 +81,40 @@ final class ReadOps {
     return response.build();
   }
 
-  private GetDataResponse getData(long watcherId, GetDataRequest request) throws SynodException {
-    NodeRecord node = existingAndWatched(watcherId, request.getPath(), request.getWatch(), WatchKind.WATCH_DATA);
+  private GetDataResponse getData(long watcherId, Identities who, GetDataRequest request)
+      throws SynodException {
+    NodeRecord node = existingAndWatched(watcherId, who, request.getPath(), request.getWatch(),
+        WatchKind.WATCH_DATA);
     return GetDataResponse.newBuilder().setData(node.getData()).setStat(node.getStat()).build();
   }
 
   /**
    * The node at {@code path} (NO_NODE if missing), leaving a one-shot watch of {@code kind} when
-   * asked; the watch is registered only if the node exists, as in ZooKeeper.
+   * asked; the watch is registered only if the node exists and {@code who} may READ it (NO_AUTH
+   * otherwise, and no watch), as in ZooKeeper.
    */
-  private NodeRecord existingAndWatched(long watcherId, String path, boolean watch, WatchKind kind)
-      throws SynodException {
+  private NodeRecord existingAndWatched(long watcherId, Identities who, String path, boolean watch,
+      WatchKind kind) throws SynodException {
     Paths.validate(path);
     if (watch) {
       requireWatcher(watcherId, "one-shot watches need a session stream", path);
     }
     NodeRecord node = tree.existing(path);
+    Acls.check(node.getAclList(), Acls.READ, who, path);
     if (watch) {
-      watches.register(watcherId, path, kind, false, null);
+      watches.register(watcherId, who, path, kind, false, null);
     }
     return node;
   }
 
-  private ExistsResponse exists(long watcherId, ExistsRequest request) throws SynodException {
+  /** Exists needs no permission (ZooKeeper's rule): the stat is not the node's data. */
+  private ExistsResponse exists(long watcherId, Identities who, ExistsRequest request)
+      throws SynodException {
     String path = request.getPath();
     Paths.validate(path);
     if (request.getWatch()) {
       requireWatcher(watcherId, "one-shot watches need a session stream", path);
-      watches.register(watcherId, path, WatchKind.WATCH_EXISTS, false, null);
+      watches.register(watcherId, who, path, WatchKind.WATCH_EXISTS, false, null);
     }
     NodeRecord node = tree.get(path);
     ExistsResponse.Builder result = ExistsResponse.newBuilder().setExists(node != null);
@@ -110,10 +124,11 @@ final class ReadOps {
     return result.build();
   }
 
-  private GetChildrenResponse getChildren(long watcherId, GetChildrenRequest request)
-      throws SynodException {
+  private GetChildrenResponse getChildren(long watcherId, Identities who,
+      GetChildrenRequest request) throws SynodException {
     String path = request.getPath();
-    NodeRecord node = existingAndWatched(watcherId, path, request.getWatch(), WatchKind.WATCH_CHILDREN);
+    NodeRecord node = existingAndWatched(watcherId, who, path, request.getWatch(),
+        WatchKind.WATCH_CHILDREN);
     long asked = Integer.toUnsignedLong(request.getLimit());
     int limit = asked == 0 || asked > limits.childrenPageMax()
         ? limits.childrenPageMax() : (int) asked;
@@ -121,31 +136,52 @@ final class ReadOps {
     NavigableSet<String> after =
         request.getCursor().isEmpty() ? all : all.tailSet(request.getCursor(), false);
     GetChildrenResponse.Builder result = GetChildrenResponse.newBuilder().setStat(node.getStat());
+    // A page ends at the count limit or before the names' bytes would pass CHILDREN_PAGE_BYTES_MAX.
     String last = null;
+    long bytes = 0;
     for (String name : after) {
-      if (result.getChildrenCount() == limit) {
+      int size = CodedOutputStream.computeStringSize(GetChildrenResponse.CHILDREN_FIELD_NUMBER, name);
+      if (result.getChildrenCount() == limit || (result.getChildrenCount() > 0
+          && bytes + size > StateLimits.CHILDREN_PAGE_BYTES_MAX)) {
         result.setNextCursor(last); // more remain
         break;
       }
       result.addChildren(name);
+      bytes += size;
       last = name;
     }
     return result.build();
   }
 
-  private GetAclResponse getAcl(GetAclRequest request) throws SynodException {
+  /** READ or ADMIN on the node (ZooKeeper 3.5's rule: an ACL can name users). */
+  private GetAclResponse getAcl(Identities who, GetAclRequest request) throws SynodException {
     Paths.validate(request.getPath());
     NodeRecord node = tree.existing(request.getPath());
+    Acls.check(node.getAclList(), Acls.READ | Acls.ADMIN, who, request.getPath());
     return GetAclResponse.newBuilder().addAllAcl(node.getAclList()).setStat(node.getStat()).build();
   }
 
+  /** The node's quota and its subtree's usage; READ or ADMIN on the node. */
+  private GetQuotaResponse getQuota(Identities who, GetQuotaRequest request) throws SynodException {
+    Paths.validate(request.getPath());
+    NodeRecord node = tree.existing(request.getPath());
+    Acls.check(node.getAclList(), Acls.READ | Acls.ADMIN, who, request.getPath());
+    GetQuotaResponse.Builder result = GetQuotaResponse.newBuilder().setHasQuota(node.hasQuota());
+    Quotas.Usage usage = tree.quotas().usage(request.getPath());
+    if (node.hasQuota() && usage != null) {
+      result.setQuota(node.getQuota()).setUsage(usage.toProto());
+    }
+    return result.build();
+  }
+
   /**
-   * Registers a persistent watch. With a start zxid it first replays the retained changes after
+   * Registers a persistent watch (READ on the node, when it exists; a watch on a path that does
+   * not exist yet is allowed, and its events are filtered by each node's ACL). With a start zxid it first replays the retained changes after
    * it that the watch matches, or sends RESYNC_NEEDED when history no longer reaches back that
    * far. The read lock keeps apply out, so replay and registration leave no gap and no overlap.
    */
-  private AddWatchResponse addWatch(long watcherId, AddWatchRequest request, long lastZxid)
-      throws SynodException {
+  private AddWatchResponse addWatch(long watcherId, Identities who, AddWatchRequest request,
+      long lastZxid) throws SynodException {
     String path = request.getPath();
     WatchKind kind = request.getKind();
     if (kind != WatchKind.WATCH_PERSISTENT && kind != WatchKind.WATCH_PERSISTENT_RECURSIVE) {
@@ -154,6 +190,10 @@ final class ReadOps {
     }
     Paths.validate(path);
     requireWatcher(watcherId, "watches need a session stream or a Watch stream", path);
+    NodeRecord node = tree.get(path);
+    if (node != null) {
+      Acls.check(node.getAclList(), Acls.READ, who, path);
+    }
     long start = request.getStartZxid();
     if (Long.compareUnsigned(start, lastZxid) > 0) {
       throw new SynodException(ErrorReason.SESSION_ZXID_AHEAD, "start_zxid "
@@ -161,13 +201,14 @@ final class ReadOps {
           path);
     }
     boolean includeData = request.getIncludeData();
-    Runnable replay = start == 0 ? null : () -> replay(watcherId, path, kind, includeData, start);
-    watches.register(watcherId, path, kind, includeData, replay);
+    Runnable replay =
+        start == 0 ? null : () -> replay(watcherId, who, path, kind, includeData, start);
+    watches.register(watcherId, who, path, kind, includeData, replay);
     return AddWatchResponse.newBuilder().setZxid(lastZxid).build();
   }
 
-  private void replay(long watcherId, String path, WatchKind kind, boolean includeData,
-      long startZxid) {
+  private void replay(long watcherId, Identities who, String path, WatchKind kind,
+      boolean includeData, long startZxid) {
     List<WatchTarget> fired = List.of(WatchTarget.newBuilder().setPath(path).setKind(kind).build());
     long floor = history.floor();
     if (Long.compareUnsigned(startZxid, floor) < 0) {
@@ -177,7 +218,8 @@ final class ReadOps {
       return;
     }
     history.forEachAfter(startZxid, change -> {
-      if (WatchManager.fires(kind, path, change.type(), change.path())) {
+      if (WatchManager.fires(kind, path, change.type(), change.path())
+          && WatchManager.mayRead(who, change)) {
         dispatcher.dispatch(watcherId, change.toWatchEvent(includeData, fired));
       }
     });
@@ -202,7 +244,7 @@ final class ReadOps {
    */
   private void requireWatcher(long watcherId, String message, String path) throws SynodException {
     if (watcherId == 0) {
-      throw new SynodException(ErrorReason.BAD_ARGUMENT, message, path);
+      throw new SynodException(ErrorReason.BAD_ARGUMENT, "cannot watch " + path + ": " + message, path);
     }
     if (watcherId > 0 && sessions.get(watcherId) == null) {
       throw new SynodException(ErrorReason.SESSION_EXPIRED,

@@ -49,6 +49,19 @@ final class SessionTable {
     CachedResult cachedResult(long requestNo) {
       return recentResults.get(requestNo);
     }
+
+    /**
+     * True when {@code requestNo} (at most the last applied) may have left the window: the window
+     * is full and the number is not above its oldest kept one. False means this session never
+     * applied a write with that number (it skipped it).
+     */
+    boolean mayHaveLeftWindow(long requestNo) {
+      if (recentResults.size() < recentResultsMax) {
+        return false; // nothing was ever dropped
+      }
+      long oldestKept = recentResults.keySet().iterator().next();
+      return Long.compareUnsigned(requestNo, oldestKept) < 0;
+    }
   }
 
   Session get(long id) {

@@ -16,6 +16,14 @@ public record StateLimits(
     int historyEventsMax,
     long historyBytesMax) {
 
+  /**
+   * Bytes of child names (as encoded) one GetChildren page may hold, besides the count limit. A
+   * page of 10,000 names of 4 KB each would be 40 MB, ten times the 4 MiB a gRPC client accepts by
+   * default; at 1 MiB a page fits whatever the names' lengths (a page holds at least one name, and a
+   * name is at most path-bytes-max, which request-bytes-max bounds).
+   */
+  public static final int CHILDREN_PAGE_BYTES_MAX = 1 << 20;
+
   public StateLimits {
     requirePositive(watchesPerWatcherMax, "watchesPerWatcherMax");
     requirePositive(childrenPageMax, "childrenPageMax");

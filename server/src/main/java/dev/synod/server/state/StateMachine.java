@@ -4,6 +4,7 @@ import dev.synod.api.v1.NodeKind;
 import dev.synod.api.v1.Request;
 import dev.synod.api.v1.Response;
 import dev.synod.api.v1.Stat;
+import dev.synod.server.auth.Identities;
 import dev.synod.server.storage.Snapshot;
 import dev.synod.txn.v1.NodeRecord;
 import dev.synod.txn.v1.SessionRecord;
@@ -103,9 +104,18 @@ public final class StateMachine {
    * @throws IllegalArgumentException for any other request (the caller routes those elsewhere)
    */
   public void read(long watcherId, Request request, Consumer<Response> out) {
+    read(watcherId, Identities.ANONYMOUS, request, out);
+  }
+
+  /**
+   * {@link #read(long, Request, Consumer)} for a caller holding {@code who}: the node's ACL must
+   * grant the op's permission (NO_AUTH otherwise), and the watches it leaves deliver only what
+   * {@code who} may read.
+   */
+  public void read(long watcherId, Identities who, Request request, Consumer<Response> out) {
     lock.readLock().lock();
     try {
-      out.accept(reads.read(watcherId, request, lastZxid));
+      out.accept(reads.read(watcherId, who, request, lastZxid));
     } finally {
       lock.readLock().unlock();
     }
@@ -114,6 +124,21 @@ public final class StateMachine {
   /** Drops every watch of {@code watcherId}, e.g. when a sessionless Watch stream ends. */
   public void removeWatcher(long watcherId) {
     watches.removeWatcher(watcherId);
+  }
+
+  /** {@code watcherId} proved more identities: its persistent watches judge by {@code who} now. */
+  public void setWatcherIdentities(long watcherId, Identities who) {
+    watches.setIdentities(watcherId, who);
+  }
+
+  /** Subtrees over a soft quota, in path order (for Status). */
+  public List<String> quotaWarnings() {
+    lock.readLock().lock();
+    try {
+      return tree.quotas().warnings();
+    } finally {
+      lock.readLock().unlock();
+    }
   }
 
   public long lastZxid() {

@@ -17,8 +17,10 @@ public final class SynodException extends Exception {
     this(reason, message, "");
   }
 
+  /** A failure concerning {@code path}; the message names it (it is prefixed when it does not). */
   public SynodException(ErrorReason reason, String message, String path) {
-    super(message, null, false, false);
+    super(path == null || path.isEmpty() || message.contains(path) ? message : path + ": " + message,
+        null, false, false);
     this.reason = reason;
     this.path = path == null ? "" : path;
   }

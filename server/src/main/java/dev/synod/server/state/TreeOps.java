@@ -10,7 +10,12 @@ import dev.synod.api.v1.EventType;
 import dev.synod.api.v1.NodeKind;
 import dev.synod.api.v1.SetAclRequest;
 import dev.synod.api.v1.SetDataRequest;
+import dev.synod.api.v1.Quota;
+import dev.synod.api.v1.QuotaUsage;
+import dev.synod.api.v1.SetQuotaRequest;
 import dev.synod.api.v1.Stat;
+import dev.synod.server.auth.Acls;
+import dev.synod.server.auth.Identities;
 import dev.synod.txn.v1.NodeRecord;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,9 +31,11 @@ import java.util.Locale;
  * {@link NodeRules}, against constants.
  */
 final class TreeOps {
-  /** The ACL of a node created without one, and of the root: world:anyone:ALL. */
-  static final Acl WORLD_ANYONE_ALL =
-      Acl.newBuilder().setScheme("world").setId("anyone").setPerms(31).build();
+  /**
+   * The ACL of the root, and of a node whose create carries none (only Txns of older versions:
+   * the server where a create enters fills in its default-acl): world:anyone:ALL.
+   */
+  static final Acl WORLD_ANYONE_ALL = Acls.WORLD_ANYONE_ALL;
 
   private final DataTree tree;
 
@@ -41,14 +48,17 @@ final class TreeOps {
     final long zxid;
     final long timeMs;
     final long sessionId;
+    /** Who asks: the identities the Txn carries; ACLs are checked against them. */
+    final Identities who;
     final List<Change> changes = new ArrayList<>();
     /** Containers that lost a child; deleted by {@link #reapContainers} if still empty then. */
     final List<String> emptiedContainers = new ArrayList<>();
 
-    Context(long zxid, long timeMs, long sessionId) {
+    Context(long zxid, long timeMs, long sessionId, Identities who) {
       this.zxid = zxid;
       this.timeMs = timeMs;
       this.sessionId = sessionId;
+      this.who = who;
     }
   }
 
@@ -60,21 +70,23 @@ final class TreeOps {
     NodeKind kind = request.getKind();
     if (kind == NodeKind.EPHEMERAL && ctx.sessionId == 0) {
       throw new SynodException(ErrorReason.EPHEMERAL_NEEDS_SESSION,
-          "an ephemeral node needs a session", requested);
+          "ephemeral node " + requested + " needs a session (open one, and name it in the request)", requested);
     }
     List<Acl> acl = request.getAclCount() == 0 ? List.of(WORLD_ANYONE_ALL) : request.getAclList();
     NodeRules.checkAcl(acl, requested);
     if (!sequential && Paths.ROOT.equals(requested)) {
-      throw new SynodException(ErrorReason.NODE_EXISTS, "the root always exists", requested);
+      throw new SynodException(ErrorReason.NODE_EXISTS, "/ (the root) always exists", requested);
     }
     String parentPath = Paths.ROOT.equals(requested) ? Paths.ROOT : Paths.parent(requested);
     NodeRecord parent = tree.get(parentPath);
     if (parent == null) {
-      throw new SynodException(ErrorReason.NO_NODE, "parent node does not exist", parentPath);
+      throw new SynodException(ErrorReason.NO_NODE, "cannot create " + requested + ": its parent " + parentPath + " does not exist", parentPath);
     }
+    Acls.check(parent.getAclList(), Acls.CREATE, ctx.who, parentPath);
+    acl = Acls.resolve(acl, ctx.who, requested);
     if (parent.getStat().getKind() == NodeKind.EPHEMERAL) {
       throw new SynodException(ErrorReason.NO_CHILDREN_FOR_EPHEMERALS,
-          "ephemeral nodes cannot have children", parentPath);
+          "cannot create " + requested + ": its parent " + parentPath + " is ephemeral, and ephemeral nodes cannot have children", parentPath);
     }
     Stat parentStat = parent.getStat();
     String path = requested;
@@ -84,8 +96,9 @@ final class TreeOps {
       Paths.validate(path);
     }
     if (tree.get(path) != null) {
-      throw new SynodException(ErrorReason.NODE_EXISTS, "node already exists", path);
+      throw new SynodException(ErrorReason.NODE_EXISTS, path + " already exists", path);
     }
+    tree.quotas().checkCreate(path, request.getData().size());
 
     Stat stat = Stat.newBuilder()
         .setCzxid(ctx.zxid).setMzxid(ctx.zxid).setPzxid(ctx.zxid)
@@ -112,13 +125,18 @@ final class TreeOps {
     String path = request.getPath();
     Paths.validate(path);
     if (Paths.ROOT.equals(path)) {
-      throw new SynodException(ErrorReason.BAD_ARGUMENT, "the root cannot be deleted", path);
+      throw new SynodException(ErrorReason.BAD_ARGUMENT, "/ (the root) cannot be deleted", path);
+    }
+    String parentPath = Paths.parent(path);
+    NodeRecord parent = tree.get(parentPath);
+    if (parent != null) { // else NO_NODE below
+      Acls.check(parent.getAclList(), Acls.DELETE, ctx.who, parentPath);
     }
     NodeRecord node = tree.existing(path);
     checkVersion(request.hasVersion(), request.getVersion(), node.getStat().getVersion(), path);
     if (node.getStat().getNumChildren() > 0) {
       throw new SynodException(ErrorReason.NOT_EMPTY,
-          "node has " + node.getStat().getNumChildren() + " children", path);
+          path + " has " + node.getStat().getNumChildren() + " children; delete them first", path);
     }
     deleteNode(ctx, path);
   }
@@ -127,8 +145,10 @@ final class TreeOps {
     String path = request.getPath();
     Paths.validate(path);
     NodeRecord node = tree.existing(path);
+    Acls.check(node.getAclList(), Acls.WRITE, ctx.who, path);
     Stat stat = node.getStat();
     checkVersion(request.hasVersion(), request.getVersion(), stat.getVersion(), path);
+    tree.quotas().checkSetData(path, (long) request.getData().size() - node.getData().size());
     Stat newStat = stat.toBuilder()
         .setVersion(stat.getVersion() + 1)
         .setMzxid(ctx.zxid)
@@ -145,22 +165,44 @@ final class TreeOps {
     String path = request.getPath();
     Paths.validate(path);
     NodeRecord node = tree.existing(path);
+    Acls.check(node.getAclList(), Acls.ADMIN, ctx.who, path);
     Stat stat = node.getStat();
     checkVersion(request.hasAversion(), request.getAversion(), stat.getAversion(), path);
     if (request.getAclCount() == 0) {
-      throw new SynodException(ErrorReason.INVALID_ACL, "set_acl needs at least one entry", path);
+      throw new SynodException(ErrorReason.INVALID_ACL, "set_acl of " + path + " needs at least one acl entry", path);
     }
     NodeRules.checkAcl(request.getAclList(), path);
+    List<Acl> acl = Acls.resolve(request.getAclList(), ctx.who, path);
     Stat newStat = stat.toBuilder().setAversion(stat.getAversion() + 1).build();
-    tree.put(path, node.toBuilder().clearAcl().addAllAcl(request.getAclList())
+    tree.put(path, node.toBuilder().clearAcl().addAllAcl(acl)
         .setStat(newStat).build());
     return newStat; // ZooKeeper fires no watch for an ACL change
   }
 
-  void check(CheckRequest request) throws SynodException {
+  /**
+   * Sets (or, all limits zero, removes) the quota of an existing node; ADMIN on it. The usage
+   * may already be over the new limits: only later writes that would add to it are refused.
+   */
+  QuotaUsage setQuota(Context ctx, SetQuotaRequest request) throws SynodException {
     String path = request.getPath();
     Paths.validate(path);
     NodeRecord node = tree.existing(path);
+    Acls.check(node.getAclList(), Acls.ADMIN, ctx.who, path);
+    Quota q = request.getQuota();
+    if (q.getCountHard() < 0 || q.getBytesHard() < 0 || q.getCountSoft() < 0 || q.getBytesSoft() < 0) {
+      throw new SynodException(ErrorReason.BAD_ARGUMENT, "quota limits must be >= 0 (0: none)", path);
+    }
+    boolean none = q.equals(Quota.getDefaultInstance());
+    tree.put(path, none ? node.toBuilder().clearQuota().build() : node.toBuilder().setQuota(q).build());
+    Quotas.Usage usage = tree.quotas().usage(path);
+    return usage == null ? QuotaUsage.getDefaultInstance() : usage.toProto();
+  }
+
+  void check(Context ctx, CheckRequest request) throws SynodException {
+    String path = request.getPath();
+    Paths.validate(path);
+    NodeRecord node = tree.existing(path);
+    Acls.check(node.getAclList(), Acls.READ, ctx.who, path); // ZooKeeper's check needs READ
     checkVersion(request.hasVersion(), request.getVersion(), node.getStat().getVersion(), path);
   }
 
@@ -193,6 +235,7 @@ final class TreeOps {
    * parent left empty is noted for {@link #reapContainers}.
    */
   void deleteNode(Context ctx, String path) {
+    List<Acl> acl = tree.get(path).getAclList();
     tree.remove(path);
     String parentPath = Paths.parent(path);
     NodeRecord parent = tree.get(parentPath);
@@ -202,7 +245,7 @@ final class TreeOps {
         .setPzxid(ctx.zxid)
         .setNumChildren(parentStat.getNumChildren() - 1));
     tree.put(parentPath, newParent);
-    ctx.changes.add(new Change(EventType.NODE_DELETED, path, ctx.zxid, null));
+    ctx.changes.add(new Change(EventType.NODE_DELETED, path, ctx.zxid, null, acl));
     ctx.changes.add(new Change(EventType.NODE_CHILDREN_CHANGED, parentPath, ctx.zxid, newParent));
     if (parentStat.getKind() == NodeKind.CONTAINER && newParent.getStat().getNumChildren() == 0) {
       ctx.emptiedContainers.add(parentPath);
@@ -230,7 +273,7 @@ final class TreeOps {
       throws SynodException {
     if (present && expected != -1 && expected != actual) {
       throw new SynodException(ErrorReason.BAD_VERSION,
-          "expected version " + expected + " but it is " + actual, path);
+          path + " is at version " + actual + ", not the expected " + expected, path);
     }
   }
 

@@ -12,6 +12,8 @@ import dev.synod.api.v1.OpResult;
 import dev.synod.api.v1.Response;
 import dev.synod.api.v1.SetAclResponse;
 import dev.synod.api.v1.SetDataResponse;
+import dev.synod.api.v1.SetQuotaResponse;
+import dev.synod.server.auth.Identities;
 import dev.synod.txn.v1.CachedResult;
 import dev.synod.txn.v1.Txn;
 import java.util.ArrayList;
@@ -48,7 +50,8 @@ final class TxnApplier {
    * time so far and the Txn's stamp): ctime, mtime and TTL expiry use it, never the raw stamp.
    */
   Outcome apply(Txn txn, long timeMs) {
-    TreeOps.Context ctx = new TreeOps.Context(txn.getZxid(), timeMs, txn.getSessionId());
+    TreeOps.Context ctx = new TreeOps.Context(txn.getZxid(), timeMs, txn.getSessionId(),
+        Identities.of(txn.getIdentitiesList()));
     Response.Builder response =
         Response.newBuilder().setRequestNo(txn.getRequestNo()).setZxid(txn.getZxid());
     try {
@@ -62,7 +65,7 @@ final class TxnApplier {
           yield new Outcome(response.build(), ctx.changes, 0, false);
         }
         case NOOP -> Outcome.of(response.build());
-        case CREATE, DELETE, SET_DATA, SET_ACL, MULTI -> clientWrite(ctx, txn, response);
+        case CREATE, DELETE, SET_DATA, SET_ACL, MULTI, SET_QUOTA -> clientWrite(ctx, txn, response);
         case OP_NOT_SET -> throw new IllegalArgumentException(
             "txn " + txn.getZxid() + " has no op (written by a newer version?)");
       };
@@ -118,9 +121,16 @@ final class TxnApplier {
     if (deduplicated && Long.compareUnsigned(requestNo, session.lastRequestNo()) <= 0) {
       CachedResult cached = session.cachedResult(requestNo);
       if (cached == null) {
+        String last = Long.toUnsignedString(session.lastRequestNo());
+        String no = Long.toUnsignedString(requestNo);
         return Outcome.of(response.setError(error(ErrorReason.REQUEST_TOO_OLD,
-            "request " + Long.toUnsignedString(requestNo) + " is older than the retained results"
-                + " (last applied " + Long.toUnsignedString(session.lastRequestNo()) + ")"))
+            session.mayHaveLeftWindow(requestNo)
+                ? "request " + no + " is older than the " + session.recentResultsMax + " results this"
+                    + " session keeps for retries (last applied " + last + "), so whether it applied"
+                    + " cannot be told; a new write needs a request_no above " + last
+                : "request " + no + " was never applied by this session, and its number is below the"
+                    + " last one applied (" + last + "); request numbers of writes must increase:"
+                    + " a new write needs a request_no above " + last))
             .build());
       }
       // An empty digest was kept by a version that did not record one: it cannot tell.
@@ -154,6 +164,8 @@ final class TxnApplier {
         case SET_ACL -> response.setSetAcl(
             SetAclResponse.newBuilder().setStat(ops.setAcl(ctx, txn.getSetAcl())));
         case MULTI -> response.setMulti(multi(ctx, txn.getMulti()));
+        case SET_QUOTA -> response.setSetQuota(
+            SetQuotaResponse.newBuilder().setUsage(ops.setQuota(ctx, txn.getSetQuota())));
         case CREATE_SESSION, CLOSE_SESSION, EXPIRE_TTL, NOOP, OP_NOT_SET ->
             throw new IllegalStateException("not a client write: " + txn.getOpCase());
       };
@@ -196,7 +208,7 @@ final class TxnApplier {
     OpResult.Builder result = OpResult.newBuilder();
     return switch (op.getOpCase()) {
       case CHECK -> {
-        ops.check(op.getCheck());
+        ops.check(ctx, op.getCheck());
         yield result.setCheck(CheckResponse.getDefaultInstance()).build();
       }
       case CREATE -> result.setCreate(ops.create(ctx, op.getCreate())).build();

@@ -4,6 +4,8 @@ import dev.synod.api.v1.ErrorReason;
 import dev.synod.api.v1.EventType;
 import dev.synod.api.v1.WatchKind;
 import dev.synod.api.v1.WatchTarget;
+import dev.synod.server.auth.Acls;
+import dev.synod.server.auth.Identities;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -32,6 +34,12 @@ import java.util.TreeMap;
  *       children-changed.
  * </ul>
  * One-shot registrations (DATA, EXISTS, CHILDREN) are gone once fired.
+ *
+ * <p>Access: a persistent registration fires only for changes of nodes its watcher may READ
+ * (the ACL the change carries: the node's after the change, or as it was before a delete),
+ * judged by the identities the watcher held when it last registered or added an identity. One-shot
+ * DATA and CHILDREN registrations were READ-checked when the read left them (ZooKeeper's rule);
+ * EXISTS needs no permission.
  */
 final class WatchManager {
   private final int perWatcherMax;
@@ -40,6 +48,8 @@ final class WatchManager {
       new HashMap<>();
   /** watcher id → the paths where it has registrations, and how many (path, kind) pairs in all. */
   private final Map<Long, Watcher> byWatcher = new HashMap<>();
+  /** watcher id → who it is, for the READ check of persistent registrations. */
+  private final Map<Long, Identities> identities = new HashMap<>();
   private int total;
   private int recursiveTotal;
 
@@ -89,15 +99,16 @@ final class WatchManager {
    * {@code beforeRegister} runs once the limit check has passed, just before the registration
    * takes effect, atomically with it (used to replay history first).
    */
-  synchronized void register(long watcherId, String path, WatchKind kind, boolean includeData,
-      Runnable beforeRegister) throws SynodException {
+  synchronized void register(long watcherId, Identities who, String path, WatchKind kind,
+      boolean includeData, Runnable beforeRegister) throws SynodException {
     NavigableMap<Long, EnumMap<WatchKind, Boolean>> atPath = byPath.get(path);
     EnumMap<WatchKind, Boolean> kinds = atPath == null ? null : atPath.get(watcherId);
     boolean isNew = kinds == null || !kinds.containsKey(kind);
     Watcher watcher = byWatcher.get(watcherId);
     if (isNew && watcher != null && watcher.count >= perWatcherMax) {
-      throw new SynodException(ErrorReason.TOO_MANY_WATCHES, "watcher " + watcherId
-          + " already holds " + watcher.count + " watches, the limit", path);
+      throw new SynodException(ErrorReason.TOO_MANY_WATCHES, "cannot watch " + path
+          + ": this " + (watcherId > 0 ? "session" : "Watch stream") + " already holds " + watcher.count
+          + " watches, which is the limit (the server's watches-per-session-max); remove some first", path);
     }
     if (beforeRegister != null) {
       beforeRegister.run();
@@ -107,6 +118,7 @@ final class WatchManager {
       byPath.computeIfAbsent(path, p -> new TreeMap<>()).put(watcherId, kinds);
     }
     kinds.put(kind, includeData);
+    identities.put(watcherId, who);
     if (isNew) {
       if (watcher == null) {
         watcher = new Watcher();
@@ -152,6 +164,23 @@ final class WatchManager {
     }
   }
 
+  /** The watcher proved more identities (add_auth): its persistent watches now judge by these. */
+  synchronized void setIdentities(long watcherId, Identities who) {
+    if (byWatcher.containsKey(watcherId)) {
+      identities.put(watcherId, who);
+    }
+  }
+
+  /** Whether a persistent registration of {@code watcherId} may deliver {@code change}. */
+  private boolean mayRead(long watcherId, Change change) {
+    return Acls.permits(change.acl(), Acls.READ, identities.getOrDefault(watcherId, Identities.ANONYMOUS));
+  }
+
+  /** The same rule for replays from history (the caller holds the identities). */
+  static boolean mayRead(Identities who, Change change) {
+    return Acls.permits(change.acl(), Acls.READ, who);
+  }
+
   synchronized int count() {
     return total;
   }
@@ -159,6 +188,7 @@ final class WatchManager {
   synchronized void clear() {
     byPath.clear();
     byWatcher.clear();
+    identities.clear();
     total = 0;
     recursiveTotal = 0;
   }
@@ -202,6 +232,9 @@ final class WatchManager {
         if (!fires(kind, watchPath, change.type(), change.path())) {
           continue;
         }
+        if (!isOneShot(kind) && !mayRead(watcherId, change)) {
+          continue;
+        }
         Fired f = out.computeIfAbsent(watcherId, id -> new Fired());
         f.targets.add(WatchTarget.newBuilder().setPath(watchPath).setKind(kind).build());
         f.includeData |= registration.getValue();
@@ -233,6 +266,7 @@ final class WatchManager {
     }
     if (watcher.count == 0) {
       byWatcher.remove(watcherId);
+      identities.remove(watcherId);
     }
   }
 

@@ -19,6 +19,8 @@ final class TestCluster implements AutoCloseable {
   final TestServer[] servers;
   private final String[] settings;
   private final IntFunction<List<String>> memberSettings;
+  /** Clients reach the members over loopback sockets (so calls have an ip identity). */
+  private boolean loopback;
 
   TestCluster(Path dir, int size, String... settings) throws Exception {
     this(dir, size, size, id -> List.of(), settings);
@@ -28,6 +30,19 @@ final class TestCluster implements AutoCloseable {
   TestCluster(Path dir, int size, IntFunction<List<String>> memberSettings, String... settings)
       throws Exception {
     this(dir, size, size, memberSettings, settings);
+  }
+
+  /**
+   * A cluster whose members take clients on real loopback sockets (peers stay in-process), for
+   * what needs a client address, such as ip ACLs.
+   */
+  static TestCluster overLoopback(Path dir, int size, String... settings) throws Exception {
+    TestCluster cluster = new TestCluster(dir, size, 0, id -> List.of(), settings);
+    cluster.loopback = true;
+    for (int i = 1; i <= size; i++) {
+      cluster.start(i);
+    }
+    return cluster;
   }
 
   /** Starts only servers 1..{@code started}; the others are members that have not started yet. */
@@ -70,7 +85,8 @@ final class TestCluster implements AutoCloseable {
     }
     all.addAll(List.of(settings));
     all.addAll(memberSettings.apply(id));
-    servers[id] = new TestServer(dataDir(id), all.toArray(String[]::new));
+    servers[id] = loopback ? TestServer.overLoopback(dataDir(id), all.toArray(String[]::new))
+        : new TestServer(dataDir(id), all.toArray(String[]::new));
     return servers[id];
   }
 

@@ -46,10 +46,22 @@ class ConfigParserTest {
   }
 
   @Test
-  void usageListsEverySetting() {
+  void usageListsEverySettingButTheTestOnlyOnes() {
     String usage = ConfigParser.usage();
     for (var component : ServerConfig.class.getRecordComponents()) {
-      assertTrue(usage.contains("--" + ConfigParser.kebab(component.getName())), component.getName());
+      String name = ConfigParser.kebab(component.getName());
+      assertEquals(!name.startsWith("test-"), usage.contains("--" + name), name);
     }
+  }
+
+  @Test
+  void usageShowsSizesWithTheirSuffix() {
+    assertEquals("4m", ConfigParser.sizeText(4 << 20));
+    assertEquals("64m", ConfigParser.sizeText(64L << 20));
+    assertEquals("1g", ConfigParser.sizeText(1L << 30));
+    assertEquals("3k", ConfigParser.sizeText(3 << 10));
+    assertEquals("4097", ConfigParser.sizeText(4097));
+    assertEquals("0", ConfigParser.sizeText(0));
+    assertTrue(ConfigParser.usage().matches("(?s).*--batch-bytes-max .*\\(default: 4m\\).*"));
   }
 }

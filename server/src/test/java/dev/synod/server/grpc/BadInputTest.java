@@ -153,11 +153,15 @@ class BadInputTest {
 
   @Test
   void badVersionsNeverChangeData() {
-    for (int v : new int[] {1, 2, 99, -2, Integer.MAX_VALUE}) {
+    for (int v : new int[] {1, 2, 99, Integer.MAX_VALUE}) {
       assertReason(ErrorReason.BAD_VERSION, Status.Code.FAILED_PRECONDITION,
           () -> stub.setData(SetDataRequest.newBuilder().setPath("/keep").setVersion(v)
               .setData(ByteString.copyFromUtf8("clobbered")).build()));
     }
+    // No node has a version below -1: asking for one is a malformed request (ErrorWordsTest).
+    assertReason(ErrorReason.BAD_ARGUMENT, Status.Code.INVALID_ARGUMENT,
+        () -> stub.setData(SetDataRequest.newBuilder().setPath("/keep").setVersion(-2)
+            .setData(ByteString.copyFromUtf8("clobbered")).build()));
   }
 
   @Test
@@ -231,6 +235,9 @@ class BadInputTest {
         granted++;
       } else if (m.hasResponse() && m.getResponse().hasError()) {
         assertEquals(ErrorReason.TOO_MANY_WATCHES, m.getResponse().getError().getReason());
+        String message = m.getResponse().getError().getMessage();
+        assertTrue(message.matches("cannot watch /w\\d+: this session already holds 1000 watches, which"
+            + " is the limit \\(the server's watches-per-session-max\\); remove some first"), message);
         refused++;
       }
     }

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * describe each one from the file descriptors the server sends. Both v1 and v1alpha.
  */
 class ReflectionTest {
-  static final Set<String> EXPECTED = Set.of("synod.v1.Synod", "grpc.health.v1.Health",
+  static final Set<String> EXPECTED = Set.of("synod.v1.Synod", "synod.v1.Admin", "grpc.health.v1.Health",
       "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection");
 
   @TempDir Path dir;
@@ -116,6 +116,31 @@ class ReflectionTest {
     ServerReflectionResponse type = askV1(channel,
         ServerReflectionRequest.newBuilder().setFileContainingSymbol("synod.v1.CreateRequest").build());
     assertFalse(type.hasErrorResponse());
+  }
+
+  @Test
+  void theErrorDetailsOfEveryFailureAreKnownToReflection() throws Exception {
+    // grpcurl resolves the Any in a failed call's status by asking for the file of its type.
+    for (String symbol : List.of("google.rpc.ErrorInfo", "synod.v1.MultiResponse")) {
+      ServerReflectionResponse r = askV1(server.channel(),
+          ServerReflectionRequest.newBuilder().setFileContainingSymbol(symbol).build());
+      assertFalse(r.hasErrorResponse(), symbol + ": " + r.getErrorResponse());
+      boolean found = false;
+      for (var bytes : r.getFileDescriptorResponse().getFileDescriptorProtoList()) {
+        FileDescriptorProto file = FileDescriptorProto.parseFrom(bytes);
+        found |= file.getMessageTypeList().stream()
+            .anyMatch(m -> (file.getPackage() + "." + m.getName()).equals(symbol));
+      }
+      assertTrue(found, symbol);
+    }
+    // And synod.proto, as reflection serves it, imports them, so a client loading it has them.
+    ServerReflectionResponse synod = askV1(server.channel(),
+        ServerReflectionRequest.newBuilder().setFileByFilename("synod/v1/synod.proto").build());
+    FileDescriptorProto file = FileDescriptorProto.parseFrom(
+        synod.getFileDescriptorResponse().getFileDescriptorProto(0));
+    assertTrue(file.getDependencyList().contains("google/rpc/error_details.proto"), file.getDependencyList().toString());
+    assertEquals(dev.synod.api.v1.SynodProto.getDescriptor().toProto().getMessageTypeList(), file.getMessageTypeList(),
+        "the same messages as the generated code");
   }
 
   @Test

@@ -284,7 +284,7 @@ class UnaryApiTest {
 
   @Test
   void aclsAreStoredAndVersioned() {
-    Acl acl = Acl.newBuilder().setScheme("digest").setId("alice:abc=").setPerms(1 | 2).build();
+    Acl acl = Acl.newBuilder().setScheme("world").setId("anyone").setPerms(1 | 2 | 16).build();
     stub.create(CreateRequest.newBuilder().setPath("/secure").addAcl(acl).build());
     var got = stub.getAcl(GetAclRequest.newBuilder().setPath("/secure").build());
     assertEquals(acl, got.getAcl(0));
@@ -292,6 +292,7 @@ class UnaryApiTest {
     assertEquals("world", world.getAcl(0).getScheme());
     var set = stub.setAcl(SetAclRequest.newBuilder().setPath("/secure").setAversion(0)
         .addAcl(acl.toBuilder().setPerms(31)).build());
+    // (enforcement: see AclTableTest)
     assertEquals(1, set.getStat().getAversion());
     fails(ErrorReason.BAD_VERSION, Status.Code.FAILED_PRECONDITION, () -> stub.setAcl(
         SetAclRequest.newBuilder().setPath("/secure").setAversion(0).addAcl(acl).build()));
@@ -303,7 +304,7 @@ class UnaryApiTest {
     create("/s2");
     long zxid = stub.sync(SyncRequest.newBuilder().setPath("/").build()).getZxid();
     StatusResponse status = stub.status(StatusRequest.getDefaultInstance());
-    assertEquals("leader", status.getRole(), "a single server is a cluster of one and leads it");
+    assertEquals("standalone", status.getRole(), "a single server is standalone, as synod.proto says");
     assertEquals(1, status.getLeaderId());
     assertTrue(status.getAppliedSlot() > 0);
     assertEquals(zxid, status.getLastZxid());

@@ -84,4 +84,51 @@ class ClusterCreationTest {
         () -> ConfigParser.parse("--initial-cluster-state", "fresh"));
     assertTrue(e.getMessage().startsWith("initial-cluster-state must be new or existing"), e.getMessage());
   }
+
+  private Path backupFile() throws Exception {
+    java.util.SortedMap<String, dev.synod.txn.v1.NodeRecord> nodes = new java.util.TreeMap<>();
+    nodes.put("/", dev.synod.txn.v1.NodeRecord.newBuilder().setStat(dev.synod.api.v1.Stat.newBuilder()
+        .setNumChildren(1)).build());
+    nodes.put("/restored", dev.synod.txn.v1.NodeRecord.newBuilder()
+        .setData(com.google.protobuf.ByteString.copyFromUtf8("v"))
+        .setStat(dev.synod.api.v1.Stat.newBuilder().setCzxid(41).setMzxid(42).setDataLength(1)).build());
+    dev.synod.server.storage.Snapshot s = new dev.synod.server.storage.Snapshot(42, 0, 5, nodes, List.of());
+    Path file = tmp.resolve("b.backup");
+    List<dev.synod.api.v1.BackupChunk> chunks = new ArrayList<>();
+    dev.synod.server.storage.BackupFormat.write(s, 77, 1, 0, chunks::add);
+    dev.synod.server.storage.BackupFormat.writeFile(file, chunks.iterator());
+    return file;
+  }
+
+  @Test
+  void restoreFoundsANewClusterWithTheBackupsStateAsItsFirstSnapshot() throws Exception {
+    Path file = backupFile();
+    assertEquals(ClusterIdentity.founder(), establish("--members", MEMBERS, "--initial-cluster-state", "new",
+        "--restore", file.toString()));
+    try (DurableStore store = DurableStore.open(tmp.resolve("data"), 1 << 20, FaultInjector.NONE)) {
+      var snapshot = store.loadSnapshot().orElseThrow();
+      assertEquals(42, snapshot.zxid());
+      assertEquals(0, snapshot.slot());
+      assertTrue(snapshot.nodes().containsKey("/restored"));
+    }
+    // Started again with the same command line: the directory decides, nothing is restored twice.
+    assertEquals(ClusterIdentity.founder(), establish("--members", MEMBERS, "--initial-cluster-state", "new",
+        "--restore", file.toString()));
+  }
+
+  @Test
+  void aBadBackupLeavesTheDirectoryEmpty_andExistingCannotRestore() throws Exception {
+    Path file = backupFile();
+    byte[] bytes = Files.readAllBytes(file);
+    Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 10));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> establish("--members",
+        MEMBERS, "--initial-cluster-state", "new", "--restore", file.toString()));
+    assertTrue(e.getMessage().startsWith("restore: ") && !e.getMessage().contains("\n"), e.getMessage());
+    assertFalse(Files.exists(tmp.resolve("data").resolve("CLUSTER")), "nothing recorded");
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> establish("--members",
+        MEMBERS, "--initial-cluster-state", "new", "--restore", tmp.resolve("nope").toString()));
+    assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> establish("--members", MEMBERS,
+        "--initial-cluster-state", "existing", "--restore", backupFile().toString()));
+  }
 }

@@ -92,7 +92,7 @@ class ReplicaLoopTest {
     DurableState fresh = new DurableState(Ballot.ZERO, new TreeMap<>(), 0, 0, DurableState.Standing.FOUNDING);
     ReplicaLoop loop = new ReplicaLoop(config, cluster, state, new SessionTracker(clock), NO_LOG, effects,
         clock, new dev.synod.server.pipeline.ClusterTime(clock, state::lastTimeMs), new SplittableRandom(7),
-        dev.synod.server.storage.ClusterIdentity.founder(), Optional.empty(), fresh, () -> { });
+        dev.synod.server.storage.ClusterIdentity.founder(), Optional.empty(), fresh, () -> { }, txn -> { });
     for (int i = 0; i < 100 && !loop.isLeader(); i++) {
       clock.nanos += 10_000_000;
       loop.step(new ReplicaEvent.Tick(clock.nanos));

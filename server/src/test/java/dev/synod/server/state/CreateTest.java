@@ -58,11 +58,13 @@ class CreateTest {
   @Test
   void emptyAclMeansWorldAnyoneAllAndAGivenAclIsKept() {
     h.create("/open");
-    Acl digest = Acl.newBuilder().setScheme("digest").setId("bob:xyz").setPerms(1 | 8).build();
-    h.create(createReq("/guarded").addAcl(digest));
+    // READ for anyone (so the anonymous getAcl below may look), DELETE for bob.
+    Acl digest = Acl.newBuilder().setScheme("digest").setId("bob:xyz").setPerms(8).build();
+    Acl world = Acl.newBuilder().setScheme("world").setId("anyone").setPerms(1).build();
+    h.create(createReq("/guarded").addAcl(digest).addAcl(world));
     assertEquals(List.of(Acl.newBuilder().setScheme("world").setId("anyone").setPerms(31).build()),
         acl("/open"));
-    assertEquals(List.of(digest), acl("/guarded"));
+    assertEquals(List.of(digest, world), acl("/guarded"));
   }
 
   private List<Acl> acl(String path) {

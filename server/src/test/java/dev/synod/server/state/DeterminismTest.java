@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import dev.synod.api.v1.Acl;
+import dev.synod.server.auth.Acls;
+import dev.synod.server.auth.Identities;
 import dev.synod.api.v1.AddWatchRequest;
 import dev.synod.api.v1.CheckRequest;
 import dev.synod.api.v1.CreateRequest;
@@ -17,7 +19,9 @@ import dev.synod.api.v1.NodeKind;
 import dev.synod.api.v1.Op;
 import dev.synod.api.v1.Request;
 import dev.synod.api.v1.Response;
+import dev.synod.api.v1.Quota;
 import dev.synod.api.v1.SetAclRequest;
+import dev.synod.api.v1.SetQuotaRequest;
 import dev.synod.api.v1.SetDataRequest;
 import dev.synod.api.v1.WatchKind;
 import dev.synod.server.storage.Snapshot;
@@ -130,6 +134,13 @@ class DeterminismTest {
       int s = rng.nextInt(SESSIONS.length + 1); // 0: no session
       long sessionId = s == 0 ? 0 : SESSIONS[s - 1];
       Txn.Builder txn = Txn.newBuilder().setTimeMs(timeMs).setSessionId(sessionId);
+      // Who writes: mostly the superuser (so ACLs the workload sets cannot freeze the tree),
+      // sometimes the digest user of the workload's ACLs, sometimes nobody (NO_AUTH refusals).
+      switch (rng.nextInt(4)) {
+        case 0 -> { }
+        case 1 -> txn.addIdentities(Identities.identity(Acls.DIGEST, "u:p"));
+        default -> txn.addIdentities(Identities.identity(Acls.SUPER, "root"));
+      }
       if (s != 0 && rng.nextInt(3) > 0) {
         // Mostly fresh request numbers, sometimes a retry of a recent or an ancient one.
         long requestNo = rng.nextInt(8) == 0
@@ -143,6 +154,11 @@ class DeterminismTest {
         txn.setDelete(delete(existingPath(reference)));
       } else if (pick < 55) {
         txn.setSetData(setData(existingPath(reference)));
+      } else if (pick < 57) {
+        String quotaPath = existingPath(reference); // not the root: a tight quota there freezes all
+        txn.setSetQuota(SetQuotaRequest.newBuilder().setPath(quotaPath.equals("/") ? path() : quotaPath)
+            .setQuota(Quota.newBuilder().setCountHard(rng.nextInt(6)).setBytesHard(rng.nextInt(12))
+                .setCountSoft(rng.nextInt(3))));
       } else if (pick < 60) {
         txn.setSetAcl(SetAclRequest.newBuilder().setPath(existingPath(reference))
             .addAcl(Acl.newBuilder().setScheme("world").setId("anyone").setPerms(1 + rng.nextInt(31))));
@@ -208,7 +224,11 @@ class DeterminismTest {
     }
 
     void read(long watcherId, Request request) {
-      replica.sm.read(watcherId, request, r -> outputs.add("read " + watcherId + " " + r));
+      // The watcher of everything (-100) is a superuser, so ACLs the workload sets (a root that
+      // lost READ) hide nothing from it; the others read anonymously.
+      Identities who = watcherId == -100
+          ? Identities.of(List.of(Identities.identity(Acls.SUPER, "test"))) : Identities.ANONYMOUS;
+      replica.sm.read(watcherId, who, request, r -> outputs.add("read " + watcherId + " " + r));
       drainEvents();
     }
 

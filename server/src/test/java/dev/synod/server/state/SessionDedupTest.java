@@ -113,8 +113,24 @@ class SessionDedupTest {
     h.openSession(1);
     h.create(1, 2, createReq("/a"));
     h.create(1, 5, createReq("/b"));
-    assertError(ErrorReason.REQUEST_TOO_OLD, h.create(1, 4, createReq("/c")));
+    Response skipped = h.create(1, 4, createReq("/c"));
+    assertError(ErrorReason.REQUEST_TOO_OLD, skipped);
     assertFalse(h.nodeExists("/c"));
+    // The window (1024) has dropped nothing: 4 was never sent, not "older than the retained results".
+    String message = skipped.getError().getMessage();
+    assertTrue(message.contains("request 4 was never applied by this session"), message);
+    assertTrue(message.contains("a new write needs a request_no above 5"), message);
+    assertFalse(message.contains("older than"), message);
+  }
+
+  @Test
+  void aNumberThatLeftTheWindowSaysSo() {
+    h.openSession(1, 3);
+    for (int i = 1; i <= 5; i++) {
+      h.create(1, i, createReq("/w" + i));
+    }
+    String message = h.create(1, 2, createReq("/w2")).getError().getMessage();
+    assertTrue(message.contains("request 2 is older than the 3 results this session keeps"), message);
   }
 
   @Test

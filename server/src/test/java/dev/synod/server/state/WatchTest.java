@@ -208,7 +208,7 @@ class WatchTest {
     for (Response r : List.of(h.getData(0, "/a", true), h.exists(0, "/a", true),
         h.children(0, "/a", true))) {
       assertError(ErrorReason.BAD_ARGUMENT, r);
-      assertEquals("one-shot watches need a session stream", r.getError().getMessage());
+      assertEquals("cannot watch /a: one-shot watches need a session stream", r.getError().getMessage());
     }
     assertError(ErrorReason.BAD_ARGUMENT, h.addWatch(0, "/a", WATCH_PERSISTENT));
     assertOk(h.getData(0, "/a", false));

@@ -22,6 +22,8 @@ import org.junit.jupiter.api.Test;
 
 /** delete, set_data and set_acl: effects, version conditions and every error they produce. */
 class WriteOpsTest {
+  private static final Acl READ_ADMIN =
+      Acl.newBuilder().setScheme("world").setId("anyone").setPerms(1 | 16).build();
   private static final Acl READ_ONLY =
       Acl.newBuilder().setScheme("world").setId("anyone").setPerms(1).build();
 
@@ -123,17 +125,20 @@ class WriteOpsTest {
   @Test
   void setAclVersionConditionsAndErrors() {
     h.create("/a");
-    assertOk(setAcl("/a", 0, READ_ONLY));
-    assertError(ErrorReason.BAD_VERSION, "/a", setAcl("/a", 0, READ_ONLY));
-    assertOk(setAcl("/a", -1, READ_ONLY));
-    assertOk(setAcl("/a", null, READ_ONLY));
+    assertOk(setAcl("/a", 0, READ_ADMIN));
+    assertError(ErrorReason.BAD_VERSION, "/a", setAcl("/a", 0, READ_ADMIN));
+    assertOk(setAcl("/a", -1, READ_ADMIN));
+    assertOk(setAcl("/a", null, READ_ADMIN));
     assertEquals(3, h.stat("/a").getAversion());
-    assertError(ErrorReason.NO_NODE, "/missing", setAcl("/missing", null, READ_ONLY));
-    assertError(ErrorReason.INVALID_PATH, setAcl("a", null, READ_ONLY));
+    assertError(ErrorReason.NO_NODE, "/missing", setAcl("/missing", null, READ_ADMIN));
+    assertError(ErrorReason.INVALID_PATH, setAcl("a", null, READ_ADMIN));
     assertError(ErrorReason.INVALID_ACL, "/a", setAcl("/a", null));
-    assertError(ErrorReason.INVALID_ACL, setAcl("/a", null, READ_ONLY.toBuilder().setPerms(64).build()));
-    assertError(ErrorReason.INVALID_ACL, setAcl("/a", null, READ_ONLY.toBuilder().setScheme("").build()));
+    assertError(ErrorReason.INVALID_ACL, setAcl("/a", null, READ_ADMIN.toBuilder().setPerms(64).build()));
+    assertError(ErrorReason.INVALID_ACL, setAcl("/a", null, READ_ADMIN.toBuilder().setScheme("").build()));
     assertEquals(3, h.stat("/a").getAversion());
+    // Without ADMIN, even the aversion check is not reached.
+    assertOk(setAcl("/a", null, READ_ONLY));
+    assertError(ErrorReason.NO_AUTH, "/a", setAcl("/a", 0, READ_ADMIN));
   }
 
   private Response setAcl(String path, Integer aversion, Acl... acl) {

@@ -13,7 +13,7 @@ import picocli.CommandLine.Parameters;
 /** {@code create PATH [DATA]}: creates a node of any kind; prints the path created. */
 @Command(name = "create", description = "Create a node; prints the path created (with its sequence number).")
 final class CreateCommand extends NodeCommand {
-  @Parameters(index = "0", paramLabel = "PATH")
+  @Parameters(index = "0", paramLabel = "PATH", description = "The node's absolute path.")
   String path;
 
   @Parameters(index = "1", arity = "0..1", paramLabel = "DATA",
@@ -25,6 +25,11 @@ final class CreateCommand extends NodeCommand {
 
   @Option(names = {"-S", "--sequential"}, description = "Append a 10-digit sequence number to the name.")
   boolean sequential;
+
+  @Option(names = "--acl", paramLabel = "SCHEME:ID:PERMS",
+      description = "An ACL entry (repeatable), perms as letters rwcda: world:anyone:r,"
+          + " digest:USER:HASH:cdrwa, ip:10.0.0.0/8:rw, auth::cdrwa (default: the server's default ACL).")
+  java.util.List<String> acl = new java.util.ArrayList<>();
 
   /** At most one kind; none means persistent. */
   static final class Kind {
@@ -71,6 +76,7 @@ final class CreateCommand extends NodeCommand {
       }
       o = CreateOptions.ttl(kind.ttl);
     }
+    o = o.withAcl(AclArgs.parse(acl));
     return sequential ? o.sequential() : o;
   }
 }

@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 /** {@code delete PATH}: deletes a node without children, optionally only at a given version. */
 @Command(name = "delete", aliases = "rm", description = "Delete a node (it must have no children).")
 final class DeleteCommand extends NodeCommand {
-  @Parameters(index = "0", paramLabel = "PATH")
+  @Parameters(index = "0", paramLabel = "PATH", description = "The node's absolute path.")
   String path;
 
   @Option(names = {"-v", "--version"}, paramLabel = "N", defaultValue = "-1",

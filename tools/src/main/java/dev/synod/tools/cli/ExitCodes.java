@@ -21,6 +21,12 @@ final class ExitCodes {
   static final int NOT_ACQUIRED = 9;
   /** The lock or the leadership was lost while the command ran; the command was stopped. */
   static final int LOST = 10;
+  /** The node's ACL does not allow this (NO_AUTH): prove an identity with --auth or addauth. */
+  static final int NO_AUTH = 11;
+  /** The servers refused the credentials of --auth / SYNOD_AUTH / addauth (AUTH_FAILED). */
+  static final int AUTH_FAILED = 12;
+  /** The write would exceed a subtree's hard quota (QUOTA_EXCEEDED). */
+  static final int QUOTA_EXCEEDED = 13;
   /** Interrupted (Ctrl-C), as shells report SIGINT. */
   static final int INTERRUPTED = 130;
 

@@ -1,14 +1,17 @@
 package dev.synod.tools.cli;
 
 import dev.synod.api.v1.ErrorReason;
+import dev.synod.client.AuthFailedException;
 import dev.synod.client.BadVersionException;
 import dev.synod.client.ClientClosedException;
 import dev.synod.client.ConnectionLossException;
 import dev.synod.client.InvalidPathException;
 import dev.synod.client.MultiFailedException;
+import dev.synod.client.NoAuthException;
 import dev.synod.client.NoNodeException;
 import dev.synod.client.NodeExistsException;
 import dev.synod.client.NotEmptyException;
+import dev.synod.client.QuotaExceededException;
 import dev.synod.client.SessionExpiredException;
 import dev.synod.client.SynodException;
 import java.io.IOException;
@@ -47,6 +50,17 @@ final class Failures {
     }
     if (t instanceof InvalidPathException e) {
       return new Report(ExitCodes.USAGE, "invalid path: " + serverMessage(e));
+    }
+    if (t instanceof NoAuthException e) {
+      return new Report(ExitCodes.NO_AUTH, "not authorized: " + pathOr(e)
+          + " (its ACL does not grant this; see getacl, and --auth or addauth)");
+    }
+    if (t instanceof AuthFailedException) {
+      return new Report(ExitCodes.AUTH_FAILED, "authentication failed: the servers refused the credentials"
+          + " (--auth, SYNOD_AUTH or addauth)");
+    }
+    if (t instanceof QuotaExceededException e) {
+      return new Report(ExitCodes.QUOTA_EXCEEDED, "quota exceeded: " + serverMessage(e));
     }
     if (t instanceof SessionExpiredException) {
       return new Report(ExitCodes.SESSION_EXPIRED, "session expired");

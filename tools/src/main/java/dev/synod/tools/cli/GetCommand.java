@@ -9,15 +9,21 @@ import picocli.CommandLine.Parameters;
 /** {@code get PATH}: a node's value, as it is (JSON: text or base64, and the stat). */
 @Command(name = "get", description = "Print the value of a node.")
 final class GetCommand extends NodeCommand {
-  @Parameters(index = "0", paramLabel = "PATH")
+  @Parameters(index = "0", paramLabel = "PATH", description = "The node's absolute path.")
   String path;
 
   @Option(names = "--stat", description = "Also print the node's stat after the value.")
   boolean stat;
 
+  @Option(names = {"-w", "--watch"}, description = {"Leave a one-shot watch on the node: the shell prints",
+      "the event when it fires; a command waits for it."})
+  boolean watch;
+
   @Override
   public Integer call() {
-    NodeData d = client().getData(checkPath(path));
+    checkPath(path);
+    OneShotWatch oneShot = watch ? new OneShotWatch(ctx(), printer()) : null;
+    NodeData d = client().getData(path, oneShot == null ? null : oneShot.watcher());
     Printer p = printer();
     if (p.json()) {
       JsonObject o = new JsonObject();
@@ -30,6 +36,9 @@ final class GetCommand extends NodeCommand {
       if (stat) {
         Render.statLines(d.stat()).forEach(p::line);
       }
+    }
+    if (oneShot != null) {
+      oneShot.awaitIfNotInteractive(client());
     }
     return ExitCodes.OK;
   }

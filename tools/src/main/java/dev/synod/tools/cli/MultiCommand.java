@@ -3,6 +3,7 @@ package dev.synod.tools.cli;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.synod.api.v1.OpResult;
+import dev.synod.client.MultiFailedException;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Reader;
@@ -29,7 +30,17 @@ final class MultiCommand extends NodeCommand {
   @Override
   public Integer call() throws IOException {
     List<MultiFile.Entry> entries = read();
-    List<OpResult> results = client().multi(entries.stream().map(MultiFile.Entry::toOp).toList());
+    List<OpResult> results;
+    try {
+      results = client().multi(entries.stream().map(MultiFile.Entry::toOp).toList());
+    } catch (MultiFailedException m) {
+      // Named as the server names it (op_index counts from 0), and by its line in the file.
+      Failures.Report inner = Failures.describe(m.failure());
+      MultiFile.Entry failed = entries.get(m.failedIndex());
+      throw new CliException(inner.exitCode(), "op_index " + m.failedIndex() + " (" + failed.op() + " "
+          + failed.path() + ", line " + failed.line() + " of " + (file.equals("-") ? "stdin" : file)
+          + ") failed: " + inner.message() + " (nothing was applied)");
+    }
     Printer p = printer();
     JsonArray all = new JsonArray();
     for (int i = 0; i < entries.size(); i++) {

@@ -36,8 +36,16 @@ import java.util.Set;
  * errors, so a typo cannot silently drop a condition.
  */
 final class MultiFile {
-  /** One parsed line: the op and what to call it in the output. */
-  record Entry(String op, String path, Op toOp) {}
+  /** One parsed line: the op, what to call it in the output, and its line in the file. */
+  record Entry(String op, String path, Op toOp, int line) {
+    Entry(String op, String path, Op toOp) {
+      this(op, path, toOp, 0);
+    }
+
+    Entry atLine(int lineNo) {
+      return new Entry(op, path, toOp, lineNo);
+    }
+  }
 
   private static final Set<String> CREATE_FIELDS = Set.of("op", "path", "data", "data_base64", "kind", "sequential", "ttl_ms");
   private static final Set<String> SET_FIELDS = Set.of("op", "path", "data", "data_base64", "version");
@@ -57,9 +65,10 @@ final class MultiFile {
         continue;
       }
       try {
-        ops.add(entry(t));
-      } catch (IllegalArgumentException | IllegalStateException | JsonParseException
-          | UnsupportedOperationException e) {
+        ops.add(entry(t).atLine(lineNo));
+      } catch (JsonParseException e) {
+        throw CliException.usage(source + ":" + lineNo + ": not a JSON object: " + jsonProblem(e) + ": " + t);
+      } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
         throw CliException.usage(source + ":" + lineNo + ": " + e.getMessage());
       }
     }
@@ -67,6 +76,20 @@ final class MultiFile {
       throw CliException.usage(source + ": no operations");
     }
     return ops;
+  }
+
+  /**
+   * What is wrong with a line Gson could not parse, in words: its messages name Java exceptions
+   * ("java.io.EOFException: End of input at line 1 column 8 path $.op").
+   */
+  private static String jsonProblem(JsonParseException e) {
+    String m = String.valueOf(e.getMessage());
+    if (e.getCause() instanceof java.io.EOFException || m.contains("EOFException") || m.contains("End of input")) {
+      return "it ends too early (a missing value, quote or closing brace)";
+    }
+    m = m.replaceFirst("^[a-zA-Z.]+(Exception|Error): ", "");
+    int see = m.indexOf("\nSee ");
+    return see > 0 ? m.substring(0, see) : m;
   }
 
   private static Entry entry(String line) {

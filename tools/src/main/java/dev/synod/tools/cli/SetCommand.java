@@ -9,7 +9,7 @@ import picocli.CommandLine.Parameters;
 /** {@code set PATH DATA}: replaces a node's value, optionally only at a given version. */
 @Command(name = "set", description = "Set the value of a node.")
 final class SetCommand extends NodeCommand {
-  @Parameters(index = "0", paramLabel = "PATH")
+  @Parameters(index = "0", paramLabel = "PATH", description = "The node's absolute path.")
   String path;
 
   @Parameters(index = "1", arity = "0..1", paramLabel = "DATA",

@@ -6,8 +6,9 @@ import dev.synod.api.v1.MemberStatus;
 import dev.synod.api.v1.StatusRequest;
 import dev.synod.api.v1.StatusResponse;
 import dev.synod.api.v1.SynodGrpc;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,9 +34,11 @@ final class StatusCommand extends NodeCommand {
   public Integer call() {
     CliContext.Settings s = ctx().settings();
     String servers = s != null ? s.servers() : root.servers;
+    ChannelCredentials credentials = (s != null ? s.tls() : new CliContext.Tls(root.tlsCa, root.tlsCert, root.tlsKey))
+        .credentials();
     List<Probe> probes = new ArrayList<>();
     for (String address : addresses(servers)) {
-      probes.add(probe(address));
+      probes.add(probe(address, credentials));
     }
     StatusResponse leader = probes.stream().map(Probe::status)
         .filter(st -> st != null && st.getLeaderId() != 0 && st.getLeaderId() == st.getServerId())
@@ -72,10 +75,10 @@ final class StatusCommand extends NodeCommand {
     return out;
   }
 
-  private Probe probe(String address) {
+  private Probe probe(String address, ChannelCredentials credentials) {
     int colon = address.lastIndexOf(':');
-    ManagedChannel ch = ManagedChannelBuilder.forAddress(address.substring(0, colon),
-        Integer.parseInt(address.substring(colon + 1))).usePlaintext().build();
+    ManagedChannel ch = Grpc.newChannelBuilderForAddress(address.substring(0, colon),
+        Integer.parseInt(address.substring(colon + 1)), credentials).build();
     try {
       StatusResponse r = SynodGrpc.newBlockingStub(ch).withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
           .status(StatusRequest.getDefaultInstance());

@@ -3,6 +3,7 @@ package dev.synod.tools.cli;
 import dev.synod.client.SynodClient;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
@@ -23,13 +24,16 @@ import picocli.CommandLine.ScopeType;
         "Exit codes:",
         "  0 ok, 1 error, 2 bad arguments, 3 no node, 4 node exists, 5 bad version,",
         "  6 not empty, 7 no server reachable, 8 session expired,",
-        "  9 lock/leadership not acquired in time, 10 lock/leadership lost, 130 interrupted;",
+        "  9 lock/leadership not acquired in time, 10 lock/leadership lost,",
+        "  11 not authorized (NO_AUTH), 12 authentication failed, 13 quota exceeded, 130 interrupted;",
         "  lock and elect otherwise exit with their command's code."},
     subcommands = {
         LsCommand.class, TreeCommand.class, GetCommand.class, SetCommand.class, CreateCommand.class,
         DeleteCommand.class, DeleteRecursiveCommand.class, StatCommand.class, WatchCommand.class,
         MultiCommand.class, SyncCommand.class, LockCommand.class, ElectCommand.class, StatusCommand.class,
-        SessionCommand.class, ShellCommand.class, CommandLine.HelpCommand.class})
+        SessionCommand.class, GetAclCommand.class, SetAclCommand.class, AddAuthCommand.class,
+        QuotaCommand.class, RemoveWatchesCommand.class, GetEphemeralsCommand.class, BackupCommand.class,
+        ShellCommand.class, CommandLine.HelpCommand.class})
 public final class SynodCli implements Callable<Integer> {
   static final String DEFAULT_SERVERS = "127.0.0.1:7070";
 
@@ -47,6 +51,28 @@ public final class SynodCli implements Callable<Integer> {
       converter = DurationConverter.class, paramLabel = "DURATION",
       description = "How long to try to open a session before giving up (default: ${DEFAULT-VALUE}).")
   Duration connectTimeout;
+
+  @Option(names = "--tls-ca", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      defaultValue = "${env:SYNOD_TLS_CA}",
+      description = "Connect over TLS, trusting the CAs in this PEM bundle (default: $SYNOD_TLS_CA).")
+  Path tlsCa;
+
+  @Option(names = "--tls-cert", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      defaultValue = "${env:SYNOD_TLS_CERT}",
+      description = "Client certificate (PEM) for servers that require one; needs --tls-ca and --tls-key"
+          + " (default: $SYNOD_TLS_CERT).")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      defaultValue = "${env:SYNOD_TLS_KEY}",
+      description = "The client certificate's private key (PEM, PKCS#8) (default: $SYNOD_TLS_KEY).")
+  Path tlsKey;
+
+  @Option(names = "--auth", scope = ScopeType.INHERIT, paramLabel = "SCHEME:AUTH",
+      defaultValue = "${env:SYNOD_AUTH:-}", showDefaultValue = CommandLine.Help.Visibility.NEVER,
+      description = "Credentials to prove, e.g. digest:USER:PASSWORD (default: $SYNOD_AUTH)."
+          + " Prefer SYNOD_AUTH: a flag shows in the process list.")
+  String auth;
 
   @Option(names = "--json", scope = ScopeType.INHERIT,
       description = "Print results as JSON (one document per line).")
@@ -69,7 +95,8 @@ public final class SynodCli implements Callable<Integer> {
   }
 
   SynodClient client() {
-    ctx.settingsIfUnset(new CliContext.Settings(servers, sessionTimeout, connectTimeout));
+    ctx.settingsIfUnset(new CliContext.Settings(servers, sessionTimeout, connectTimeout,
+        new CliContext.Tls(tlsCa, tlsCert, tlsKey), auth));
     return ctx.client();
   }
 

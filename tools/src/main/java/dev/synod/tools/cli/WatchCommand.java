@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "watch", description = "Print the changes of a node (or subtree) as they happen, until Ctrl-C.")
 final class WatchCommand extends NodeCommand {
-  @Parameters(index = "0", paramLabel = "PATH")
+  @Parameters(index = "0", paramLabel = "PATH", description = "The node's absolute path.")
   String path;
 
   @Option(names = {"-r", "--recursive"}, description = "Also every node below PATH.")

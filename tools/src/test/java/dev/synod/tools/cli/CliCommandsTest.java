@@ -193,7 +193,7 @@ class CliCommandsTest extends OneServerCliTest {
     List<String> status = ok("status").lines();
     assertTrue(status.get(0).startsWith("server "), status.toString());
     assertTrue(status.get(1).startsWith(server.address()), status.toString());
-    assertTrue(status.get(1).contains(" leader "), status.toString());
+    assertTrue(status.get(1).contains(" standalone "), status.toString());
     assertEquals("", status.get(2));
     assertTrue(status.get(3).startsWith("leader 1: ballot "), status.toString());
     assertTrue(status.get(4).startsWith("member "), status.toString());
@@ -205,5 +205,52 @@ class CliCommandsTest extends OneServerCliTest {
     assertEquals(1, st.get("leader_id").getAsInt());
     assertEquals(0, only.get("lag_slots").getAsLong());
     assertEquals(1, st.getAsJsonArray("members").size());
+  }
+
+  @Test
+  void lsRecursiveListsEveryNodeBelowDepthFirst_andLsStatAddsTheStat() {
+    ok("create", "/r1", "a");
+    ok("create", "/r1/b", "b");
+    ok("create", "/r1/b/c", "c");
+    ok("create", "/r1/d", "d");
+    assertEquals(List.of("/r1/b", "/r1/b/c", "/r1/d"), ok("ls", "-R", "/r1").lines());
+    List<String> withStat = ok("ls", "--stat", "/r1").lines();
+    assertEquals(List.of("b", "d"), withStat.subList(0, 2));
+    assertTrue(withStat.contains("num_children    2"), withStat.toString());
+  }
+
+  @Test
+  void getWithWatchWaitsForTheNextChangeAndPrintsIt() throws Exception {
+    ok("create", "/gw", "v0");
+    java.util.concurrent.CompletableFuture<CliRunner.Result> waiting =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> cli.run("get", "-w", "/gw"));
+    // The watch is left by the read; change the node until the command has seen a change.
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+    int n = 0;
+    while (!waiting.isDone() && System.nanoTime() < deadline) {
+      cli.run("set", "/gw", "v" + (++n));
+      try {
+        waiting.get(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException notYet) {
+        // not fired yet
+      }
+    }
+    CliRunner.Result r = waiting.get(1, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("WATCHER:: NODE_DATA_CHANGED /gw (zxid "), r.out());
+  }
+
+  @Test
+  void aPrefixDeleteAsksFirst_andWithYesDeletesEveryMatchingSubtree() {
+    ok("create", "/px", "");
+    ok("create", "/px/job-1", "");
+    ok("create", "/px/job-1/part", "");
+    ok("create", "/px/job-2", "");
+    ok("create", "/px/keep", "");
+    String refused = fails(ExitCodes.USAGE, "delete-recursive", "--prefix", "/px/job-");
+    assertTrue(refused.contains("3 nodes start with /px/job-") && refused.contains("--yes"), refused);
+    assertEquals(List.of("job-1", "job-2", "keep"), ok("ls", "/px").lines(), "nothing deleted unasked");
+    ok("delete-recursive", "--prefix", "/px/job-", "--yes");
+    assertEquals(List.of("keep"), ok("ls", "/px").lines());
   }
 }

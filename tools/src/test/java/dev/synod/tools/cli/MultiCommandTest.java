@@ -52,7 +52,8 @@ class MultiCommandTest extends OneServerCliTest {
         "{\"op\":\"set\",\"path\":\"/m2\",\"data\":\"x\",\"version\":7}");
     CliRunner.Result r = cli.run("multi", ops.toString());
     assertEquals(ExitCodes.BAD_VERSION, r.code());
-    assertEquals("synod: op 2 failed: version mismatch: /m2 (nothing was applied)\n", r.err());
+    assertEquals("synod: op_index 1 (set /m2, line 2 of " + ops + ") failed: version mismatch: /m2"
+        + " (nothing was applied)\n", r.err());
     assertEquals(ExitCodes.NO_NODE, cli.run("stat", "/m2/new").code());
   }
 
@@ -83,5 +84,14 @@ class MultiCommandTest extends OneServerCliTest {
     CliRunner.Result r = cli.run("multi", f.toString());
     assertEquals(ExitCodes.USAGE, r.code(), r.err());
     assertTrue(r.err().contains(expected), r.err());
+  }
+
+  @Test
+  void aMalformedLineIsNamedInWordsWithoutAJavaExceptionName() throws Exception {
+    Path ops = file("cut.jsonl", "{\"op\":\"create\",\"path\":\"/m9\"}", "{\"op\":");
+    CliRunner.Result r = cli.run("multi", ops.toString());
+    assertEquals(ExitCodes.USAGE, r.code());
+    assertTrue(r.err().startsWith("synod: " + ops + ":2: not a JSON object: it ends too early"), r.err());
+    assertFalse(r.err().contains("Exception"), r.err());
   }
 }

@@ -16,9 +16,12 @@ import java.nio.file.Path;
 final class TestServer implements AutoCloseable {
   private final SynodNode node;
 
-  TestServer(Path dir) throws Exception {
-    var config = ConfigParser.parse(new String[] {"--data-dir", dir.toString(), "--port", "0",
-        "--peer-port", Integer.toString(freePort()), "--tick-ms", "10", "--session-timeout-min-ms", "300"});
+  TestServer(Path dir, String... extraFlags) throws Exception {
+    java.util.List<String> flags = new java.util.ArrayList<>(java.util.List.of("--data-dir", dir.toString(),
+        "--port", "0", "--peer-port", Integer.toString(freePort()), "--tick-ms", "10",
+        "--session-timeout-min-ms", "300"));
+    flags.addAll(java.util.List.of(extraFlags));
+    var config = ConfigParser.parse(flags.toArray(String[]::new));
     node = ServerComponent.create(config,
         () -> NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)),
         address -> NettyServerBuilder.forAddress(socket(address)),

@@ -115,4 +115,24 @@ class WatchAndShellTest extends OneServerCliTest {
     completer.complete(null, new DefaultParser().parse(line, line.length()), out);
     return out.stream().map(Candidate::value).toList();
   }
+
+  @Test
+  void inTheShellGetEphemeralsListsTheSessionsOwn_andWatchesFireAndAreRemoved() throws Exception {
+    CliCommandsTest.ok("create", "/se", "");
+    CliCommandsTest.ok("create", "/se/other", "");
+    CliRunner shellCli = new CliRunner(server.address(), dir.resolve("shell-history-2"));
+    CliRunner.Result r = shellCli.runWithInput(String.join("\n",
+        "create -e /se/mine-1",
+        "create /se/sub",
+        "create -e /se/sub/mine-2",
+        "getEphemerals /se",
+        "get -w /se/other",
+        "removewatches /se/other",
+        "removewatches /se/other",
+        "exit", ""), "shell");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("/se/mine-1\n/se/sub/mine-2\n"), r.out());
+    assertEquals(1, r.err().split("this session had no watch on /se/other", -1).length - 1,
+        "the first removed the watch get -w left, the second found none: " + r.err());
+  }
 }
