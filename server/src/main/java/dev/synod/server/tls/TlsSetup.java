@@ -23,7 +23,8 @@ import java.util.Optional;
  * {@code --peer-tls-key}, {@code --peer-tls-ca}), or plaintext where none is configured.
  *
  * <p>{@link #load} refuses (IllegalArgumentException, naming the fix) a configuration that would
- * carry plaintext beyond this machine: a client port bound to a non-loopback address without TLS,
+ * carry plaintext beyond this machine: a client port bound to a non-loopback address without TLS
+ * (or with the plain-HTTP metrics port open there),
  * or a cluster with a non-loopback member address without peer TLS, unless
  * {@code --allow-plaintext} says it is meant; and a cluster with TLS on the client port but not
  * between members. Every file is read once here, so a server never starts with a certificate it
@@ -107,6 +108,11 @@ public final class TlsSetup {
     }
     if (c.allowPlaintext()) {
       return;
+    }
+    if (c.metricsPort() >= 0 && !isLoopback(c.host())) {
+      throw new IllegalArgumentException("host " + c.host() + " is not a loopback address and the metrics"
+          + " port (--metrics-port) serves plain HTTP: pass --allow-plaintext to expose the metrics"
+          + " unencrypted on purpose, or scrape them through a local proxy");
     }
     if (c.tlsCert().isEmpty() && !isLoopback(c.host())) {
       throw new IllegalArgumentException("host " + c.host() + " is not a loopback address and the client port"

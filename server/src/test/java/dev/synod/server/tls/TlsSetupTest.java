@@ -41,6 +41,18 @@ class TlsSetupTest {
   }
 
   @Test
+  void theMetricsPortBeyondLoopbackIsRefusedUnlessAskedFor_evenWithClientTls() throws Exception {
+    TestPki.Files2 cert = TestPki.leaf(TestPki.ca("ca"), "s", "IP:127.0.0.1").write(dir, "m");
+    assertDoesNotThrow(() -> TlsSetup.load(config("--metrics-port", "0")));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TlsSetup.load(config(
+        "--host", "0.0.0.0", "--metrics-port", "0",
+        "--tls-cert", cert.cert().toString(), "--tls-key", cert.key().toString())));
+    assertTrue(e.getMessage().contains("metrics") && e.getMessage().contains("--allow-plaintext"), e.getMessage());
+    assertDoesNotThrow(() -> TlsSetup.load(config("--host", "0.0.0.0", "--metrics-port", "0",
+        "--tls-cert", cert.cert().toString(), "--tls-key", cert.key().toString(), "--allow-plaintext")));
+  }
+
+  @Test
   void clientTlsInAClusterNeedsPeerTls() throws Exception {
     TestPki.Files2 cert = TestPki.leaf(TestPki.ca("ca"), "s", "IP:127.0.0.1").write(dir, "s");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TlsSetup.load(config(
