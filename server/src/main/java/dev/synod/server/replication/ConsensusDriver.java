@@ -63,23 +63,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   private final Map<Integer, Long> foreignWarnedAtNanos = new TreeMap<>();
   private volatile ReplicaLoop loop;
 
-  public ConsensusDriver(
-      ServerConfig config,
-      ClusterConfig cluster,
-      ClusterIdentity identity,
-      DurableStore store,
-      StateMachine state,
-      SessionTracker tracker,
-      PeerTransport transport,
-      Clock clock,
-      ClusterTime clusterTime,
-      FatalHandler fatal,
-      Runnable onSnapshotInstalled) {
-    this(config, cluster, identity, store, state, tracker, transport, clock, clusterTime, fatal,
-        onSnapshotInstalled, ServerMetrics.NONE);
-  }
-
-  /** As above, counting and timing through {@code metrics}. */
+  /** Counts and times through {@code metrics} ({@link ServerMetrics#NONE}: nothing). */
   public ConsensusDriver(
       ServerConfig config,
       ClusterConfig cluster,
