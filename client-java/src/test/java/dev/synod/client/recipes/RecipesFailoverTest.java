@@ -76,7 +76,11 @@ class RecipesFailoverTest {
           expected.add("item-" + i);
         }
         assertEquals(expected, got, "every item once, in order");
+        // The consumer's deletes went through another member; reads are sequentially consistent
+        // per session (as in ZooKeeper), so the writer syncs before it looks.
+        writer.sync();
         assertEquals(0, producer.size());
+        client.sync();
         assertEquals(30, counter.get());
         assertEquals(session, client.sessionId(), "same session after the failover");
         assertEquals(List.of(new ServiceInstance("api", "me", "127.0.0.1:1")),
