@@ -43,7 +43,9 @@ import dev.synod.api.v1.SyncResponse;
 import dev.synod.api.v1.WatchEvent;
 import dev.synod.api.v1.WatchKind;
 import dev.synod.api.v1.WatchRequest;
+import dev.synod.server.auth.Identities;
 import dev.synod.server.pipeline.AnswerSize;
+import dev.synod.server.pipeline.ReadConsistency;
 import dev.synod.server.pipeline.ServiceContext;
 import dev.synod.server.state.SynodException;
 import dev.synod.txn.v1.CloseSessionTxn;
@@ -283,8 +285,28 @@ public final class SynodService extends SynodGrpc.SynodImplBase {
       responses.onError(ErrorStatus.of(e.toError()));
       return;
     }
+    Identities asker = AuthInterceptor.current();
+    if (ReadConsistency.linearizable(built)) {
+      try {
+        ctx.pipeline().barrier((zxid, error) -> {
+          if (error != null) {
+            responses.onError(ErrorStatus.of(error));
+          } else {
+            answerRead(built, asker, responses, result);
+          }
+        });
+      } catch (SynodException e) {
+        responses.onError(ErrorStatus.of(e.toError()));
+      }
+      return;
+    }
+    answerRead(built, asker, responses, result);
+  }
+
+  private <T> void answerRead(Request built, Identities asker, StreamObserver<T> responses,
+      Function<Response, T> result) {
     // Watcher 0: a unary call has no stream to deliver one-shot watch events to.
-    ctx.state().read(0, AuthInterceptor.current(), built, response -> {
+    ctx.state().read(0, asker, built, response -> {
       if (response.hasError()) {
         responses.onError(ErrorStatus.of(response.getError()));
       } else {

@@ -309,7 +309,20 @@ public final class ClientSession implements StreamRegistry.Sink {
           return;
         }
         Identities asker = who; // as of this request, not of a later add_auth
-        ordered(() -> ctx.state().read(sessionId, asker, request, reply));
+        if (ReadConsistency.linearizable(request)) {
+          // Behind a read barrier, in this stream's order like a write: the barrier completes
+          // once this member has applied every write acknowledged before the read arrived.
+          submitInOrder(request, reply, onApplied -> ctx.pipeline().barrier((zxid, error) -> {
+            if (error != null) {
+              onApplied.accept(Response.newBuilder().setRequestNo(request.getRequestNo())
+                  .setZxid(ctx.state().lastZxid()).setError(error).build());
+            } else {
+              ctx.state().read(sessionId, asker, request, onApplied);
+            }
+          }));
+        } else {
+          ordered(() -> ctx.state().read(sessionId, asker, request, reply));
+        }
       };
       case ADD_AUTH -> () -> {
         try {

@@ -47,8 +47,11 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
 
   /** Admitted events queued for the loop at once. */
   static final int EVENTS_MAX = 100_000;
-  /** Events handled between checks of the tick clock. */
-  static final int EVENTS_PER_ROUND_MAX = 10_000;
+  /**
+   * Events handled as one group (one round of the loop, at most one fsync) and between checks of
+   * the tick clock. Large enough for every writer of a busy cluster to share a round.
+   */
+  static final int GROUP_MAX = 1_024;
 
   private final PeerTransport transport;
   private final DurableStore store;
@@ -64,6 +67,8 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
   private long expiredCount;
   private long expiryLoggedNanos;
   private final LinkedBlockingQueue<ReplicaEvent> events = new LinkedBlockingQueue<>();
+  /** Loop thread only: the events of the round being handled. */
+  private final List<ReplicaEvent> group = new ArrayList<>(GROUP_MAX);
   private final AtomicInteger admitted = new AtomicInteger();
   private final ExecutorService background = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "synod-snapshot");
@@ -119,17 +124,19 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
     try {
       while (running) {
         long wait = nextTick - clock.monoNanos();
-        ReplicaEvent event = wait > 0 ? events.poll(wait, TimeUnit.NANOSECONDS) : events.poll();
-        int handled = 0;
-        while (event != null) {
-          if (event.admitted()) {
-            admitted.decrementAndGet();
+        ReplicaEvent first = wait > 0 ? events.poll(wait, TimeUnit.NANOSECONDS) : events.poll();
+        if (first != null) {
+          // Everything that queued up meanwhile (most of it during the last round's fsync) is
+          // handled as one group: one batch, one fsync (the loop's group commit).
+          group.add(first);
+          events.drainTo(group, GROUP_MAX - 1);
+          for (ReplicaEvent event : group) {
+            if (event.admitted()) {
+              admitted.decrementAndGet();
+            }
           }
-          loop.step(event);
-          if (++handled >= EVENTS_PER_ROUND_MAX) {
-            break;
-          }
-          event = events.poll();
+          loop.stepAll(group);
+          group.clear();
         }
         long now = clock.monoNanos();
         if (now - nextTick >= 0) {

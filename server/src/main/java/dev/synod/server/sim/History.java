@@ -336,6 +336,23 @@ final class History {
    * /k*, {@link LockChecker#FENCED} or {@link LockChecker#LOCK}) was served to a session that had
    * seen zxid {@code floorZxid} when it sent it.
    */
+  /**
+   * A read made with the linearizable flag: besides what {@link #read} checks, it must reflect
+   * every write (and Sync) acknowledged to anyone before it was sent, and it takes its place in
+   * the real-time order check beside the writes and Syncs.
+   */
+  void linearizableRead(long sessionId, long ackedFloorZxid, long invokeNanos, long nowNanos,
+      Request request, Response response) {
+    long zxid = response.getZxid();
+    if (zxid < ackedFloorZxid) {
+      fail("not linearizable: session " + sessionId + "'s linearizable " + request.getOpCase()
+          + " sent after zxid " + ackedFloorZxid + " was acknowledged read the state at zxid " + zxid);
+      return;
+    }
+    ops.add(new Linearizability.Op("a linearizable " + request.getOpCase(), invokeNanos, nowNanos, zxid, false));
+    maxAckedZxid = Math.max(maxAckedZxid, zxid);
+  }
+
   void read(long sessionId, long floorZxid, Request request, Response response) {
     reads++;
     long zxid = response.getZxid();

@@ -23,6 +23,7 @@ import dev.synod.api.v1.SetDataRequest;
 import dev.synod.api.v1.SyncRequest;
 import dev.synod.api.v1.WatchEvent;
 import dev.synod.api.v1.WatchKind;
+import dev.synod.server.pipeline.ReadConsistency;
 import dev.synod.server.pipeline.SessionOutput;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -73,7 +74,12 @@ final class SimClient {
   }
 
   /** A read in flight; while it is, nothing else is sent, so its floor is exactly what was seen. */
-  private record Read(Request request, long floorZxid, Conn on, Consumer<Response> then) {}
+  /**
+   * A read in flight. {@code ackedFloorZxid}: for a linearizable read, the highest zxid
+   * acknowledged to anyone when it was sent (its answer must be at least that); else -1.
+   */
+  private record Read(Request request, long floorZxid, long ackedFloorZxid, long invokeNanos, Conn on,
+      Consumer<Response> then) {}
 
   /** A Sync in flight (kept until answered, on whichever stream, for the history). */
   private record Sync(long floorZxid, long invokeNanos, Conn on, LongConsumer then) {}
@@ -690,9 +696,12 @@ final class SimClient {
 
   private void readKey() {
     String path = random.nextInt(KEYS + 1) == KEYS ? LockChecker.FENCED : key(random.nextInt(KEYS));
+    // One read in three asks to be linearizable: it must see every write acknowledged to anyone.
+    boolean linearizable = random.nextInt(3) == 0;
     read(random.nextBoolean()
-        ? Request.newBuilder().setGetData(GetDataRequest.newBuilder().setPath(path))
-        : Request.newBuilder().setExists(ExistsRequest.newBuilder().setPath(path)), null);
+        ? Request.newBuilder().setGetData(GetDataRequest.newBuilder().setPath(path).setLinearizable(linearizable))
+        : Request.newBuilder().setExists(ExistsRequest.newBuilder().setPath(path).setLinearizable(linearizable)),
+        null);
   }
 
   /**
@@ -701,13 +710,21 @@ final class SimClient {
    * null). Only when {@link #idle}.
    */
   void read(Request.Builder request, Consumer<Response> then) {
-    Read r = new Read(request.setRequestNo(nextRequestNo()).build(), seenZxid, conn, then);
+    Request built = request.setRequestNo(nextRequestNo()).build();
+    Read r = new Read(built, seenZxid,
+        ReadConsistency.linearizable(built) ? history.maxAckedZxid() : -1, sim.nowNanos(), conn, then);
     reading = r;
     request(r.request);
   }
 
   private void readAnswered(Read r, Response answer) {
     reading = null;
+    if (r.ackedFloorZxid >= 0) {
+      if (answer.hasError() && answer.getError().getReason() != ErrorReason.NO_NODE) {
+        return; // the barrier gave up (no leader in time): a refused read claims nothing
+      }
+      history.linearizableRead(sessionId, r.ackedFloorZxid, r.invokeNanos, sim.nowNanos(), r.request, answer);
+    }
     history.read(sessionId, r.floorZxid, r.request, answer);
     seen(answer.getZxid());
     if (r.then != null) {

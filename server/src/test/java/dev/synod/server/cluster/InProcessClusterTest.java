@@ -76,6 +76,54 @@ class InProcessClusterTest {
     }
   }
 
+  /**
+   * The linearizable flag, unary and on the session stream: a read on a follower right after a
+   * write acknowledged by the leader shows it (no separate Sync).
+   */
+  @Test
+  void aLinearizableReadOnAFollowerSeesWritesAcknowledgedElsewhere() throws Exception {
+    try (TestCluster cluster = new TestCluster(dir, 3)) {
+      int leader = cluster.awaitLeader();
+      int follower = cluster.aFollower(leader);
+      StreamClient c = StreamClient.open(cluster.servers[follower].channel(), 5_000);
+      for (int i = 0; i < 20; i++) {
+        String path = "/linflag" + i;
+        cluster.servers[leader].blocking().create(CreateRequest.newBuilder().setPath(path)
+            .setData(ByteString.copyFromUtf8("v" + i)).build());
+        assertTrue(cluster.servers[follower].blocking().exists(
+            ExistsRequest.newBuilder().setPath(path).setLinearizable(true).build()).getExists(), path);
+        var read = c.call(Request.newBuilder().setGetData(
+            GetDataRequest.newBuilder().setPath(path).setLinearizable(true)));
+        assertFalse(read.hasError(), read.toString());
+        assertEquals("v" + i, read.getGetData().getData().toStringUtf8());
+      }
+    }
+  }
+
+  /**
+   * A member cut off from the quorum still serves plain reads from its state, but a linearizable
+   * read is refused (LEADER_UNAVAILABLE) rather than answered with what may be stale.
+   */
+  @Test
+  void aLinearizableReadWithoutAQuorumIsRefusedNotStale() throws Exception {
+    try (TestCluster cluster = new TestCluster(dir, 3)) {
+      int leader = cluster.awaitLeader();
+      int follower = cluster.aFollower(leader);
+      cluster.servers[leader].blocking().create(CreateRequest.newBuilder().setPath("/alone").build());
+      cluster.servers[follower].blocking().sync(SyncRequest.getDefaultInstance());
+      for (int id = 1; id <= 3; id++) {
+        if (id != follower) {
+          cluster.stop(id);
+        }
+      }
+      var stub = cluster.servers[follower].blocking();
+      assertTrue(stub.exists(ExistsRequest.newBuilder().setPath("/alone").build()).getExists());
+      var refused = org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class,
+          () -> stub.exists(ExistsRequest.newBuilder().setPath("/alone").setLinearizable(true).build()));
+      assertEquals(io.grpc.Status.Code.UNAVAILABLE, refused.getStatus().getCode(), refused.toString());
+    }
+  }
+
   @Test
   void writesContinueAfterTheLeaderStopsAndSessionsSurvive() throws Exception {
     try (TestCluster cluster = new TestCluster(dir, 3)) {

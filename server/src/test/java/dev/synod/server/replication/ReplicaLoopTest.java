@@ -84,13 +84,14 @@ class ReplicaLoopTest {
   private final TestClock clock = new TestClock();
   private final Effects effects = new Effects();
   private final StateMachine state = new StateMachine(StateLimits.defaults(), WatchDispatcher.NONE);
+  private ReplicaLog log = NO_LOG;
 
   private ReplicaLoop singleMember(String... flags) throws Exception {
     List<String> args = new ArrayList<>(List.of(flags));
     ServerConfig config = dev.synod.server.config.ConfigParser.parse(args.toArray(String[]::new));
     ClusterConfig cluster = ClusterConfig.parse(config.members(), config.serverId(), config.host(), config.peerPort());
     DurableState fresh = new DurableState(Ballot.ZERO, new TreeMap<>(), 0, 0, DurableState.Standing.FOUNDING);
-    ReplicaLoop loop = new ReplicaLoop(config, cluster, state, new SessionTracker(clock), NO_LOG, effects,
+    ReplicaLoop loop = new ReplicaLoop(config, cluster, state, new SessionTracker(clock), log, effects,
         clock, new dev.synod.server.pipeline.ClusterTime(clock, state::lastTimeMs), new SplittableRandom(7),
         dev.synod.server.storage.ClusterIdentity.founder(), Optional.empty(), fresh, () -> { }, txn -> { });
     for (int i = 0; i < 100 && !loop.isLeader(); i++) {
@@ -107,6 +108,70 @@ class ReplicaLoopTest {
     loop.step(new ReplicaEvent.ClientWrite(Txn.newBuilder().setCreate(CreateRequest.newBuilder().setPath(path)),
         applied, clock.nanos + 5_000_000_000L));
     return answer.get();
+  }
+
+  /** Counts the rounds that made entries durable (each one fsync in the real log). */
+  private static final class CountingLog implements ReplicaLog {
+    int fsyncs;
+
+    @Override
+    public void persist(Replica.Ready ready) {
+      if (ready.promised() != null || !ready.entries().isEmpty()) {
+        fsyncs++;
+      }
+    }
+
+    @Override
+    public void truncateCoveredBy(long slot) {}
+
+    @Override
+    public void snapshotInstalled(long slot) {}
+
+    @Override
+    public void recordClusterIdentity(dev.synod.server.storage.ClusterIdentity identity) {}
+  }
+
+  /**
+   * Group commit: writes that queued up together (while the previous round's fsync ran) are
+   * proposed as one batch and made durable with one fsync, not one each; every one is answered.
+   */
+  @Test
+  void writesHandledTogetherShareOneFsync() throws Exception {
+    log = new CountingLog();
+    ReplicaLoop loop = singleMember();
+    int before = ((CountingLog) log).fsyncs;
+    long zxidBefore = state.lastZxid();
+    List<AtomicReference<Response>> answers = new ArrayList<>();
+    List<ReplicaEvent> group = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      AtomicReference<Response> answer = new AtomicReference<>();
+      answers.add(answer);
+      group.add(new ReplicaEvent.ClientWrite(Txn.newBuilder().setCreate(CreateRequest.newBuilder().setPath("/g" + i)),
+          (txn, response) -> answer.set(response), clock.nanos + 5_000_000_000L));
+    }
+    loop.stepAll(group);
+    assertEquals(1, ((CountingLog) log).fsyncs - before, "one fsync for the whole group");
+    for (int i = 0; i < 50; i++) {
+      Response r = answers.get(i).get();
+      assertFalse(r == null || r.hasError(), "write " + i + " answered: " + r);
+    }
+    assertEquals(zxidBefore + 50, state.lastZxid(), "all 50 applied");
+  }
+
+  /** A group after the loop stopped is refused as a whole, each waiter answered. */
+  @Test
+  void aStoppedLoopRefusesEveryEventOfAGroup() throws Exception {
+    ReplicaLoop loop = singleMember();
+    loop.stop("test", dev.synod.api.v1.ErrorReason.SHUTTING_DOWN);
+    List<Response> answers = new ArrayList<>();
+    List<ReplicaEvent> group = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      group.add(new ReplicaEvent.ClientWrite(Txn.newBuilder().setCreate(CreateRequest.newBuilder().setPath("/s" + i)),
+          (txn, response) -> answers.add(response), clock.nanos + 5_000_000_000L));
+    }
+    loop.stepAll(group);
+    assertEquals(3, answers.size());
+    assertTrue(answers.stream().allMatch(Response::hasError));
   }
 
   /** Finding 3: a snapshot fetched while this member became leader used to halt it. */
