@@ -104,7 +104,18 @@ public final class MessageCodec {
   }
 
   public static Message decode(byte[] bytes) {
-    ByteBuffer b = wrap(bytes);
+    return decode(wrap(bytes));
+  }
+
+  /**
+   * Decodes from {@code b}'s position to its limit (a read-only view of a received buffer will
+   * do: the bytes are read, not kept, so the caller need not copy them first).
+   */
+  public static Message decode(ByteBuffer b) {
+    if (b == null) {
+      throw new IllegalArgumentException("buffer must not be null");
+    }
+    b = b.slice().order(java.nio.ByteOrder.BIG_ENDIAN);
     try {
       if (b.get() != VERSION) {
         throw new IllegalArgumentException("unknown message format version");

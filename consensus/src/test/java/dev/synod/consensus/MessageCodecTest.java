@@ -49,6 +49,19 @@ class MessageCodecTest {
     }
   }
 
+  /** From a read-only view into a larger buffer (a received frame), without copying it first. */
+  @Test
+  void everyMessageTypeDecodesFromAReadOnlyBufferView() {
+    for (Message m : samples()) {
+      byte[] bytes = MessageCodec.encode(m);
+      byte[] framed = new byte[bytes.length + 7];
+      System.arraycopy(bytes, 0, framed, 3, bytes.length);
+      java.nio.ByteBuffer view = java.nio.ByteBuffer.wrap(framed, 3, bytes.length).slice().asReadOnlyBuffer();
+      view.order(java.nio.ByteOrder.LITTLE_ENDIAN); // the caller's order does not matter
+      assertEquals(m, MessageCodec.decode(view), m.getClass().getSimpleName());
+    }
+  }
+
   @Test
   void entriesRoundTrip_includingNoopsAndLargeValues() {
     byte[] big = new byte[1 << 20];
@@ -87,7 +100,7 @@ class MessageCodecTest {
     byte[] badVersion = ok.clone();
     badVersion[0] = 2;
     assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(badVersion));
-    assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(null));
+    assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode((byte[]) null));
     assertThrows(IllegalArgumentException.class, () -> MessageCodec.decodeEntry(new byte[0]));
   }
 

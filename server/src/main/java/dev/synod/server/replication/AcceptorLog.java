@@ -12,7 +12,7 @@ import dev.synod.txn.v1.BallotRecord;
 import dev.synod.txn.v1.Committed;
 import dev.synod.txn.v1.LogEntry;
 import dev.synod.txn.v1.Promised;
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -159,7 +159,8 @@ public final class AcceptorLog implements ReplicaLog {
     return AcceptedEntry.newBuilder()
         .setSlot(e.slot())
         .setBallot(record(e.ballot()))
-        .setValue(ByteString.copyFrom(e.value()))
+        // Entry values are never changed once made: wrapped, not copied.
+        .setValue(UnsafeByteOperations.unsafeWrap(e.value()))
         .build();
   }
 

@@ -2,6 +2,7 @@ package dev.synod.server.replication;
 
 import dev.synod.consensus.Ballot;
 import dev.synod.peer.v1.PeerEnvelope;
+import java.io.IOException;
 import dev.synod.server.storage.Snapshot;
 
 /**
@@ -12,15 +13,34 @@ import dev.synod.server.storage.Snapshot;
  * <p>Ordering contract (the one that keeps Paxos safe): the loop calls {@link #send} for a
  * message only after {@link ReplicaLog#persist} has returned for every state change that message
  * reports (a promise, an acceptance), except a leader's own Accepts, which may leave before its
- * own persist because the leader counts its own acceptance only once durable. A runner that moves
- * persisting or sending to other stages must keep that order per message.
+ * own persist because the leader counts its own acceptance only once durable. The loop keeps that
+ * order itself when the log write runs on another stage ({@link #persist}): what a Ready's write
+ * makes true is sent only once {@link ReplicaEvent.Persisted} has come back.
  *
  * <p>None of these may block or call back into the loop; job completions come back as
  * {@link ReplicaEvent}s, and must never be lost.
  */
 public interface ReplicaEffects {
+  /** One Ready's log write, with its fsync. */
+  @FunctionalInterface
+  interface LogWrite {
+    void run() throws IOException;
+  }
+
   /** Sends to one peer. Never blocks; may drop (the protocol retransmits). */
   void send(int to, PeerEnvelope envelope);
+
+  /**
+   * Runs one Ready's log write, either right here (returns true once it is durable; a failure
+   * throws) or on the persist stage (returns false, and steps {@link ReplicaEvent.Persisted} with
+   * {@code round} once it is durable or has failed). The loop has at most one write in flight and
+   * takes no further Ready until it completes, but keeps handling events, applying what is
+   * decided and answering meanwhile: the next batch accumulates while the fsync runs.
+   */
+  default boolean persist(long round, LogWrite write) throws IOException {
+    write.run();
+    return true;
+  }
 
   /**
    * Writes {@code snapshot} durably in the background, then steps

@@ -56,6 +56,8 @@ public sealed interface ReplicaEvent {
     void snapshotFetched(SnapshotFetched e) throws IOException;
 
     void snapshotFetchFailed(SnapshotFetchFailed e) throws IOException;
+
+    void persisted(Persisted e) throws IOException;
   }
 
   /**
@@ -73,7 +75,7 @@ public sealed interface ReplicaEvent {
       case CONSENSUS -> {
         try {
           yield new PeerMessage(from, envelope.getClusterId(),
-              MessageCodec.decode(envelope.getConsensus().toByteArray()));
+              MessageCodec.decode(envelope.getConsensus().asReadOnlyByteBuffer()));
         } catch (RuntimeException malformed) {
           yield null;
         }
@@ -237,6 +239,22 @@ public sealed interface ReplicaEvent {
     @Override
     public void dispatch(Handler handler) throws IOException {
       handler.snapshotFetchFailed(this);
+    }
+
+    @Override
+    public boolean admitted() {
+      return false;
+    }
+  }
+
+  /**
+   * Completion: the log write of persist round {@code round} is durable, or failed with
+   * {@code failure} (then the server must stop).
+   */
+  record Persisted(long round, IOException failure) implements ReplicaEvent {
+    @Override
+    public void dispatch(Handler handler) throws IOException {
+      handler.persisted(this);
     }
 
     @Override

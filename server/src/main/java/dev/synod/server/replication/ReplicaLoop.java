@@ -1,7 +1,7 @@
 package dev.synod.server.replication;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.synod.api.v1.ErrorReason;
 import dev.synod.api.v1.Response;
 import dev.synod.consensus.Ballot;
@@ -27,6 +27,7 @@ import dev.synod.server.replication.ReplicaEvent.Forwarded;
 import dev.synod.server.replication.ReplicaEvent.Liveness;
 import dev.synod.server.replication.ReplicaEvent.LivenessAck;
 import dev.synod.server.replication.ReplicaEvent.PeerMessage;
+import dev.synod.server.replication.ReplicaEvent.Persisted;
 import dev.synod.server.replication.ReplicaEvent.ReadIndexAnswered;
 import dev.synod.server.replication.ReplicaEvent.ReadIndexAsked;
 import dev.synod.server.replication.ReplicaEvent.SnapshotFetchFailed;
@@ -115,6 +116,12 @@ public final class ReplicaLoop {
   private long txnsSinceSnapshot;
   private boolean snapshotInProgress;
   private boolean fetchingSnapshot;
+  /** The Ready whose log write is in flight (its advance waits for it), or null. */
+  private Replica.Ready persisting;
+  /** Numbers the log writes, so a completion is matched with its write. */
+  private long persistRound;
+  /** Log upkeep waiting for the write in flight to finish (see {@link #logUpkeep}). */
+  private final ArrayDeque<ReplicaEffects.LogWrite> heldUpkeep = new ArrayDeque<>();
 
   /**
    * Restores {@code snapshot} into {@code state}, applies every slot {@code durable} says is
@@ -306,6 +313,17 @@ public final class ReplicaLoop {
     public void snapshotFetchFailed(SnapshotFetchFailed f) {
       fetchingSnapshot = false; // the next Ready that still needs one asks again
     }
+
+    @Override
+    public void persisted(Persisted p) throws IOException {
+      if (persisting == null || p.round() != persistRound) {
+        return; // not a write of this loop's (cannot happen: writes complete in order, once)
+      }
+      if (p.failure() != null) {
+        throw p.failure();
+      }
+      ReplicaLoop.this.persisted(persisting);
+    }
   }
 
   /**
@@ -356,15 +374,12 @@ public final class ReplicaLoop {
     }
     // One read index for every sync and linearizable read of this round.
     barriers.askPending(this::requestReadIndex);
-    while (replica.hasReady()) {
+    while (persisting == null && replica.hasReady()) {
       Replica.Ready ready = replica.ready();
       // A leader's Accepts go out before its own fsync, so the followers' fsync overlaps it.
       sendAll(ready.sendBeforePersist());
-      log.persist(ready);
-      if (ready.promised() != null) {
-        observePromise(ready.promised());
-      }
-      sendAll(ready.sendAfterPersist());
+      // Decided entries are durable on a quorum already (this member's own acceptance counts only
+      // at advance, after its write): they are applied and answered while this Ready is written.
       for (Entry e : ready.committed()) {
         if (e.slot() > appliedSlot) {
           applyEntry(e);
@@ -376,14 +391,45 @@ public final class ReplicaLoop {
       if (ready.snapshotNeeded() >= 0) {
         fetchSnapshot(ready.snapshotNeeded());
       }
-      replica.advance();
-      noticeLeadership();
-      if (replica.isLeader()) {
-        proposeQueued();
+      persisting = ready;
+      if (effects.persist(++persistRound, () -> log.persist(ready))) {
+        persisted(ready);
       }
     }
     barriers.complete(appliedSlot, state.lastZxid(), proposals);
     maybeSnapshot();
+  }
+
+  /**
+   * A Ready's log write is durable: what it makes true may now be said (promises, acceptances),
+   * and this member's own votes in it count. Log upkeep held back meanwhile runs now.
+   */
+  private void persisted(Replica.Ready ready) throws IOException {
+    persisting = null;
+    if (ready.promised() != null) {
+      observePromise(ready.promised());
+    }
+    sendAll(ready.sendAfterPersist());
+    replica.advance();
+    while (!heldUpkeep.isEmpty()) {
+      heldUpkeep.poll().run();
+    }
+    noticeLeadership();
+    if (replica.isLeader()) {
+      proposeQueued();
+    }
+  }
+
+  /**
+   * Runs log upkeep (truncation, a snapshot's or cluster id's record) now, or, while a Ready's
+   * write is in flight on the persist stage, right after it: the log has one writer at a time.
+   */
+  private void logUpkeep(ReplicaEffects.LogWrite upkeep) throws IOException {
+    if (persisting == null) {
+      upkeep.run();
+    } else {
+      heldUpkeep.add(upkeep);
+    }
   }
 
   /** Reacts to a change of leader: liveness, and writes that may have died with the old one. */
@@ -453,7 +499,8 @@ public final class ReplicaLoop {
         effects.snapshotRequired(r.to(), r.snapshotSlot());
       }
       effects.send(m.to(), envelope()
-          .setConsensus(ByteString.copyFrom(MessageCodec.encode(m))).build());
+          // A fresh array that nothing else holds or changes: wrapped, not copied again.
+          .setConsensus(UnsafeByteOperations.unsafeWrap(MessageCodec.encode(m))).build());
     }
   }
 
@@ -462,14 +509,18 @@ public final class ReplicaLoop {
       List<Txn> batch = proposals.takeBatch(config.batchTxnsMax(), config.batchBytesMax());
       // The cluster's clock, not the raw wall clock: never backwards (also across leaders), and a
       // jump of this server's wall clock moves it by at most ClusterTime.WALL_LEAD_MS_MAX.
+      // Stamped once, on the batch (apply sets it on each Txn with its zxid): no Txn is rebuilt
+      // here but a new session's, which gets its secret.
       long timeMs = clusterTime.stampMs();
-      TxnBatch.Builder value = TxnBatch.newBuilder();
+      TxnBatch.Builder value = TxnBatch.newBuilder().setTimeMs(timeMs);
       for (Txn txn : batch) {
-        Txn.Builder stamped = txn.toBuilder().setTimeMs(timeMs);
-        if (stamped.hasCreateSession()) {
-          stamped.getCreateSessionBuilder().setSecret(secrets.nextLong());
+        if (txn.hasCreateSession()) {
+          Txn.Builder withSecret = txn.toBuilder();
+          withSecret.getCreateSessionBuilder().setSecret(secrets.nextLong());
+          value.addTxns(withSecret);
+        } else {
+          value.addTxns(txn);
         }
-        value.addTxns(stamped);
       }
       byte[] bytes = value.build().toByteArray();
       if (!replica.propose(bytes)) {
@@ -516,6 +567,9 @@ public final class ReplicaLoop {
     for (Txn decided : batch.getTxnsList()) {
       long zxid = state.lastZxid() + 1;
       Txn.Builder b = decided.toBuilder().setZxid(zxid);
+      if (batch.getTimeMs() != 0) {
+        b.setTimeMs(batch.getTimeMs()); // else a batch of an older version: each Txn has its own
+      }
       if (b.hasCreateSession()) {
         b.setSessionId(zxid);
       }
@@ -602,7 +656,8 @@ public final class ReplicaLoop {
     replica.compact(slot);
     if (keptSnapshotSlots.size() == SNAPSHOTS_KEPT) {
       // Falling back to the older kept snapshot must still find every slot after it.
-      log.truncateCoveredBy(keptSnapshotSlots.peekFirst());
+      long oldestKept = keptSnapshotSlots.peekFirst();
+      logUpkeep(() -> log.truncateCoveredBy(oldestKept));
     }
   }
 
@@ -628,7 +683,7 @@ public final class ReplicaLoop {
    * applied as far (it caught up from the log) or leads (a leader is never behind its own log):
    * then it is simply not needed; the store keeps the newer of what it holds.
    */
-  private void installSnapshot(Snapshot s) {
+  private void installSnapshot(Snapshot s) throws IOException {
     fetchingSnapshot = false;
     if (s.slot() <= appliedSlot || replica.isLeader()) {
       return;
@@ -637,7 +692,7 @@ public final class ReplicaLoop {
     appliedSlot = s.slot();
     txnsSinceSnapshot = 0;
     keepSnapshot(s.slot());
-    log.snapshotInstalled(s.slot());
+    logUpkeep(() -> log.snapshotInstalled(s.slot()));
     replica.snapshotInstalled(s.slot());
     for (StateMachine.SessionInfo session : state.sessions()) {
       tracker.add(session.id(), session.timeoutMs());
@@ -671,8 +726,9 @@ public final class ReplicaLoop {
     if (id == 0 || identity.known()) {
       return;
     }
-    log.recordClusterIdentity(identity.withId(id));
-    identity = identity.withId(id);
+    ClusterIdentity known = identity.withId(id);
+    logUpkeep(() -> log.recordClusterIdentity(known));
+    identity = known;
     clusterId = id;
     effects.notice("server " + cluster.selfId() + " belongs to cluster " + identity.idText()
         + " (" + how + ")");

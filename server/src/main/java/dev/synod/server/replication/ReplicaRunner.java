@@ -75,6 +75,15 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  /**
+   * The persist stage: one Ready's log write and fsync at a time, while the loop thread goes on
+   * handling events, applying and answering (and gathering the next batch).
+   */
+  private final ExecutorService persistStage = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "synod-persist");
+    t.setDaemon(true);
+    return t;
+  });
   private final Thread thread;
   private ReplicaLoop loop;
   private volatile boolean running;
@@ -171,6 +180,22 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
   @Override
   public void send(int to, PeerEnvelope envelope) {
     transport.send(to, envelope);
+  }
+
+  @Override
+  public boolean persist(long round, LogWrite write) {
+    persistStage.execute(() -> {
+      IOException failure = null;
+      try {
+        write.run();
+      } catch (IOException e) {
+        failure = e;
+      } catch (RuntimeException e) {
+        failure = new IOException("the log write failed: " + e, e);
+      }
+      post(new ReplicaEvent.Persisted(round, failure));
+    });
+    return false;
   }
 
   @Override
@@ -368,8 +393,10 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
       Thread.currentThread().interrupt();
     }
     background.shutdown();
+    persistStage.shutdown(); // a write in flight finishes; the store is closed only after this
     try {
       background.awaitTermination(30, TimeUnit.SECONDS);
+      persistStage.awaitTermination(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

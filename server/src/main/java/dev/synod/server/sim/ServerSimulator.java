@@ -508,6 +508,12 @@ public final class ServerSimulator implements SimServer.World {
   }
 
   @Override
+  public long fsyncDelayNanos() {
+    // Mostly fast, now and then a slow device (the tail a real disk has under load).
+    return random.nextInt(20) == 0 ? random.nextLong(1, 20) * MS : random.nextLong(20_000, 500_000);
+  }
+
+  @Override
   public boolean damageSnapshot() {
     return faulty() && random.nextInt(100) < 5;
   }

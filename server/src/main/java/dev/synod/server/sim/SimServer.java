@@ -49,6 +49,9 @@ final class SimServer implements ReplicaEffects, WritePipeline {
 
     long jobDelayNanos();
 
+    /** How long one log write and its fsync take. */
+    long fsyncDelayNanos();
+
     boolean damageSnapshot();
 
     /** The cluster id member {@code id} knows (0: none yet, or it is down). */
@@ -297,6 +300,25 @@ final class SimServer implements ReplicaEffects, WritePipeline {
   @Override
   public void send(int to, PeerEnvelope envelope) {
     world.send(id, to, envelope);
+  }
+
+  /**
+   * The persist stage, as the runner's: the write happens a little later (the loop goes on
+   * meanwhile), then its completion is stepped. A crash before then loses the write, as a process
+   * killed before its fsync returned does.
+   */
+  @Override
+  public boolean persist(long round, LogWrite write) {
+    inThisLife(world.fsyncDelayNanos(), () -> {
+      IOException failure = null;
+      try {
+        write.run();
+      } catch (IOException e) {
+        failure = e;
+      }
+      step(new ReplicaEvent.Persisted(round, failure));
+    });
+    return false;
   }
 
   @Override

@@ -20,7 +20,12 @@ import java.security.NoSuchAlgorithmException;
  * <p>Not thread-safe: one instance per applier, used under the state machine's write lock.
  */
 final class RequestDigest {
+  /** Ops up to this size are serialized into {@link #scratch}; larger ones stream through. */
+  static final int SCRATCH_BYTES_MAX = 64 * 1024;
+
   private final MessageDigest sha256;
+  private final byte[] opFieldBytes = new byte[4];
+  private byte[] scratch = new byte[512];
 
   RequestDigest() {
     try {
@@ -44,14 +49,30 @@ final class RequestDigest {
     };
     sha256.reset();
     int opField = txn.getOpCase().getNumber();
-    sha256.update(new byte[] {(byte) (opField >>> 24), (byte) (opField >>> 16),
-        (byte) (opField >>> 8), (byte) opField});
-    CodedOutputStream out = CodedOutputStream.newInstance(new DigestStream(sha256), 4096);
-    // Field order is fixed by the code anyway; deterministic mode also fixes map entry order.
-    out.useDeterministicSerialization();
+    opFieldBytes[0] = (byte) (opField >>> 24);
+    opFieldBytes[1] = (byte) (opField >>> 16);
+    opFieldBytes[2] = (byte) (opField >>> 8);
+    opFieldBytes[3] = (byte) opField;
+    sha256.update(opFieldBytes);
+    int size = op.getSerializedSize();
     try {
-      op.writeTo(out);
-      out.flush();
+      if (size <= SCRATCH_BYTES_MAX) {
+        // Serialized into a buffer kept between calls: a write's digest allocates only its result.
+        if (scratch.length < size) {
+          scratch = new byte[Math.min(SCRATCH_BYTES_MAX, Math.max(size, scratch.length * 2))];
+        }
+        CodedOutputStream out = CodedOutputStream.newInstance(scratch, 0, size);
+        // Field order is fixed by the code anyway; deterministic mode also fixes map entry order.
+        out.useDeterministicSerialization();
+        op.writeTo(out);
+        out.checkNoSpaceLeft();
+        sha256.update(scratch, 0, size);
+      } else {
+        CodedOutputStream out = CodedOutputStream.newInstance(new DigestStream(sha256), 4096);
+        out.useDeterministicSerialization();
+        op.writeTo(out);
+        out.flush();
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("digesting never does I/O", e);
     }

@@ -49,6 +49,27 @@ class ReplicaLoopTest {
   private static final class Effects implements ReplicaEffects {
     final List<Snapshot> snapshotWrites = new ArrayList<>();
     final List<Long> fetches = new ArrayList<>();
+    /** When set, log writes wait here (as on the persist stage) until the test completes them. */
+    boolean staged;
+    final java.util.ArrayDeque<Long> rounds = new java.util.ArrayDeque<>();
+    final java.util.ArrayDeque<LogWrite> writes = new java.util.ArrayDeque<>();
+
+    @Override
+    public boolean persist(long round, LogWrite write) throws java.io.IOException {
+      if (!staged) {
+        write.run();
+        return true;
+      }
+      rounds.add(round);
+      writes.add(write);
+      return false;
+    }
+
+    /** The persist stage finishes the oldest write: returns its completion, for the loop. */
+    ReplicaEvent.Persisted finishOne() throws java.io.IOException {
+      writes.poll().run();
+      return new ReplicaEvent.Persisted(rounds.poll(), null);
+    }
 
     @Override
     public void send(int to, PeerEnvelope envelope) {}
@@ -122,13 +143,73 @@ class ReplicaLoopTest {
     }
 
     @Override
-    public void truncateCoveredBy(long slot) {}
+    public void truncateCoveredBy(long slot) {
+      truncations++;
+    }
+
+    int truncations;
 
     @Override
     public void snapshotInstalled(long slot) {}
 
     @Override
     public void recordClusterIdentity(dev.synod.server.storage.ClusterIdentity identity) {}
+  }
+
+  /**
+   * The persist stage: while one log write is in flight the loop takes no further Ready, but
+   * keeps taking writes; they go out together in the next write once the first is durable, and
+   * a write is answered only once it is durable.
+   */
+  @Test
+  void writesArrivingDuringAnFsyncShareTheNextOne() throws Exception {
+    CountingLog counting = new CountingLog();
+    log = counting;
+    ReplicaLoop loop = singleMember();
+    effects.staged = true;
+    List<AtomicReference<Response>> answers = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      AtomicReference<Response> answer = new AtomicReference<>();
+      answers.add(answer);
+      loop.step(new ReplicaEvent.ClientWrite(Txn.newBuilder().setCreate(CreateRequest.newBuilder().setPath("/p" + i)),
+          (txn, response) -> answer.set(response), clock.nanos + 5_000_000_000L));
+    }
+    assertEquals(1, effects.writes.size(), "one write in flight: the other three wait for it");
+    assertNull(answers.get(0).get(), "not answered before its write is durable");
+    int fsyncsBefore = counting.fsyncs;
+    loop.step(effects.finishOne());
+    assertEquals(1, counting.fsyncs - fsyncsBefore);
+    assertFalse(answers.get(0).get().hasError(), "durable and decided: answered");
+    assertEquals(1, effects.writes.size(), "the three that waited are in the next write, together");
+    assertNull(answers.get(1).get());
+    loop.step(effects.finishOne());
+    while (!effects.writes.isEmpty()) {
+      loop.step(effects.finishOne()); // the commit mark, if any
+    }
+    for (int i = 1; i < 4; i++) {
+      assertFalse(answers.get(i).get().hasError(), "write " + i);
+    }
+    assertEquals(2, counting.fsyncs - fsyncsBefore, "four writes, two fsyncs");
+  }
+
+  /** Log upkeep (here a truncation after a snapshot) never overlaps a write in flight. */
+  @Test
+  void logUpkeepWaitsForTheWriteInFlight() throws Exception {
+    CountingLog counting = new CountingLog();
+    log = counting;
+    ReplicaLoop loop = singleMember("--snapshot-every-txns", "1");
+    write(loop, "/u1");
+    loop.step(new ReplicaEvent.SnapshotWritten(effects.snapshotWrites.get(0).slot(), true));
+    write(loop, "/u2");
+    effects.staged = true;
+    loop.step(new ReplicaEvent.ClientWrite(Txn.newBuilder().setCreate(CreateRequest.newBuilder().setPath("/u3")),
+        (txn, response) -> { }, clock.nanos + 5_000_000_000L));
+    assertEquals(1, effects.writes.size());
+    // The second kept snapshot makes the log truncatable, while a write is in flight.
+    loop.step(new ReplicaEvent.SnapshotWritten(effects.snapshotWrites.get(1).slot(), true));
+    assertEquals(0, counting.truncations, "held back while the write is in flight");
+    loop.step(effects.finishOne());
+    assertEquals(1, counting.truncations, "done once the write is durable");
   }
 
   /**
