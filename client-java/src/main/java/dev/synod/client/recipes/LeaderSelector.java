@@ -2,9 +2,11 @@ package dev.synod.client.recipes;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.synod.api.v1.Acl;
 import dev.synod.client.SessionExpiredException;
 import dev.synod.client.SynodClient;
 import dev.synod.client.SynodException;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -37,6 +39,12 @@ public final class LeaderSelector implements AutoCloseable {
   private volatile Lease current;
 
   public LeaderSelector(SynodClient client, String path, String participantId, LeaderSelectorListener listener) {
+    this(client, path, participantId, listener, List.of());
+  }
+
+  /** A selector whose nodes get {@code acl}, as a {@link Mutex#Mutex(SynodClient, String, List) Mutex}'s do. */
+  public LeaderSelector(SynodClient client, String path, String participantId, LeaderSelectorListener listener,
+      List<Acl> acl) {
     if (participantId == null || participantId.isEmpty()) {
       throw new IllegalArgumentException("participantId must be non-empty");
     }
@@ -45,7 +53,7 @@ public final class LeaderSelector implements AutoCloseable {
     }
     this.client = client;
     byte[] data = participantId.getBytes(UTF_8);
-    this.mutex = new Mutex(client, path, () -> data);
+    this.mutex = new Mutex(client, path, () -> data, acl);
     this.participantId = participantId;
     this.listener = listener;
     this.thread = RecipeThreads.daemon("synod-leader-selector " + path + " " + participantId).newThread(this::run);

@@ -1,8 +1,12 @@
 package dev.synod.client.recipes;
 
+import dev.synod.api.v1.Acl;
+import dev.synod.client.CreateOptions;
 import dev.synod.client.NodeExistsException;
 import dev.synod.client.SynodClient;
 import dev.synod.client.SynodException;
+import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -40,14 +44,29 @@ final class RecipeNodes {
     return path.substring(path.lastIndexOf('/') + 1);
   }
 
-  /** Creates {@code path} and any missing ancestors as persistent nodes (existing ones are kept). */
-  static void ensurePath(SynodClient client, String path) {
+  /**
+   * The ACL a recipe gives the nodes it creates, copied; empty means the server's default ACL
+   * ({@code world:anyone:ALL} unless the server says otherwise).
+   */
+  static List<Acl> requireAcl(List<Acl> acl) {
+    // Each entry is looked at because List.of(...).contains(null) throws rather than answer.
+    if (acl == null || acl.stream().anyMatch(Objects::isNull)) {
+      throw new IllegalArgumentException("acl must be a list of entries (empty: the server's default ACL), got " + acl);
+    }
+    return List.copyOf(acl);
+  }
+
+  /**
+   * Creates {@code path} and any missing ancestors as persistent nodes with {@code acl} (existing
+   * ones are kept as they are, ACL included).
+   */
+  static void ensurePath(SynodClient client, String path, List<Acl> acl) {
     if (path.equals("/") || client.exists(path) != null) {
       return;
     }
-    ensurePath(client, parentOf(path));
+    ensurePath(client, parentOf(path), acl);
     try {
-      client.create(path, new byte[0]);
+      client.create(path, new byte[0], CreateOptions.PERSISTENT.withAcl(acl));
     } catch (NodeExistsException raced) {
       // someone else made it
     }
