@@ -116,11 +116,11 @@ public final class LeaderSelector implements AutoCloseable {
       } catch (InterruptedException e) {
         continue; // closed, or a stray interrupt: the loop condition decides
       } catch (SessionExpiredException e) {
-        pause(); // wait for a new session (reconnectAfterExpiry or restartSession())
+        pause(RETRY_MS); // wait for a new session (reconnectAfterExpiry or restartSession())
         continue;
       } catch (SynodException e) {
-        LOG.log(Level.FINE, "leader selector " + participantId + ": acquire failed; retrying", e);
-        pause();
+        pause(RecipeNodes.retryDelayMs(LOG, "leader selector " + participantId + " on " + mutex.path() + ": acquire",
+            e, RETRY_MS));
         continue;
       }
       synchronized (this) {
@@ -170,9 +170,9 @@ public final class LeaderSelector implements AutoCloseable {
     lifecycle.compareAndSet(Lifecycle.STARTED, Lifecycle.CLOSED);
   }
 
-  private void pause() {
+  private void pause(long ms) {
     try {
-      Thread.sleep(RETRY_MS);
+      Thread.sleep(ms);
     } catch (InterruptedException e) {
       // closing: the loop condition decides
     }

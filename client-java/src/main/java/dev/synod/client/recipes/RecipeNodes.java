@@ -2,6 +2,7 @@ package dev.synod.client.recipes;
 
 import dev.synod.api.v1.Acl;
 import dev.synod.client.CreateOptions;
+import dev.synod.client.NoAuthException;
 import dev.synod.client.NodeExistsException;
 import dev.synod.client.SynodClient;
 import dev.synod.client.SynodException;
@@ -10,10 +11,34 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /** Path helpers shared by the recipes (package-private). */
 final class RecipeNodes {
+  /**
+   * Pause before a recipe working in the background tries again after a node's ACL refused it:
+   * that is a misconfiguration (or an ACL being changed), not a passing failure, so it is retried
+   * slowly, each time with a warning, rather than every few milliseconds at FINE.
+   */
+  static final long NO_AUTH_RETRY_MS = 5_000;
+
   private RecipeNodes() {}
+
+  /**
+   * Logs why background work of a recipe failed and answers how long to wait before retrying:
+   * {@code usualMs} for what passes by itself (FINE), {@link #NO_AUTH_RETRY_MS} for an ACL's refusal
+   * (WARNING, naming the node, so a recipe given the wrong identity does not spin in silence).
+   */
+  static long retryDelayMs(Logger log, String what, RuntimeException failure, long usualMs) {
+    if (failure instanceof NoAuthException denied) {
+      log.warning(() -> what + ": not authorized by the ACL of " + denied.path() + " (" + denied.getMessage()
+          + "); retrying every " + NO_AUTH_RETRY_MS + " ms");
+      return NO_AUTH_RETRY_MS;
+    }
+    log.log(Level.FINE, what + " failed; retrying", failure);
+    return usualMs;
+  }
 
   /** Rejects what can never be a node path, with a message naming the argument. */
   static String requirePath(String path, String what) {

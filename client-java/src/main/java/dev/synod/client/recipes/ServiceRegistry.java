@@ -210,8 +210,8 @@ public final class ServiceRegistry implements AutoCloseable {
         LOG.warning(() -> "cannot re-register " + key + ": " + taken.getMessage());
       } catch (SynodException e) {
         if (client.state() != ConnectionState.EXPIRED && client.state() != ConnectionState.CLOSED) {
-          LOG.log(Level.FINE, "re-register " + key + " failed; retrying", e);
-          worker.schedule(this::reRegisterAll, RETRY_MS, TimeUnit.MILLISECONDS);
+          worker.schedule(this::reRegisterAll,
+              RecipeNodes.retryDelayMs(LOG, "re-register " + key, e, RETRY_MS), TimeUnit.MILLISECONDS);
         } // on EXPIRED: the next CONNECTED runs this again
         return;
       }

@@ -17,12 +17,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -252,6 +257,54 @@ class RecipeAclTest {
       registry.update(new ServiceInstance("api", "a1", "10.0.0.2:80"));
       assertEquals(List.of("10.0.0.2:80"),
           new ServiceDiscovery(alice2, "/svc").instances("api").stream().map(ServiceInstance::address).toList());
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Background work refused by an ACL
+
+  @Test
+  void aLatchAndACacheRefusedByTheAclSayWhy() throws Exception {
+    new DistributedQueue(alice, "/refused/q", ALICE_ONLY).offer(bytes("x"));
+    try (LogRecords latchLog = new LogRecords(LeaderLatch.class);
+        LogRecords cacheLog = new LogRecords(CachedTree.class);
+        LeaderLatch latch = new LeaderLatch(intruder, "/refused/q", "intruder");
+        NodeCache cache = new NodeCache(intruder, "/refused/q")) {
+      latch.start();
+      cache.start();
+      latchLog.awaitWarning("/refused/q");
+      cacheLog.awaitWarning("/refused/q");
+      assertFalse(latch.hasLeadership());
+    }
+  }
+
+  /** The records one recipe class logs while open. */
+  private static final class LogRecords extends Handler implements AutoCloseable {
+    private final Logger logger;
+    private final List<LogRecord> records = new CopyOnWriteArrayList<>();
+
+    LogRecords(Class<?> source) {
+      this.logger = Logger.getLogger(source.getName());
+      logger.addHandler(this);
+    }
+
+    void awaitWarning(String mentioning) throws InterruptedException {
+      awaitTrue(() -> records.stream().anyMatch(r -> r.getLevel() == Level.WARNING
+          && r.getMessage().contains(mentioning) && r.getMessage().contains("not authorized")),
+          "a warning about " + mentioning + " from " + logger.getName());
+    }
+
+    @Override
+    public void publish(LogRecord record) {
+      records.add(record);
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {
+      logger.removeHandler(this);
     }
   }
 
