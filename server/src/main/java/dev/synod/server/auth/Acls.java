@@ -72,7 +72,7 @@ public final class Acls {
       case IP:
         return Cidr.parse(id) != null ? null : "an ip id is an IPv4/IPv6 address or a CIDR (10.0.0.0/8)";
       case X509:
-        return id.isEmpty() ? "an x509 id is a certificate subject DN" : null;
+        return id.isEmpty() ? "an x509 id names a client certificate: its subject DN, or a SAN (--x509-identity)" : null;
       case AUTH:
         return null; // replaced at create/set_acl by the caller's identities; the id is ignored
       case "":
