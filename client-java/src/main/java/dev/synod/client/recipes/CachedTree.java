@@ -187,11 +187,13 @@ final class CachedTree implements AutoCloseable {
       load(cause);
       reloadPending = false;
     } catch (SynodException e) {
-      LOG.log(Level.FINE, "cache of " + root + ": load failed, will retry", e);
       reloadPending = true;
       pendingCause = cause;
       if (e.reason() != ErrorReason.SESSION_EXPIRED) {
-        thread.schedule(() -> onCacheThread(this::retry), RETRY_MS, TimeUnit.MILLISECONDS);
+        thread.schedule(() -> onCacheThread(this::retry),
+            RecipeNodes.retryDelayMs(LOG, "cache of " + root + ": load", e, RETRY_MS), TimeUnit.MILLISECONDS);
+      } else {
+        LOG.log(Level.FINE, "cache of " + root + ": load failed; reloading on the next session", e);
       }
     }
   }

@@ -1,9 +1,12 @@
 package dev.synod.client.recipes;
 
+import dev.synod.api.v1.Acl;
+import dev.synod.client.CreateOptions;
 import dev.synod.client.NoNodeException;
 import dev.synod.client.NodeExistsException;
 import dev.synod.client.SynodClient;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * A barrier that holds waiters back while its node exists: one process {@link #setBarrier() sets}
@@ -18,20 +21,31 @@ import java.time.Duration;
 public final class DistributedBarrier {
   private final SynodClient client;
   private final String path;
+  private final List<Acl> acl;
 
   public DistributedBarrier(SynodClient client, String barrierPath) {
+    this(client, barrierPath, List.of());
+  }
+
+  /**
+   * A barrier whose node (and any missing ancestor {@link #setBarrier()} creates) gets {@code acl}
+   * (empty: the server's default ACL). Whoever removes the barrier needs DELETE on its parent, so
+   * only an ACL on a parent this barrier created keeps others from removing it.
+   */
+  public DistributedBarrier(SynodClient client, String barrierPath, List<Acl> acl) {
     if (client == null) {
       throw new IllegalArgumentException("client must not be null");
     }
     this.client = client;
     this.path = RecipeNodes.requirePath(barrierPath, "barrierPath");
+    this.acl = RecipeNodes.requireAcl(acl);
   }
 
   /** Raises the barrier (creating missing parents); idempotent. */
   public void setBarrier() {
-    RecipeNodes.ensurePath(client, RecipeNodes.parentOf(path));
+    RecipeNodes.ensurePath(client, RecipeNodes.parentOf(path), acl);
     try {
-      client.create(path, new byte[0]);
+      client.create(path, new byte[0], CreateOptions.PERSISTENT.withAcl(acl));
     } catch (NodeExistsException already) {
       // already set
     }

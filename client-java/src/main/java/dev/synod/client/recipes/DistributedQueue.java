@@ -1,5 +1,6 @@
 package dev.synod.client.recipes;
 
+import dev.synod.api.v1.Acl;
 import dev.synod.client.CreateOptions;
 import dev.synod.client.NoNodeException;
 import dev.synod.client.NodeData;
@@ -26,14 +27,27 @@ public final class DistributedQueue {
 
   private final SynodClient client;
   private final String path;
+  private final CreateOptions itemOptions;
+  private final List<Acl> acl;
   private volatile boolean parentMade;
 
   public DistributedQueue(SynodClient client, String queuePath) {
+    this(client, queuePath, List.of());
+  }
+
+  /**
+   * A queue whose node (and any missing ancestor, when this creates them) and items get {@code acl}
+   * (empty: the server's default ACL). Producers need CREATE on the queue node; consumers READ on
+   * it and on the items, and DELETE on the queue node.
+   */
+  public DistributedQueue(SynodClient client, String queuePath, List<Acl> acl) {
     if (client == null) {
       throw new IllegalArgumentException("client must not be null");
     }
     this.client = client;
     this.path = RecipeNodes.requirePath(queuePath, "queuePath");
+    this.acl = RecipeNodes.requireAcl(acl);
+    this.itemOptions = CreateOptions.PERSISTENT.sequential().withAcl(this.acl);
   }
 
   /** Appends an item; returns the node that holds it. */
@@ -42,14 +56,14 @@ public final class DistributedQueue {
       throw new IllegalArgumentException("item must not be null");
     }
     if (!parentMade) {
-      RecipeNodes.ensurePath(client, path);
+      RecipeNodes.ensurePath(client, path, acl);
       parentMade = true;
     }
     try {
-      return client.create(RecipeNodes.join(path, PREFIX), item, CreateOptions.PERSISTENT.sequential()).path();
+      return client.create(RecipeNodes.join(path, PREFIX), item, itemOptions).path();
     } catch (NoNodeException queueDeleted) {
-      RecipeNodes.ensurePath(client, path);
-      return client.create(RecipeNodes.join(path, PREFIX), item, CreateOptions.PERSISTENT.sequential()).path();
+      RecipeNodes.ensurePath(client, path, acl);
+      return client.create(RecipeNodes.join(path, PREFIX), item, itemOptions).path();
     }
   }
 

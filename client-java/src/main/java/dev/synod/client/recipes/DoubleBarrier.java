@@ -1,5 +1,6 @@
 package dev.synod.client.recipes;
 
+import dev.synod.api.v1.Acl;
 import dev.synod.api.v1.NodeKind;
 import dev.synod.client.CreateOptions;
 import dev.synod.client.NoNodeException;
@@ -30,6 +31,7 @@ public final class DoubleBarrier {
   private final int memberCount;
   private final String memberName;
   private final String memberPath;
+  private final List<Acl> acl;
 
   /** A participant with a random id. */
   public DoubleBarrier(SynodClient client, String barrierPath, int memberCount) {
@@ -38,6 +40,20 @@ public final class DoubleBarrier {
 
   /** A participant named {@code memberId} (unique among the participants; not "ready"). */
   public DoubleBarrier(SynodClient client, String barrierPath, int memberCount, String memberId) {
+    this(client, barrierPath, memberCount, memberId, List.of());
+  }
+
+  /** A participant with a random id whose nodes get {@code acl} (see the five-argument constructor). */
+  public DoubleBarrier(SynodClient client, String barrierPath, int memberCount, List<Acl> acl) {
+    this(client, barrierPath, memberCount, UUID.randomUUID().toString(), acl);
+  }
+
+  /**
+   * A participant named {@code memberId} whose nodes (the barrier node and any missing ancestor,
+   * when this creates them, its member node, the ready node) get {@code acl} (empty: the server's
+   * default ACL). Every participant needs READ, CREATE and DELETE on the barrier node.
+   */
+  public DoubleBarrier(SynodClient client, String barrierPath, int memberCount, String memberId, List<Acl> acl) {
     if (client == null) {
       throw new IllegalArgumentException("client must not be null");
     }
@@ -53,6 +69,7 @@ public final class DoubleBarrier {
     this.memberCount = memberCount;
     this.memberName = memberId;
     this.memberPath = RecipeNodes.join(path, memberId);
+    this.acl = RecipeNodes.requireAcl(acl);
   }
 
   /** Enters and blocks until all {@code memberCount} participants have entered. */
@@ -68,14 +85,14 @@ public final class DoubleBarrier {
    */
   public boolean enter(Duration timeout) throws InterruptedException {
     long deadline = Wakeup.deadline(timeout);
-    RecipeNodes.ensurePath(client, path);
+    RecipeNodes.ensurePath(client, path, acl);
     String readyPath = RecipeNodes.join(path, READY);
     try (Wakeup wakeup = new Wakeup(client)) {
       while (true) {
         // (Re-)create the member node: it is ephemeral, so after an expiry (with
         // reconnectAfterExpiry) it has to be made again by the new session.
         try {
-          client.create(memberPath, new byte[0], CreateOptions.of(NodeKind.EPHEMERAL));
+          client.create(memberPath, new byte[0], CreateOptions.of(NodeKind.EPHEMERAL).withAcl(acl));
         } catch (NodeExistsException ours) {
           // made earlier in this call (or a retried create was applied)
         }
@@ -84,7 +101,7 @@ public final class DoubleBarrier {
         }
         if (members().size() >= memberCount) {
           try {
-            client.create(readyPath, new byte[0]);
+            client.create(readyPath, new byte[0], CreateOptions.PERSISTENT.withAcl(acl));
           } catch (NodeExistsException raced) {
             // another participant completed the count at the same time
           }

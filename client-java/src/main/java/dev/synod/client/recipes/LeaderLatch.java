@@ -229,8 +229,7 @@ public final class LeaderLatch implements AutoCloseable {
     } catch (SessionExpiredException e) {
       LOG.fine(() -> "latch " + queue.parent + ": no session; rejoining when the client has a new one");
     } catch (SynodException e) {
-      LOG.log(Level.FINE, "latch " + queue.parent + ": join failed; retrying", e);
-      retryLater(this::join);
+      retryLater(this::join, RecipeNodes.retryDelayMs(LOG, "latch " + queue.parent + ": join", e, RETRY_MS));
     }
   }
 
@@ -279,8 +278,7 @@ public final class LeaderLatch implements AutoCloseable {
     } catch (NoNodeException e) {
       submit(this::check); // our own node vanished between the reads
     } catch (SynodException e) {
-      LOG.log(Level.FINE, "latch " + queue.parent + ": check failed; retrying", e);
-      retryLater(this::check);
+      retryLater(this::check, RecipeNodes.retryDelayMs(LOG, "latch " + queue.parent + ": check", e, RETRY_MS));
     }
   }
 
@@ -334,9 +332,9 @@ public final class LeaderLatch implements AutoCloseable {
     }
   }
 
-  private void retryLater(Runnable task) {
+  private void retryLater(Runnable task, long delayMs) {
     try {
-      thread.schedule(task, RETRY_MS, TimeUnit.MILLISECONDS);
+      thread.schedule(task, delayMs, TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
       // closed
     }

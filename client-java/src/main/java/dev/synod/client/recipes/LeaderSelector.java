@@ -2,9 +2,11 @@ package dev.synod.client.recipes;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.synod.api.v1.Acl;
 import dev.synod.client.SessionExpiredException;
 import dev.synod.client.SynodClient;
 import dev.synod.client.SynodException;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -37,6 +39,12 @@ public final class LeaderSelector implements AutoCloseable {
   private volatile Lease current;
 
   public LeaderSelector(SynodClient client, String path, String participantId, LeaderSelectorListener listener) {
+    this(client, path, participantId, listener, List.of());
+  }
+
+  /** A selector whose nodes get {@code acl}, as a {@link Mutex#Mutex(SynodClient, String, List) Mutex}'s do. */
+  public LeaderSelector(SynodClient client, String path, String participantId, LeaderSelectorListener listener,
+      List<Acl> acl) {
     if (participantId == null || participantId.isEmpty()) {
       throw new IllegalArgumentException("participantId must be non-empty");
     }
@@ -45,7 +53,7 @@ public final class LeaderSelector implements AutoCloseable {
     }
     this.client = client;
     byte[] data = participantId.getBytes(UTF_8);
-    this.mutex = new Mutex(client, path, () -> data);
+    this.mutex = new Mutex(client, path, () -> data, acl);
     this.participantId = participantId;
     this.listener = listener;
     this.thread = RecipeThreads.daemon("synod-leader-selector " + path + " " + participantId).newThread(this::run);
@@ -108,11 +116,11 @@ public final class LeaderSelector implements AutoCloseable {
       } catch (InterruptedException e) {
         continue; // closed, or a stray interrupt: the loop condition decides
       } catch (SessionExpiredException e) {
-        pause(); // wait for a new session (reconnectAfterExpiry or restartSession())
+        pause(RETRY_MS); // wait for a new session (reconnectAfterExpiry or restartSession())
         continue;
       } catch (SynodException e) {
-        LOG.log(Level.FINE, "leader selector " + participantId + ": acquire failed; retrying", e);
-        pause();
+        pause(RecipeNodes.retryDelayMs(LOG, "leader selector " + participantId + " on " + mutex.path() + ": acquire",
+            e, RETRY_MS));
         continue;
       }
       synchronized (this) {
@@ -162,9 +170,9 @@ public final class LeaderSelector implements AutoCloseable {
     lifecycle.compareAndSet(Lifecycle.STARTED, Lifecycle.CLOSED);
   }
 
-  private void pause() {
+  private void pause(long ms) {
     try {
-      Thread.sleep(RETRY_MS);
+      Thread.sleep(ms);
     } catch (InterruptedException e) {
       // closing: the loop condition decides
     }

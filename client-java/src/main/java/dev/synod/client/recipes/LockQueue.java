@@ -60,10 +60,10 @@ final class LockQueue {
   }
 
   LockQueue(SynodClient client, String parent, Set<String> prefixes, List<Acl> acl) {
-    this.acl = List.copyOf(acl);
     if (client == null) {
       throw new IllegalArgumentException("client is null");
     }
+    this.acl = RecipeNodes.requireAcl(acl);
     this.client = client;
     this.parent = validatePath(parent);
     this.prefixes = Set.copyOf(prefixes);

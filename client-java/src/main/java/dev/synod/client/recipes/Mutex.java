@@ -44,17 +44,18 @@ public final class Mutex extends DeadlineLock {
   }
 
   /**
-   * With the node data of every attempt given by {@code nodeData}; it must be unique among this
-   * session's concurrent attempts (it identifies a create whose reply was lost).
-   */
-  /**
-   * A mutex whose nodes (the lock's parent, if this creates it, and each attempt's node) get
-   * {@code acl}; every contender needs READ and CREATE on the parent and READ on the nodes.
+   * A mutex whose nodes (the lock path and any missing ancestor, if this creates them, and each
+   * attempt's node) get {@code acl} (empty: the server's default ACL). Every contender needs READ,
+   * CREATE and DELETE on the lock path and READ on the attempts' nodes.
    */
   public Mutex(SynodClient client, String lockPath, List<Acl> acl) {
     this(client, lockPath, () -> UUID.randomUUID().toString().getBytes(UTF_8), acl);
   }
 
+  /**
+   * With the node data of every attempt given by {@code nodeData}; it must be unique among this
+   * session's concurrent attempts (it identifies a create whose reply was lost).
+   */
   Mutex(SynodClient client, String lockPath, Supplier<byte[]> nodeData) {
     this(client, lockPath, nodeData, List.of());
   }

@@ -1,5 +1,6 @@
 package dev.synod.client.recipes;
 
+import dev.synod.api.v1.Acl;
 import dev.synod.api.v1.NodeKind;
 import dev.synod.api.v1.Stat;
 import dev.synod.client.ConnectionState;
@@ -38,6 +39,8 @@ public final class ServiceRegistry implements AutoCloseable {
 
   private final SynodClient client;
   private final String basePath;
+  private final CreateOptions instanceOptions;
+  private final List<Acl> acl;
   /** key "service/id" to the instance as it should be on the server. */
   private final Map<String, ServiceInstance> instances = new LinkedHashMap<>();
   /** key to the session that created its node. */
@@ -47,11 +50,23 @@ public final class ServiceRegistry implements AutoCloseable {
   private volatile boolean closed;
 
   public ServiceRegistry(SynodClient client, String basePath) {
+    this(client, basePath, List.of());
+  }
+
+  /**
+   * A registry whose nodes (the base and service nodes, when this creates them, and every
+   * instance's node) get {@code acl} (empty: the server's default ACL). Registering needs CREATE
+   * and DELETE on the service node and READ and WRITE on the instance's; a {@link ServiceDiscovery}
+   * needs READ on all of them.
+   */
+  public ServiceRegistry(SynodClient client, String basePath, List<Acl> acl) {
     if (client == null) {
       throw new IllegalArgumentException("client must not be null");
     }
     this.client = client;
     this.basePath = RecipeNodes.requirePath(basePath, "basePath");
+    this.acl = RecipeNodes.requireAcl(acl);
+    this.instanceOptions = CreateOptions.of(NodeKind.EPHEMERAL).withAcl(this.acl);
     this.worker = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "synod-registry " + basePath);
       t.setDaemon(true);
@@ -143,8 +158,8 @@ public final class ServiceRegistry implements AutoCloseable {
     String path = path(instance.service(), instance.id());
     long session = client.sessionId();
     try {
-      RecipeNodes.ensurePath(client, RecipeNodes.parentOf(path));
-      client.create(path, instance.encode(), CreateOptions.of(NodeKind.EPHEMERAL));
+      RecipeNodes.ensurePath(client, RecipeNodes.parentOf(path), acl);
+      client.create(path, instance.encode(), instanceOptions);
       ownerSessions.put(key, session);
       return;
     } catch (NodeExistsException exists) {
@@ -195,8 +210,8 @@ public final class ServiceRegistry implements AutoCloseable {
         LOG.warning(() -> "cannot re-register " + key + ": " + taken.getMessage());
       } catch (SynodException e) {
         if (client.state() != ConnectionState.EXPIRED && client.state() != ConnectionState.CLOSED) {
-          LOG.log(Level.FINE, "re-register " + key + " failed; retrying", e);
-          worker.schedule(this::reRegisterAll, RETRY_MS, TimeUnit.MILLISECONDS);
+          worker.schedule(this::reRegisterAll,
+              RecipeNodes.retryDelayMs(LOG, "re-register " + key, e, RETRY_MS), TimeUnit.MILLISECONDS);
         } // on EXPIRED: the next CONNECTED runs this again
         return;
       }

@@ -2,7 +2,9 @@ package dev.synod.client.recipes;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.synod.api.v1.Acl;
 import dev.synod.client.BadVersionException;
+import dev.synod.client.CreateOptions;
 import dev.synod.client.NoNodeException;
 import dev.synod.client.NodeData;
 import dev.synod.client.NodeExistsException;
@@ -31,16 +33,26 @@ public final class SharedCounter implements AutoCloseable {
   private final SynodClient client;
   private final String path;
   private final long initialValue;
+  private final List<Acl> acl;
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   private NodeCache cache;
 
   public SharedCounter(SynodClient client, String path, long initialValue) {
+    this(client, path, initialValue, List.of());
+  }
+
+  /**
+   * A counter whose node (and any missing ancestor, when this creates them) gets {@code acl}
+   * (empty: the server's default ACL). Readers need READ on the node, writers READ and WRITE.
+   */
+  public SharedCounter(SynodClient client, String path, long initialValue, List<Acl> acl) {
     if (client == null) {
       throw new IllegalArgumentException("client must not be null");
     }
     this.client = client;
     this.path = RecipeNodes.requirePath(path, "path");
     this.initialValue = initialValue;
+    this.acl = RecipeNodes.requireAcl(acl);
   }
 
   /** Creates the node if missing (with the initial value) and starts following changes. */
@@ -62,9 +74,9 @@ public final class SharedCounter implements AutoCloseable {
 
   private void createIfMissing() {
     if (client.exists(path) == null) {
-      RecipeNodes.ensurePath(client, RecipeNodes.parentOf(path));
+      RecipeNodes.ensurePath(client, RecipeNodes.parentOf(path), acl);
       try {
-        client.create(path, encode(initialValue));
+        client.create(path, encode(initialValue), CreateOptions.PERSISTENT.withAcl(acl));
       } catch (NodeExistsException raced) {
         // another process created it first: its value stands
       }

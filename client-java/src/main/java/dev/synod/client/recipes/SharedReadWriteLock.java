@@ -2,6 +2,7 @@ package dev.synod.client.recipes;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.synod.api.v1.Acl;
 import dev.synod.client.SynodClient;
 import java.util.List;
 import java.util.Optional;
@@ -33,7 +34,16 @@ public final class SharedReadWriteLock {
   private final Side writeLock;
 
   public SharedReadWriteLock(SynodClient client, String path) {
-    this.queue = new LockQueue(client, path, Set.of(READ, WRITE));
+    this(client, path, List.of());
+  }
+
+  /**
+   * A read-write lock whose nodes (the lock path and any missing ancestor, when this creates them,
+   * and every reader's and writer's node) get {@code acl} (empty: the server's default ACL).
+   * Readers and writers alike need READ, CREATE and DELETE on the lock path and READ on the nodes.
+   */
+  public SharedReadWriteLock(SynodClient client, String path, List<Acl> acl) {
+    this.queue = new LockQueue(client, path, Set.of(READ, WRITE), acl);
     this.listenerThread = RecipeThreads.idleExiting("synod-rwlock " + path);
     this.readLock = new Side(READ);
     this.writeLock = new Side(WRITE);

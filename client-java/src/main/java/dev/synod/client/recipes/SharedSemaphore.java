@@ -2,6 +2,7 @@ package dev.synod.client.recipes;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.synod.api.v1.Acl;
 import dev.synod.client.ConnectionLossException;
 import dev.synod.client.CreateResult;
 import dev.synod.client.NoNodeException;
@@ -35,12 +36,22 @@ public final class SharedSemaphore extends DeadlineLock {
   private final ExecutorService listenerThread;
 
   public SharedSemaphore(SynodClient client, String path, int permits) {
+    this(client, path, permits, List.of());
+  }
+
+  /**
+   * A semaphore whose nodes ({@code path} and any missing ancestor, when this creates them,
+   * {@code leases}, {@code gate} and the nodes queued in them) get {@code acl} (empty: the
+   * server's default ACL). Every client needs READ, CREATE and DELETE on {@code leases} and
+   * {@code gate} (and so on {@code path} if it creates them) and READ on the nodes in them.
+   */
+  public SharedSemaphore(SynodClient client, String path, int permits, List<Acl> acl) {
     if (permits < 1) {
       throw new IllegalArgumentException("permits must be at least 1, got " + permits);
     }
     LockQueue.validatePath(path);
-    this.leases = new LockQueue(client, path + "/leases", Set.of(LEASE));
-    this.gate = new Mutex(client, path + "/gate");
+    this.leases = new LockQueue(client, path + "/leases", Set.of(LEASE), acl);
+    this.gate = new Mutex(client, path + "/gate", acl);
     this.permits = permits;
     this.listenerThread = RecipeThreads.idleExiting("synod-semaphore " + path);
   }

@@ -10,5 +10,10 @@
  * outlasting the time the servers confirmed the session for (see
  * {@link dev.synod.client.recipes.Lease}). User callbacks run
  * on one thread per recipe, never on a client or gRPC thread.
+ *
+ * <p>Every recipe that creates nodes (the locks and elections, the barriers, the queue, the counter,
+ * the service registry) has a constructor taking the ACL for them, missing ancestors included;
+ * without one (or with an empty list) they get the server's default ACL. Nodes that already exist
+ * keep theirs.
  */
 package dev.synod.client.recipes;

@@ -72,7 +72,7 @@ public final class Acls {
       case IP:
         return Cidr.parse(id) != null ? null : "an ip id is an IPv4/IPv6 address or a CIDR (10.0.0.0/8)";
       case X509:
-        return id.isEmpty() ? "an x509 id is a certificate subject DN" : null;
+        return id.isEmpty() ? "an x509 id names a client certificate: its subject DN, or a SAN (--x509-identity)" : null;
       case AUTH:
         return null; // replaced at create/set_acl by the caller's identities; the id is ignored
       case "":
@@ -212,6 +212,10 @@ public final class Acls {
     return perms;
   }
 
+  /** A comma not escaped (RFC 2253 escapes commas in values) and followed by a scheme's name and ':'. */
+  private static final java.util.regex.Pattern ENTRY_SEPARATOR =
+      java.util.regex.Pattern.compile("(?<!\\\\),(?=\\s*[A-Za-z][A-Za-z0-9]*:)");
+
   /**
    * Parses "scheme:id:perms" (the id may hold colons, as a digest does; perms as letters rwcda
    * or a number), e.g. "world:anyone:r", "digest:bob:Zm9v=:cdrwa", "ip:10.0.0.0/8:rw".
@@ -226,10 +230,14 @@ public final class Acls {
         .setPerms(parsePerms(text.substring(last + 1))).build();
   }
 
-  /** Parses a comma-separated list of {@link #parse} entries. */
+  /**
+   * Parses a comma-separated list of {@link #parse} entries. A comma separates entries only where
+   * the next entry's {@code SCHEME:} follows, so an x509 id (a DN, whose RDNs are separated by
+   * commas too, {@code x509:CN=app,O=Example:r}) stays whole: an RDN's type is followed by '='.
+   */
   public static List<Acl> parseList(String text) {
     List<Acl> acl = new ArrayList<>();
-    for (String part : text.split(",")) {
+    for (String part : ENTRY_SEPARATOR.split(text)) {
       if (!part.isBlank()) {
         acl.add(parse(part.trim()));
       }

@@ -66,6 +66,8 @@ public final class ConfigParser {
     HELP.put("tls-cert", "client port TLS: this server's certificate chain (PEM); re-read when it changes");
     HELP.put("tls-key", "client port TLS: the certificate's private key (PEM, PKCS#8 or PKCS#1 RSA)");
     HELP.put("tls-client-ca", "client port: require client certificates issued by these CAs (PEM bundle)");
+    HELP.put("x509-identity", "what of a client certificate is its x509 identity (for ACLs): dn (the subject"
+        + " DN, RFC 2253), or every subject alternative name of one kind: dns, uri, ip or email");
     HELP.put("peer-tls-cert", "peer port mutual TLS: this member's certificate (a SAN must be its member host)");
     HELP.put("peer-tls-key", "peer port mutual TLS: the member certificate's private key (PEM)");
     HELP.put("peer-tls-ca", "peer port mutual TLS: the CAs that issue member certificates (PEM bundle)");

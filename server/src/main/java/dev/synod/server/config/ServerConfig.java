@@ -49,6 +49,8 @@ public record ServerConfig(
     String tlsCert,
     String tlsKey,
     String tlsClientCa,
+    // What of a client certificate is its x509 identity: dn, or the SANs of one kind.
+    String x509Identity,
     String peerTlsCert,
     String peerTlsKey,
     String peerTlsCa,
@@ -62,6 +64,11 @@ public record ServerConfig(
   public static final String CLUSTER_STATE_NEW = "new";
   /** {@code --initial-cluster-state}: this empty data directory joins a cluster that exists. */
   public static final String CLUSTER_STATE_EXISTING = "existing";
+  /**
+   * {@code --x509-identity}: a client certificate's subject DN, or every subject alternative name
+   * of one kind (dns, uri, ip, email), is its x509 identity.
+   */
+  public static final java.util.List<String> X509_IDENTITIES = java.util.List.of("dn", "dns", "uri", "ip", "email");
 
   public static ServerConfig defaults() {
     return new ServerConfig(
@@ -105,6 +112,7 @@ public record ServerConfig(
         "",
         "",
         "",
+        "dn",
         "",
         "",
         "",
@@ -172,6 +180,8 @@ public record ServerConfig(
     require(tlsCert.isEmpty() == tlsKey.isEmpty(), "tls-cert and tls-key go together");
     require(tlsClientCa.isEmpty() || !tlsCert.isEmpty(),
         "tls-client-ca (mutual TLS on the client port) needs tls-cert and tls-key");
+    require(X509_IDENTITIES.contains(x509Identity),
+        "x509-identity must be one of " + X509_IDENTITIES + ", got '" + x509Identity + "'");
     require(peerTlsCert.isEmpty() == peerTlsKey.isEmpty() && peerTlsCert.isEmpty() == peerTlsCa.isEmpty(),
         "peer-tls-cert, peer-tls-key and peer-tls-ca go together (the peer port is mutual TLS)");
     return this;

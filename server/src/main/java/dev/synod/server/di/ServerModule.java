@@ -204,7 +204,7 @@ final class ServerModule {
   static Server grpcServer(Transport transport, ServiceContext ctx, HealthStatusManager health, ServerConfig c,
       ConsensusDriver driver, Clock clock, ServerMetrics metrics) {
     AuthInterceptor auth = new AuthInterceptor(new Authenticator(c.superuserDigest()),
-        ConnectionIdentities.DEFAULT);
+        ConnectionIdentities.withX509(c.x509Identity()));
     // The metering interceptor is listed last, so it runs first and sees every outcome (auth too).
     MeteringInterceptor metering = new MeteringInterceptor(metrics);
     SynodService service = new SynodService(ctx);

@@ -123,6 +123,9 @@ public final class PrometheusMetrics implements ServerMetrics, AutoCloseable {
     gauge("synod.sessions", "live sessions", state, s -> s.stats().sessionCount());
     gauge("synod.watches", "watch registrations", state, s -> s.stats().watchCount());
     gauge("synod.last.zxid", "zxid of the last transaction applied", state, s -> s.stats().lastZxid());
+    // The soft quota limits are reported, not enforced: here, in Status (quota_warnings) and the log.
+    gauge("synod.quota.soft.exceeded", "soft quota limits (count or bytes of a subtree) now exceeded", state,
+        s -> s.quotaWarnings().size());
     Gauge.builder("synod.log.size", store, DurableStore::logBytes).baseUnit("bytes")
         .description("bytes the write-ahead log takes on disk").register(registry);
     Gauge.builder("synod.snapshot.stored.size", store, PrometheusMetrics::newestSnapshotBytes).baseUnit("bytes")

@@ -92,6 +92,18 @@ class AclsTest {
   }
 
   @Test
+  void aListSplitsBetweenEntriesNotInsideAnX509Subject() {
+    // An x509 id is an RFC 2253 DN, whose RDNs are separated by commas too (--default-acl).
+    assertEquals(List.of(acl("x509", "CN=app,O=Example,C=DE", 31), acl("world", "anyone", 1)),
+        Acls.parseList("x509:CN=app,O=Example,C=DE:cdrwa, world:anyone:r"));
+    assertEquals(List.of(acl("digest", "bob:abc=", 31), acl("ip", "10.0.0.0/8", 1)),
+        Acls.parseList("digest:bob:abc=:cdrwa,ip:10.0.0.0/8:r"));
+    // An escaped comma inside a value, followed by something that looks like a scheme.
+    assertEquals(List.of(acl("x509", "CN=a\\,b:c,O=X", 1)), Acls.parseList("x509:CN=a\\,b:c,O=X:r"));
+    assertThrows(IllegalArgumentException.class, () -> Acls.parseList("world:anyone:r,bogus"));
+  }
+
+  @Test
   void authenticatorProvesDigestsAndGuardsTheSuperuser() throws SynodException {
     Authenticator auth = new Authenticator(DigestAuth.digest("root:toor"));
     assertEquals(List.of(Identities.identity("digest", DigestAuth.digest("bob:pw"))),

@@ -34,11 +34,13 @@ import dev.synod.api.v1.WatchEvent;
 import dev.synod.api.v1.WatchKind;
 import dev.synod.api.v1.WatchRequest;
 import dev.synod.server.StreamClient;
-import dev.synod.server.TestServer;
 import dev.synod.server.auth.Acls;
 import dev.synod.server.auth.DigestAuth;
 import dev.synod.server.grpc.AuthInterceptor;
 import dev.synod.server.grpc.ErrorStatus;
+import dev.synod.server.tls.TestPki;
+import dev.synod.server.tls.TlsCluster;
+import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -56,11 +58,17 @@ import org.junit.jupiter.api.io.TempDir;
  * unary calls, on the leader and on a follower of a 3-member cluster (clients over loopback, so
  * every call has an ip identity). A follower must refuse exactly the reads the leader refuses;
  * writes are decided by apply, alike everywhere. One failure report lists every mismatch.
+ *
+ * <p>The table runs twice: over plaintext, and over a cluster started with TLS flags as the
+ * README starts one (client port with {@code --tls-client-ca}, mutual TLS between members),
+ * where every caller presents a client certificate, so the x509 scheme joins the table.
  */
 class AclTableTest {
   private static final String ALICE = "alice:alice-pw";
   private static final String BOB = "bob:bob-pw";
   private static final String ROOT = "root:root-pw";
+  /** The subject (CN) of the certificate every caller presents over mutual TLS. */
+  private static final String CERTIFIED = "carol";
 
   @TempDir
   Path dir;
@@ -82,13 +90,26 @@ class AclTableTest {
 
   /** How the node's ACL names the caller, and who the caller is. */
   enum Scheme {
-    WORLD, DIGEST, IP, AUTH,
+    WORLD(true, false), DIGEST(true, false), IP(true, false), AUTH(true, false),
+    /** The caller's certificate subject (only over mutual TLS). */
+    X509(true, true),
     /** The ACL grants everything, to another digest user. */
-    DIGEST_OTHER,
+    DIGEST_OTHER(false, false),
     /** The ACL grants everything, to another network. */
-    IP_OTHER,
+    IP_OTHER(false, false),
+    /** The ACL grants everything, to another certificate subject. */
+    X509_OTHER(false, true),
     /** The ACL grants nothing to the caller, who is the superuser. */
-    SUPER
+    SUPER(false, false);
+
+    /** The ACL names the caller: a row where it grants the permission, and one where it does not. */
+    final boolean namesCaller;
+    final boolean needsClientCertificate;
+
+    Scheme(boolean namesCaller, boolean needsClientCertificate) {
+      this.namesCaller = namesCaller;
+      this.needsClientCertificate = needsClientCertificate;
+    }
   }
 
   record Case(Scheme scheme, Operation op, boolean granted, String path, List<Acl> acl) {
@@ -96,7 +117,7 @@ class AclTableTest {
       if (op.perm == 0 || scheme == Scheme.SUPER) {
         return true;
       }
-      return granted && scheme != Scheme.DIGEST_OTHER && scheme != Scheme.IP_OTHER;
+      return granted && scheme.namesCaller;
     }
   }
 
@@ -117,6 +138,8 @@ class AclTableTest {
       case DIGEST -> List.of(acl("digest", DigestAuth.digest(ALICE), perms));
       case IP -> List.of(acl("ip", "127.0.0.0/8", perms));
       case AUTH -> List.of(acl("auth", "", perms));
+      case X509 -> List.of(acl("x509", "CN=" + CERTIFIED, perms));
+      case X509_OTHER -> List.of(acl("x509", "CN=dave", Acls.ALL));
       case DIGEST_OTHER -> List.of(acl("digest", DigestAuth.digest(BOB), Acls.ALL));
       case IP_OTHER -> List.of(acl("ip", "10.0.0.0/8", Acls.ALL));
       case SUPER -> List.of(acl("digest", DigestAuth.digest(BOB), Acls.READ));
@@ -127,70 +150,113 @@ class AclTableTest {
     return switch (scheme) {
       case DIGEST, AUTH, DIGEST_OTHER -> ALICE;
       case SUPER -> ROOT;
-      case WORLD, IP, IP_OTHER -> null; // anonymous (but for its loopback address)
+      // anonymous (but for its loopback address, and over mutual TLS its certificate)
+      case WORLD, IP, IP_OTHER, X509, X509_OTHER -> null;
     };
+  }
+
+  /** Where the table runs: the members of a 3-member cluster and channels to them. */
+  interface Members {
+    int awaitLeader() throws Exception;
+
+    ManagedChannel channel(int member) throws Exception;
   }
 
   @Test
   void everyOperationPermissionAndScheme() throws Exception {
     try (TestCluster cluster = TestCluster.overLoopback(dir, 3,
         "superuser-digest", DigestAuth.digest(ROOT))) {
-      int leader = cluster.awaitLeader();
-      int follower = cluster.aFollower(leader);
-      TestServer lead = cluster.servers[leader];
-      Api rootApi = streamApi(lead, ROOT);
-      Api aliceOnLeader = streamApi(lead, ALICE);
-      ok(rootApi.run(create("/t", List.of(Acls.WORLD_ANYONE_ALL))));
-      ok(rootApi.run(create("/t/free", List.of(Acls.WORLD_ANYONE_ALL))));
-
-      List<Case> cases = new ArrayList<>();
-      for (Scheme scheme : Scheme.values()) {
-        for (Operation op : Operation.values()) {
-          boolean twoRows = op.perm != 0 && scheme.ordinal() <= Scheme.AUTH.ordinal();
-          for (boolean granted : twoRows ? new boolean[] {true, false} : new boolean[] {true}) {
-            int perms = granted ? (op.perm == 0 ? Acls.ADMIN : op.perm) : Acls.ALL & ~op.perm;
-            String path = "/t/" + scheme + "-" + op + "-" + (granted ? "granted" : "denied");
-            List<Acl> acl = aclFor(scheme, perms);
-            // The auth scheme becomes the identities of the creator: alice creates those nodes.
-            ok((scheme == Scheme.AUTH ? aliceOnLeader : rootApi).run(create(path, acl)));
-            cases.add(new Case(scheme, op, granted, path, acl));
-          }
+      everyOperationPermissionAndScheme(new Members() {
+        @Override
+        public int awaitLeader() throws Exception {
+          return cluster.awaitLeader();
         }
-      }
 
-      List<String> mismatches = new ArrayList<>();
-      int run = 0;
-      for (int member : new int[] {leader, follower}) {
-        TestServer server = cluster.servers[member];
-        // The follower has applied the setup before it is asked anything about it.
-        server.blocking().sync(SyncRequest.getDefaultInstance());
-        for (boolean stream : new boolean[] {true, false}) {
-          run++;
-          String where = (member == leader ? "leader" : "follower") + (stream ? " stream" : " unary");
-          java.util.Map<String, Api> apis = new java.util.HashMap<>();
-          for (Case c : cases) {
-            // Children a delete removes are made by the superuser first.
-            if (c.op == Operation.DELETE || c.op == Operation.MULTI_DELETE) {
-              ok(rootApi.run(create(c.path + "/d" + run, List.of(Acls.WORLD_ANYONE_ALL))));
-              server.blocking().sync(SyncRequest.getDefaultInstance());
-            }
-            String caller = callerOf(c.scheme);
-            Api api = apis.computeIfAbsent(String.valueOf(caller),
-                k -> stream ? streamApi(server, caller) : unaryApi(server, caller));
-            Outcome got = api.run(request(c, run, server));
-            boolean multi = c.op.name().startsWith("MULTI_");
-            Outcome want = c.expectAllowed() ? new Outcome(ErrorReason.ERROR_REASON_UNSPECIFIED, -1)
-                : new Outcome(ErrorReason.NO_AUTH, multi ? 1 : -1);
-            if (!want.equals(got)) {
-              mismatches.add(where + ": " + c.scheme + " " + c.op + (c.granted ? " granted" : " denied")
-                  + " by " + c.acl + ": want " + want + ", got " + got);
-            }
-          }
+        @Override
+        public ManagedChannel channel(int member) {
+          return cluster.servers[member].channel();
         }
-      }
-      assertTrue(cases.size() > 90, "the table has " + cases.size() + " rows");
-      assertEquals(List.of(), mismatches);
+      }, false);
     }
+  }
+
+  @Test
+  void everyOperationPermissionAndSchemeOverMutualTls() throws Exception {
+    try (TlsCluster cluster = TlsCluster.start(dir, true, "--superuser-digest", DigestAuth.digest(ROOT))) {
+      TestPki.Files2 certificate = TestPki.leaf(cluster.clientCa, CERTIFIED).write(dir, CERTIFIED);
+      everyOperationPermissionAndScheme(new Members() {
+        @Override
+        public int awaitLeader() throws Exception {
+          return cluster.awaitLeader();
+        }
+
+        @Override
+        public ManagedChannel channel(int member) throws Exception {
+          return cluster.channel(member, certificate);
+        }
+      }, true);
+    }
+  }
+
+  private void everyOperationPermissionAndScheme(Members members, boolean overMutualTls) throws Exception {
+    int leader = members.awaitLeader();
+    int follower = leader % 3 + 1;
+    Api rootApi = streamApi(members.channel(leader), ROOT);
+    Api aliceOnLeader = streamApi(members.channel(leader), ALICE);
+    ok(rootApi.run(create("/t", List.of(Acls.WORLD_ANYONE_ALL))));
+    ok(rootApi.run(create("/t/free", List.of(Acls.WORLD_ANYONE_ALL))));
+
+    List<Case> cases = new ArrayList<>();
+    for (Scheme scheme : Scheme.values()) {
+      if (scheme.needsClientCertificate && !overMutualTls) {
+        continue;
+      }
+      for (Operation op : Operation.values()) {
+        boolean twoRows = op.perm != 0 && scheme.namesCaller;
+        for (boolean granted : twoRows ? new boolean[] {true, false} : new boolean[] {true}) {
+          int perms = granted ? (op.perm == 0 ? Acls.ADMIN : op.perm) : Acls.ALL & ~op.perm;
+          String path = "/t/" + scheme + "-" + op + "-" + (granted ? "granted" : "denied");
+          List<Acl> acl = aclFor(scheme, perms);
+          // The auth scheme becomes the identities of the creator: alice creates those nodes.
+          ok((scheme == Scheme.AUTH ? aliceOnLeader : rootApi).run(create(path, acl)));
+          cases.add(new Case(scheme, op, granted, path, acl));
+        }
+      }
+    }
+
+    List<String> mismatches = new ArrayList<>();
+    int run = 0;
+    for (int member : new int[] {leader, follower}) {
+      ManagedChannel channel = members.channel(member);
+      SynodGrpc.SynodBlockingStub server = SynodGrpc.newBlockingStub(channel);
+      // The follower has applied the setup before it is asked anything about it.
+      server.withDeadlineAfter(10, TimeUnit.SECONDS).sync(SyncRequest.getDefaultInstance());
+      for (boolean stream : new boolean[] {true, false}) {
+        run++;
+        String where = (member == leader ? "leader" : "follower") + (stream ? " stream" : " unary");
+        java.util.Map<String, Api> apis = new java.util.HashMap<>();
+        for (Case c : cases) {
+          // Children a delete removes are made by the superuser first.
+          if (c.op == Operation.DELETE || c.op == Operation.MULTI_DELETE) {
+            ok(rootApi.run(create(c.path + "/d" + run, List.of(Acls.WORLD_ANYONE_ALL))));
+            server.withDeadlineAfter(10, TimeUnit.SECONDS).sync(SyncRequest.getDefaultInstance());
+          }
+          String caller = callerOf(c.scheme);
+          Api api = apis.computeIfAbsent(String.valueOf(caller),
+              k -> stream ? streamApi(channel, caller) : unaryApi(channel, caller));
+          Outcome got = api.run(request(c, run, server));
+          boolean multi = c.op.name().startsWith("MULTI_");
+          Outcome want = c.expectAllowed() ? new Outcome(ErrorReason.ERROR_REASON_UNSPECIFIED, -1)
+              : new Outcome(ErrorReason.NO_AUTH, multi ? 1 : -1);
+          if (!want.equals(got)) {
+            mismatches.add(where + ": " + c.scheme + " " + c.op + (c.granted ? " granted" : " denied")
+                + " by " + c.acl + ": want " + want + ", got " + got);
+          }
+        }
+      }
+    }
+    assertTrue(cases.size() > (overMutualTls ? 190 : 150), "the table has " + cases.size() + " rows");
+    assertEquals(List.of(), mismatches);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -200,7 +266,7 @@ class AclTableTest {
     return Request.newBuilder().setCreate(CreateRequest.newBuilder().setPath(path).addAllAcl(acl));
   }
 
-  private Request.Builder request(Case c, int run, TestServer server) {
+  private Request.Builder request(Case c, int run, SynodGrpc.SynodBlockingStub server) {
     String p = c.path;
     Request.Builder r = Request.newBuilder();
     Op free = Op.newBuilder().setCreate(CreateRequest.newBuilder()
@@ -226,7 +292,7 @@ class AclTableTest {
       case ADD_WATCH -> {
         // From just before the node's creation: the replay delivers its NODE_CREATED at once
         // when the watcher may read it (the unary Watch stream needs an event to tell).
-        long czxid = server.blocking().exists(ExistsRequest.newBuilder().setPath(p).build())
+        long czxid = server.withDeadlineAfter(10, TimeUnit.SECONDS).exists(ExistsRequest.newBuilder().setPath(p).build())
             .getStat().getCzxid();
         yield r.setAddWatch(AddWatchRequest.newBuilder().setPath(p)
             .setKind(WatchKind.WATCH_PERSISTENT_RECURSIVE).setStartZxid(czxid - 1));
@@ -249,8 +315,8 @@ class AclTableTest {
         .setAuth(ByteString.copyFromUtf8(userPassword)).build();
   }
 
-  static Api streamApi(TestServer server, String userPassword) {
-    StreamClient c = new StreamClient(server.channel());
+  static Api streamApi(ManagedChannel channel, String userPassword) {
+    StreamClient c = new StreamClient(channel);
     OpenSessionRequest.Builder open = OpenSessionRequest.newBuilder().setTimeoutMs(30_000);
     if (userPassword != null) {
       open.addCredentials(credential(userPassword));
@@ -280,12 +346,12 @@ class AclTableTest {
     return -1;
   }
 
-  static Api unaryApi(TestServer server, String userPassword) {
+  static Api unaryApi(ManagedChannel channel, String userPassword) {
     Metadata headers = new Metadata();
     if (userPassword != null) {
       headers.put(AuthInterceptor.AUTH_HEADER, "digest:" + userPassword);
     }
-    SynodGrpc.SynodBlockingStub stub = SynodGrpc.newBlockingStub(server.channel())
+    SynodGrpc.SynodBlockingStub stub = SynodGrpc.newBlockingStub(channel)
         .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
     return request -> {
       SynodGrpc.SynodBlockingStub s = stub.withDeadlineAfter(10, TimeUnit.SECONDS);

@@ -12,14 +12,11 @@ import dev.synod.peer.v1.FetchSnapshotRequest;
 import dev.synod.peer.v1.PeerAck;
 import dev.synod.peer.v1.PeerEnvelope;
 import dev.synod.peer.v1.PeerGrpc;
-import dev.synod.server.SynodNode;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -34,65 +31,26 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TlsClusterTest {
   @TempDir Path dir;
-  private TestPki.Issued peerCa;
-  private Path caFile;
-  private Path peerCaFile;
-  private final int[] peerPorts = new int[4];
-  private final SynodNode[] nodes = new SynodNode[4];
-  private final List<ManagedChannel> channels = new ArrayList<>();
+  private TlsCluster cluster;
 
   @BeforeEach
   void startCluster() throws Exception {
-    TestPki.Issued ca = TestPki.ca("Synod client-port CA");
-    caFile = dir.resolve("ca.pem");
-    TestPki.writeCerts(caFile, ca.cert());
-    peerCa = TestPki.ca("Synod peer CA");
-    peerCaFile = dir.resolve("peer-ca.pem");
-    TestPki.writeCerts(peerCaFile, peerCa.cert());
-    StringBuilder members = new StringBuilder();
-    for (int i = 1; i <= 3; i++) {
-      peerPorts[i] = TlsNodes.freePort();
-      members.append(i == 1 ? "" : ",").append(i).append("=127.0.0.1:").append(peerPorts[i]);
-    }
-    for (int i = 1; i <= 3; i++) {
-      TestPki.Files2 serving = TestPki.leaf(ca, "synod-" + i, "IP:127.0.0.1").write(dir, "server-" + i);
-      TestPki.Files2 member = TestPki.leaf(peerCa, "member-" + i, "IP:127.0.0.1").write(dir, "member-" + i);
-      nodes[i] = TlsNodes.start(dir.resolve("s" + i), "--server-id", Integer.toString(i),
-          "--members", members.toString(), "--initial-cluster-state", "new",
-          "--tick-ms", "10", "--election-ticks-min", "10", "--election-ticks-max", "20",
-          "--heartbeat-ticks", "2", "--write-timeout-ms", "3000",
-          "--tls-cert", serving.cert().toString(), "--tls-key", serving.key().toString(),
-          "--peer-tls-cert", member.cert().toString(), "--peer-tls-key", member.key().toString(),
-          "--peer-tls-ca", peerCaFile.toString());
-    }
+    cluster = TlsCluster.start(dir, false);
   }
 
   @AfterEach
   void stop() throws Exception {
-    TlsNodes.shutdown(channels.toArray(ManagedChannel[]::new));
-    for (SynodNode n : nodes) {
-      if (n != null) {
-        n.close();
-      }
+    if (cluster != null) {
+      cluster.close();
     }
   }
 
   private ManagedChannel track(ManagedChannel c) {
-    channels.add(c);
-    return c;
+    return cluster.track(c);
   }
 
   private int awaitLeader() throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < deadline) {
-      for (int i = 1; i <= 3; i++) {
-        if (nodes[i].driver().isLeader()) {
-          return i;
-        }
-      }
-      Thread.sleep(20);
-    }
-    throw new AssertionError("no leader elected over mutual TLS");
+    return cluster.awaitLeader();
   }
 
   @Test
@@ -101,10 +59,10 @@ class TlsClusterTest {
     int follower = leader % 3 + 1;
     int third = follower % 3 + 1;
     // A write through a follower is forwarded to the leader over the peer links.
-    SynodGrpc.newBlockingStub(track(TlsNodes.tls(nodes[follower].port(), caFile, null)))
+    SynodGrpc.newBlockingStub(cluster.channel(follower, null))
         .withDeadlineAfter(10, TimeUnit.SECONDS)
         .create(CreateRequest.newBuilder().setPath("/over-tls").setData(ByteString.copyFromUtf8("sealed")).build());
-    SynodGrpc.SynodBlockingStub other = SynodGrpc.newBlockingStub(track(TlsNodes.tls(nodes[third].port(), caFile, null)))
+    SynodGrpc.SynodBlockingStub other = SynodGrpc.newBlockingStub(cluster.channel(third, null))
         .withDeadlineAfter(10, TimeUnit.SECONDS);
     other.sync(SyncRequest.newBuilder().setPath("/").build());
     assertEquals("sealed", other.getData(GetDataRequest.newBuilder().setPath("/over-tls").build())
@@ -114,9 +72,10 @@ class TlsClusterTest {
   @Test
   void thePeerPortRefusesEveryoneButMembers() throws Exception {
     awaitLeader();
-    int port = peerPorts[1];
+    int port = cluster.peerPorts[1];
+    Path peerCaFile = cluster.peerCaFile;
     // Signed by the peer CA, but it names no member's host.
-    TestPki.Files2 intruder = TestPki.leaf(peerCa, "intruder", "DNS:intruder.example").write(dir, "intruder");
+    TestPki.Files2 intruder = TestPki.leaf(cluster.peerCa, "intruder", "DNS:intruder.example").write(dir, "intruder");
     StatusRuntimeException notMember = assertThrows(StatusRuntimeException.class, () -> fetchSnapshot(
         track(TlsNodes.tls(port, peerCaFile, intruder))));
     assertEquals(Status.Code.PERMISSION_DENIED, notMember.getStatus().getCode());

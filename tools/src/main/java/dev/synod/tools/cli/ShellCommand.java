@@ -54,6 +54,8 @@ final class ShellCommand extends NodeCommand {
     try (Terminal terminal = terminal(ctx)) {
       LineReader reader = LineReaderBuilder.builder().terminal(terminal).appName("synod").completer(completer)
           .variable(LineReader.HISTORY_FILE, ctx.historyFile())
+          // Lines that carry credentials never reach the history file (JLine patterns, ':' between).
+          .variable(LineReader.HISTORY_IGNORE, "addauth*:*--auth*")
           .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true) // "!" is ordinary text in values
           .build();
       if (!top.json) {

@@ -56,13 +56,17 @@ class AuthCliTest {
   }
 
   @Test
-  void addauthInTheShellLastsForTheSession() {
+  void addauthInTheShellLastsForTheSession() throws Exception {
     ok(cli.run("--auth", "digest:root:rootpw", "create", "/rootonly", "v", "--acl", "auth::cdrwa"));
     CliRunner.Result r = cli.runWithInput(String.join("\n", "get /rootonly",
         "addauth digest:root:rootpw", "get /rootonly", "exit", ""), "shell");
     assertTrue(r.out().contains("v"), r.out());
     assertTrue(r.err().contains("not authorized"), r.err());
     assertFalse(r.out().contains("rootpw") || r.err().contains("rootpw"), "the password is never echoed");
+    // Nor written to the shell's history file (the other lines are kept there).
+    String history = java.nio.file.Files.readString(dir.resolve("history"));
+    assertTrue(history.contains("get /rootonly"), history);
+    assertFalse(history.contains("rootpw"), history);
   }
 
   @Test

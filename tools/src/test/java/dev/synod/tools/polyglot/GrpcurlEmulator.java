@@ -46,16 +46,16 @@ import java.util.concurrent.TimeUnit;
  * that hold their default and unset messages as {@code null}; a failure is "ERROR:" with the
  * code, the message and each detail).
  */
-final class GrpcurlEmulator {
+public final class GrpcurlEmulator {
   private final Channel channel;
   private final Map<String, FileDescriptor> files = new HashMap<>();
 
-  GrpcurlEmulator(Channel channel) {
+  public GrpcurlEmulator(Channel channel) {
     this.channel = channel;
   }
 
   /** The output of one call: what grpcurl prints on stdout, then on stderr. */
-  String call(String service, String method, List<String> requests, boolean emitDefaults,
+  public String call(String service, String method, List<String> requests, boolean emitDefaults,
       double maxTimeSeconds) throws Exception {
     ServiceDescriptor svc = (ServiceDescriptor) symbol(service);
     MethodDescriptor m = svc.findMethodByName(method);

@@ -4,11 +4,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The checkout these tests run in: the directory holding proto/, README.md and the clients. */
-final class Repository {
+public final class Repository {
   private Repository() {}
 
   /** Found upwards from the working directory (Maven runs a module's tests in the module). */
-  static Path root() {
+  public static Path root() {
     Path dir = Path.of("").toAbsolutePath();
     for (Path d = dir; d != null; d = d.getParent()) {
       if (Files.exists(d.resolve("proto/src/main/proto/synod/v1/synod.proto"))) {
