@@ -17,6 +17,7 @@ import java.util.concurrent.Executor;
  */
 @FunctionalInterface
 public interface ChannelFactory {
+  /** A new channel to {@code server} whose callbacks run on {@code executor}. */
   ManagedChannel newChannel(InetSocketAddress server, Executor executor);
 
   /** Dials {@code server} with {@code credentials} (plaintext: {@code InsecureChannelCredentials.create()}). */

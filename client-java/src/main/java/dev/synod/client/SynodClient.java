@@ -99,7 +99,6 @@ public final class SynodClient implements AutoCloseable {
   private SynodClient(ClientCore core, Duration deadline) {
     this.core = core;
     this.deadline = deadline;
-    core.state.bind(this);
   }
 
   /** A builder; {@link Builder#connectString} is required. */
@@ -761,7 +760,9 @@ public final class SynodClient implements AutoCloseable {
             + "with channelFactory, set up TLS in the factory");
       }
       ClientLoop l = loop != null ? loop : new ThreadClientLoop("synod-client-loop");
-      return new SynodClient(new ClientCore(this, l, factory), defaultDeadline);
+      SynodClient client = new SynodClient(new ClientCore(this, l, factory), defaultDeadline);
+      client.core.state.bind(client); // listeners are told of this client, never of a deadline view
+      return client;
     }
 
     List<InetSocketAddress> servers() {

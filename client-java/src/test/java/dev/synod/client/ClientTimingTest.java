@@ -157,4 +157,16 @@ class ClientTimingTest {
     assertEquals(ConnectionState.EXPIRED, client.state());
     assertInstanceOf(SessionExpiredException.class, failure(pending));
   }
+
+  @Test
+  void aDeadlineViewSharesTheSessionAndListenersAreToldOfTheClientItself() throws Exception {
+    java.util.concurrent.BlockingQueue<SynodClient> told = new java.util.concurrent.LinkedBlockingQueue<>();
+    connect(SynodClient.builder().connectionStateListener((c, state) -> told.add(c)));
+    SynodClient view = client.withDeadline(Duration.ofSeconds(1));
+    assertEquals(client.sessionId(), view.sessionId());
+    assertSame(client, told.poll(5, TimeUnit.SECONDS), "CONNECTED");
+    server.breakStreams();
+    loop.awaitTrue("suspended", () -> view.state() == ConnectionState.SUSPENDED);
+    assertSame(client, told.poll(5, TimeUnit.SECONDS), "SUSPENDED is told of the client, not of a view");
+  }
 }
