@@ -169,4 +169,29 @@ class ClientTimingTest {
     loop.awaitTrue("suspended", () -> view.state() == ConnectionState.SUSPENDED);
     assertSame(client, told.poll(5, TimeUnit.SECONDS), "SUSPENDED is told of the client, not of a view");
   }
+
+  @Test
+  void aServerThatCannotConfirmTheSessionIsLeftForAnotherWhereTheSessionResumes() throws Exception {
+    server = new ScriptedServer("timing-a-" + UUID.randomUUID());
+    try (ScriptedServer b = new ScriptedServer("timing-b-" + UUID.randomUUID())) {
+      client = SynodClient.builder().connectString(server.name + ":1," + b.name + ":1")
+          .sessionTimeout(Duration.ofSeconds(3)).channelFactory(ScriptedServer.channels()).loop(loop).build().start();
+      loop.awaitTrue("connected", () -> client.state() == ConnectionState.CONNECTED);
+      ScriptedServer first = client.currentServer().getHostString().equals(server.name) ? server : b;
+      ScriptedServer second = first == server ? b : server;
+
+      first.confirm = false; // cut off from the leader: it still answers, but cannot vouch
+      loop.advance(Duration.ofMillis(999));
+      assertEquals(first.name, client.currentServer().getHostString(), "no heartbeat before a third of the timeout");
+      // The heartbeat goes; its reply says "cannot confirm"; the next server of the round is tried
+      // at once (no backoff within a round) and resumes the session.
+      loop.advance(Duration.ofMillis(1));
+      loop.awaitTrue("moved to the other server",
+          () -> client.currentServer() != null && client.currentServer().getHostString().equals(second.name)
+              && client.state() == ConnectionState.RECONNECTED);
+      assertEquals(1, second.resumes.get(), "the session resumed there, not a new one");
+      assertEquals(ScriptedServer.SESSION_ID, client.sessionId());
+      assertEquals(1, first.heartbeats.get(), "left after its first unconfirmed reply");
+    }
+  }
 }

@@ -44,6 +44,9 @@ final class ScriptedServer implements AutoCloseable {
   volatile boolean answerRequests = true;
   volatile boolean answerHeartbeats = true;
   volatile boolean refuseStreams;
+  /** Whether heartbeat replies vouch for the session (false: this server lost the leader). */
+  volatile boolean confirm = true;
+  final AtomicInteger resumes = new AtomicInteger();
 
   ScriptedServer(String name) throws IOException {
     this.name = name;
@@ -121,14 +124,17 @@ final class ScriptedServer implements AutoCloseable {
     switch (m.getKindCase()) {
       case OPEN -> out.onNext(ServerMessage.newBuilder().setOpened(SessionOpened.newBuilder()
           .setSessionId(SESSION_ID).setSecret(SECRET).setTimeoutMs(timeoutMs).setLastZxid(zxid.get())).build());
-      case RESUME -> out.onNext(ServerMessage.newBuilder().setOpened(SessionOpened.newBuilder()
+      case RESUME -> {
+        resumes.incrementAndGet();
+        out.onNext(ServerMessage.newBuilder().setOpened(SessionOpened.newBuilder()
           .setSessionId(SESSION_ID).setSecret(SECRET).setTimeoutMs(timeoutMs).setLastZxid(zxid.get())
           .setResumed(true)).build());
+      }
       case HEARTBEAT -> {
         heartbeats.incrementAndGet();
         if (answerHeartbeats) {
           out.onNext(ServerMessage.newBuilder().setHeartbeat(HeartbeatReply.newBuilder()
-              .setNonce(m.getHeartbeat().getNonce()).setConfirmed(true).setTimeLeftMs(timeoutMs)
+              .setNonce(m.getHeartbeat().getNonce()).setConfirmed(confirm).setTimeLeftMs(confirm ? timeoutMs : 0)
               .setLastZxid(zxid.get())).build());
         }
       }
