@@ -52,8 +52,6 @@ final class RequestPipeline {
   private final Map<ErrorReason, AtomicLong> retried = new ConcurrentHashMap<>();
   private ClientLoop.Timer flushTimer;
   private long flushTimerAtNanos;
-  /** Test hook: answers are ignored as if lost in transit. */
-  private volatile boolean dropAnswers;
 
   RequestPipeline(ClientLoop loop, RetryPolicy retry, Callbacks callbacks, Link link, LongConsumer zxidSeen) {
     this.loop = loop;
@@ -126,9 +124,6 @@ final class RequestPipeline {
    * after the retry policy's backoff, each at most {@code maxAttempts} times; then the caller gets it.
    */
   void onResponse(Response r) {
-    if (dropAnswers) {
-      return;
-    }
     RequestQueue.Entry p = queue.answered(r.getRequestNo());
     if (p == null) {
       return; // an answer to a request already answered (re-sent), given up or past its deadline
@@ -186,10 +181,6 @@ final class RequestPipeline {
   long retries(ErrorReason reason) {
     AtomicLong n = retried.get(reason);
     return n == null ? 0 : n.get();
-  }
-
-  void dropAnswers(boolean on) {
-    dropAnswers = on;
   }
 
   /** Answers that say nothing about the request, only about the server: try another one. */

@@ -62,8 +62,6 @@ final class Session implements SessionStream.Events, RequestPipeline.Link {
   private CompletableFuture<Void> closeAck;
   /** Written on the loop, read by the façade's getters. */
   private final Liveness liveness;
-  private boolean partitioned; // test hook
-  private boolean holdReconnect; // test hook
 
   Session(ClientLoop loop, Servers servers, RetryPolicy retry, long requestedTimeoutMs, boolean reconnectAfterExpiry,
       List<Credential> credentials, StateTracker state, Callbacks callbacks) {
@@ -175,12 +173,12 @@ final class Session implements SessionStream.Events, RequestPipeline.Link {
   @Override
   public SessionStream sendable() {
     SessionStream s = stream;
-    return partitioned || s == null || !s.opened ? null : s;
+    return s == null || !s.opened ? null : s;
   }
 
   @Override
   public void send(SessionStream s, ClientMessage m) {
-    if (s == null || s.dead || partitioned) {
+    if (s == null || s.dead) {
       return;
     }
     if (!s.send(m)) {
@@ -212,7 +210,7 @@ final class Session implements SessionStream.Events, RequestPipeline.Link {
   // Streams (loop)
 
   private void connect() {
-    if (state.is(ConnectionState.CLOSED) || partitioned || holdReconnect) {
+    if (state.is(ConnectionState.CLOSED)) {
       return;
     }
     InetSocketAddress address = servers.next();
@@ -472,7 +470,7 @@ final class Session implements SessionStream.Events, RequestPipeline.Link {
         return;
       }
       SessionStream s = stream;
-      if (s != null && s.opened && !partitioned) {
+      if (s != null && s.opened) {
         checkStream(s);
       } else if (s == null) {
         expiredLocally();
@@ -514,37 +512,5 @@ final class Session implements SessionStream.Events, RequestPipeline.Link {
 
   private static String describe(Throwable t) {
     return t == null ? "stream ended" : Status.fromThrowable(t).toString();
-  }
-
-  // ===========================================================================================
-  // Test hooks (loop)
-
-  /** While set the client sends nothing at all (no heartbeats, requests, or reconnects). */
-  void partition(boolean on) {
-    partitioned = on;
-    if (!on) {
-      synchronized (this) {
-        liveness.heard(loop.nanoTime());
-      }
-      SessionStream s = stream;
-      if (s == null) {
-        connect();
-      } else if (s.opened) {
-        requests.flush();
-      }
-    }
-  }
-
-  /** While set, a lost stream is not replaced (the current one keeps working). */
-  void holdReconnect(boolean on) {
-    holdReconnect = on;
-    if (!on && stream == null) {
-      connect();
-    }
-  }
-
-  /** Drops the current stream as if the connection broke (the client moves to the next server). */
-  void disconnect() {
-    failStream(stream, "test disconnect");
   }
 }

@@ -591,27 +591,7 @@ public final class SynodClient implements AutoCloseable {
   }
 
   // ===========================================================================================
-  // Test hooks (package-private)
-
-  /** While set the client sends nothing at all (no heartbeats, requests, or reconnects). */
-  void testPartition(boolean on) {
-    core.loop.execute(() -> core.session.partition(on));
-  }
-
-  /** While set, a lost stream is not replaced (the current one keeps working). */
-  void testHoldReconnect(boolean on) {
-    core.loop.execute(() -> core.session.holdReconnect(on));
-  }
-
-  /** While set, responses are ignored as if lost in transit (requests stay pending). */
-  void testDropResponses(boolean on) {
-    core.session.requests.dropAnswers(on);
-  }
-
-  /** Drops the current stream as if the connection broke (the client moves to the next server). */
-  void testDisconnect() {
-    core.loop.execute(core.session::disconnect);
-  }
+  // Diagnostics (package-private; faults are injected through the channel factory, see the tests' Faults)
 
   /**
    * How often the client retried because of {@code reason}: OVERLOADED answers re-sent after a
