@@ -2,7 +2,7 @@
 /**
  * Synod from Node.js: an ephemeral node lives exactly as long as the session that created it.
  *
- * Loads synod.proto at run time (no generated code), opens a session on the bidirectional
+ * Loads synod.proto at run time through this package's index.js, opens a session on the bidirectional
  * Session stream, creates an ephemeral node through it, watches the node with a Watch server
  * stream, closes the session and waits for the node-deleted event, then checks with a unary
  * Exists that the node is gone.
@@ -13,26 +13,15 @@
  * longer than the timeout.
  */
 const fs = require('node:fs');
-const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
-const protoLoader = require('@grpc/proto-loader');
+// This package's own entry point, as a user's code would require('synod-api'): it loads
+// synod.proto with the options its TypeScript types are generated with (64-bit ids and zxids as
+// strings, enums as names, each oneof naming its member).
+const { loadSynod } = require('./index.js');
 
-const PROTO_ROOT = path.join(__dirname, '..', 'proto', 'src', 'main', 'proto');
 const SESSION_TIMEOUT_MS = 10000;
 
 class ExampleError extends Error {}
-
-/** Loads the contract. 64-bit ids and zxids stay strings (JavaScript numbers lose precision). */
-function loadSynod() {
-  const definition = protoLoader.loadSync('synod/v1/synod.proto', {
-    includeDirs: [PROTO_ROOT],
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true, // sets a virtual field naming the member of each oneof that is set
-  });
-  return grpc.loadPackageDefinition(definition).synod.v1;
-}
 
 /** Turns a readable gRPC stream into "wait for the next message" with a deadline. */
 class MessageReader {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Node.js example against a Synod server: installs the pinned @grpc/grpc-js and
 # @grpc/proto-loader from package-lock.json when node_modules is missing, then runs example.js
-# (which loads ../proto at run time).
+# (which loads the proto through index.js, from ../proto in a checkout).
 #
 # Usage: client-node/run-example.sh HOST:PORT [NODE_PATH] [--timeout SECONDS]
 #          [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]   (TLS; mutual TLS with a client certificate)

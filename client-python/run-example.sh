@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Python example against a Synod server. Installs Debian's gRPC and protobuf packages
-# when they are missing, generates the Python stubs from ../proto into build/, runs example.py.
+# when they are missing, builds the synod-api wheel from ../proto into build/ (build_wheel.py),
+# runs example.py with that wheel on its import path.
 #
 # Usage: client-python/run-example.sh HOST:PORT [NODE_PATH] [--timeout SECONDS]
 #          [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]   (TLS; mutual TLS with a client certificate)
@@ -12,7 +13,6 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
-proto_root="$here/../proto/src/main/proto"
 build="$here/build"
 python=/usr/bin/python3
 protoc=/usr/bin/protoc
@@ -67,12 +67,12 @@ install_toolchain() {
 
 have_toolchain || install_toolchain
 
+# The example uses the package users install: the wheel build_wheel.py makes from the proto, on
+# every run so that it always matches. A pure-Python wheel is importable as it is (a zip file).
 rm -rf "$build"
-mkdir -p "$build"
-"$protoc" -I "$proto_root" --python_out="$build" --grpc_out="$build" \
-  --plugin=protoc-gen-grpc="$plugin" synod/v1/synod.proto
+wheel="$(PATH="$(dirname "$protoc"):$PATH" "$python" "$here/build_wheel.py" "$build")"
 
 # -s: no user site-packages, so a pip-installed protobuf of another version cannot shadow Debian's.
 cd "$here"
 unset PYTHONHOME
-PYTHONPATH="$build" PYTHONDONTWRITEBYTECODE=1 exec "$python" -s example.py "$@"
+PYTHONPATH="$wheel" PYTHONDONTWRITEBYTECODE=1 exec "$python" -s example.py "$@"

@@ -13,12 +13,14 @@ import java.util.List;
  * {@code CreateOptions.of(NodeKind.EPHEMERAL).sequential()}.
  */
 public record CreateOptions(NodeKind kind, boolean isSequential, long ttlMs, List<Acl> acl) {
+  /** A plain persistent node, world-readable and writable. */
   public static final CreateOptions PERSISTENT = of(NodeKind.PERSISTENT);
 
   public CreateOptions {
     acl = List.copyOf(acl);
   }
 
+  /** A node of {@code kind}, not sequential, no TTL, the open ACL. */
   public static CreateOptions of(NodeKind kind) {
     return new CreateOptions(kind, false, 0, List.of());
   }
@@ -28,10 +30,12 @@ public record CreateOptions(NodeKind kind, boolean isSequential, long ttlMs, Lis
     return new CreateOptions(NodeKind.TTL, false, ttl.toMillis(), List.of());
   }
 
+  /** The same, with a 10-digit increasing counter appended to the name by the server. */
   public CreateOptions sequential() {
     return new CreateOptions(kind, true, ttlMs, acl);
   }
 
+  /** The same, with this ACL (empty: world:anyone:ALL). */
   public CreateOptions withAcl(List<Acl> acl) {
     return new CreateOptions(kind, isSequential, ttlMs, acl);
   }

@@ -18,10 +18,12 @@ public class MultiFailedException extends SynodException {
     this.results = List.copyOf(results);
   }
 
+  /** The index (from 0, as the ops were given) of the op that failed. */
   public int failedIndex() {
     return failedIndex;
   }
 
+  /** One result per op: the failed one's error, RUNTIME_INCONSISTENCY for the others. */
   public List<OpResult> results() {
     return results;
   }

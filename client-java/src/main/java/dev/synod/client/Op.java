@@ -13,19 +13,23 @@ public final class Op {
     this.proto = proto;
   }
 
+  /** Creates a persistent node. */
   public static Op create(String path, byte[] data) {
     return create(path, data, CreateOptions.PERSISTENT);
   }
 
+  /** Creates a node as {@code options} say. */
   public static Op create(String path, byte[] data, CreateOptions options) {
     return new Op(dev.synod.api.v1.Op.newBuilder().setCreate(options.toRequest(path, data)).build());
   }
 
+  /** Deletes the node if its version is {@code version} (-1: any). */
   public static Op delete(String path, int version) {
     return new Op(dev.synod.api.v1.Op.newBuilder()
         .setDelete(DeleteRequest.newBuilder().setPath(path).setVersion(version)).build());
   }
 
+  /** Replaces the node's data if its version is {@code version} (-1: any). */
   public static Op setData(String path, byte[] data, int version) {
     return new Op(dev.synod.api.v1.Op.newBuilder()
         .setSetData(SetDataRequest.newBuilder().setPath(path)
@@ -38,6 +42,7 @@ public final class Op {
         .setCheck(CheckRequest.newBuilder().setPath(path).setVersion(version)).build());
   }
 
+  /** The wire form of this op. */
   public dev.synod.api.v1.Op toProto() {
     return proto;
   }

@@ -192,6 +192,20 @@ final class RequestQueue {
     return new Flush(toSend, givenUp, wake);
   }
 
+  /**
+   * Forgets the request {@code number} (its deadline passed): it is never sent again, and an answer
+   * still on its way is dropped. A later write that named it as predecessor is refused
+   * OUT_OF_ORDER if it never applies, and then follows what the servers report applied, as for a
+   * request given up. Returns the entry, or null if it was answered or given up already.
+   */
+  Entry cancel(long number) {
+    Entry e = entries.get(number);
+    if (e != null) {
+      remove(e);
+    }
+    return e;
+  }
+
   /** A new stream: nothing is on it yet, and no answer from the old one will come. */
   void newStream() {
     for (Entry e : entries.values()) {

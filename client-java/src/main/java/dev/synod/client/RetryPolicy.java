@@ -22,6 +22,7 @@ public record RetryPolicy(int maxAttempts, Duration baseDelay, Duration maxDelay
     }
   }
 
+  /** Exponential backoff from {@code baseDelay} to {@code maxDelay}, {@code maxAttempts} attempts. */
   public static RetryPolicy exponential(Duration baseDelay, Duration maxDelay, int maxAttempts) {
     return new RetryPolicy(maxAttempts, baseDelay, maxDelay);
   }

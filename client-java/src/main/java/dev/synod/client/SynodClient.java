@@ -42,38 +42,15 @@ import dev.synod.api.v1.SynodGrpc;
 import dev.synod.api.v1.WatchEvent;
 import dev.synod.api.v1.WatchKind;
 import dev.synod.api.v1.WatchTarget;
-import io.grpc.ChannelCredentials;
-import io.grpc.Grpc;
-import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * A Synod client: one session over one Session stream at a time, with failover across the
@@ -88,6 +65,16 @@ import java.util.logging.Logger;
  *   client.create("/app", "hello".getBytes());
  * }
  * }</pre>
+ *
+ * <p>Deadlines: by default a call waits as long as the session lives (through failovers and
+ * resumes). {@link #withDeadline} (or the builder's {@code defaultDeadline}) bounds each call: one
+ * not answered in time fails with {@link DeadlineExceededException} and is never sent again.
+ *
+ * <p>Inside, the client is a few parts with one job each: {@code Session} (the session's life
+ * over one stream at a time, failover, resume, heartbeats, expiry), {@code RequestPipeline}
+ * (numbering, ordering, re-sending and deadlines of requests), {@code WatchRegistry} (watchers,
+ * event delivery, re-registration), {@code Servers} (server selection and channels),
+ * {@code StateTracker} and {@code Callbacks} (hand-over to user code); this class is the API.
  *
  * <p>Threading: all protocol state lives on one internal event-loop thread, which is also the
  * executor of this client's gRPC channels, so the stream's callbacks run on it without a further
@@ -105,82 +92,16 @@ import java.util.logging.Logger;
  * RECONNECTED once a server confirms the session again.
  */
 public final class SynodClient implements AutoCloseable {
-  private static final Logger LOG = Logger.getLogger(SynodClient.class.getName());
-  private static final Metadata.Key<String> REASON_KEY =
-      Metadata.Key.of("synod-error-reason", Metadata.ASCII_STRING_MARSHALLER);
+  private final ClientCore core;
+  /** This view's per-call deadline; null: none. */
+  private final Duration deadline;
 
-  // --- configuration
-  private final List<InetSocketAddress> servers;
-  private final long requestedTimeoutMs;
-  private final RetryPolicy retry;
-  private final boolean reconnectAfterExpiry;
-  private final List<ConnectionStateListener> listeners = new CopyOnWriteArrayList<>();
-  /** Plaintext, or TLS with the builder's CA bundle and client certificate. */
-  private final ChannelCredentials channelCredentials;
-  /**
-   * Credentials this client proves on every stream: the builder's, then each accepted addAuth.
-   * Identities belong to the connection (as in ZooKeeper), so they are presented again with every
-   * open and resume; never logged.
-   */
-  private final List<Credential> credentials = new CopyOnWriteArrayList<>();
-  /** Set when the servers refused this client's credentials (AUTH_FAILED): it stops connecting. */
-  private volatile SynodException authFailure;
-  /** start() was called (by the user, or by the first request, which connects the client). */
-  private volatile boolean startRequested;
-
-  // --- threads
-  private final ScheduledExecutorService loop;
-  private volatile Thread loopThread;
-  private final ExecutorService watchThread;
-  private final ExecutorService callbacks;
-  private final Map<InetSocketAddress, ManagedChannel> channels = new LinkedHashMap<>();
-
-  // --- state: written only on the loop thread
-  private volatile ConnectionState state;
-  private final Object stateMonitor = new Object();
-  private boolean started;
-  private volatile long sessionId;
-  private long secret;
-  private long timeoutMs;
-  private volatile long lastZxidSeen;
-  private int serverIndex = -1;
-  private Stream stream;
-  private int consecutiveFailures;
-  private volatile long lastHeardNanos = System.nanoTime();
-  /** Until when a server in touch with the leader has vouched for the session (loop writes). */
-  private volatile long confirmedUntilNanos = System.nanoTime();
-  private boolean partitioned; // test hook
-  private volatile boolean dropResponses; // test hook
-  private boolean holdReconnect; // test hook
-  private long nextNonce = 1;
-  private final RequestQueue requests = new RequestQueue();
-  private ScheduledFuture<?> flushTimer;
-  private long flushTimerAtNanos;
-  private final Map<WatchKey, List<OneShot>> oneShots = new LinkedHashMap<>();
-  private final Map<WatchKey, List<PersistentWatch>> persistents = new LinkedHashMap<>();
-  private CompletableFuture<Void> closeAck;
-  private final Map<ErrorReason, AtomicLong> retried =
-      new ConcurrentHashMap<>();
-
-  private SynodClient(Builder b) {
-    this.servers = new ArrayList<>(b.servers);
-    Collections.shuffle(this.servers);
-    this.requestedTimeoutMs = b.sessionTimeout.toMillis();
-    this.timeoutMs = requestedTimeoutMs;
-    this.retry = b.retryPolicy;
-    this.reconnectAfterExpiry = b.reconnectAfterExpiry;
-    this.listeners.addAll(b.listeners);
-    this.channelCredentials = b.channelCredentials;
-    this.credentials.addAll(b.credentials);
-    this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = daemon("synod-client-loop").newThread(r);
-      loopThread = t;
-      return t;
-    });
-    this.watchThread = Executors.newSingleThreadExecutor(daemon("synod-client-events"));
-    this.callbacks = Executors.newCachedThreadPool(daemon("synod-client-callback"));
+  private SynodClient(ClientCore core, Duration deadline) {
+    this.core = core;
+    this.deadline = deadline;
   }
 
+  /** A builder; {@link Builder#connectString} is required. */
   public static Builder builder() {
     return new Builder();
   }
@@ -190,55 +111,38 @@ public final class SynodClient implements AutoCloseable {
 
   /** Starts connecting (returns at once). Calls made before the session is open wait for it. */
   public SynodClient start() {
-    startRequested = true;
-    onLoop(() -> {
-      if (!started) {
-        started = true;
-        connect();
-        scheduleTick();
-      }
-    });
+    core.start();
     return this;
   }
 
-  /** Waits until the client is CONNECTED or RECONNECTED; false on timeout. */
+  /** Waits until the client is CONNECTED or RECONNECTED; false on timeout or once closed. */
   public boolean blockUntilConnected(Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    synchronized (stateMonitor) {
-      while (state != ConnectionState.CONNECTED && state != ConnectionState.RECONNECTED) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0 || state == ConnectionState.CLOSED) {
-          return false;
-        }
-        TimeUnit.NANOSECONDS.timedWait(stateMonitor, left);
-      }
-      return true;
-    }
+    return core.state.awaitConnected(timeout);
+  }
+
+  /** Whether the servers refused this client's credentials (it has stopped connecting). */
+  public boolean authFailed() {
+    return core.session.authFailure() != null;
   }
 
   /** The current state; null before the first connection. */
-  /** Whether the servers refused this client's credentials (it has stopped connecting). */
-  public boolean authFailed() {
-    return authFailure != null;
-  }
-
   public ConnectionState state() {
-    return state;
+    return core.state.get();
   }
 
   /** The current session id (0 when there is none). */
   public long sessionId() {
-    return sessionId;
+    return core.session.sessionId();
   }
 
-  /** The negotiated session timeout. */
+  /** The negotiated session timeout (the requested one until a server has answered). */
   public Duration sessionTimeout() {
-    return Duration.ofMillis(timeoutMs);
+    return Duration.ofMillis(core.session.timeoutMs());
   }
 
   /** The highest zxid this client has seen. */
   public long lastZxidSeen() {
-    return lastZxidSeen;
+    return core.session.lastZxidSeen();
   }
 
   /**
@@ -247,7 +151,7 @@ public final class SynodClient implements AutoCloseable {
    * still answer. See {@link #confirmedTimeLeft()} for what the servers vouch for.
    */
   public Duration sinceLastHeard() {
-    return Duration.ofNanos(System.nanoTime() - lastHeardNanos);
+    return Duration.ofNanos(core.session.sinceHeardNanos());
   }
 
   /**
@@ -259,88 +163,73 @@ public final class SynodClient implements AutoCloseable {
    * goes SUSPENDED and tries another server well before it runs out.
    */
   public Duration confirmedTimeLeft() {
-    return Duration.ofNanos(Math.max(0, confirmedUntilNanos - System.nanoTime()));
+    return Duration.ofNanos(core.session.confirmedLeftNanos());
   }
 
   /** The server the current stream is to (null when disconnected). */
   public InetSocketAddress currentServer() {
-    Stream s = stream;
-    return s != null && s.opened ? s.server : null;
+    return core.session.currentServer();
   }
 
+  /** Tells {@code listener} of every state change, in order, on the client's event thread. */
   public void addConnectionStateListener(ConnectionStateListener listener) {
-    listeners.add(listener);
+    core.state.addListener(listener);
   }
 
   /** Stops telling {@code listener} of state changes (recipes call this when they close). */
   public void removeConnectionStateListener(ConnectionStateListener listener) {
-    listeners.remove(listener);
+    core.state.removeListener(listener);
   }
 
   /** After EXPIRED: opens a new session (ephemerals of the old one are gone). */
   public void restartSession() {
-    onLoop(() -> {
-      if (state == ConnectionState.EXPIRED) {
-        consecutiveFailures = 0;
-        connect();
-      }
-    });
+    core.loop.execute(core.session::restart);
+  }
+
+  /**
+   * The same client (same session, state and watches), whose calls each fail with
+   * {@link DeadlineExceededException} when not answered within {@code deadline} from the call;
+   * a request past its deadline is never sent again. For getChildren the deadline covers every
+   * page. Closing the view closes the client.
+   *
+   * <pre>{@code
+   * NodeData d = client.withDeadline(Duration.ofMillis(500)).getData("/config");
+   * }</pre>
+   *
+   * @throws IllegalArgumentException a deadline that is not positive
+   */
+  public SynodClient withDeadline(Duration deadline) {
+    if (deadline == null || deadline.isNegative() || deadline.isZero()) {
+      throw new IllegalArgumentException("deadline must be positive, got " + deadline);
+    }
+    return new SynodClient(core, deadline);
+  }
+
+  /** The same client without a per-call deadline (calls wait as long as the session lives). */
+  public SynodClient withoutDeadline() {
+    return deadline == null ? this : new SynodClient(core, null);
+  }
+
+  /** This client's per-call deadline, if it has one. */
+  public java.util.Optional<Duration> deadline() {
+    return java.util.Optional.ofNullable(deadline);
   }
 
   /** Closes the session (deleting its ephemerals) and releases every resource. Idempotent. */
   @Override
   public void close() {
-    CompletableFuture<Void> ack = new CompletableFuture<>();
-    if (!onLoop(() -> {
-      if (state == ConnectionState.CLOSED) {
-        ack.complete(null);
-        return;
-      }
-      closeAck = ack;
-      if (stream != null && stream.opened && sessionId != 0) {
-        send(stream, ClientMessage.newBuilder().setClose(CloseSessionRequest.getDefaultInstance()).build());
-      } else {
-        ack.complete(null);
-      }
-    })) {
-      return;
-    }
-    try {
-      ack.get(Math.max(1000, timeoutMs), TimeUnit.MILLISECONDS);
-    } catch (Exception e) {
-      LOG.log(Level.FINE, "close: no answer from the server", e);
-    }
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    onLoop(() -> {
-      Stream s = stream;
-      stream = null;
-      cancel(s);
-      setState(ConnectionState.CLOSED);
-      failAll(new ClientClosedException());
-      oneShots.clear();
-      persistents.clear();
-      done.complete(null);
-    });
-    try {
-      done.get(5, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      LOG.log(Level.FINE, "close", e);
-    }
-    loop.shutdownNow();
-    for (ManagedChannel c : channels.values()) {
-      c.shutdownNow();
-    }
-    watchThread.shutdown();
-    callbacks.shutdown();
+    core.close();
   }
 
   // ===========================================================================================
   // Operations (asynchronous, each with a synchronous twin)
 
+  /** Creates a node as {@code options} say (persistent, ephemeral, sequential, TTL, ACL); completes with the path created and its stat. */
   public CompletableFuture<CreateResult> createAsync(String path, byte[] data, CreateOptions options) {
     return create(path, data, options, false);
   }
 
+  /** Synchronous {@link #createAsync}. */
   public CreateResult create(String path, byte[] data, CreateOptions options) {
     return await(create(path, data, options, true));
   }
@@ -360,6 +249,7 @@ public final class SynodClient implements AutoCloseable {
     return delete(path, version, false);
   }
 
+  /** Synchronous {@link #deleteAsync}. */
   public void delete(String path, int version) {
     await(delete(path, version, true));
   }
@@ -369,10 +259,12 @@ public final class SynodClient implements AutoCloseable {
         null, r -> null, direct);
   }
 
+  /** Replaces the node's data if its version is {@code version} (-1: any); completes with the new stat. */
   public CompletableFuture<Stat> setDataAsync(String path, byte[] data, int version) {
     return setData(path, data, version, false);
   }
 
+  /** Synchronous {@link #setDataAsync}. */
   public Stat setData(String path, byte[] data, int version) {
     return await(setData(path, data, version, true));
   }
@@ -391,16 +283,18 @@ public final class SynodClient implements AutoCloseable {
     return call(Request.newBuilder().setGetData(GetDataRequest.newBuilder().setPath(path).setWatch(watcher != null)),
         watcher == null ? null : r -> {
           if (!r.hasError()) {
-            addOneShot(new WatchKey(path, WatchKind.WATCH_DATA), new OneShot(watcher, true, r.getGetData().getStat()));
+            watches().addOneShot(new WatchKey(path, WatchKind.WATCH_DATA), new OneShotWatch(watcher, true, r.getGetData().getStat()));
           }
         },
         r -> new NodeData(r.getGetData().getData().toByteArray(), r.getGetData().getStat(), r.getZxid()), direct);
   }
 
+  /** Synchronous {@link #getDataAsync}. */
   public NodeData getData(String path, Watcher watcher) {
     return await(getData(path, watcher, true));
   }
 
+  /** Reads a node without a watch. */
   public NodeData getData(String path) {
     return getData(path, null);
   }
@@ -414,34 +308,43 @@ public final class SynodClient implements AutoCloseable {
     return call(Request.newBuilder().setExists(ExistsRequest.newBuilder().setPath(path).setWatch(watcher != null)),
         watcher == null ? null : r -> {
           if (!r.hasError()) {
-            addOneShot(new WatchKey(path, WatchKind.WATCH_EXISTS),
-                new OneShot(watcher, r.getExists().getExists(), r.getExists().getStat()));
+            watches().addOneShot(new WatchKey(path, WatchKind.WATCH_EXISTS),
+                new OneShotWatch(watcher, r.getExists().getExists(), r.getExists().getStat()));
           }
         },
         r -> r.getExists().getExists() ? r.getExists().getStat() : null, direct);
   }
 
+  /** Synchronous {@link #existsAsync}: the stat, or null if the node does not exist. */
   public Stat exists(String path, Watcher watcher) {
     return await(exists(path, watcher, true));
   }
 
+  /** The node's stat, or null if it does not exist; no watch. */
   public Stat exists(String path) {
     return exists(path, null);
   }
 
   /** One page of children ({@code limit} 0 = the server's maximum), after {@code cursor} ("" = first). */
   public CompletableFuture<ChildrenPage> getChildrenPageAsync(String path, int limit, String cursor, Watcher watcher) {
+    return page(path, limit, cursor, watcher, deadlineFromNow());
+  }
+
+  private CompletableFuture<ChildrenPage> page(String path, int limit, String cursor, Watcher watcher,
+      Deadline deadline) {
     return call(Request.newBuilder().setGetChildren(GetChildrenRequest.newBuilder().setPath(path)
             .setWatch(watcher != null).setLimit(limit).setCursor(cursor == null ? "" : cursor)),
         watcher == null ? null : r -> {
           if (!r.hasError()) {
-            addOneShot(new WatchKey(path, WatchKind.WATCH_CHILDREN), new OneShot(watcher, true, r.getGetChildren().getStat()));
+            watches().addOneShot(new WatchKey(path, WatchKind.WATCH_CHILDREN),
+                new OneShotWatch(watcher, true, r.getGetChildren().getStat()));
           }
         },
         r -> new ChildrenPage(List.copyOf(r.getGetChildren().getChildrenList()), r.getGetChildren().getStat(),
-            r.getGetChildren().getNextCursor(), r.getZxid()));
+            r.getGetChildren().getNextCursor(), r.getZxid()), false, deadline);
   }
 
+  /** Synchronous {@link #getChildrenPageAsync}, without a watch. */
   public ChildrenPage getChildrenPage(String path, int limit, String cursor) {
     return await(getChildrenPageAsync(path, limit, cursor, null));
   }
@@ -451,23 +354,27 @@ public final class SynodClient implements AutoCloseable {
    * stat is the one of the last page, the zxid the one of the first page.
    */
   public CompletableFuture<ChildrenPage> getChildrenAsync(String path, Watcher watcher) {
-    return getChildrenPageAsync(path, 0, "", watcher)
-        .thenCompose(first -> morePages(path, first, first.zxid(), new ArrayList<>()));
+    Deadline deadline = deadlineFromNow(); // one for all the pages
+    return page(path, 0, "", watcher, deadline)
+        .thenCompose(first -> morePages(path, first, first.zxid(), new ArrayList<>(), deadline));
   }
 
-  private CompletableFuture<ChildrenPage> morePages(String path, ChildrenPage page, long firstZxid, List<String> acc) {
+  private CompletableFuture<ChildrenPage> morePages(String path, ChildrenPage page, long firstZxid, List<String> acc,
+      Deadline deadline) {
     acc.addAll(page.children());
     if (page.nextCursor().isEmpty()) {
       return CompletableFuture.completedFuture(new ChildrenPage(List.copyOf(acc), page.stat(), "", firstZxid));
     }
-    return getChildrenPageAsync(path, 0, page.nextCursor(), null)
-        .thenCompose(next -> morePages(path, next, firstZxid, acc));
+    return page(path, 0, page.nextCursor(), null, deadline)
+        .thenCompose(next -> morePages(path, next, firstZxid, acc, deadline));
   }
 
+  /** Every child name (all pages); the watcher, if any, fires on the next change of the children or a delete. */
   public List<String> getChildren(String path, Watcher watcher) {
     return await(getChildrenAsync(path, watcher)).children();
   }
 
+  /** Every child name (all pages), without a watch. */
   public List<String> getChildren(String path) {
     return getChildren(path, null);
   }
@@ -478,6 +385,7 @@ public final class SynodClient implements AutoCloseable {
         null, r -> r.getSetAcl().getStat());
   }
 
+  /** Synchronous {@link #setAclAsync}. */
   public Stat setAcl(String path, List<Acl> acl, int aversion) {
     return await(setAclAsync(path, acl, aversion));
   }
@@ -493,12 +401,13 @@ public final class SynodClient implements AutoCloseable {
         .setAuth(com.google.protobuf.ByteString.copyFrom(auth)).build();
     return call(Request.newBuilder().setAddAuth(AddAuthRequest.newBuilder().setCredential(credential)),
         r -> {
-          if (!r.hasError() && !credentials.contains(credential)) {
-            credentials.add(credential);
+          if (!r.hasError()) {
+            core.session.credentialAccepted(credential);
           }
         }, r -> List.copyOf(r.getAddAuth().getIdentitiesList()));
   }
 
+  /** Synchronous {@link #addAuthAsync}. */
   public List<Identity> addAuth(String scheme, byte[] auth) {
     return await(addAuthAsync(scheme, auth));
   }
@@ -509,6 +418,7 @@ public final class SynodClient implements AutoCloseable {
         null, r -> r.getSetQuota().getUsage());
   }
 
+  /** Synchronous {@link #setQuotaAsync}. */
   public QuotaUsage setQuota(String path, Quota quota) {
     return await(setQuotaAsync(path, quota));
   }
@@ -519,15 +429,18 @@ public final class SynodClient implements AutoCloseable {
         r -> r.getGetQuota());
   }
 
+  /** Synchronous {@link #getQuotaAsync}. */
   public GetQuotaResponse getQuota(String path) {
     return await(getQuotaAsync(path));
   }
 
+  /** The node's ACL. */
   public CompletableFuture<List<Acl>> getAclAsync(String path) {
     return call(Request.newBuilder().setGetAcl(GetAclRequest.newBuilder().setPath(path)), null,
         r -> List.copyOf(r.getGetAcl().getAclList()));
   }
 
+  /** Synchronous {@link #getAclAsync}. */
   public List<Acl> getAcl(String path) {
     return await(getAclAsync(path));
   }
@@ -542,6 +455,7 @@ public final class SynodClient implements AutoCloseable {
     return call(Request.newBuilder().setMulti(m), null, r -> List.copyOf(r.getMulti().getResultsList()));
   }
 
+  /** Synchronous {@link #multiAsync}; throws {@link MultiFailedException} when it did not apply. */
   public List<OpResult> multi(List<Op> ops) {
     return await(multiAsync(ops));
   }
@@ -551,14 +465,17 @@ public final class SynodClient implements AutoCloseable {
     return call(Request.newBuilder().setSync(SyncRequest.newBuilder().setPath("/")), null, r -> r.getSync().getZxid());
   }
 
+  /** Synchronous {@link #syncAsync}. */
   public long sync() {
     return await(syncAsync());
   }
 
+  /** The status of the server this client is connected to (role, zxid, members). */
   public CompletableFuture<StatusResponse> statusAsync() {
     return call(Request.newBuilder().setStatus(StatusRequest.getDefaultInstance()), null, Response::getStatus);
   }
 
+  /** Synchronous {@link #statusAsync}. */
   public StatusResponse status() {
     return await(statusAsync());
   }
@@ -570,20 +487,15 @@ public final class SynodClient implements AutoCloseable {
   public CompletableFuture<WatchHandle> addWatchAsync(String path, boolean recursive, boolean includeData,
       WatchListener listener) {
     WatchKind kind = recursive ? WatchKind.WATCH_PERSISTENT_RECURSIVE : WatchKind.WATCH_PERSISTENT;
-    PersistentWatch handle = new PersistentWatch(new WatchKey(path, kind), includeData, listener);
-    onLoop(() -> persistents.computeIfAbsent(handle.key, k -> new ArrayList<>()).add(handle));
+    PersistentWatch handle = new PersistentWatch(new WatchKey(path, kind), includeData, listener,
+        h -> core.loop.execute(() -> watches().remove(h, true)));
+    core.loop.execute(() -> watches().addPersistent(handle));
     return call(Request.newBuilder().setAddWatch(AddWatchRequest.newBuilder().setPath(path).setKind(kind)
             .setIncludeData(includeData)),
-        r -> {
-          if (r.hasError()) {
-            removeHandle(handle, false);
-          } else {
-            handle.registered = true;
-            handle.lastZxid = Math.max(handle.lastZxid, r.getAddWatch().getZxid());
-          }
-        }, r -> handle);
+        r -> watches().persistentAnswered(handle, r), r -> handle);
   }
 
+  /** Synchronous {@link #addWatchAsync}. */
   public WatchHandle addWatch(String path, boolean recursive, boolean includeData, WatchListener listener) {
     return await(addWatchAsync(path, recursive, includeData, listener));
   }
@@ -595,15 +507,12 @@ public final class SynodClient implements AutoCloseable {
    * Completes with whether the server held any.
    */
   public CompletableFuture<Boolean> removeWatchesAsync(String path, WatchKind kind) {
-    boolean every = kind == WatchKind.WATCH_KIND_UNSPECIFIED;
-    onLoop(() -> {
-      oneShots.keySet().removeIf(k -> k.path().equals(path) && (every || k.kind() == kind));
-      persistents.keySet().removeIf(k -> k.path().equals(path) && (every || k.kind() == kind));
-    });
+    core.loop.execute(() -> watches().removeAll(path, kind));
     return call(Request.newBuilder().setRemoveWatch(RemoveWatchRequest.newBuilder().setPath(path).setKind(kind)),
         r -> { }, r -> r.getRemoveWatch().getRemoved() > 0);
   }
 
+  /** Synchronous {@link #removeWatchesAsync}. */
   public boolean removeWatches(String path, WatchKind kind) {
     return await(removeWatchesAsync(path, kind));
   }
@@ -611,743 +520,64 @@ public final class SynodClient implements AutoCloseable {
   // ===========================================================================================
   // Requests
 
+  private WatchRegistry watches() {
+    return core.session.watches;
+  }
+
+  private Deadline deadlineFromNow() {
+    return deadline == null ? null : Deadline.after(deadline, core.loop.nanoTime());
+  }
+
   private <T> CompletableFuture<T> call(Request.Builder request, Consumer<Response> onLoopResult,
       Function<Response, T> convert) {
     return call(request, onLoopResult, convert, false);
   }
 
+  private <T> CompletableFuture<T> call(Request.Builder request, Consumer<Response> onLoopResult,
+      Function<Response, T> convert, boolean direct) {
+    return call(request, onLoopResult, convert, direct, deadlineFromNow());
+  }
+
   /**
    * Sends {@code request}. With {@code direct}, the answer completes the future on the loop
    * thread itself: only for a caller that merely waits for it (the synchronous methods), since
-   * code chained to such a future would run on the loop.
+   * code chained to such a future would run on the loop. {@code onLoopResult} sees the final
+   * answer on the loop first (to keep a watcher, a credential).
    */
   private <T> CompletableFuture<T> call(Request.Builder request, Consumer<Response> onLoopResult,
-      Function<Response, T> convert, boolean direct) {
-    CompletableFuture<Response> raw = direct ? new DirectFuture<>() : new CompletableFuture<>();
-    if (!startRequested) {
-      // A request before start() would wait for a connection that is never made: connect now.
-      start();
-    }
+      Function<Response, T> convert, boolean direct, Deadline deadline) {
+    CompletableFuture<Response> raw = direct ? new Callbacks.Direct<>() : new CompletableFuture<>();
+    core.startIfNeeded();
+    SynodException authFailure = core.session.authFailure();
     if (authFailure != null) {
       raw.completeExceptionally(authFailure);
-    } else if (!onLoop(() -> submit(request, onLoopResult, raw))) {
+    } else if (!core.loop.execute(() -> core.session.requests.submit(request, onLoopResult, raw, deadline))) {
       raw.completeExceptionally(new ClientClosedException());
     }
     return raw.thenApply(r -> {
       if (r.hasError()) {
-        SynodException e = SynodException.of(r.getError());
-        if (r.hasMulti()) {
-          List<OpResult> results = r.getMulti().getResultsList();
-          int index = 0;
-          for (int i = 0; i < results.size(); i++) {
-            if (results.get(i).hasError()
-                && results.get(i).getError().getReason() != ErrorReason.RUNTIME_INCONSISTENCY) {
-              index = i;
-              e = SynodException.of(results.get(i).getError());
-              break;
-            }
-          }
-          throw new MultiFailedException(e, index, results);
-        }
-        throw e;
+        throw failure(r);
       }
       return convert.apply(r);
     });
   }
 
-  private void submit(Request.Builder request, Consumer<Response> onLoopResult, CompletableFuture<Response> out) {
-    SynodException refusal = refusal();
-    if (refusal != null) {
-      completeLater(out, null, refusal);
-      return;
+  /** The typed exception for an error answer; for a multi, the op that failed. */
+  private static SynodException failure(Response r) {
+    SynodException e = SynodException.of(r.getError());
+    if (!r.hasMulti()) {
+      return e;
     }
-    requests.add(request, onLoopResult, out);
-    flush();
-  }
-
-  /** Why a new call cannot be accepted now, or null. */
-  private SynodException refusal() {
-    if (state == ConnectionState.CLOSED) {
-      return new ClientClosedException();
-    }
-    if (state == ConnectionState.EXPIRED) {
-      return new SessionExpiredException("the session expired; call restartSession() for a new one");
-    }
-    if (sessionId == 0 && consecutiveFailures >= retry.maxAttempts() && (stream == null || !stream.opened)) {
-      return new ConnectionLossException("no server reachable after " + consecutiveFailures + " attempts", null);
-    }
-    return null;
-  }
-
-  /**
-   * Sends what the request queue lets go now, in order (see {@link RequestQueue}: a refused write
-   * holds back everything made after it), and comes back when a backoff ends.
-   */
-  private void flush() {
-    Stream s = stream;
-    if (partitioned || s == null || !s.opened) {
-      return;
-    }
-    RequestQueue.Flush f = requests.flush(System.nanoTime(), retry.maxAttempts());
-    for (RequestQueue.Entry e : f.givenUp()) {
-      completeLater(e.future, null, new ConnectionLossException("request sent " + retry.maxAttempts()
-          + " times without an answer; giving up (a write may or may not have applied)", null));
-    }
-    for (Request r : f.toSend()) {
-      send(s, ClientMessage.newBuilder().setRequest(r).build());
-    }
-    long wake = f.wakeAtNanos();
-    if (wake != RequestQueue.Flush.NO_WAKE && (flushTimer == null || wake - flushTimerAtNanos < 0)) {
-      if (flushTimer != null) {
-        flushTimer.cancel(false);
-      }
-      flushTimerAtNanos = wake;
-      flushTimer = loop.schedule(() -> {
-        flushTimer = null;
-        flush();
-      }, Math.max(0, wake - System.nanoTime()), TimeUnit.NANOSECONDS);
-    }
-  }
-
-  private void completeLater(CompletableFuture<Response> f, Response r, Throwable t) {
-    if (f instanceof DirectFuture) {
-      // Only a waiting caller depends on it: wake it from here, without a pool hand-over.
-      if (t != null) {
-        f.completeExceptionally(t);
-      } else {
-        f.complete(r);
-      }
-      return;
-    }
-    try {
-      callbacks.execute(() -> {
-        if (t != null) {
-          f.completeExceptionally(t);
-        } else {
-          f.complete(r);
-        }
-      });
-    } catch (RejectedExecutionException e) {
-      if (t != null) {
-        f.completeExceptionally(t);
-      } else {
-        f.complete(r);
+    List<OpResult> results = r.getMulti().getResultsList();
+    int index = 0;
+    for (int i = 0; i < results.size(); i++) {
+      if (results.get(i).hasError() && results.get(i).getError().getReason() != ErrorReason.RUNTIME_INCONSISTENCY) {
+        index = i;
+        e = SynodException.of(results.get(i).getError());
+        break;
       }
     }
-  }
-
-  private void failAll(SynodException e) {
-    for (RequestQueue.Entry p : requests.drain()) {
-      completeLater(p.future, null, e);
-    }
-  }
-
-  private static boolean retryable(ErrorReason reason) {
-    return reason == ErrorReason.LEADER_UNAVAILABLE || reason == ErrorReason.SHUTTING_DOWN
-        || reason == ErrorReason.STORAGE_FAILURE;
-  }
-
-  private void countRetry(ErrorReason reason) {
-    retried.computeIfAbsent(reason, k -> new AtomicLong()).incrementAndGet();
-  }
-
-  /**
-   * LEADER_UNAVAILABLE and the like (the write may or may not have applied) move the client to
-   * another server, where every unanswered request is sent again with its number. OVERLOADED
-   * (certainly not applied) and OUT_OF_ORDER (a write whose predecessor has not applied; not
-   * applied) are sent again with the same number, in order, by the request queue: OVERLOADED after
-   * the retry policy's backoff, each at most {@code maxAttempts} times; then the caller gets it.
-   */
-  private void onResponse(Response r) {
-    if (dropResponses) {
-      return;
-    }
-    RequestQueue.Entry p = requests.answered(r.getRequestNo());
-    if (p == null) {
-      return; // an answer to a request already answered (re-sent) or given up, or a stale one
-    }
-    if (r.getZxid() > lastZxidSeen) {
-      lastZxidSeen = r.getZxid();
-    }
-    if (r.hasError() && retryable(r.getError().getReason())) {
-      // Not applied here (or unknown): move to another server and re-send with the same number.
-      countRetry(r.getError().getReason());
-      failStream(stream, r.getError().getReason() + ": " + r.getError().getMessage());
-      return;
-    }
-    long backoffNanos = TimeUnit.MILLISECONDS.toNanos(retry.delayMs(p.overloads + 1));
-    if (requests.settle(p, r, System.nanoTime(), backoffNanos, retry.maxAttempts()) == RequestQueue.Verdict.AGAIN) {
-      countRetry(r.getError().getReason());
-      flush();
-      return;
-    }
-    if (p.onLoop != null) {
-      try {
-        p.onLoop.accept(r);
-      } catch (RuntimeException e) {
-        LOG.log(Level.WARNING, "internal response hook failed", e);
-      }
-    }
-    completeLater(p.future, r, null);
-    flush(); // a refused write may have been waiting for this answer
-  }
-
-  // ===========================================================================================
-  // Connection management (loop thread)
-
-  private void connect() {
-    if (state == ConnectionState.CLOSED || partitioned || holdReconnect) {
-      return;
-    }
-    serverIndex = (serverIndex + 1) % servers.size();
-    InetSocketAddress address = servers.get(serverIndex);
-    ManagedChannel channel = channels.computeIfAbsent(address, a ->
-        Grpc.newChannelBuilderForAddress(a.getHostString(), a.getPort(), channelCredentials)
-            .executor(this::onLoopQuietly).build());
-    Stream s = new Stream(address);
-    s.startedNanos = System.nanoTime();
-    stream = s;
-    try {
-      s.out = SynodGrpc.newStub(channel).session(s);
-    } catch (RuntimeException e) {
-      stream = null;
-      onStreamFailed(s, e);
-      return;
-    }
-    boolean resume = sessionId != 0 && state != ConnectionState.EXPIRED;
-    if (resume) {
-      send(s, ClientMessage.newBuilder().setResume(ResumeSession.newBuilder()
-          .setSessionId(sessionId).setSecret(secret).setLastZxidSeen(lastZxidSeen)
-          .addAllCredentials(credentials)).build());
-    } else {
-      send(s, ClientMessage.newBuilder().setOpen(OpenSessionRequest.newBuilder()
-          .setTimeoutMs(requestedTimeoutMs).addAllCredentials(credentials)).build());
-    }
-    // A resume is answered locally; an open goes through consensus (may wait for an election).
-    long patience = resume ? Math.max(200, timeoutMs / 3) : Math.max(5000, 2 * requestedTimeoutMs);
-    s.connectTimer = loop.schedule(() -> {
-      if (stream == s && !s.opened) {
-        failStream(s, "no answer to " + (resume ? "resume" : "open") + " within " + patience + " ms");
-      }
-    }, patience, TimeUnit.MILLISECONDS);
-  }
-
-  private void onServerMessage(Stream s, ServerMessage m) {
-    if (s != stream || s.dead) {
-      return;
-    }
-    lastHeardNanos = System.nanoTime();
-    switch (m.getKindCase()) {
-      case OPENED -> onOpened(s, m.getOpened());
-      case RESPONSE -> onResponse(m.getResponse());
-      case EVENT -> onEvent(m.getEvent());
-      case ENDED -> {
-        if (m.getEnded().getReason() == SessionEnded.Reason.EXPIRED) {
-          expire("the server expired the session");
-        } else if (closeAck != null) {
-          closeAck.complete(null);
-        } else {
-          expire("the session was closed");
-        }
-      }
-      case HEARTBEAT -> onHeartbeatReply(s, m.getHeartbeat());
-      case KIND_NOT_SET -> { }
-    }
-  }
-
-  /**
-   * A server that is not in touch with the leader cannot vouch for the session: move on at once.
-   * A confirmed reply extends the confirmed deadline (from the heartbeat's send time: the server's
-   * count started later) and, if it leaves enough, ends a suspension.
-   */
-  private void onHeartbeatReply(Stream s, HeartbeatReply reply) {
-    long sentNanos = s.heartbeatSentNanos(reply.getNonce());
-    if (!reply.getConfirmed()) {
-      failStream(s, s.server + " cannot confirm the session: it has lost touch with the leader");
-      return;
-    }
-    if (sentNanos != Stream.NOT_SENT && reply.getTimeLeftMs() > 0) {
-      long until = sentNanos + TimeUnit.MILLISECONDS.toNanos(reply.getTimeLeftMs());
-      if (until - confirmedUntilNanos > 0) {
-        confirmedUntilNanos = until;
-      }
-    }
-    if (state == ConnectionState.SUSPENDED && confirmedUntilNanos - System.nanoTime() >= suspendMarginNanos()) {
-      setState(ConnectionState.RECONNECTED);
-    }
-  }
-
-  private void onOpened(Stream s, SessionOpened opened) {
-    s.opened = true;
-    if (s.connectTimer != null) {
-      s.connectTimer.cancel(false);
-    }
-    consecutiveFailures = 0;
-    timeoutMs = opened.getTimeoutMs();
-    s.openedNanos = System.nanoTime();
-    s.lastHeartbeatNanos = s.openedNanos;
-    boolean fresh = !opened.getResumed();
-    if (fresh) {
-      sessionId = opened.getSessionId();
-      secret = opened.getSecret();
-      oneShots.clear();
-      // Created through the log after we asked: the leader started its full timeout later.
-      confirmedUntilNanos = s.startedNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-    }
-    // Unanswered requests first, in order, with their original numbers (the server deduplicates writes).
-    requests.newStream();
-    flush();
-    // The state first: after an expiry it is still EXPIRED, which would refuse the re-registrations.
-    if (fresh) {
-      setState(ConnectionState.CONNECTED);
-    } else {
-      // A resume is answered by this server alone: ask it at once whether it can confirm the
-      // session. Until it does, the client stays SUSPENDED unless enough is still confirmed.
-      sendHeartbeat(s);
-      if (confirmedUntilNanos - System.nanoTime() >= suspendMarginNanos()) {
-        setState(ConnectionState.RECONNECTED);
-      } else if (state != ConnectionState.SUSPENDED) {
-        setState(ConnectionState.SUSPENDED);
-      }
-    }
-    reRegisterWatches(fresh);
-  }
-
-  private void onStreamFailed(Stream s, Throwable t) {
-    if (s != stream || s.dead) {
-      return;
-    }
-    s.dead = true;
-    stream = null;
-    if (s.connectTimer != null) {
-      s.connectTimer.cancel(false);
-    }
-    if (state == ConnectionState.CLOSED) {
-      return;
-    }
-    if (closeAck != null) {
-      closeAck.complete(null);
-      return;
-    }
-    ErrorReason reason = reasonOf(t);
-    if (reason == ErrorReason.AUTH_FAILED) {
-      // Wrong credentials stay wrong on every server: stop, and fail what waits (ZooKeeper's
-      // AUTH_FAILED state). The message is the server's, which never names the credential.
-      authFailure = new AuthFailedException("the servers refused this client's credentials: "
-          + describe(t), "");
-      LOG.warning(() -> "authentication failed on " + s.server + "; not reconnecting");
-      failAll(authFailure);
-      return;
-    }
-    if (reason == ErrorReason.SESSION_EXPIRED || reason == ErrorReason.SESSION_SECRET_MISMATCH) {
-      expire("the server does not know the session any more (" + reason + ")");
-      return;
-    }
-    if (reason == ErrorReason.SESSION_ZXID_AHEAD || reason == ErrorReason.OVERLOADED) {
-      countRetry(reason);
-      LOG.fine(() -> s.server + " refused the stream (" + reason + "); trying another server");
-    }
-    boolean wasOpen = s.opened;
-    if (state == ConnectionState.CONNECTED || state == ConnectionState.RECONNECTED) {
-      setState(ConnectionState.SUSPENDED);
-    }
-    if (wasOpen) {
-      consecutiveFailures = 0;
-    }
-    consecutiveFailures++;
-    if (sessionId == 0 && consecutiveFailures >= retry.maxAttempts() && !requests.isEmpty()) {
-      failAll(new ConnectionLossException("no server reachable after " + consecutiveFailures
-          + " attempts; last failure: " + describe(t), t));
-    }
-    if (sessionExpiredLocally()) {
-      return;
-    }
-    long delay = 0;
-    if (consecutiveFailures % servers.size() == 0 || reason == ErrorReason.OVERLOADED) {
-      delay = retry.delayMs(consecutiveFailures / servers.size());
-      if (sessionId != 0) {
-        delay = Math.min(delay, Math.max(1, timeoutMs / 5));
-      }
-    }
-    loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
-  }
-
-  /** With a session but no server heard from for longer than its timeout: the session is gone. */
-  private boolean sessionExpiredLocally() {
-    if (sessionId != 0 && state == ConnectionState.SUSPENDED
-        && System.nanoTime() - lastHeardNanos > TimeUnit.MILLISECONDS.toNanos(timeoutMs)) {
-      expire("no server reachable for longer than the session timeout (" + timeoutMs + " ms)");
-      return true;
-    }
-    return false;
-  }
-
-  private void failStream(Stream s, String why) {
-    if (s == null) {
-      return;
-    }
-    cancel(s);
-    onStreamFailed(s, Status.UNAVAILABLE.withDescription(why).asRuntimeException());
-  }
-
-  private void cancel(Stream s) {
-    if (s != null && s.out != null) {
-      try {
-        s.out.onError(Status.CANCELLED.withDescription("client moves on").asRuntimeException());
-      } catch (RuntimeException e) {
-        // already gone
-      }
-    }
-  }
-
-  private void expire(String why) {
-    if (state == ConnectionState.EXPIRED || state == ConnectionState.CLOSED) {
-      return;
-    }
-    LOG.info(() -> "session " + Long.toUnsignedString(sessionId) + " expired: " + why);
-    Stream s = stream;
-    stream = null;
-    if (s != null) {
-      s.dead = true;
-      cancel(s);
-    }
-    sessionId = 0;
-    confirmedUntilNanos = System.nanoTime();
-    oneShots.clear();
-    for (List<PersistentWatch> list : persistents.values()) {
-      list.forEach(h -> h.registered = false);
-    }
-    // The state first: a caller woken by the failure must find the client EXPIRED already.
-    setState(ConnectionState.EXPIRED);
-    failAll(new SessionExpiredException("session expired: " + why));
-    requests.newSession();
-    if (reconnectAfterExpiry) {
-      consecutiveFailures = 0;
-      connect();
-    }
-  }
-
-  /** Ticks at a twelfth of the timeout (10 to 100 ms): heartbeats, stream checks, local expiry. */
-  private void scheduleTick() {
-    loop.schedule(() -> {
-      if (state == ConnectionState.CLOSED) {
-        return;
-      }
-      Stream s = stream;
-      if (s != null && s.opened && !partitioned) {
-        checkStream(s);
-      } else if (s == null) {
-        sessionExpiredLocally();
-      }
-      scheduleTick();
-    }, tickMs(), TimeUnit.MILLISECONDS);
-  }
-
-  private long tickMs() {
-    return Math.max(10, Math.min(100, timeoutMs / 12));
-  }
-
-  /** Below this much confirmed time left the client is SUSPENDED (and moves on). */
-  private long suspendMarginNanos() {
-    return TimeUnit.MILLISECONDS.toNanos(timeoutMs) / 6;
-  }
-
-  /**
-   * Moves on from a server that has gone silent (two thirds of the timeout), or that leaves the
-   * session unconfirmed too long: under a sixth of the timeout confirmed, or a third of it after a
-   * resume. Otherwise heartbeats: every third of the timeout, and every tick while less than a
-   * third stays confirmed (a follower vouches for a session only once the leader has heard of it,
-   * a moment after the heartbeat that told it).
-   */
-  private void checkStream(Stream s) {
-    long now = System.nanoTime();
-    long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-    long confirmedNanos = confirmedUntilNanos - now;
-    boolean connected = state == ConnectionState.CONNECTED || state == ConnectionState.RECONNECTED;
-    if (now - lastHeardNanos > timeoutNanos * 2 / 3) {
-      failStream(s, "no message from " + s.server + " for " + (timeoutMs * 2 / 3) + " ms");
-    } else if (connected && confirmedNanos < suspendMarginNanos()) {
-      failStream(s, s.server + " has left the session unconfirmed (" + Math.max(0, confirmedNanos / 1_000_000)
-          + " ms of " + timeoutMs + " left)");
-    } else if (state == ConnectionState.SUSPENDED && now - s.openedNanos > timeoutNanos / 3) {
-      failStream(s, s.server + " did not confirm the resumed session within " + timeoutMs / 3 + " ms");
-    } else if (now - s.lastHeartbeatNanos >= timeoutNanos / 3
-        || (confirmedNanos < timeoutNanos / 3 && now - s.lastHeartbeatNanos >= TimeUnit.MILLISECONDS.toNanos(tickMs()))) {
-      sendHeartbeat(s);
-    }
-  }
-
-  private void sendHeartbeat(Stream s) {
-    long nonce = nextNonce++;
-    s.heartbeatSent(nonce, System.nanoTime());
-    send(s, ClientMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setNonce(nonce)).build());
-  }
-
-  private void send(Stream s, ClientMessage m) {
-    if (s == null || s.dead || partitioned) {
-      return;
-    }
-    try {
-      s.out.onNext(m);
-    } catch (RuntimeException e) {
-      failStream(s, "send failed: " + e);
-    }
-  }
-
-  private void setState(ConnectionState next) {
-    synchronized (stateMonitor) {
-      state = next;
-      stateMonitor.notifyAll();
-    }
-    for (ConnectionStateListener l : listeners) {
-      deliver(() -> l.stateChanged(this, next));
-    }
-  }
-
-  private void deliver(Runnable r) {
-    try {
-      watchThread.execute(() -> {
-        try {
-          r.run();
-        } catch (RuntimeException e) {
-          LOG.log(Level.WARNING, "watcher or listener threw", e);
-        }
-      });
-    } catch (RejectedExecutionException e) {
-      // closed
-    }
-  }
-
-  private static ErrorReason reasonOf(Throwable t) {
-    Metadata trailers = t == null ? null : Status.trailersFromThrowable(t);
-    String r = trailers == null ? null : trailers.get(REASON_KEY);
-    if (r == null) {
-      return ErrorReason.ERROR_REASON_UNSPECIFIED;
-    }
-    try {
-      return ErrorReason.valueOf(r);
-    } catch (IllegalArgumentException e) {
-      return ErrorReason.ERROR_REASON_UNSPECIFIED;
-    }
-  }
-
-  private static String describe(Throwable t) {
-    return t == null ? "stream ended" : Status.fromThrowable(t).toString();
-  }
-
-  // ===========================================================================================
-  // Watches (loop thread)
-
-  private void addOneShot(WatchKey key, OneShot w) {
-    oneShots.computeIfAbsent(key, k -> new ArrayList<>()).add(w);
-  }
-
-  private void onEvent(WatchEvent e) {
-    if (e.getType() != EventType.RESYNC_NEEDED && e.getZxid() > lastZxidSeen) {
-      lastZxidSeen = e.getZxid();
-    }
-    WatchedEvent event = new WatchedEvent(e.getType(), e.getPath(), e.getZxid(),
-        e.getHasData() ? e.getData().toByteArray() : null, e.hasStat() ? e.getStat() : null);
-    Set<Object> delivered = Collections.newSetFromMap(new IdentityHashMap<>());
-    for (WatchTarget t : e.getFiredList()) {
-      WatchKey key = new WatchKey(t.getPath(), t.getKind());
-      if (t.getKind() == WatchKind.WATCH_PERSISTENT || t.getKind() == WatchKind.WATCH_PERSISTENT_RECURSIVE) {
-        for (PersistentWatch h : persistents.getOrDefault(key, List.of())) {
-          boolean fresh = e.getType() == EventType.RESYNC_NEEDED || e.getZxid() > h.lastZxid;
-          if (fresh && delivered.add(h.listener)) {
-            if (e.getType() != EventType.RESYNC_NEEDED) {
-              h.lastZxid = e.getZxid();
-            }
-            deliver(() -> h.listener.onEvent(event));
-          } else if (fresh && e.getType() != EventType.RESYNC_NEEDED) {
-            h.lastZxid = e.getZxid();
-          }
-        }
-      } else {
-        List<OneShot> list = oneShots.remove(key);
-        if (list != null) {
-          for (OneShot w : list) {
-            if (delivered.add(w.watcher)) {
-              deliver(() -> w.watcher.process(event));
-            }
-          }
-        }
-      }
-    }
-  }
-
-  /**
-   * After a resume the server holds no watches of the session. One-shot watches are set again by
-   * reading with watch=true; if the node changed meanwhile the event is delivered now. Persistent
-   * ones are re-added from the last zxid they delivered, so the server replays what was missed.
-   */
-  private void reRegisterWatches(boolean freshSession) {
-    for (WatchKey key : new ArrayList<>(oneShots.keySet())) {
-      Request.Builder read = Request.newBuilder();
-      switch (key.kind()) {
-        case WATCH_DATA -> read.setGetData(GetDataRequest.newBuilder().setPath(key.path()).setWatch(true));
-        case WATCH_EXISTS -> read.setExists(ExistsRequest.newBuilder().setPath(key.path()).setWatch(true));
-        default -> read.setGetChildren(GetChildrenRequest.newBuilder().setPath(key.path()).setWatch(true).setLimit(1));
-      }
-      submit(read, r -> checkOneShot(key, r), new CompletableFuture<>());
-    }
-    for (Map.Entry<WatchKey, List<PersistentWatch>> entry : persistents.entrySet()) {
-      List<PersistentWatch> handles = entry.getValue();
-      if (handles.isEmpty() || handles.stream().noneMatch(h -> h.registered || freshSession)) {
-        continue;
-      }
-      long from = handles.stream().mapToLong(h -> h.lastZxid).min().orElse(0);
-      boolean data = handles.stream().anyMatch(h -> h.includeData);
-      submit(Request.newBuilder().setAddWatch(AddWatchRequest.newBuilder().setPath(entry.getKey().path())
-          .setKind(entry.getKey().kind()).setStartZxid(from).setIncludeData(data)), r -> {
-            if (!r.hasError()) {
-              handles.forEach(h -> h.registered = true);
-            }
-          }, new CompletableFuture<>());
-    }
-  }
-
-  private void checkOneShot(WatchKey key, Response r) {
-    List<OneShot> list = oneShots.get(key);
-    if (list == null || list.isEmpty()) {
-      return;
-    }
-    boolean exists;
-    Stat stat;
-    if (r.hasError()) {
-      if (r.getError().getReason() != ErrorReason.NO_NODE) {
-        return; // keep them; a later reconnect tries again
-      }
-      exists = false;
-      stat = null;
-    } else if (r.hasExists()) {
-      exists = r.getExists().getExists();
-      stat = exists ? r.getExists().getStat() : null;
-    } else if (r.hasGetData()) {
-      exists = true;
-      stat = r.getGetData().getStat();
-    } else {
-      exists = true;
-      stat = r.getGetChildren().getStat();
-    }
-    Map<EventType, List<OneShot>> fire = new LinkedHashMap<>();
-    List<OneShot> keep = new ArrayList<>();
-    for (OneShot w : list) {
-      EventType type = w.changeTo(key.kind(), exists, stat);
-      if (type == null) {
-        keep.add(w);
-      } else {
-        fire.computeIfAbsent(type, k -> new ArrayList<>()).add(w);
-      }
-    }
-    if (keep.isEmpty()) {
-      oneShots.remove(key);
-    } else {
-      oneShots.put(key, keep);
-    }
-    fire.forEach((type, ws) -> {
-      WatchedEvent event = new WatchedEvent(type, key.path(), r.getZxid(), null, stat);
-      ws.forEach(w -> deliver(() -> w.watcher.process(event)));
-    });
-  }
-
-  private void removeHandle(PersistentWatch h, boolean tellServer) {
-    List<PersistentWatch> list = persistents.get(h.key);
-    if (list == null || !list.remove(h)) {
-      return;
-    }
-    if (list.isEmpty()) {
-      persistents.remove(h.key);
-      if (tellServer && state != ConnectionState.EXPIRED && state != ConnectionState.CLOSED) {
-        submit(Request.newBuilder().setRemoveWatch(RemoveWatchRequest.newBuilder()
-            .setPath(h.key.path()).setKind(h.key.kind())), null, new CompletableFuture<>());
-      }
-    }
-  }
-
-  // ===========================================================================================
-  // Test hooks (package-private)
-
-  /** While set the client sends nothing at all (no heartbeats, requests, or reconnects). */
-  void testPartition(boolean on) {
-    onLoop(() -> {
-      partitioned = on;
-      if (!on) {
-        lastHeardNanos = System.nanoTime();
-        if (stream == null) {
-          connect();
-        } else if (stream.opened) {
-          flush();
-        }
-      }
-    });
-  }
-
-  /** While set, a lost stream is not replaced (the current one keeps working). */
-  void testHoldReconnect(boolean on) {
-    onLoop(() -> {
-      holdReconnect = on;
-      if (!on && stream == null) {
-        connect();
-      }
-    });
-  }
-
-  /** While set, responses are ignored as if lost in transit (requests stay pending). */
-  void testDropResponses(boolean on) {
-    dropResponses = on;
-  }
-
-  /** Drops the current stream as if the connection broke (the client moves to the next server). */
-  void testDisconnect() {
-    onLoop(() -> failStream(stream, "test disconnect"));
-  }
-
-  /**
-   * How often the client retried because of {@code reason}: OVERLOADED answers re-sent after a
-   * backoff, OUT_OF_ORDER answers re-sent behind their predecessor, LEADER_UNAVAILABLE /
-   * SHUTTING_DOWN / STORAGE_FAILURE answers re-sent elsewhere, and
-   * streams refused with SESSION_ZXID_AHEAD or OVERLOADED.
-   */
-  long testRetries(ErrorReason reason) {
-    AtomicLong n = retried.get(reason);
-    return n == null ? 0 : n.get();
-  }
-
-  // ===========================================================================================
-  // Helpers and types
-
-  /** The channels' executor: their callbacks run on the loop (dropped once it is shut down). */
-  private void onLoopQuietly(Runnable r) {
-    onLoop(r);
-  }
-
-  /** Runs {@code r} at once when already on the loop (a stream callback), else hands it over. */
-  private void onLoopNowOrLater(Runnable r) {
-    if (Thread.currentThread() == loopThread) {
-      try {
-        r.run();
-      } catch (RuntimeException e) {
-        LOG.log(Level.SEVERE, "client loop task failed", e);
-      }
-    } else {
-      onLoop(r);
-    }
-  }
-
-  private boolean onLoop(Runnable r) {
-    try {
-      loop.execute(() -> {
-        try {
-          r.run();
-        } catch (RuntimeException e) {
-          LOG.log(Level.SEVERE, "client loop task failed", e);
-        }
-      });
-      return true;
-    } catch (RejectedExecutionException e) {
-      return false;
-    }
+    return new MultiFailedException(e, index, results);
   }
 
   private static <T> T await(CompletableFuture<T> f) {
@@ -1360,145 +590,17 @@ public final class SynodClient implements AutoCloseable {
     }
   }
 
-  private static ThreadFactory daemon(String name) {
-    return r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    };
-  }
-
-  private record WatchKey(String path, WatchKind kind) {}
+  // ===========================================================================================
+  // Diagnostics (package-private; faults are injected through the channel factory, see the tests' Faults)
 
   /**
-   * The answer of a synchronous call, completed on the loop itself: only its caller waits for it
-   * and nothing that could block is chained to it.
+   * How often the client retried because of {@code reason}: OVERLOADED answers re-sent after a
+   * backoff, OUT_OF_ORDER answers re-sent behind their predecessor, LEADER_UNAVAILABLE /
+   * SHUTTING_DOWN / STORAGE_FAILURE answers re-sent elsewhere, and
+   * streams refused with SESSION_ZXID_AHEAD or OVERLOADED.
    */
-  private static final class DirectFuture<T> extends CompletableFuture<T> {}
-
-  /** A one-shot watcher and the node's state when it was set (to notice changes missed while away). */
-  private static final class OneShot {
-    final Watcher watcher;
-    final boolean existed;
-    final long czxid;
-    final long mzxid;
-    final int cversion;
-
-    OneShot(Watcher watcher, boolean existed, Stat stat) {
-      this.watcher = watcher;
-      this.existed = existed;
-      this.czxid = existed ? stat.getCzxid() : 0;
-      this.mzxid = existed ? stat.getMzxid() : 0;
-      this.cversion = existed ? stat.getCversion() : 0;
-    }
-
-    /** The event this watch would have fired for the change from then to now, or null. */
-    EventType changeTo(WatchKind kind, boolean exists, Stat now) {
-      if (!existed) {
-        return exists ? EventType.NODE_CREATED : null;
-      }
-      if (!exists) {
-        return EventType.NODE_DELETED;
-      }
-      if (now.getCzxid() != czxid) {
-        // Deleted and re-created while away: the delete is what the watch would have seen.
-        return EventType.NODE_DELETED;
-      }
-      if (kind == WatchKind.WATCH_CHILDREN) {
-        return now.getCversion() != cversion ? EventType.NODE_CHILDREN_CHANGED : null;
-      }
-      return now.getMzxid() != mzxid ? EventType.NODE_DATA_CHANGED : null;
-    }
-  }
-
-  private final class PersistentWatch implements WatchHandle {
-    final WatchKey key;
-    final boolean includeData;
-    final WatchListener listener;
-    volatile long lastZxid;
-    volatile boolean registered;
-
-    PersistentWatch(WatchKey key, boolean includeData, WatchListener listener) {
-      this.key = key;
-      this.includeData = includeData;
-      this.listener = listener;
-    }
-
-    @Override
-    public String path() {
-      return key.path();
-    }
-
-    @Override
-    public boolean recursive() {
-      return key.kind() == WatchKind.WATCH_PERSISTENT_RECURSIVE;
-    }
-
-    @Override
-    public long lastZxid() {
-      return lastZxid;
-    }
-
-    @Override
-    public void close() {
-      onLoop(() -> removeHandle(this, true));
-    }
-  }
-
-  /** One Session stream; its callbacks run on the loop (the channel's executor), where stale streams are ignored. */
-  private final class Stream implements StreamObserver<ServerMessage> {
-    static final long NOT_SENT = Long.MIN_VALUE;
-    /** Heartbeats remembered awaiting their reply (replies come in order; older ones are lost). */
-    static final int HEARTBEATS_UNANSWERED_MAX = 64;
-
-    final InetSocketAddress server;
-    StreamObserver<ClientMessage> out;
-    boolean opened;
-    boolean dead;
-    ScheduledFuture<?> connectTimer;
-    long startedNanos;
-    long openedNanos;
-    long lastHeartbeatNanos;
-    /** (nonce, send time) of heartbeats not yet answered, oldest first. */
-    private final java.util.ArrayDeque<long[]> heartbeats = new java.util.ArrayDeque<>();
-
-    Stream(InetSocketAddress server) {
-      this.server = server;
-    }
-
-    void heartbeatSent(long nonce, long nowNanos) {
-      lastHeartbeatNanos = nowNanos;
-      heartbeats.add(new long[] {nonce, nowNanos});
-      while (heartbeats.size() > HEARTBEATS_UNANSWERED_MAX) {
-        heartbeats.poll();
-      }
-    }
-
-    /** When the heartbeat {@code nonce} was sent (forgetting it and older ones), or NOT_SENT. */
-    long heartbeatSentNanos(long nonce) {
-      while (!heartbeats.isEmpty() && heartbeats.peek()[0] <= nonce) {
-        long[] h = heartbeats.poll();
-        if (h[0] == nonce) {
-          return h[1];
-        }
-      }
-      return NOT_SENT;
-    }
-
-    @Override
-    public void onNext(ServerMessage m) {
-      onLoopNowOrLater(() -> onServerMessage(this, m));
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      onLoopNowOrLater(() -> onStreamFailed(this, t));
-    }
-
-    @Override
-    public void onCompleted() {
-      onLoopNowOrLater(() -> onStreamFailed(this, null));
-    }
+  long testRetries(ErrorReason reason) {
+    return core.session.requests.retries(reason);
   }
 
   // ===========================================================================================
@@ -1512,10 +614,12 @@ public final class SynodClient implements AutoCloseable {
     private Path tlsCaBundle;
     private Path tlsCertChain;
     private Path tlsPrivateKey;
-    private ChannelCredentials channelCredentials;
     private final List<Credential> credentials = new ArrayList<>();
+    private Duration defaultDeadline;
+    private ChannelFactory channelFactory;
+    private ClientLoop loop;
 
-    /** "host:port,host:port,...". */
+    /** The servers to try, "host:port,host:port,..." (required). */
     public Builder connectString(String connectString) {
       servers.clear();
       for (String part : connectString.split(",")) {
@@ -1532,16 +636,19 @@ public final class SynodClient implements AutoCloseable {
       return this;
     }
 
+    /** The session timeout to ask for (default 10 s); the servers may cap it. */
     public Builder sessionTimeout(Duration timeout) {
       this.sessionTimeout = timeout;
       return this;
     }
 
+    /** How hard to try to reach a server (default {@link RetryPolicy#defaultPolicy()}). */
     public Builder retryPolicy(RetryPolicy policy) {
       this.retryPolicy = policy;
       return this;
     }
 
+    /** A listener told of every state change from the first on. */
     public Builder connectionStateListener(ConnectionStateListener listener) {
       listeners.add(listener);
       return this;
@@ -1590,15 +697,76 @@ public final class SynodClient implements AutoCloseable {
     }
 
     /**
+     * A deadline for every call of the client (default none: a call waits as long as the
+     * session lives, through reconnects); {@link SynodClient#withDeadline} overrides it per view.
+     */
+    public Builder defaultDeadline(Duration deadline) {
+      if (deadline != null && (deadline.isNegative() || deadline.isZero())) {
+        throw new IllegalArgumentException("defaultDeadline must be positive, got " + deadline);
+      }
+      this.defaultDeadline = deadline;
+      return this;
+    }
+
+    /**
+     * Makes the channels to the servers (default: dial each with the TLS settings given here, or
+     * plaintext). Not together with the TLS settings: a factory of your own sets up its own security.
+     */
+    public Builder channelFactory(ChannelFactory factory) {
+      this.channelFactory = factory;
+      return this;
+    }
+
+    /** Tests: the clock and protocol thread (default: a thread of its own and System.nanoTime). */
+    Builder loop(ClientLoop loop) {
+      this.loop = loop;
+      return this;
+    }
+
+    /**
      * @throws IllegalArgumentException no server in the connect string, a client certificate
-     *     without a CA bundle, or a TLS file that cannot be read (the message names it)
+     *     without a CA bundle, a TLS file that cannot be read (the message names it), or TLS
+     *     settings together with a channel factory
      */
     public SynodClient build() {
       if (servers.isEmpty()) {
         throw new IllegalArgumentException("connectString names no server");
       }
-      channelCredentials = TlsCredentials.of(tlsCaBundle, tlsCertChain, tlsPrivateKey);
-      return new SynodClient(this);
+      ChannelFactory factory = channelFactory;
+      if (factory == null) {
+        factory = ChannelFactory.dialing(TlsCredentials.of(tlsCaBundle, tlsCertChain, tlsPrivateKey));
+      } else if (tlsCaBundle != null || tlsCertChain != null) {
+        throw new IllegalArgumentException("tlsCaBundle/tlsClientCertificate apply to the default channels; "
+            + "with channelFactory, set up TLS in the factory");
+      }
+      ClientLoop l = loop != null ? loop : new ThreadClientLoop("synod-client-loop");
+      SynodClient client = new SynodClient(new ClientCore(this, l, factory), defaultDeadline);
+      client.core.state.bind(client); // listeners are told of this client, never of a deadline view
+      return client;
+    }
+
+    List<InetSocketAddress> servers() {
+      return List.copyOf(servers);
+    }
+
+    long sessionTimeoutMs() {
+      return sessionTimeout.toMillis();
+    }
+
+    RetryPolicy retryPolicy() {
+      return retryPolicy;
+    }
+
+    boolean reconnectAfterExpiry() {
+      return reconnectAfterExpiry;
+    }
+
+    List<ConnectionStateListener> listeners() {
+      return List.copyOf(listeners);
+    }
+
+    List<Credential> credentials() {
+      return List.copyOf(credentials);
     }
 
   }

@@ -23,6 +23,7 @@ public class SynodException extends RuntimeException {
     this.path = path == null ? "" : path;
   }
 
+  /** The server's machine-readable reason; ERROR_REASON_UNSPECIFIED for client-side failures. */
   public ErrorReason reason() {
     return reason;
   }

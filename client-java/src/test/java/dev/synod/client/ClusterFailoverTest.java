@@ -33,8 +33,8 @@ class ClusterFailoverTest {
       List<ConnectionState> states = new CopyOnWriteArrayList<>();
       try (SynodClient other = SynodClient.builder().connectString(cluster.connectString())
                .sessionTimeout(Duration.ofSeconds(3)).build().start();
-           SynodClient client = SynodClient.builder().connectString(cluster.connectString())
-               .sessionTimeout(Duration.ofMillis(3000)).connectionStateListener((c, s) -> states.add(s)).build().start()) {
+           SynodClient client = Faults.build(SynodClient.builder().connectString(cluster.connectString())
+               .sessionTimeout(Duration.ofMillis(3000)).connectionStateListener((c, s) -> states.add(s))).start()) {
         assertTrue(client.blockUntilConnected(Duration.ofSeconds(10)));
         assertTrue(other.blockUntilConnected(Duration.ofSeconds(10)));
         long session = client.sessionId();
@@ -53,17 +53,17 @@ class ClusterFailoverTest {
         assertEquals("/p/before", persistent.poll(5, TimeUnit.SECONDS).path());
 
         // A sequential create whose reply is lost: applied by the server, still pending here.
-        client.testDropResponses(true);
+        Faults.of(client).dropResponses(true);
         CompletableFuture<CreateResult> seq = client.createAsync("/q/job-", b(""), CreateOptions.PERSISTENT.sequential());
         long deadline = System.currentTimeMillis() + 10_000;
         while (other.getChildren("/q").isEmpty() && System.currentTimeMillis() < deadline) {
           Thread.sleep(5);
         }
         assertEquals(1, other.getChildren("/q").size());
-        client.testDropResponses(false);
+        Faults.of(client).dropResponses(false);
 
         // Cut the client off, kill its server, change things while it is away, let it come back.
-        client.testHoldReconnect(true);
+        Faults.of(client).holdReconnect(true);
         int victim = cluster.idOfPort(client.currentServer().getPort());
         long t0 = System.nanoTime();
         cluster.stop(victim);
@@ -73,7 +73,7 @@ class ClusterFailoverTest {
         other.create("/p/away", b(""));
         other.create("/p/away/deeper", b(""));
         System.out.println("changes made after " + (System.nanoTime() - t0) / 1_000_000 + " ms");
-        client.testHoldReconnect(false);
+        Faults.of(client).holdReconnect(false);
 
         assertEquals(EventType.NODE_DATA_CHANGED, oneShot.poll(10, TimeUnit.SECONDS).type());
         assertEquals(EventType.NODE_CREATED, existsShot.poll(10, TimeUnit.SECONDS).type());

@@ -119,8 +119,8 @@ class CutOffServerTest {
     try (LocalServers cluster = new LocalServers(dir, 3)) {
       int cut = cutOff(cluster, leader);
       List<ConnectionState> states = new CopyOnWriteArrayList<>();
-      try (SynodClient client = SynodClient.builder().connectString(cluster.connectString())
-               .sessionTimeout(TIMEOUT).connectionStateListener((c, s) -> states.add(s)).build().start();
+      try (SynodClient client = Faults.build(SynodClient.builder().connectString(cluster.connectString())
+               .sessionTimeout(TIMEOUT).connectionStateListener((c, s) -> states.add(s))).start();
            SynodClient observer = SynodClient.builder().connectString(connectString(cluster, others(cut)))
                .sessionTimeout(Duration.ofSeconds(6)).build().start()) {
         assertTrue(client.blockUntilConnected(Duration.ofSeconds(10)));
@@ -128,7 +128,7 @@ class CutOffServerTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         InetSocketAddress at;
         while (cluster.idOfPort((at = serverOf(client, deadline)).getPort()) != cut) {
-          client.testDisconnect(); // on to the next server
+          Faults.of(client).disconnect(); // on to the next server
           while (at.equals(client.currentServer())) {
             assertTrue(System.nanoTime() - deadline < 0, "the client does not leave " + at);
             Thread.sleep(5);

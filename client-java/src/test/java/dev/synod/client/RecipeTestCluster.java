@@ -4,8 +4,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * Real servers over loopback ({@link LocalServers}) and the client's package-private test hooks,
- * for tests in other packages (the recipes). A stopped server restarts on the same client port.
+ * Real servers over loopback ({@link LocalServers}) and network faults for clients made by
+ * {@link #client} ({@link Faults}), for tests in other packages (the recipes). A stopped server restarts on the same client port.
  */
 public final class RecipeTestCluster implements AutoCloseable {
   private final LocalServers servers;
@@ -63,8 +63,8 @@ public final class RecipeTestCluster implements AutoCloseable {
 
   /** A started client with the given session timeout, connected. */
   public SynodClient client(Duration sessionTimeout, boolean reconnectAfterExpiry) throws InterruptedException {
-    SynodClient c = SynodClient.builder().connectString(connectString()).sessionTimeout(sessionTimeout)
-        .reconnectAfterExpiry(reconnectAfterExpiry).build().start();
+    SynodClient c = Faults.build(SynodClient.builder().connectString(connectString()).sessionTimeout(sessionTimeout)
+        .reconnectAfterExpiry(reconnectAfterExpiry)).start();
     if (!c.blockUntilConnected(Duration.ofSeconds(10))) {
       c.close();
       throw new AssertionError("client did not connect");
@@ -72,29 +72,35 @@ public final class RecipeTestCluster implements AutoCloseable {
     return c;
   }
 
-  /** See {@link SynodClient#testPartition}: while on, the client sends nothing (no heartbeats, requests or reconnects). */
+  /** See {@link Faults#partition}: while on, nothing passes between the client and the servers. */
   public static void partition(SynodClient client, boolean on) {
-    client.testPartition(on);
+    Faults.of(client).partition(on);
   }
 
   /** While on, the client ignores responses as if lost in transit. */
   public static void dropResponses(SynodClient client, boolean on) {
-    client.testDropResponses(on);
+    Faults.of(client).dropResponses(on);
   }
 
-  /** See {@link SynodClient#testHoldReconnect}: a lost stream is not replaced while on. */
+  /** See {@link Faults#holdReconnect}: new connections fail while on. */
   public static void holdReconnect(SynodClient client, boolean on) {
-    client.testHoldReconnect(on);
+    Faults.of(client).holdReconnect(on);
   }
 
-  /** See {@link SynodClient#testDisconnect}: drops the client's stream now. */
+  /** See {@link Faults#disconnect}: breaks the client's connection now. */
   public static void disconnect(SynodClient client) {
-    client.testDisconnect();
+    Faults.of(client).disconnect();
   }
 
-  /** Cuts the client off until its session has expired on the server, then lets it reconnect. */
+  /**
+   * Cuts the client off until its session has expired on the server, then lets it reconnect. The
+   * client gives the session up by itself (no server heard from for its timeout); the server
+   * expires it on its own clock, about then: an ephemeral marker shows when it has.
+   */
   public static void expireSession(SynodClient client) throws InterruptedException {
-    client.testPartition(true);
+    String marker = client.create("/expire-marker-", new byte[0],
+        CreateOptions.of(dev.synod.api.v1.NodeKind.EPHEMERAL).sequential()).path();
+    Faults.of(client).partition(true);
     long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
     while (client.state() != ConnectionState.EXPIRED && System.nanoTime() < deadline) {
       Thread.sleep(10);
@@ -102,7 +108,15 @@ public final class RecipeTestCluster implements AutoCloseable {
     if (client.state() != ConnectionState.EXPIRED) {
       throw new AssertionError("the session did not expire");
     }
-    client.testPartition(false);
+    try (SynodClient observer = SynodClient.builder().connectString(Faults.of(client).dialedConnectString()).build().start()) {
+      while (observer.exists(marker) != null && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      if (observer.exists(marker) != null) {
+        throw new AssertionError("the servers did not expire the session");
+      }
+    }
+    Faults.of(client).partition(false);
   }
 
   @Override

@@ -152,4 +152,21 @@ class RequestQueueTest {
     write("/b");
     assertEquals(List.of(List.of(2L, 0L)), flush());
   }
+
+  @Test
+  void aCancelledRequestIsNeverSentAgainAndItsLateAnswerIsDropped() {
+    RequestQueue.Entry w1 = write("/a");
+    RequestQueue.Entry r2 = read("/a");
+    RequestQueue.Entry w3 = write("/b");
+    flush();
+    assertSame(w1, q.cancel(w1.number()));
+    assertNull(q.cancel(w1.number()), "cancelled once");
+    assertNull(q.answered(w1.number()), "an answer still on its way is dropped");
+    q.newStream();
+    assertEquals(List.of(List.of(2L, 0L), List.of(3L, 1L)), flush(), "the rest go again, the cancelled one not");
+    // Its successor follows what the servers report applied once the cancelled one never applies.
+    assertEquals(RequestQueue.Verdict.AGAIN, answer(w3, refused(w3, ErrorReason.OUT_OF_ORDER, 0)));
+    assertEquals(RequestQueue.Verdict.FINAL, answer(r2, ok(r2)));
+    assertEquals(List.of(List.of(3L, 0L)), flush());
+  }
 }

@@ -2,6 +2,7 @@ package dev.synod.client.recipes;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.synod.client.Faults;
 import dev.synod.client.RecipeTestCluster;
 import dev.synod.client.SynodClient;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ class LeaderElectionTest {
   }
 
   static SynodClient connect(Duration timeout) throws InterruptedException {
-    SynodClient c = SynodClient.builder().connectString(server.connectString()).sessionTimeout(timeout).build().start();
+    SynodClient c = Faults.build(SynodClient.builder().connectString(server.connectString()).sessionTimeout(timeout)).start();
     assertTrue(c.blockUntilConnected(Duration.ofSeconds(10)));
     return c;
   }

@@ -3,6 +3,7 @@ package dev.synod.client.recipes;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.synod.client.ConnectionState;
+import dev.synod.client.Faults;
 import dev.synod.client.RecipeTestCluster;
 import dev.synod.client.SynodClient;
 import java.nio.file.Path;
@@ -40,8 +41,8 @@ class MutexClusterTest {
   }
 
   static SynodClient connect(Duration sessionTimeout) throws InterruptedException {
-    SynodClient c = SynodClient.builder().connectString(cluster.connectString())
-        .sessionTimeout(sessionTimeout).build().start();
+    SynodClient c = Faults.build(SynodClient.builder().connectString(cluster.connectString())
+        .sessionTimeout(sessionTimeout)).start();
     assertTrue(c.blockUntilConnected(Duration.ofSeconds(10)));
     return c;
   }

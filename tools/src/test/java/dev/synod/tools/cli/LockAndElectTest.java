@@ -9,6 +9,7 @@ import dev.synod.client.SynodClient;
 import dev.synod.client.recipes.LeaderLatch;
 import dev.synod.client.recipes.Lease;
 import dev.synod.client.recipes.Mutex;
+import dev.synod.testing.Eventually;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.List;
@@ -83,13 +84,9 @@ class LockAndElectTest extends OneServerCliTest {
     long start = System.nanoTime();
     CompletableFuture<Integer> code = CompletableFuture.supplyAsync(
         () -> cli.runTo("", out, err, "lock", "/locks/c", "--", "sleep", "30"));
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    List<String> holders = List.of();
-    while (holders.isEmpty()) {
-      assertTrue(System.nanoTime() < deadline, "lock not taken: " + err);
-      Thread.sleep(20);
-      holders = other.exists("/locks/c") == null ? List.of() : other.getChildren("/locks/c");
-    }
+    Eventually.eventually(Duration.ofSeconds(10), "the lock to be taken",
+        () -> other.exists("/locks/c") != null && !other.getChildren("/locks/c").isEmpty());
+    List<String> holders = other.getChildren("/locks/c");
     other.delete("/locks/c/" + holders.get(0), -1); // an operator deletes the holder's node
     assertEquals(ExitCodes.LOST, code.get(10, TimeUnit.SECONDS), err.toString());
     assertTrue(err.toString().contains("synod: lock /locks/c lost while the command ran"), err.toString());

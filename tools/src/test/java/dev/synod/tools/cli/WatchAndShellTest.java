@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.synod.client.SynodClient;
+import dev.synod.testing.Eventually;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,11 +24,8 @@ class WatchAndShellTest extends OneServerCliTest {
   static CompletableFuture<Integer> watchInBackground(ByteArrayOutputStream out, CliRunner.SyncBuffer err,
       String... args) throws InterruptedException {
     CompletableFuture<Integer> code = CompletableFuture.supplyAsync(() -> cli.runTo("", out, err, args));
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!err.toString().contains("watching") && !code.isDone()) {
-      assertTrue(System.nanoTime() < deadline, "watch did not start: " + err);
-      Thread.sleep(10);
-    }
+    Eventually.eventually(Duration.ofSeconds(10), "the watch to start",
+        () -> err.toString().contains("watching") || code.isDone());
     return code;
   }
 

@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One of the repository's {@code client-<language>/run-example.sh} scripts, run as a subprocess
- * with a time limit. Its standard output and error are captured together, in order.
+ * One of the repository's {@code client-<language>/} scripts (run-example.sh, the package
+ * builders), run as a subprocess with a time limit. Its standard output and error are captured together, in order.
  */
 final class ExampleScript {
   private final Path script;
@@ -25,7 +25,12 @@ final class ExampleScript {
 
   /** The run-example.sh of {@code client-<language>/} in the repository this test runs in. */
   static ExampleScript of(String clientDir) {
-    Path script = Repository.root().resolve(clientDir).resolve("run-example.sh");
+    return of(clientDir, "run-example.sh");
+  }
+
+  /** The script {@code name} of {@code client-<language>/} (a .py one runs with /usr/bin/python3). */
+  static ExampleScript of(String clientDir, String name) {
+    Path script = Repository.root().resolve(clientDir).resolve(name);
     if (!Files.isExecutable(script)) {
       fail(script + " is missing or not executable");
     }
@@ -44,7 +49,8 @@ final class ExampleScript {
    * {@code limit}, and fails the test in that case with everything it printed so far.
    */
   Result run(Duration limit, Path outputFile, String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of("bash", script.toString()));
+    String interpreter = script.toString().endsWith(".py") ? "/usr/bin/python3" : "bash";
+    List<String> command = new ArrayList<>(List.of(interpreter, script.toString()));
     command.addAll(List.of(args));
     Process process = new ProcessBuilder(command)
         .redirectErrorStream(true)
