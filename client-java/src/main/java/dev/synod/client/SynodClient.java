@@ -95,10 +95,17 @@ public final class SynodClient implements AutoCloseable {
   private final ClientCore core;
   /** This view's per-call deadline; null: none. */
   private final Duration deadline;
+  /** Whether this view's reads are linearizable (see {@link #linearizable()}). */
+  private final boolean linearizable;
 
   private SynodClient(ClientCore core, Duration deadline) {
+    this(core, deadline, false);
+  }
+
+  private SynodClient(ClientCore core, Duration deadline, boolean linearizable) {
     this.core = core;
     this.deadline = deadline;
+    this.linearizable = linearizable;
   }
 
   /** A builder; {@link Builder#connectString} is required. */
@@ -202,12 +209,35 @@ public final class SynodClient implements AutoCloseable {
     if (deadline == null || deadline.isNegative() || deadline.isZero()) {
       throw new IllegalArgumentException("deadline must be positive, got " + deadline);
     }
-    return new SynodClient(core, deadline);
+    return new SynodClient(core, deadline, linearizable);
   }
 
   /** The same client without a per-call deadline (calls wait as long as the session lives). */
   public SynodClient withoutDeadline() {
-    return deadline == null ? this : new SynodClient(core, null);
+    return deadline == null ? this : new SynodClient(core, null, linearizable);
+  }
+
+  /**
+   * The same client (same session, state and watches), whose reads ({@code getData},
+   * {@code exists}, {@code getChildren}) are linearizable: each reflects every write acknowledged
+   * to any client, through any server, before it was sent. The server first confirms with a
+   * quorum that it has applied as far as the leader's commit (the reads that arrive together share
+   * one round), so a read costs a round trip to the leader, and a server cut off from the quorum
+   * refuses it rather than answer from what may be stale. The plain client's reads are
+   * sequentially consistent: never older than what this session has seen, as in ZooKeeper; this
+   * is one call instead of {@code sync()} and a read. Closing the view closes the client.
+   *
+   * <pre>{@code
+   * byte[] leaderAddress = client.linearizable().getData("/service/leader").data();
+   * }</pre>
+   */
+  public SynodClient linearizable() {
+    return linearizable ? this : new SynodClient(core, deadline, true);
+  }
+
+  /** Whether this view's reads are linearizable. */
+  public boolean isLinearizable() {
+    return linearizable;
   }
 
   /** This client's per-call deadline, if it has one. */
@@ -280,7 +310,8 @@ public final class SynodClient implements AutoCloseable {
   }
 
   private CompletableFuture<NodeData> getData(String path, Watcher watcher, boolean direct) {
-    return call(Request.newBuilder().setGetData(GetDataRequest.newBuilder().setPath(path).setWatch(watcher != null)),
+    return call(Request.newBuilder().setGetData(GetDataRequest.newBuilder().setPath(path).setWatch(watcher != null)
+        .setLinearizable(linearizable)),
         watcher == null ? null : r -> {
           if (!r.hasError()) {
             watches().addOneShot(new WatchKey(path, WatchKind.WATCH_DATA), new OneShotWatch(watcher, true, r.getGetData().getStat()));
@@ -305,7 +336,8 @@ public final class SynodClient implements AutoCloseable {
   }
 
   private CompletableFuture<Stat> exists(String path, Watcher watcher, boolean direct) {
-    return call(Request.newBuilder().setExists(ExistsRequest.newBuilder().setPath(path).setWatch(watcher != null)),
+    return call(Request.newBuilder().setExists(ExistsRequest.newBuilder().setPath(path).setWatch(watcher != null)
+        .setLinearizable(linearizable)),
         watcher == null ? null : r -> {
           if (!r.hasError()) {
             watches().addOneShot(new WatchKey(path, WatchKind.WATCH_EXISTS),
@@ -333,7 +365,8 @@ public final class SynodClient implements AutoCloseable {
   private CompletableFuture<ChildrenPage> page(String path, int limit, String cursor, Watcher watcher,
       Deadline deadline) {
     return call(Request.newBuilder().setGetChildren(GetChildrenRequest.newBuilder().setPath(path)
-            .setWatch(watcher != null).setLimit(limit).setCursor(cursor == null ? "" : cursor)),
+            .setWatch(watcher != null).setLimit(limit).setCursor(cursor == null ? "" : cursor)
+            .setLinearizable(linearizable)),
         watcher == null ? null : r -> {
           if (!r.hasError()) {
             watches().addOneShot(new WatchKey(path, WatchKind.WATCH_CHILDREN),
