@@ -1,14 +1,12 @@
 package dev.synod.server.storage;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.synod.txn.v1.NodeRecord;
 import dev.synod.txn.v1.SessionRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -75,12 +73,6 @@ final class SnapshotFile {
    * Writes {@code snapshot} to a new file at {@code file} on {@code disk} and closes it (no fsync).
    */
   static void write(Disk disk, Path file, Snapshot snapshot) throws IOException {
-    // MapDB's bulk load wants its keys in its own (natural) order.
-    SortedMap<String, NodeRecord> nodes = snapshot.nodes();
-    if (nodes.comparator() != null) {
-      nodes = new TreeMap<>(); // not new TreeMap<>(sortedMap): that keeps the comparator
-      nodes.putAll(snapshot.nodes());
-    }
     SortedMap<Long, byte[]> sessions = sessionsById(snapshot.sessions());
     Checksum checksum = new Checksum();
     Volume volume = null;
@@ -88,15 +80,24 @@ final class SnapshotFile {
       volume = disk.openVolume(file, false);
       DB db = DBMaker.volumeDB(volume, false).checksumStoreEnable().make();
       // Bulk-load the B-trees from sorted input: far faster than one put per node.
-      Iterator<Pair<String, byte[]>> nodeEntries =
-          nodes.entrySet().stream()
-              .map(
-                  e -> {
-                    byte[] bytes = e.getValue().toByteArray();
-                    checksum.addNode(e.getKey(), bytes);
-                    return new Pair<>(e.getKey(), bytes);
-                  })
-              .iterator();
+      // The snapshot's nodes come in path order, MapDB's natural order for its bulk load.
+      Iterator<SnapshotNodes.Entry> source = snapshot.nodeSource().iterator();
+      long[] written = {0};
+      Iterator<Pair<String, byte[]>> nodeEntries = new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return source.hasNext();
+        }
+
+        @Override
+        public Pair<String, byte[]> next() {
+          SnapshotNodes.Entry e = source.next();
+          byte[] bytes = e.record().toByteArray();
+          checksum.addNode(e.path(), bytes);
+          written[0]++;
+          return new Pair<>(e.path(), bytes);
+        }
+      };
       db.treeMap(NODES, Serializer.STRING, Serializer.BYTE_ARRAY).createFrom(nodeEntries);
 
       Iterator<Pair<Long, byte[]>> sessionEntries =
@@ -114,7 +115,7 @@ final class SnapshotFile {
       meta.put(META_ZXID, snapshot.zxid());
       meta.put(META_SLOT, snapshot.slot());
       meta.put(META_TIME_MS, snapshot.timeMs());
-      meta.put(META_NODE_COUNT, (long) nodes.size());
+      meta.put(META_NODE_COUNT, written[0]);
       meta.put(META_SESSION_COUNT, (long) sessions.size());
       meta.put(META_CRC32C, checksum.value());
       db.close();
@@ -169,7 +170,9 @@ final class SnapshotFile {
       long sessionCount = metaValue(file, meta, META_SESSION_COUNT);
       Checksum checksum = new Checksum();
 
-      TreeMap<String, NodeRecord> nodes = new TreeMap<>();
+      // Raw records: parsed one at a time as the state machine loads them, so the whole tree
+      // never exists as protobuf objects.
+      RawSnapshotNodes.Builder nodes = new RawSnapshotNodes.Builder();
       for (Map.Entry<String, byte[]> e :
           db.treeMap(NODES, Serializer.STRING, Serializer.BYTE_ARRAY).open().entrySet()) {
         // Counted as we go: a damaged B-tree could otherwise loop or run on forever.
@@ -177,7 +180,7 @@ final class SnapshotFile {
           throw invalid(file, "more nodes than the " + nodeCount + " it should hold");
         }
         checksum.addNode(e.getKey(), e.getValue());
-        nodes.put(e.getKey(), NodeRecord.parseFrom(e.getValue()));
+        nodes.add(e.getKey(), e.getValue());
       }
       List<SessionRecord> sessions = new ArrayList<>();
       for (Map.Entry<Long, byte[]> e :
@@ -203,8 +206,8 @@ final class SnapshotFile {
       if (checksum.value() != metaValue(file, meta, META_CRC32C)) {
         throw invalid(file, "checksum mismatch");
       }
-      return new Snapshot(zxid, slot, timeMs == null ? 0 : timeMs,
-          Collections.unmodifiableSortedMap(nodes), List.copyOf(sessions));
+      return new Snapshot(zxid, slot, timeMs == null ? 0 : timeMs, nodes.build(),
+          List.copyOf(sessions));
     } catch (InvalidProtocolBufferException e) {
       throw invalid(file, "a record does not parse: " + e.getMessage());
     } catch (RuntimeException | AssertionError | OutOfMemoryError e) {
