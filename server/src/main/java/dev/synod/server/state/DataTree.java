@@ -164,12 +164,13 @@ final class DataTree {
     // Path order lists siblings one after another, so the parent is usually the previous one's.
     String[] parentPath = {null};
     Node[] parent = {null};
-    snapshotNodes.forEach((path, record) -> {
+    NodeDecoder decoder = new NodeDecoder(this);
+    snapshotNodes.forEachRaw((path, bytes, offset, length) -> {
       if (root == null) {
         if (!Paths.ROOT.equals(path)) {
           throw new IllegalArgumentException("snapshot has no root node");
         }
-        insert(path, null, Node.of("", record, internAcl(record.getAclList())));
+        insert(path, null, decoder.decode("", bytes, offset, length));
         return;
       }
       int slash = path.lastIndexOf('/');
@@ -186,7 +187,7 @@ final class DataTree {
       if (parent[0].children != null && parent[0].children.get(name) != null) {
         throw new IllegalArgumentException("snapshot lists " + path + " twice");
       }
-      insert(path, parent[0], Node.of(name, record, internAcl(record.getAclList())));
+      insert(path, parent[0], decoder.decode(name, bytes, offset, length));
     });
     if (root == null) {
       throw new IllegalArgumentException("snapshot has no root node");

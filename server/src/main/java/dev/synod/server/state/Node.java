@@ -65,15 +65,6 @@ final class Node {
     this.quota = quota;
   }
 
-  /** The node {@code record} describes, named {@code name}, with {@code acl} (interned) as its ACL. */
-  static Node of(String name, NodeRecord record, List<Acl> acl) {
-    Stat s = record.getStat();
-    return new Node(name, s.getCzxid(), s.getMzxid(), s.getPzxid(), s.getCtimeMs(),
-        s.getMtimeMs(), s.getEphemeralOwner(), s.getTtlMs(), s.getVersion(), s.getCversion(),
-        s.getAversion(), s.getNumChildren(), s.getKind(), record.getData().toByteArray(), acl,
-        record.hasQuota() ? record.getQuota() : null);
-  }
-
   NodeKind kind() {
     return NodeKind.forNumber(kind); // never null: the constructor took a known kind's number
   }

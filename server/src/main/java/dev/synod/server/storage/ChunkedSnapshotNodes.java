@@ -4,6 +4,8 @@ import com.google.protobuf.CodedInputStream;
 import dev.synod.txn.v1.NodeRecord;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -15,12 +17,65 @@ import java.util.NoSuchElementException;
  * snapshot costs its bytes, not a tree of objects, until the state machine has made its own nodes.
  */
 final class ChunkedSnapshotNodes implements SnapshotNodes {
-  private final List<byte[]> chunks;
+  /**
+   * Chunks are packed into blocks of this size. A block is a humongous object for the G1
+   * collector (at least half a region, for heaps up to 64 GiB), allocated straight into the old
+   * generation: a young collection never copies it, as it would copy hundreds of MiB of small
+   * chunks again and again while a restore fills the heap with nodes.
+   */
+  static final int BLOCK_BYTES = 16 << 20;
+
+  /** The first block is smaller, so that a small snapshot costs little. */
+  static final int FIRST_BLOCK_BYTES = 1 << 20;
+
+  /** Blocks of whole chunks; each block holds entries back to back. */
+  private final List<byte[]> blocks;
   private final long count;
 
-  ChunkedSnapshotNodes(List<byte[]> chunks, long count) {
-    this.chunks = List.copyOf(chunks);
+  private ChunkedSnapshotNodes(List<byte[]> blocks, long count) {
+    this.blocks = List.copyOf(blocks);
     this.count = count;
+  }
+
+  /** Collects the chunks of a file, in order, into blocks. */
+  static final class Builder {
+    private final List<byte[]> blocks = new ArrayList<>();
+    private byte[] block;
+    private int used;
+    private long chunks;
+
+    /** How many chunks were added. */
+    long size() {
+      return chunks;
+    }
+
+    void add(byte[] chunk) {
+      chunks++;
+      if (chunk.length > FIRST_BLOCK_BYTES) {
+        seal();
+        blocks.add(chunk);
+        return;
+      }
+      if (block == null || used + chunk.length > block.length) {
+        seal();
+        block = new byte[blocks.isEmpty() ? FIRST_BLOCK_BYTES : BLOCK_BYTES];
+      }
+      System.arraycopy(chunk, 0, block, used, chunk.length);
+      used += chunk.length;
+    }
+
+    private void seal() {
+      if (block != null) {
+        blocks.add(used == block.length ? block : Arrays.copyOf(block, used));
+        block = null;
+        used = 0;
+      }
+    }
+
+    ChunkedSnapshotNodes build(long count) {
+      seal();
+      return new ChunkedSnapshotNodes(blocks, count);
+    }
   }
 
   @Override
@@ -36,11 +91,11 @@ final class ChunkedSnapshotNodes implements SnapshotNodes {
 
       @Override
       public boolean hasNext() {
-        while (chunk < chunks.size() && at >= chunks.get(chunk).length) {
+        while (chunk < blocks.size() && at >= blocks.get(chunk).length) {
           chunk++;
           at = 0;
         }
-        return chunk < chunks.size();
+        return chunk < blocks.size();
       }
 
       @Override
@@ -48,7 +103,7 @@ final class ChunkedSnapshotNodes implements SnapshotNodes {
         if (!hasNext()) {
           throw new NoSuchElementException();
         }
-        byte[] bytes = chunks.get(chunk);
+        byte[] bytes = blocks.get(chunk);
         int pathAt = skipVarint(bytes, at);
         int pathLength = readLength(bytes, at, pathAt);
         int recordLengthAt = pathAt + pathLength;
@@ -65,6 +120,23 @@ final class ChunkedSnapshotNodes implements SnapshotNodes {
         }
       }
     };
+  }
+
+  @Override
+  public void forEachRaw(RawVisitor visitor) {
+    for (byte[] bytes : blocks) {
+      int at = 0;
+      while (at < bytes.length) {
+        int pathAt = skipVarint(bytes, at);
+        int pathLength = readLength(bytes, at, pathAt);
+        int recordLengthAt = pathAt + pathLength;
+        int recordAt = skipVarint(bytes, recordLengthAt);
+        int recordLength = readLength(bytes, recordLengthAt, recordAt);
+        at = recordAt + recordLength;
+        visitor.visit(new String(bytes, pathAt, pathLength, StandardCharsets.UTF_8), bytes,
+            recordAt, recordLength);
+      }
+    }
   }
 
   /**

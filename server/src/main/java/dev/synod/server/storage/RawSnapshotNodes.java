@@ -46,6 +46,13 @@ final class RawSnapshotNodes implements SnapshotNodes {
   }
 
   @Override
+  public void forEachRaw(RawVisitor visitor) {
+    for (int i = 0; i < paths.length; i++) {
+      visitor.visit(paths[i], records[i], 0, records[i].length);
+    }
+  }
+
+  @Override
   public Iterator<Entry> iterator() {
     return new Iterator<>() {
       private int next;

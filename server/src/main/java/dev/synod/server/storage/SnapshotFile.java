@@ -45,8 +45,11 @@ final class SnapshotFile {
   static final long FORMAT_VERSION = 3;
   static final long FORMAT_VERSION_PER_NODE = 2;
 
-  /** Nodes are cut into chunks of about this many bytes (a chunk holds one node at least). */
-  static final int CHUNK_BYTES_TARGET = 64 * 1024;
+  /**
+   * Nodes are cut into chunks of about this many bytes (a chunk holds one node at least): below
+   * MapDB's largest single record (64 KiB), so that a chunk is one read, not a linked record.
+   */
+  static final int CHUNK_BYTES_TARGET = 48 * 1024;
 
   /** Version 2's node tree. */
   private static final String NODES = "nodes";
@@ -99,7 +102,9 @@ final class SnapshotFile {
       // Bulk-load the B-trees from sorted input: far faster than one put per entry. The chunks
       // are made as MapDB asks for them, so the snapshot is never in memory as a whole.
       NodeChunker chunks = new NodeChunker(snapshot.nodeSource().iterator(), checksum);
-      db.treeMap(NODE_CHUNKS, Serializer.LONG, Serializer.BYTE_ARRAY).createFrom(chunks);
+      // Values outside the B-tree nodes: each chunk is a record of its own, not 32 in one.
+      db.treeMap(NODE_CHUNKS, Serializer.LONG, Serializer.BYTE_ARRAY).valuesOutsideNodesEnable()
+          .createFrom(chunks);
 
       Iterator<Pair<Long, byte[]>> sessionEntries =
           sessions.entrySet().stream()
@@ -223,7 +228,7 @@ final class SnapshotFile {
    */
   private static SnapshotNodes readChunks(Path file, DB db, long nodeCount, Checksum checksum)
       throws IOException {
-    List<byte[]> chunks = new ArrayList<>();
+    ChunkedSnapshotNodes.Builder chunks = new ChunkedSnapshotNodes.Builder();
     long count = 0;
     for (Map.Entry<Long, byte[]> e :
         db.treeMap(NODE_CHUNKS, Serializer.LONG, Serializer.BYTE_ARRAY).open().entrySet()) {
@@ -248,7 +253,7 @@ final class SnapshotFile {
       }
       chunks.add(chunk);
     }
-    return new ChunkedSnapshotNodes(chunks, count);
+    return chunks.build(count);
   }
 
   /** Version 2's nodes: one entry each, kept as raw records until the snapshot is iterated. */

@@ -22,6 +22,16 @@ public interface SnapshotNodes {
     void visit(String path, NodeRecord record);
   }
 
+  /**
+   * Receives one node as a serialized NodeRecord: {@code length} bytes of {@code bytes} from
+   * {@code offset}. The bytes are the source's: read them during the call, never keep or change
+   * them.
+   */
+  @FunctionalInterface
+  interface RawVisitor {
+    void visit(String path, byte[] bytes, int offset, int length);
+  }
+
   /** How many nodes an iteration yields. */
   long count();
 
@@ -39,6 +49,18 @@ public interface SnapshotNodes {
       Entry e = it.next();
       visitor.visit(e.path(), e.record());
     }
+  }
+
+  /**
+   * Calls {@code visitor} once for every node, by ascending path, with its record serialized. A
+   * source that holds records as bytes (a snapshot file's) hands them over as they are, so a
+   * loader that decodes them itself makes no protobuf objects at all.
+   */
+  default void forEachRaw(RawVisitor visitor) {
+    forEach((path, record) -> {
+      byte[] bytes = record.toByteArray();
+      visitor.visit(path, bytes, 0, bytes.length);
+    });
   }
 
   /** The nodes of {@code nodes}, in natural path order whatever the map's comparator. */

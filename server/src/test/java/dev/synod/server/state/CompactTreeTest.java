@@ -10,6 +10,9 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.synod.api.v1.Acl;
 import dev.synod.api.v1.CreateRequest;
 import dev.synod.api.v1.DeleteRequest;
+import dev.synod.api.v1.NodeKind;
+import dev.synod.api.v1.Quota;
+import dev.synod.api.v1.Stat;
 import dev.synod.server.auth.Identities;
 import dev.synod.server.storage.Snapshot;
 import dev.synod.server.storage.SnapshotNodes;
@@ -81,6 +84,29 @@ class CompactTreeTest {
     } catch (InvalidProtocolBufferException e) {
       throw new AssertionError(e);
     }
+  }
+
+  @Test
+  void aLoadedRecordBecomesTheNodeItDescribesWithEveryField() {
+    Acl world = Acl.newBuilder().setScheme("world").setId("anyone").setPerms(31).build();
+    Acl ann = Acl.newBuilder().setScheme("digest").setId("ann:h").setPerms(3).build();
+    TreeMap<String, NodeRecord> records = new TreeMap<>();
+    records.put("/", NodeRecord.newBuilder().addAcl(world).setStat(Stat.newBuilder()
+        .setNumChildren(2).setCversion(2).setPzxid(4)).build());
+    records.put("/p", NodeRecord.newBuilder().setData(ByteString.copyFromUtf8("pp"))
+        .addAcl(ann).addAcl(world).setQuota(Quota.newBuilder().setCountHard(9).setBytesSoft(70))
+        .setStat(Stat.newBuilder().setCzxid(3).setMzxid(Long.MAX_VALUE).setPzxid(-2L)
+            .setCtimeMs(-5).setMtimeMs(1_700_000_000_000L).setVersion(Integer.MAX_VALUE)
+            .setCversion(-1).setAversion(7).setDataLength(2).setKind(NodeKind.CONTAINER))
+        .build());
+    records.put("/t", NodeRecord.newBuilder().addAcl(world).setStat(Stat.newBuilder()
+        .setCzxid(4).setKind(NodeKind.TTL).setTtlMs(1234).setEphemeralOwner(0)).build());
+    DataTree loaded = new DataTree();
+    loaded.load(SnapshotNodes.of(records));
+    TreeMap<String, NodeRecord> back = new TreeMap<>();
+    loaded.capture().forEach(back::put);
+    assertEquals(records, back);
+    assertEquals(2, loaded.aclCount());
   }
 
   @Test

@@ -32,9 +32,12 @@ import java.util.stream.Stream;
  * reports the time and the heap per node again.
  *
  * <p>Run with a fixed heap, e.g. {@code java -Xmx4g -XX:+UseG1GC -cp ... dev.synod.bench.ScaleBench
- * --parents 1000 --children 1000 --value-bytes 100 --dir /tmp/synod-scale}. Heap figures come from
- * the memory bean after {@code System.gc()} (a full collection with G1's defaults), measured
- * against the heap used before the state existed.
+ * --parents 1000 --children 1000 --value-bytes 100 --dir /tmp/synod-scale --keep}, then {@code
+ * ... ScaleBench --dir /tmp/synod-scale --restart-only} for the restart in a JVM of its own, cold,
+ * as a restarted server does it (the in-process restart after the load runs warm). Heap figures
+ * come from the memory bean after {@code System.gc()} (a full collection with G1's defaults): the
+ * fresh one against the heap used before the state existed, the one after a restart against the
+ * heap left when the restored state is dropped. CPU is the whole process's (collector included).
  */
 public final class ScaleBench {
   private ScaleBench() {}
@@ -44,7 +47,15 @@ public final class ScaleBench {
     int children = 1000;
     int valueBytes = 100;
     Path dir = Path.of(System.getProperty("java.io.tmpdir"), "synod-scale");
+    boolean keep = false;
+    boolean restartOnly = false;
     for (int i = 0; i < args.length; i += 2) {
+      if (args[i].equals("--keep") || args[i].equals("--restart-only")) {
+        keep |= args[i].equals("--keep");
+        restartOnly |= args[i].equals("--restart-only");
+        i--;
+        continue;
+      }
       String value = i + 1 < args.length ? args[i + 1] : null;
       if (value == null) {
         throw new IllegalArgumentException(args[i] + " needs a value");
@@ -55,8 +66,13 @@ public final class ScaleBench {
         case "--value-bytes" -> valueBytes = Integer.parseInt(value);
         case "--dir" -> dir = Path.of(value);
         default -> throw new IllegalArgumentException("unknown flag " + args[i]
-            + " (flags: --parents N --children N --value-bytes N --dir PATH)");
+            + " (flags: --parents N --children N --value-bytes N --dir PATH --keep"
+            + " --restart-only)");
       }
+    }
+    if (restartOnly) {
+      restart(dir, parents, children, valueBytes);
+      return;
     }
     deleteRecursively(dir);
     long nodes = (long) parents * children + parents;
@@ -88,7 +104,19 @@ public final class ScaleBench {
     sm = null;
     store = null;
 
-    long emptyBaseline = heapAfterGc();
+    restart(dir, parents, children, valueBytes);
+    if (!keep) {
+      deleteRecursively(dir);
+    }
+  }
+
+  /**
+   * A restart from the snapshot in {@code dir}: read and verify it, restore it, serve the first
+   * read. With --restart-only it runs in a JVM of its own, cold, as a restarted server would.
+   */
+  private static void restart(Path dir, int parents, int children, int valueBytes)
+      throws IOException {
+    long cpuStart = processCpuNs();
     long restartStart = System.nanoTime();
     SnapshotStore reopened = new SnapshotStore(dir, FaultInjector.NONE);
     Snapshot loaded = reopened.loadLatest().orElseThrow();
@@ -98,16 +126,27 @@ public final class ScaleBench {
     loaded = null;
     Response first = firstRead(restarted, "/p" + pad(parents - 1) + "/c" + pad(children - 1));
     double restartS = seconds(restartStart);
+    double cpuS = (processCpuNs() - cpuStart) / 1e9;
     if (first.hasError() || first.getGetData().getData().size() != valueBytes) {
       throw new IllegalStateException("first read after restart failed: " + first);
     }
-    long after = heapAfterGc() - emptyBaseline;
-    System.out.printf(Locale.ROOT, "restart to first read: %.2f s (snapshot read and verified in %.2f s)%n",
-        restartS, readS);
+    long nodes = restarted.stats().nodeCount();
+    // Measured after, by dropping the state: a collection before would shrink the heap, and the
+    // restore would then pay for growing it again, as no restarted server does.
+    long withState = heapAfterGc();
+    Reference.reachabilityFence(restarted);
+    restarted = null;
+    long after = withState - heapAfterGc();
+    System.out.printf(Locale.ROOT, "restart to first read: %.2f s, %.2f s of CPU (snapshot read and"
+        + " verified in %.2f s)%n", restartS, cpuS, readS);
     System.out.printf(Locale.ROOT, "heap after restart: %d MiB, %.0f B/node%n",
         after >> 20, (double) after / nodes);
-    Reference.reachabilityFence(restarted);
-    deleteRecursively(dir);
+  }
+
+  /** CPU time of this whole process (all threads, the collector's too), in ns. */
+  private static long processCpuNs() {
+    return ((com.sun.management.OperatingSystemMXBean)
+        ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   private static void load(StateMachine sm, int parents, int children, int valueBytes)
