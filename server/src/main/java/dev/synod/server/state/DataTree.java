@@ -195,25 +195,42 @@ final class DataTree {
     checkChildCounts();
   }
 
-  /** Every node's num_children must be the number of children it has. */
+  /**
+   * Every node's num_children must be the number of children it has. Paths are made only for the
+   * nodes that have children (and for the message), not for a million leaves.
+   */
   private void checkChildCounts() {
-    ArrayDeque<Node> stack = new ArrayDeque<>();
+    ArrayDeque<Node> parents = new ArrayDeque<>();
     ArrayDeque<String> paths = new ArrayDeque<>();
-    stack.push(root);
-    paths.push(Paths.ROOT);
-    while (!stack.isEmpty()) {
-      Node node = stack.pop();
+    checkChildCount(root, Paths.ROOT);
+    if (root.children != null) {
+      parents.push(root);
+      paths.push(Paths.ROOT);
+    }
+    while (!parents.isEmpty()) {
+      Node parent = parents.pop();
       String path = paths.pop();
-      int actual = node.children == null ? 0 : node.children.size();
-      if (node.numChildren != actual) {
-        throw new IllegalArgumentException("snapshot node " + path + " says "
-            + node.numChildren + " children but has " + actual);
-      }
-      for (Iterator<Node> it = children(node, null); it.hasNext(); ) {
+      for (Iterator<Node> it = children(parent, null); it.hasNext(); ) {
         Node child = it.next();
-        stack.push(child);
-        paths.push(Paths.join(path, child.name));
+        if (child.children == null) {
+          if (child.numChildren != 0) {
+            checkChildCount(child, Paths.join(path, child.name));
+          }
+        } else {
+          String childPath = Paths.join(path, child.name);
+          checkChildCount(child, childPath);
+          parents.push(child);
+          paths.push(childPath);
+        }
       }
+    }
+  }
+
+  private static void checkChildCount(Node node, String path) {
+    int actual = node.children == null ? 0 : node.children.size();
+    if (node.numChildren != actual) {
+      throw new IllegalArgumentException("snapshot node " + path + " says " + node.numChildren
+          + " children but has " + actual);
     }
   }
 
