@@ -89,6 +89,14 @@ public final class ScaleBench {
     System.out.printf(Locale.ROOT, "heap fresh: %d MiB, %.0f B/node (value %d B)%n",
         fresh >> 20, (double) fresh / nodes, valueBytes);
 
+    for (int round = 0; round < 2; round++) { // the first round warms the read path up
+      long readStart = System.nanoTime();
+      int reads = readRandomly(sm, parents, children, 1_000_000);
+      double readS = seconds(readStart);
+      System.out.printf(Locale.ROOT, "get_data, one thread, round %d: %.0f reads/s%n",
+          round + 1, reads / readS);
+    }
+
     long snapStart = System.nanoTime();
     Snapshot snapshot = sm.snapshot().withSlot(sm.lastZxid());
     double takeS = seconds(snapStart);
@@ -179,6 +187,26 @@ public final class ScaleBench {
       throw new IllegalStateException("create " + path + " failed: " + out.get().getError());
     }
     return zxid;
+  }
+
+  /** {@code count} get_data calls of random existing nodes, each checked; returns the count. */
+  private static int readRandomly(StateMachine sm, int parents, int children, int count) {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(1);
+    String[] parentNames = new String[parents];
+    String[] childNames = new String[children];
+    for (int i = 0; i < parents; i++) {
+      parentNames[i] = "/p" + pad(i);
+    }
+    for (int i = 0; i < children; i++) {
+      childNames[i] = "/c" + pad(i);
+    }
+    for (int i = 0; i < count; i++) {
+      String path = parentNames[random.nextInt(parents)] + childNames[random.nextInt(children)];
+      if (firstRead(sm, path).hasError()) {
+        throw new IllegalStateException("get_data " + path + " failed");
+      }
+    }
+    return count;
   }
 
   private static Response firstRead(StateMachine sm, String path) {
