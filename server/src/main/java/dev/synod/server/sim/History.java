@@ -10,7 +10,6 @@ import dev.synod.api.v1.WatchEvent;
 import dev.synod.api.v1.Stat;
 import dev.synod.server.state.StateMachine;
 import dev.synod.server.storage.Snapshot;
-import dev.synod.txn.v1.NodeRecord;
 import dev.synod.txn.v1.SessionRecord;
 import dev.synod.txn.v1.Txn;
 import java.util.ArrayList;
@@ -469,13 +468,13 @@ final class History {
     for (SessionRecord r : s.sessions()) {
       live.add(r.getSessionId());
     }
-    for (Map.Entry<String, NodeRecord> e : s.nodes().entrySet()) {
-      long owner = e.getValue().getStat().getEphemeralOwner();
+    s.forEachNode((path, record) -> {
+      long owner = record.getStat().getEphemeralOwner();
       if (owner != 0 && !live.contains(owner)) {
-        fail("member " + member + " holds ephemeral " + e.getKey() + " of session " + owner
+        fail("member " + member + " holds ephemeral " + path + " of session " + owner
             + ", which it does not hold");
       }
-    }
+    });
     return violation;
   }
 

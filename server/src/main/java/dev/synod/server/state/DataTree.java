@@ -1,47 +1,48 @@
 package dev.synod.server.state;
 
+import dev.synod.api.v1.Acl;
 import dev.synod.api.v1.ErrorReason;
 import dev.synod.api.v1.NodeKind;
-import dev.synod.api.v1.Stat;
-import dev.synod.txn.v1.NodeRecord;
+import dev.synod.server.storage.SnapshotNodes;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
-import java.util.SortedMap;
-import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * The znodes: each an immutable {@link NodeRecord} by path, with a sorted child-name set and
- * indexes (ephemerals by owner, TTL nodes) kept alongside. Knows nothing of the rules of the ops;
- * it only stores, and remembers how to undo every change until {@link #commit()}.
+ * The znodes, as a tree of compact {@link Node}s: each node holds its children (sorted by name) and
+ * only its name, so a path is looked up by walking it, and nothing per node is a map entry or a
+ * path string. ACLs are shared ({@link AclTable}); indexes (ephemerals by owner, TTL nodes) are
+ * kept alongside. Knows nothing of the rules of the ops; it only stores, and remembers how to undo
+ * every change until {@link #commit()}.
  *
- * <p>Not thread-safe: the state machine's lock guards it. Lookups use hash maps; everything whose
- * order anyone can observe (children, ephemerals, TTL nodes) is kept sorted.
+ * <p>Not thread-safe: the state machine's lock guards it. Everything whose order anyone can observe
+ * (children, ephemerals, TTL nodes, snapshots) is kept sorted.
  */
 final class DataTree {
-  private final Map<String, NodeRecord> nodes = new HashMap<>();
-  private final Map<String, NavigableSet<String>> children = new HashMap<>();
+  private Node root;
+  private int size;
+  private final AclTable acls = new AclTable();
   private final Map<Long, NavigableSet<String>> ephemeralsByOwner = new HashMap<>();
   private final NavigableSet<String> ttlPaths = new TreeSet<>();
   /** Previous values (null: absent) of every path changed since the last commit, oldest first. */
   private final List<Undo> undoLog = new ArrayList<>();
   private final Quotas quotas = new Quotas(this);
 
-  private record Undo(String path, NodeRecord previous) {}
+  private record Undo(String path, Node previous) {}
 
   DataTree() {
     reset();
   }
 
-  private static NodeRecord rootRecord() {
-    return NodeRecord.newBuilder()
-        .setStat(Stat.newBuilder().setKind(NodeKind.PERSISTENT))
-        .addAcl(TreeOps.WORLD_ANYONE_ALL)
-        .build();
+  private Node rootNode() {
+    return new Node("", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NodeKind.PERSISTENT, new byte[0],
+        internAcl(List.of(TreeOps.WORLD_ANYONE_ALL)), null);
   }
 
   /** The quotas of subtrees and their usage, kept up to date by every change here. */
@@ -49,22 +50,57 @@ final class DataTree {
     return quotas;
   }
 
-  NodeRecord get(String path) {
-    return nodes.get(path);
+  /** The shared list equal to {@code acl}: what a new or changed node should hold. */
+  List<Acl> internAcl(List<Acl> acl) {
+    return acls.intern(acl);
+  }
+
+  /** How many distinct ACLs the nodes hold. */
+  int aclCount() {
+    return acls.size();
+  }
+
+  /** The node at {@code path}, or null (also for a path that is not well formed). */
+  Node get(String path) {
+    if (path.isEmpty() || path.charAt(0) != '/') {
+      return null;
+    }
+    Node node = root;
+    int from = 1;
+    if (path.length() == 1) {
+      return node;
+    }
+    while (true) {
+      Children children = node.children;
+      if (children == null) {
+        return null;
+      }
+      int slash = path.indexOf('/', from);
+      int to = slash < 0 ? path.length() : slash;
+      node = children.get(path, from, to);
+      if (node == null || slash < 0) {
+        return node;
+      }
+      from = slash + 1;
+    }
   }
 
   /** The node at {@code path}, or NO_NODE. */
-  NodeRecord existing(String path) throws SynodException {
-    NodeRecord node = nodes.get(path);
+  Node existing(String path) throws SynodException {
+    Node node = get(path);
     if (node == null) {
       throw new SynodException(ErrorReason.NO_NODE, path + " does not exist", path);
     }
     return node;
   }
 
-  /** The sorted child names of an existing node (a live view). */
-  NavigableSet<String> children(String path) {
-    return Collections.unmodifiableNavigableSet(children.get(path));
+  /**
+   * The children of {@code node} (a node of this tree, as it is now) in name order, after the name
+   * {@code after} (null: from the first). Valid until the next change.
+   */
+  Iterator<Node> children(Node node, String after) {
+    Children children = node.children;
+    return children == null ? Collections.emptyIterator() : children.iteratorAfter(after);
   }
 
   /** The sorted paths of the ephemeral nodes {@code sessionId} owns (a copy). */
@@ -79,24 +115,19 @@ final class DataTree {
   }
 
   int size() {
-    return nodes.size();
-  }
-
-  /** A copy of the node map; cheap, since the records are immutable. */
-  Map<String, NodeRecord> copyNodes() {
-    return new HashMap<>(nodes);
+    return size;
   }
 
   /** Inserts or replaces a node. Its parent must exist; kind and owner never change on replace. */
-  void put(String path, NodeRecord record) {
-    NodeRecord previous = nodes.get(path);
+  void put(String path, Node node) {
+    Node previous = get(path);
     undoLog.add(new Undo(path, previous));
-    store(path, previous, record);
+    store(path, previous, node);
   }
 
   /** Removes a node, which must exist and have no children. */
   void remove(String path) {
-    NodeRecord previous = nodes.get(path);
+    Node previous = get(path);
     undoLog.add(new Undo(path, previous));
     unstore(path, previous);
   }
@@ -110,7 +141,7 @@ final class DataTree {
   void rollback() {
     for (int i = undoLog.size() - 1; i >= 0; i--) {
       Undo undo = undoLog.get(i);
-      NodeRecord current = nodes.get(undo.path());
+      Node current = get(undo.path());
       if (undo.previous() == null) {
         unstore(undo.path(), current);
       } else {
@@ -120,41 +151,100 @@ final class DataTree {
     undoLog.clear();
   }
 
-  /** Replaces the whole tree with {@code snapshotNodes}, checking that it is a consistent tree. */
-  void load(SortedMap<String, NodeRecord> snapshotNodes) {
-    if (!snapshotNodes.containsKey(Paths.ROOT)) {
-      throw new IllegalArgumentException("snapshot has no root node");
-    }
+  /**
+   * Replaces the whole tree with a snapshot's nodes (in path order), checking that they make a
+   * consistent tree. Each record's ACL is interned, so a loaded tree shares its ACLs as a grown
+   * one does.
+   *
+   * @throws IllegalArgumentException if they do not (the tree is then in no useful state: reset it)
+   */
+  void load(SnapshotNodes snapshotNodes) {
     clear();
-    SortedMap<String, NodeRecord> sorted =
-        snapshotNodes.comparator() == null ? snapshotNodes : new TreeMap<>(snapshotNodes);
-    // Natural order puts every parent before its children ("/a" < "/a/b").
-    for (Map.Entry<String, NodeRecord> entry : sorted.entrySet()) {
-      String path = entry.getKey();
-      if (!Paths.ROOT.equals(path) && !nodes.containsKey(Paths.parent(path))) {
+    root = null;
+    // Path order lists siblings one after another, so the parent is usually the previous one's.
+    String[] parentPath = {null};
+    Node[] parent = {null};
+    NodeDecoder decoder = new NodeDecoder(this);
+    snapshotNodes.forEachRaw((path, bytes, offset, length) -> {
+      if (root == null) {
+        if (!Paths.ROOT.equals(path)) {
+          throw new IllegalArgumentException("snapshot has no root node");
+        }
+        insert(path, null, decoder.decode("", bytes, offset, length));
+        return;
+      }
+      int slash = path.lastIndexOf('/');
+      int parentLength = Math.max(slash, 1);
+      if (slash < 0 || parentPath[0] == null || parentPath[0].length() != parentLength
+          || !path.startsWith(parentPath[0])) {
+        parentPath[0] = path.substring(0, parentLength);
+        parent[0] = get(parentPath[0]);
+      }
+      if (parent[0] == null || slash < 0) {
         throw new IllegalArgumentException("snapshot node " + path + " has no parent");
       }
-      store(path, null, entry.getValue());
-    }
-    for (Map.Entry<String, NodeRecord> entry : nodes.entrySet()) {
-      int listed = entry.getValue().getStat().getNumChildren();
-      int actual = children.get(entry.getKey()).size();
-      if (listed != actual) {
-        throw new IllegalArgumentException("snapshot node " + entry.getKey() + " says "
-            + listed + " children but has " + actual);
+      String name = path.substring(slash + 1);
+      if (parent[0].children != null && parent[0].children.get(name) != null) {
+        throw new IllegalArgumentException("snapshot lists " + path + " twice");
       }
+      insert(path, parent[0], decoder.decode(name, bytes, offset, length));
+    });
+    if (root == null) {
+      throw new IllegalArgumentException("snapshot has no root node");
+    }
+    checkChildCounts();
+  }
+
+  /**
+   * Every node's num_children must be the number of children it has. Paths are made only for the
+   * nodes that have children (and for the message), not for a million leaves.
+   */
+  private void checkChildCounts() {
+    ArrayDeque<Node> parents = new ArrayDeque<>();
+    ArrayDeque<String> paths = new ArrayDeque<>();
+    checkChildCount(root, Paths.ROOT);
+    if (root.children != null) {
+      parents.push(root);
+      paths.push(Paths.ROOT);
+    }
+    while (!parents.isEmpty()) {
+      Node parent = parents.pop();
+      String path = paths.pop();
+      for (Iterator<Node> it = children(parent, null); it.hasNext(); ) {
+        Node child = it.next();
+        if (child.children == null) {
+          if (child.numChildren != 0) {
+            checkChildCount(child, Paths.join(path, child.name));
+          }
+        } else {
+          String childPath = Paths.join(path, child.name);
+          checkChildCount(child, childPath);
+          parents.push(child);
+          paths.push(childPath);
+        }
+      }
+    }
+  }
+
+  private static void checkChildCount(Node node, String path) {
+    int actual = node.children == null ? 0 : node.children.size();
+    if (node.numChildren != actual) {
+      throw new IllegalArgumentException("snapshot node " + path + " says " + node.numChildren
+          + " children but has " + actual);
     }
   }
 
   /** Back to a tree holding only the root. */
   void reset() {
     clear();
-    store(Paths.ROOT, null, rootRecord());
+    root = null;
+    insert(Paths.ROOT, null, rootNode());
   }
 
   private void clear() {
-    nodes.clear();
-    children.clear();
+    root = null;
+    size = 0;
+    acls.clear();
     ephemeralsByOwner.clear();
     ttlPaths.clear();
     undoLog.clear();
@@ -166,44 +256,81 @@ final class DataTree {
     return new ArrayList<>(new TreeSet<>(ephemeralsByOwner.keySet()));
   }
 
-  private void store(String path, NodeRecord previous, NodeRecord record) {
-    nodes.put(path, record);
-    if (previous != null) {
-      quotas.replaced(path, previous, record);
-      return; // a replace: structure and indexes are unchanged
-    }
-    children.put(path, new TreeSet<>());
-    if (!Paths.ROOT.equals(path)) {
-      NavigableSet<String> siblings = children.get(Paths.parent(path));
-      if (siblings == null) {
-        throw new IllegalStateException("insert of " + path + " without its parent");
-      }
-      siblings.add(Paths.name(path));
-    }
-    Stat stat = record.getStat();
-    if (stat.getEphemeralOwner() != 0) {
-      ephemeralsByOwner.computeIfAbsent(stat.getEphemeralOwner(), id -> new TreeSet<>()).add(path);
-    }
-    if (stat.getKind() == NodeKind.TTL) {
-      ttlPaths.add(path);
-    }
-    quotas.inserted(path, record);
+  /**
+   * The nodes as they are now, for a snapshot: a capture of references to the (immutable) nodes in
+   * path order and of who is whose parent, 8 bytes a node, made under the caller's lock; paths and
+   * records are built later, outside it, one at a time as the snapshot is written.
+   */
+  SnapshotNodes capture() {
+    return TreeCapture.of(root, size);
   }
 
-  private void unstore(String path, NodeRecord previous) {
+  private void store(String path, Node previous, Node node) {
+    if (previous == null) {
+      Node parent = Paths.ROOT.equals(path) ? null : get(Paths.parent(path));
+      if (parent == null && !Paths.ROOT.equals(path)) {
+        throw new IllegalStateException("insert of " + path + " without its parent");
+      }
+      insert(path, parent, node);
+      return;
+    }
+    // A replace: the children move to the new node; structure and indexes are unchanged.
+    Children children = previous.children;
+    previous.children = null;
+    node.children = children;
+    if (node.acl != previous.acl) {
+      acls.retain(node.acl);
+      acls.release(previous.acl);
+    }
+    if (Paths.ROOT.equals(path)) {
+      root = node;
+    } else {
+      get(Paths.parent(path)).children.put(node);
+    }
+    quotas.replaced(path, previous, node);
+  }
+
+  /** Adds {@code node} at {@code path} under {@code parent} (null for the root). */
+  private void insert(String path, Node parent, Node node) {
+    node.children = null; // a node comes back (rollback) only without children
+    if (parent == null) {
+      root = node;
+    } else {
+      if (parent.children == null) {
+        parent.children = new Children();
+      }
+      parent.children.put(node);
+    }
+    size++;
+    acls.retain(node.acl);
+    if (node.ephemeralOwner != 0) {
+      ephemeralsByOwner.computeIfAbsent(node.ephemeralOwner, id -> new TreeSet<>()).add(path);
+    }
+    if (node.kind() == NodeKind.TTL) {
+      ttlPaths.add(path);
+    }
+    quotas.inserted(path, node);
+  }
+
+  private void unstore(String path, Node previous) {
     if (previous == null) {
       throw new IllegalStateException("remove of missing node " + path);
     }
-    NavigableSet<String> own = children.get(path);
-    if (!own.isEmpty()) {
+    if (previous.children != null && previous.children.size() > 0) {
       throw new IllegalStateException("remove of " + path + " which has children");
     }
-    nodes.remove(path);
-    children.remove(path);
-    if (!Paths.ROOT.equals(path)) {
-      children.get(Paths.parent(path)).remove(Paths.name(path));
+    if (Paths.ROOT.equals(path)) {
+      throw new IllegalStateException("remove of the root");
     }
-    long owner = previous.getStat().getEphemeralOwner();
+    Node parent = get(Paths.parent(path));
+    parent.children.remove(previous.name);
+    if (parent.children.size() == 0) {
+      parent.children = null; // children are stored only where there are some
+    }
+    previous.children = null;
+    size--;
+    acls.release(previous.acl);
+    long owner = previous.ephemeralOwner;
     if (owner != 0) {
       NavigableSet<String> owned = ephemeralsByOwner.get(owner);
       owned.remove(path);

@@ -3,7 +3,7 @@ package dev.synod.server.state;
 import dev.synod.api.v1.ErrorReason;
 import dev.synod.api.v1.Quota;
 import dev.synod.api.v1.QuotaUsage;
-import dev.synod.txn.v1.NodeRecord;
+import java.util.Iterator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +11,7 @@ import java.util.NavigableMap;
 import java.util.TreeMap;
 
 /**
- * Subtree quotas. A quota is part of its node ({@code NodeRecord.quota}, replicated and in
+ * Subtree quotas. A quota is part of its node ({@code Node.quota}, replicated and in
  * snapshots); the usage of each subtree that has one (nodes and data bytes, the node itself
  * included) is kept here, updated incrementally by every insert, replace and remove the
  * {@link DataTree} makes, rollbacks included (they are inverse stores). Loading a snapshot
@@ -55,7 +55,7 @@ final class Quotas {
       if (u == null) {
         continue;
       }
-      Quota q = tree.get(p).getQuota();
+      Quota q = tree.get(p).quotaOrDefault();
       if (q.getCountHard() > 0 && u.count + 1 > q.getCountHard()) {
         throw exceeded(p, "node count", u.count + 1, q.getCountHard(), path);
       }
@@ -75,7 +75,7 @@ final class Quotas {
       if (u == null) {
         continue;
       }
-      Quota q = tree.get(p).getQuota();
+      Quota q = tree.get(p).quotaOrDefault();
       if (q.getBytesHard() > 0 && u.bytes + deltaBytes > q.getBytesHard()) {
         throw exceeded(p, "data bytes", u.bytes + deltaBytes, q.getBytesHard(), path);
       }
@@ -92,7 +92,7 @@ final class Quotas {
   List<String> warnings() {
     List<String> out = new ArrayList<>();
     for (Map.Entry<String, Usage> e : usage.entrySet()) {
-      Quota q = tree.get(e.getKey()).getQuota();
+      Quota q = tree.get(e.getKey()).quotaOrDefault();
       Usage u = e.getValue();
       if (q.getCountSoft() > 0 && u.count > q.getCountSoft()) {
         out.add(e.getKey() + ": count " + u.count + " > soft " + q.getCountSoft());
@@ -107,17 +107,17 @@ final class Quotas {
   // ---------------------------------------------------------------------------------------------
   // Kept up to date by the tree (after the node map has changed)
 
-  void inserted(String path, NodeRecord record) {
+  void inserted(String path, Node record) {
     if (record.hasQuota()) {
       usage.put(path, new Usage());
     }
     if (!usage.isEmpty()) {
-      adjust(path, 1, record.getData().size());
+      adjust(path, 1, record.dataLength());
     }
   }
 
-  void replaced(String path, NodeRecord previous, NodeRecord record) {
-    long delta = (long) record.getData().size() - previous.getData().size();
+  void replaced(String path, Node previous, Node record) {
+    long delta = (long) record.dataLength() - previous.dataLength();
     boolean had = previous.hasQuota();
     if (record.hasQuota() && !had) {
       usage.put(path, count(path)); // already holds the new data
@@ -138,13 +138,13 @@ final class Quotas {
     }
   }
 
-  void removed(String path, NodeRecord previous) {
+  void removed(String path, Node previous) {
     if (usage.isEmpty()) {
       return;
     }
     usage.remove(path); // its own subtree is gone (it had no children left)
     if (!Paths.ROOT.equals(path)) {
-      adjust(Paths.parent(path), -1, -previous.getData().size());
+      adjust(Paths.parent(path), -1, -previous.dataLength());
     }
   }
 
@@ -169,7 +169,7 @@ final class Quotas {
   }
 
   private boolean overSoft(String path, Usage u) {
-    Quota q = tree.get(path).getQuota();
+    Quota q = tree.get(path).quotaOrDefault();
     return (q.getCountSoft() > 0 && u.count > q.getCountSoft())
         || (q.getBytesSoft() > 0 && u.bytes > q.getBytesSoft());
   }
@@ -181,9 +181,10 @@ final class Quotas {
     while (!stack.isEmpty()) {
       String p = stack.remove(stack.size() - 1);
       u.count++;
-      u.bytes += tree.get(p).getData().size();
-      for (String name : tree.children(p)) {
-        stack.add(Paths.ROOT.equals(p) ? "/" + name : p + "/" + name);
+      Node node = tree.get(p);
+      u.bytes += node.dataLength();
+      for (Iterator<Node> it = tree.children(node, null); it.hasNext(); ) {
+        stack.add(Paths.join(p, it.next().name));
       }
     }
     return u;

@@ -24,9 +24,8 @@ import dev.synod.api.v1.Response;
 import dev.synod.api.v1.WatchEvent;
 import dev.synod.api.v1.WatchKind;
 import dev.synod.api.v1.WatchTarget;
-import dev.synod.txn.v1.NodeRecord;
 import java.util.List;
-import java.util.NavigableSet;
+import java.util.Iterator;
 
 /**
  * Serves reads and watch registrations. Runs under the state machine's read lock: the tree, the
@@ -83,9 +82,9 @@ final class ReadOps {
 
   private GetDataResponse getData(long watcherId, Identities who, GetDataRequest request)
       throws SynodException {
-    NodeRecord node = existingAndWatched(watcherId, who, request.getPath(), request.getWatch(),
+    Node node = existingAndWatched(watcherId, who, request.getPath(), request.getWatch(),
         WatchKind.WATCH_DATA);
-    return GetDataResponse.newBuilder().setData(node.getData()).setStat(node.getStat()).build();
+    return GetDataResponse.newBuilder().setData(node.data()).setStat(node.stat()).build();
   }
 
   /**
@@ -93,14 +92,14 @@ final class ReadOps {
    * asked; the watch is registered only if the node exists and {@code who} may READ it (NO_AUTH
    * otherwise, and no watch), as in ZooKeeper.
    */
-  private NodeRecord existingAndWatched(long watcherId, Identities who, String path, boolean watch,
+  private Node existingAndWatched(long watcherId, Identities who, String path, boolean watch,
       WatchKind kind) throws SynodException {
     Paths.validate(path);
     if (watch) {
       requireWatcher(watcherId, "one-shot watches need a session stream", path);
     }
-    NodeRecord node = tree.existing(path);
-    Acls.check(node.getAclList(), Acls.READ, who, path);
+    Node node = tree.existing(path);
+    Acls.check(node.acl, Acls.READ, who, path);
     if (watch) {
       watches.register(watcherId, who, path, kind, false, null);
     }
@@ -116,10 +115,10 @@ final class ReadOps {
       requireWatcher(watcherId, "one-shot watches need a session stream", path);
       watches.register(watcherId, who, path, WatchKind.WATCH_EXISTS, false, null);
     }
-    NodeRecord node = tree.get(path);
+    Node node = tree.get(path);
     ExistsResponse.Builder result = ExistsResponse.newBuilder().setExists(node != null);
     if (node != null) {
-      result.setStat(node.getStat());
+      result.setStat(node.stat());
     }
     return result.build();
   }
@@ -127,19 +126,19 @@ final class ReadOps {
   private GetChildrenResponse getChildren(long watcherId, Identities who,
       GetChildrenRequest request) throws SynodException {
     String path = request.getPath();
-    NodeRecord node = existingAndWatched(watcherId, who, path, request.getWatch(),
+    Node node = existingAndWatched(watcherId, who, path, request.getWatch(),
         WatchKind.WATCH_CHILDREN);
     long asked = Integer.toUnsignedLong(request.getLimit());
     int limit = asked == 0 || asked > limits.childrenPageMax()
         ? limits.childrenPageMax() : (int) asked;
-    NavigableSet<String> all = tree.children(path);
-    NavigableSet<String> after =
-        request.getCursor().isEmpty() ? all : all.tailSet(request.getCursor(), false);
-    GetChildrenResponse.Builder result = GetChildrenResponse.newBuilder().setStat(node.getStat());
+    Iterator<Node> after =
+        tree.children(node, request.getCursor().isEmpty() ? null : request.getCursor());
+    GetChildrenResponse.Builder result = GetChildrenResponse.newBuilder().setStat(node.stat());
     // A page ends at the count limit or before the names' bytes would pass CHILDREN_PAGE_BYTES_MAX.
     String last = null;
     long bytes = 0;
-    for (String name : after) {
+    while (after.hasNext()) {
+      String name = after.next().name;
       int size = CodedOutputStream.computeStringSize(GetChildrenResponse.CHILDREN_FIELD_NUMBER, name);
       if (result.getChildrenCount() == limit || (result.getChildrenCount() > 0
           && bytes + size > StateLimits.CHILDREN_PAGE_BYTES_MAX)) {
@@ -156,20 +155,20 @@ final class ReadOps {
   /** READ or ADMIN on the node (ZooKeeper 3.5's rule: an ACL can name users). */
   private GetAclResponse getAcl(Identities who, GetAclRequest request) throws SynodException {
     Paths.validate(request.getPath());
-    NodeRecord node = tree.existing(request.getPath());
-    Acls.check(node.getAclList(), Acls.READ | Acls.ADMIN, who, request.getPath());
-    return GetAclResponse.newBuilder().addAllAcl(node.getAclList()).setStat(node.getStat()).build();
+    Node node = tree.existing(request.getPath());
+    Acls.check(node.acl, Acls.READ | Acls.ADMIN, who, request.getPath());
+    return GetAclResponse.newBuilder().addAllAcl(node.acl).setStat(node.stat()).build();
   }
 
   /** The node's quota and its subtree's usage; READ or ADMIN on the node. */
   private GetQuotaResponse getQuota(Identities who, GetQuotaRequest request) throws SynodException {
     Paths.validate(request.getPath());
-    NodeRecord node = tree.existing(request.getPath());
-    Acls.check(node.getAclList(), Acls.READ | Acls.ADMIN, who, request.getPath());
+    Node node = tree.existing(request.getPath());
+    Acls.check(node.acl, Acls.READ | Acls.ADMIN, who, request.getPath());
     GetQuotaResponse.Builder result = GetQuotaResponse.newBuilder().setHasQuota(node.hasQuota());
     Quotas.Usage usage = tree.quotas().usage(request.getPath());
     if (node.hasQuota() && usage != null) {
-      result.setQuota(node.getQuota()).setUsage(usage.toProto());
+      result.setQuota(node.quota).setUsage(usage.toProto());
     }
     return result.build();
   }
@@ -190,9 +189,9 @@ final class ReadOps {
     }
     Paths.validate(path);
     requireWatcher(watcherId, "watches need a session stream or a Watch stream", path);
-    NodeRecord node = tree.get(path);
+    Node node = tree.get(path);
     if (node != null) {
-      Acls.check(node.getAclList(), Acls.READ, who, path);
+      Acls.check(node.acl, Acls.READ, who, path);
     }
     long start = request.getStartZxid();
     if (Long.compareUnsigned(start, lastZxid) > 0) {

@@ -3,18 +3,13 @@ package dev.synod.server.state;
 import dev.synod.api.v1.NodeKind;
 import dev.synod.api.v1.Request;
 import dev.synod.api.v1.Response;
-import dev.synod.api.v1.Stat;
 import dev.synod.server.auth.Identities;
 import dev.synod.server.storage.Snapshot;
-import dev.synod.txn.v1.NodeRecord;
 import dev.synod.txn.v1.SessionRecord;
 import dev.synod.txn.v1.Txn;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 
@@ -156,25 +151,19 @@ public final class StateMachine {
   }
 
   /**
-   * A consistent copy of the replicated state; the sorting happens outside the lock. Its slot is
-   * 0: the caller, which knows the slots, sets it with {@link Snapshot#withSlot}.
+   * A consistent view of the replicated state. The lock is held only while references to the
+   * (immutable) nodes are captured in path order; paths and records are made as the snapshot is
+   * iterated. Its slot is 0: the caller, which knows the slots, sets it with
+   * {@link Snapshot#withSlot}.
    */
   public Snapshot snapshot() {
-    long zxid;
-    long timeMs;
-    Map<String, NodeRecord> nodes;
-    List<SessionRecord> sessionRecords;
     lock.readLock().lock();
     try {
-      zxid = lastZxid;
-      timeMs = lastTimeMs;
-      nodes = tree.copyNodes();
-      sessionRecords = sessions.toRecords();
+      return new Snapshot(lastZxid, 0, lastTimeMs, tree.capture(),
+          List.copyOf(sessions.toRecords()));
     } finally {
       lock.readLock().unlock();
     }
-    return new Snapshot(zxid, 0, timeMs, Collections.unmodifiableSortedMap(new TreeMap<>(nodes)),
-        List.copyOf(sessionRecords));
   }
 
   /**
@@ -188,7 +177,7 @@ public final class StateMachine {
     try {
       watches.clear();
       try {
-        tree.load(snapshot.nodes());
+        tree.load(snapshot.nodeSource());
         sessions.load(snapshot.sessions());
         for (long owner : tree.ephemeralOwners()) {
           if (sessions.get(owner) == null) {
@@ -249,10 +238,10 @@ public final class StateMachine {
         if (expired.size() >= max) {
           break;
         }
-        Stat stat = tree.get(path).getStat();
-        if (stat.getKind() == NodeKind.TTL && stat.getNumChildren() == 0
-            && TreeOps.isExpired(stat, nowMs)) {
-          expired.add(new TtlCandidate(path, stat.getMzxid()));
+        Node node = tree.get(path);
+        if (node.kind() == NodeKind.TTL && node.numChildren == 0
+            && TreeOps.isExpired(node, nowMs)) {
+          expired.add(new TtlCandidate(path, node.mzxid));
         }
       }
       return expired;

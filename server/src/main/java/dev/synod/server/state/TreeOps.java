@@ -16,7 +16,6 @@ import dev.synod.api.v1.SetQuotaRequest;
 import dev.synod.api.v1.Stat;
 import dev.synod.server.auth.Acls;
 import dev.synod.server.auth.Identities;
-import dev.synod.txn.v1.NodeRecord;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -78,21 +77,20 @@ final class TreeOps {
       throw new SynodException(ErrorReason.NODE_EXISTS, "/ (the root) always exists", requested);
     }
     String parentPath = Paths.ROOT.equals(requested) ? Paths.ROOT : Paths.parent(requested);
-    NodeRecord parent = tree.get(parentPath);
+    Node parent = tree.get(parentPath);
     if (parent == null) {
       throw new SynodException(ErrorReason.NO_NODE, "cannot create " + requested + ": its parent " + parentPath + " does not exist", parentPath);
     }
-    Acls.check(parent.getAclList(), Acls.CREATE, ctx.who, parentPath);
+    Acls.check(parent.acl, Acls.CREATE, ctx.who, parentPath);
     acl = Acls.resolve(acl, ctx.who, requested);
-    if (parent.getStat().getKind() == NodeKind.EPHEMERAL) {
+    if (parent.kind() == NodeKind.EPHEMERAL) {
       throw new SynodException(ErrorReason.NO_CHILDREN_FOR_EPHEMERALS,
           "cannot create " + requested + ": its parent " + parentPath + " is ephemeral, and ephemeral nodes cannot have children", parentPath);
     }
-    Stat parentStat = parent.getStat();
     String path = requested;
     if (sequential) {
       // ZooKeeper's rule: the counter is the parent's cversion before this create.
-      path = requested + String.format(Locale.ROOT, "%010d", parentStat.getCversion());
+      path = requested + String.format(Locale.ROOT, "%010d", parent.cversion);
       Paths.validate(path);
     }
     if (tree.get(path) != null) {
@@ -100,25 +98,15 @@ final class TreeOps {
     }
     tree.quotas().checkCreate(path, request.getData().size());
 
-    Stat stat = Stat.newBuilder()
-        .setCzxid(ctx.zxid).setMzxid(ctx.zxid).setPzxid(ctx.zxid)
-        .setCtimeMs(ctx.timeMs).setMtimeMs(ctx.timeMs)
-        .setEphemeralOwner(kind == NodeKind.EPHEMERAL ? ctx.sessionId : 0)
-        .setDataLength(request.getData().size())
-        .setKind(kind)
-        .setTtlMs(request.getTtlMs())
-        .build();
-    NodeRecord created = NodeRecord.newBuilder()
-        .setData(request.getData()).setStat(stat).addAllAcl(acl).build();
+    Node created = new Node(Paths.name(path), ctx.zxid, ctx.zxid, ctx.zxid, ctx.timeMs,
+        ctx.timeMs, kind == NodeKind.EPHEMERAL ? ctx.sessionId : 0, request.getTtlMs(), 0, 0, 0, 0,
+        kind, request.getData().toByteArray(), tree.internAcl(acl), null);
     tree.put(path, created);
-    NodeRecord newParent = withStat(parent, parentStat.toBuilder()
-        .setCversion(parentStat.getCversion() + 1)
-        .setPzxid(ctx.zxid)
-        .setNumChildren(parentStat.getNumChildren() + 1));
+    Node newParent = parent.withChildDelta(1, ctx.zxid);
     tree.put(parentPath, newParent);
     ctx.changes.add(new Change(EventType.NODE_CREATED, path, ctx.zxid, created));
     ctx.changes.add(new Change(EventType.NODE_CHILDREN_CHANGED, parentPath, ctx.zxid, newParent));
-    return CreateResponse.newBuilder().setPath(path).setStat(stat).build();
+    return CreateResponse.newBuilder().setPath(path).setStat(created.stat()).build();
   }
 
   void delete(Context ctx, DeleteRequest request) throws SynodException {
@@ -128,15 +116,15 @@ final class TreeOps {
       throw new SynodException(ErrorReason.BAD_ARGUMENT, "/ (the root) cannot be deleted", path);
     }
     String parentPath = Paths.parent(path);
-    NodeRecord parent = tree.get(parentPath);
+    Node parent = tree.get(parentPath);
     if (parent != null) { // else NO_NODE below
-      Acls.check(parent.getAclList(), Acls.DELETE, ctx.who, parentPath);
+      Acls.check(parent.acl, Acls.DELETE, ctx.who, parentPath);
     }
-    NodeRecord node = tree.existing(path);
-    checkVersion(request.hasVersion(), request.getVersion(), node.getStat().getVersion(), path);
-    if (node.getStat().getNumChildren() > 0) {
+    Node node = tree.existing(path);
+    checkVersion(request.hasVersion(), request.getVersion(), node.version, path);
+    if (node.numChildren > 0) {
       throw new SynodException(ErrorReason.NOT_EMPTY,
-          path + " has " + node.getStat().getNumChildren() + " children; delete them first", path);
+          path + " has " + node.numChildren + " children; delete them first", path);
     }
     deleteNode(ctx, path);
   }
@@ -144,39 +132,30 @@ final class TreeOps {
   Stat setData(Context ctx, SetDataRequest request) throws SynodException {
     String path = request.getPath();
     Paths.validate(path);
-    NodeRecord node = tree.existing(path);
-    Acls.check(node.getAclList(), Acls.WRITE, ctx.who, path);
-    Stat stat = node.getStat();
-    checkVersion(request.hasVersion(), request.getVersion(), stat.getVersion(), path);
-    tree.quotas().checkSetData(path, (long) request.getData().size() - node.getData().size());
-    Stat newStat = stat.toBuilder()
-        .setVersion(stat.getVersion() + 1)
-        .setMzxid(ctx.zxid)
-        .setMtimeMs(ctx.timeMs)
-        .setDataLength(request.getData().size())
-        .build();
-    NodeRecord updated = node.toBuilder().setData(request.getData()).setStat(newStat).build();
+    Node node = tree.existing(path);
+    Acls.check(node.acl, Acls.WRITE, ctx.who, path);
+    checkVersion(request.hasVersion(), request.getVersion(), node.version, path);
+    tree.quotas().checkSetData(path, (long) request.getData().size() - node.dataLength());
+    Node updated = node.withData(request.getData().toByteArray(), ctx.zxid, ctx.timeMs);
     tree.put(path, updated);
     ctx.changes.add(new Change(EventType.NODE_DATA_CHANGED, path, ctx.zxid, updated));
-    return newStat;
+    return updated.stat();
   }
 
   Stat setAcl(Context ctx, SetAclRequest request) throws SynodException {
     String path = request.getPath();
     Paths.validate(path);
-    NodeRecord node = tree.existing(path);
-    Acls.check(node.getAclList(), Acls.ADMIN, ctx.who, path);
-    Stat stat = node.getStat();
-    checkVersion(request.hasAversion(), request.getAversion(), stat.getAversion(), path);
+    Node node = tree.existing(path);
+    Acls.check(node.acl, Acls.ADMIN, ctx.who, path);
+    checkVersion(request.hasAversion(), request.getAversion(), node.aversion, path);
     if (request.getAclCount() == 0) {
       throw new SynodException(ErrorReason.INVALID_ACL, "set_acl of " + path + " needs at least one acl entry", path);
     }
     NodeRules.checkAcl(request.getAclList(), path);
     List<Acl> acl = Acls.resolve(request.getAclList(), ctx.who, path);
-    Stat newStat = stat.toBuilder().setAversion(stat.getAversion() + 1).build();
-    tree.put(path, node.toBuilder().clearAcl().addAllAcl(acl)
-        .setStat(newStat).build());
-    return newStat; // ZooKeeper fires no watch for an ACL change
+    Node updated = node.withAcl(tree.internAcl(acl));
+    tree.put(path, updated);
+    return updated.stat(); // ZooKeeper fires no watch for an ACL change
   }
 
   /**
@@ -186,14 +165,14 @@ final class TreeOps {
   QuotaUsage setQuota(Context ctx, SetQuotaRequest request) throws SynodException {
     String path = request.getPath();
     Paths.validate(path);
-    NodeRecord node = tree.existing(path);
-    Acls.check(node.getAclList(), Acls.ADMIN, ctx.who, path);
+    Node node = tree.existing(path);
+    Acls.check(node.acl, Acls.ADMIN, ctx.who, path);
     Quota q = request.getQuota();
     if (q.getCountHard() < 0 || q.getBytesHard() < 0 || q.getCountSoft() < 0 || q.getBytesSoft() < 0) {
       throw new SynodException(ErrorReason.BAD_ARGUMENT, "quota limits must be >= 0 (0: none)", path);
     }
     boolean none = q.equals(Quota.getDefaultInstance());
-    tree.put(path, none ? node.toBuilder().clearQuota().build() : node.toBuilder().setQuota(q).build());
+    tree.put(path, node.withQuota(none ? null : q));
     Quotas.Usage usage = tree.quotas().usage(path);
     return usage == null ? QuotaUsage.getDefaultInstance() : usage.toProto();
   }
@@ -201,9 +180,9 @@ final class TreeOps {
   void check(Context ctx, CheckRequest request) throws SynodException {
     String path = request.getPath();
     Paths.validate(path);
-    NodeRecord node = tree.existing(path);
-    Acls.check(node.getAclList(), Acls.READ, ctx.who, path); // ZooKeeper's check needs READ
-    checkVersion(request.hasVersion(), request.getVersion(), node.getStat().getVersion(), path);
+    Node node = tree.existing(path);
+    Acls.check(node.acl, Acls.READ, ctx.who, path); // ZooKeeper's check needs READ
+    checkVersion(request.hasVersion(), request.getVersion(), node.version, path);
   }
 
   /**
@@ -211,13 +190,12 @@ final class TreeOps {
    * ttl_ms old at the Txn's time; otherwise does nothing.
    */
   void expireTtl(Context ctx, String path, long mzxid) {
-    NodeRecord node = tree.get(path);
+    Node node = tree.get(path);
     if (node == null) {
       return;
     }
-    Stat stat = node.getStat();
-    if (stat.getKind() == NodeKind.TTL && stat.getMzxid() == mzxid && stat.getNumChildren() == 0
-        && isExpired(stat, ctx.timeMs)) {
+    if (node.kind() == NodeKind.TTL && node.mzxid == mzxid && node.numChildren == 0
+        && isExpired(node, ctx.timeMs)) {
       deleteNode(ctx, path);
     }
   }
@@ -226,8 +204,8 @@ final class TreeOps {
    * Whether a TTL node last touched at mtime has lived its ttl by {@code nowMs} (cluster time). The
    * sum saturates: a deadline past the end of time is never, not long ago.
    */
-  static boolean isExpired(Stat ttlStat, long nowMs) {
-    return Saturating.add(ttlStat.getMtimeMs(), ttlStat.getTtlMs()) <= nowMs;
+  static boolean isExpired(Node ttlNode, long nowMs) {
+    return Saturating.add(ttlNode.mtimeMs, ttlNode.ttlMs) <= nowMs;
   }
 
   /**
@@ -235,19 +213,15 @@ final class TreeOps {
    * parent left empty is noted for {@link #reapContainers}.
    */
   void deleteNode(Context ctx, String path) {
-    List<Acl> acl = tree.get(path).getAclList();
+    List<Acl> acl = tree.get(path).acl;
     tree.remove(path);
     String parentPath = Paths.parent(path);
-    NodeRecord parent = tree.get(parentPath);
-    Stat parentStat = parent.getStat();
-    NodeRecord newParent = withStat(parent, parentStat.toBuilder()
-        .setCversion(parentStat.getCversion() + 1)
-        .setPzxid(ctx.zxid)
-        .setNumChildren(parentStat.getNumChildren() - 1));
+    Node parent = tree.get(parentPath);
+    Node newParent = parent.withChildDelta(-1, ctx.zxid);
     tree.put(parentPath, newParent);
     ctx.changes.add(new Change(EventType.NODE_DELETED, path, ctx.zxid, null, acl));
     ctx.changes.add(new Change(EventType.NODE_CHILDREN_CHANGED, parentPath, ctx.zxid, newParent));
-    if (parentStat.getKind() == NodeKind.CONTAINER && newParent.getStat().getNumChildren() == 0) {
+    if (parent.kind() == NodeKind.CONTAINER && newParent.numChildren == 0) {
       ctx.emptiedContainers.add(parentPath);
     }
   }
@@ -259,9 +233,8 @@ final class TreeOps {
   void reapContainers(Context ctx) {
     for (int i = 0; i < ctx.emptiedContainers.size(); i++) { // grows as the cascade goes up
       String path = ctx.emptiedContainers.get(i);
-      NodeRecord node = tree.get(path);
-      if (node != null && node.getStat().getKind() == NodeKind.CONTAINER
-          && node.getStat().getNumChildren() == 0) {
+      Node node = tree.get(path);
+      if (node != null && node.kind() == NodeKind.CONTAINER && node.numChildren == 0) {
         deleteNode(ctx, path);
       }
     }
@@ -277,7 +250,4 @@ final class TreeOps {
     }
   }
 
-  private static NodeRecord withStat(NodeRecord node, Stat.Builder stat) {
-    return node.toBuilder().setStat(stat).build();
-  }
 }

@@ -46,6 +46,18 @@
  * changes, read lock for add_watch replays), so it must only enqueue, and it must be safe to call
  * from several reader threads at once.
  *
+ * <h2>Memory</h2>
+ * A tree of millions of nodes must fit in a few GiB, so a node ({@link
+ * dev.synod.server.state.Node}) holds primitive stat fields, its value as an array, its name (not
+ * its path) and a shared ACL ({@link dev.synod.server.state.AclTable}); only nodes with children
+ * have a child set, a sorted array until it grows large ({@link
+ * dev.synod.server.state.Children}). Paths are walked, not hashed. Protobuf messages (Stat,
+ * NodeRecord) are built at the edge: answers, events, snapshots. Nodes are immutable (a change
+ * makes a new one), which is what lets a snapshot capture references to them in path order
+ * under the lock and build its records afterwards ({@link dev.synod.server.state.TreeCapture}),
+ * and lets a load decode records straight into nodes ({@link
+ * dev.synod.server.state.NodeDecoder}).
+ *
  * <p>Replicated state (tree, sessions, dedup results, decided time) is in {@link
  * dev.synod.server.storage.Snapshot}s; watches and the event history are local and are rebuilt
  * by clients and by replaying the log after the snapshot.

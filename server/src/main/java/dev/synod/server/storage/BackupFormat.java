@@ -59,7 +59,7 @@ public final class BackupFormat {
     };
     emit.accept(BackupChunk.newBuilder().setHeader(BackupHeader.newBuilder()
         .setFormat(FORMAT).setZxid(s.zxid()).setTimeMs(s.timeMs()).setClusterId(clusterId)
-        .setMemberId(memberId).setNodeCount(s.nodes().size()).setSessionCount(s.sessions().size())
+        .setMemberId(memberId).setNodeCount(s.nodeCount()).setSessionCount(s.sessions().size())
         .setTakenAtMs(takenAtMs)).build());
     BackupSessions.Builder sessions = BackupSessions.newBuilder();
     int bytes = 0;
@@ -78,22 +78,23 @@ public final class BackupFormat {
     BackupNodes.Builder nodes = BackupNodes.newBuilder();
     bytes = 0;
     long dataBytes = 0;
-    for (Map.Entry<String, NodeRecord> e : s.nodes().entrySet()) {
-      int size = e.getKey().length() * 3 + e.getValue().getSerializedSize() + 16;
+    for (Iterator<SnapshotNodes.Entry> it = s.nodeSource().iterator(); it.hasNext(); ) {
+      SnapshotNodes.Entry e = it.next();
+      int size = e.path().length() * 3 + e.record().getSerializedSize() + 16;
       if (bytes > 0 && bytes + size > CHUNK_BYTES_MAX) {
         emit.accept(BackupChunk.newBuilder().setNodes(nodes).build());
         nodes = BackupNodes.newBuilder();
         bytes = 0;
       }
-      nodes.addNodes(BackupNode.newBuilder().setPath(e.getKey()).setRecord(e.getValue()));
+      nodes.addNodes(BackupNode.newBuilder().setPath(e.path()).setRecord(e.record()));
       bytes += size;
-      dataBytes += e.getValue().getData().size();
+      dataBytes += e.record().getData().size();
     }
     if (nodes.getNodesCount() > 0) {
       emit.accept(BackupChunk.newBuilder().setNodes(nodes).build());
     }
     out.accept(BackupChunk.newBuilder().setTrailer(BackupTrailer.newBuilder()
-        .setNodeCount(s.nodes().size()).setSessionCount(s.sessions().size())
+        .setNodeCount(s.nodeCount()).setSessionCount(s.sessions().size())
         .setDataBytes(dataBytes).setSha256(ByteString.copyFrom(sha.digest()))).build());
   }
 

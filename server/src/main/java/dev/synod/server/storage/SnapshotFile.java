@@ -1,14 +1,12 @@
 package dev.synod.server.storage;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.synod.txn.v1.NodeRecord;
 import dev.synod.txn.v1.SessionRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -20,22 +18,42 @@ import java.util.zip.CRC32C;
 import kotlin.Pair;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
+import org.mapdb.DBException;
 import org.mapdb.DBMaker;
 import org.mapdb.Serializer;
 import org.mapdb.volume.Volume;
 
 /**
  * The format of one snapshot file: a MapDB file (file channel, no mmap, no transactions) with three
- * B-trees: {@code nodes} (path to NodeRecord bytes), {@code sessions} (session id to SessionRecord
- * bytes) and {@code meta} (format version, zxid, slot, decided time, counts, and a CRC32C over
- * every node and session entry in key order). MapDB has no checksum of its own over our data, so the CRC is what
- * proves a file is the snapshot that was written. Files are named by slot.
+ * B-trees: {@code nodeChunks} (chunk number to a block of nodes), {@code sessions} (session id to
+ * SessionRecord bytes) and {@code meta} (format version, zxid, slot, decided time, counts, and a
+ * CRC32C over every node and session entry in key order). A chunk holds consecutive nodes in path
+ * order, each as a varint length and the UTF-8 path, then a varint length and the NodeRecord bytes,
+ * about {@link #CHUNK_BYTES_TARGET} of them: MapDB then moves a few thousand large values instead
+ * of a million small ones. The CRC is what proves a file is the snapshot that was written, so
+ * MapDB's own store checksum (which costs more than everything else together; see
+ * docs/benchmarks.md, "Scale") is off. Files are named by slot.
+ *
+ * <p>Version 2 files (one B-tree entry per node, {@code nodes}: path to NodeRecord bytes, in a
+ * store with MapDB's checksum) are still read.
  */
 final class SnapshotFile {
-  /** Version 2 adds the slot (and names files by it); version 1 files are refused. */
-  static final long FORMAT_VERSION = 2;
+  /**
+   * Version 3 stores nodes in chunks, without MapDB's store checksum. Version 2 (one entry per
+   * node) is still read; version 1 files are refused.
+   */
+  static final long FORMAT_VERSION = 3;
+  static final long FORMAT_VERSION_PER_NODE = 2;
 
+  /**
+   * Nodes are cut into chunks of about this many bytes (a chunk holds one node at least): below
+   * MapDB's largest single record (64 KiB), so that a chunk is one read, not a linked record.
+   */
+  static final int CHUNK_BYTES_TARGET = 48 * 1024;
+
+  /** Version 2's node tree. */
   private static final String NODES = "nodes";
+  private static final String NODE_CHUNKS = "nodeChunks";
   private static final String SESSIONS = "sessions";
   private static final String META = "meta";
   private static final String META_FORMAT_VERSION = "formatVersion";
@@ -75,29 +93,18 @@ final class SnapshotFile {
    * Writes {@code snapshot} to a new file at {@code file} on {@code disk} and closes it (no fsync).
    */
   static void write(Disk disk, Path file, Snapshot snapshot) throws IOException {
-    // MapDB's bulk load wants its keys in its own (natural) order.
-    SortedMap<String, NodeRecord> nodes = snapshot.nodes();
-    if (nodes.comparator() != null) {
-      nodes = new TreeMap<>(); // not new TreeMap<>(sortedMap): that keeps the comparator
-      nodes.putAll(snapshot.nodes());
-    }
     SortedMap<Long, byte[]> sessions = sessionsById(snapshot.sessions());
     Checksum checksum = new Checksum();
     Volume volume = null;
     try {
       volume = disk.openVolume(file, false);
-      DB db = DBMaker.volumeDB(volume, false).checksumStoreEnable().make();
-      // Bulk-load the B-trees from sorted input: far faster than one put per node.
-      Iterator<Pair<String, byte[]>> nodeEntries =
-          nodes.entrySet().stream()
-              .map(
-                  e -> {
-                    byte[] bytes = e.getValue().toByteArray();
-                    checksum.addNode(e.getKey(), bytes);
-                    return new Pair<>(e.getKey(), bytes);
-                  })
-              .iterator();
-      db.treeMap(NODES, Serializer.STRING, Serializer.BYTE_ARRAY).createFrom(nodeEntries);
+      DB db = DBMaker.volumeDB(volume, false).make();
+      // Bulk-load the B-trees from sorted input: far faster than one put per entry. The chunks
+      // are made as MapDB asks for them, so the snapshot is never in memory as a whole.
+      NodeChunker chunks = new NodeChunker(snapshot.nodeSource().iterator(), checksum);
+      // Values outside the B-tree nodes: each chunk is a record of its own, not 32 in one.
+      db.treeMap(NODE_CHUNKS, Serializer.LONG, Serializer.BYTE_ARRAY).valuesOutsideNodesEnable()
+          .createFrom(chunks);
 
       Iterator<Pair<Long, byte[]>> sessionEntries =
           sessions.entrySet().stream()
@@ -114,7 +121,7 @@ final class SnapshotFile {
       meta.put(META_ZXID, snapshot.zxid());
       meta.put(META_SLOT, snapshot.slot());
       meta.put(META_TIME_MS, snapshot.timeMs());
-      meta.put(META_NODE_COUNT, (long) nodes.size());
+      meta.put(META_NODE_COUNT, chunks.nodes());
       meta.put(META_SESSION_COUNT, (long) sessions.size());
       meta.put(META_CRC32C, checksum.value());
       db.close();
@@ -150,11 +157,20 @@ final class SnapshotFile {
     DB db = null;
     try {
       volume = disk.openVolume(file, true);
-      db = DBMaker.volumeDB(volume, true).checksumStoreEnable().readOnly().make();
+      try {
+        db = DBMaker.volumeDB(volume, true).readOnly().make();
+      } catch (DBException.WrongConfiguration e) {
+        // A version 2 file: made with MapDB's store checksum, which a store must be opened with.
+        volume.close();
+        volume = null;
+        volume = disk.openVolume(file, true);
+        db = DBMaker.volumeDB(volume, true).checksumStoreEnable().readOnly().make();
+      }
       BTreeMap<String, Long> meta = db.treeMap(META, Serializer.STRING, Serializer.LONG).open();
       long version = metaValue(file, meta, META_FORMAT_VERSION);
-      if (version != FORMAT_VERSION) {
-        throw invalid(file, "format version " + version + ", this Synod reads " + FORMAT_VERSION);
+      if (version != FORMAT_VERSION && version != FORMAT_VERSION_PER_NODE) {
+        throw invalid(file, "format version " + version + ", this Synod reads "
+            + FORMAT_VERSION_PER_NODE + " and " + FORMAT_VERSION);
       }
       if (metaValue(file, meta, META_SLOT) != slot) {
         throw invalid(
@@ -169,16 +185,9 @@ final class SnapshotFile {
       long sessionCount = metaValue(file, meta, META_SESSION_COUNT);
       Checksum checksum = new Checksum();
 
-      TreeMap<String, NodeRecord> nodes = new TreeMap<>();
-      for (Map.Entry<String, byte[]> e :
-          db.treeMap(NODES, Serializer.STRING, Serializer.BYTE_ARRAY).open().entrySet()) {
-        // Counted as we go: a damaged B-tree could otherwise loop or run on forever.
-        if (nodes.size() == nodeCount) {
-          throw invalid(file, "more nodes than the " + nodeCount + " it should hold");
-        }
-        checksum.addNode(e.getKey(), e.getValue());
-        nodes.put(e.getKey(), NodeRecord.parseFrom(e.getValue()));
-      }
+      SnapshotNodes nodes = version == FORMAT_VERSION
+          ? readChunks(file, db, nodeCount, checksum)
+          : readPerNode(file, db, nodeCount, checksum);
       List<SessionRecord> sessions = new ArrayList<>();
       for (Map.Entry<Long, byte[]> e :
           db.treeMap(SESSIONS, Serializer.LONG, Serializer.BYTE_ARRAY).open().entrySet()) {
@@ -188,23 +197,14 @@ final class SnapshotFile {
         checksum.addSession(e.getKey(), e.getValue());
         sessions.add(SessionRecord.parseFrom(e.getValue()));
       }
-      if (nodes.size() != nodeCount || sessions.size() != sessionCount) {
-        throw invalid(
-            file,
-            nodes.size()
-                + " nodes and "
-                + sessions.size()
-                + " sessions where "
-                + nodeCount
-                + " and "
-                + sessionCount
-                + " were written");
+      if (nodes.count() != nodeCount || sessions.size() != sessionCount) {
+        throw invalid(file, nodes.count() + " nodes and " + sessions.size() + " sessions where "
+            + nodeCount + " and " + sessionCount + " were written");
       }
       if (checksum.value() != metaValue(file, meta, META_CRC32C)) {
         throw invalid(file, "checksum mismatch");
       }
-      return new Snapshot(zxid, slot, timeMs == null ? 0 : timeMs,
-          Collections.unmodifiableSortedMap(nodes), List.copyOf(sessions));
+      return new Snapshot(zxid, slot, timeMs == null ? 0 : timeMs, nodes, List.copyOf(sessions));
     } catch (InvalidProtocolBufferException e) {
       throw invalid(file, "a record does not parse: " + e.getMessage());
     } catch (RuntimeException | AssertionError | OutOfMemoryError e) {
@@ -220,6 +220,56 @@ final class SnapshotFile {
         volume.close();
       }
     }
+  }
+
+  /**
+   * Version 3's nodes: the chunks, numbered 0, 1, ... Each entry's bounds are checked and summed
+   * here; paths and records are decoded only when the snapshot is iterated.
+   */
+  private static SnapshotNodes readChunks(Path file, DB db, long nodeCount, Checksum checksum)
+      throws IOException {
+    ChunkedSnapshotNodes.Builder chunks = new ChunkedSnapshotNodes.Builder();
+    long count = 0;
+    for (Map.Entry<Long, byte[]> e :
+        db.treeMap(NODE_CHUNKS, Serializer.LONG, Serializer.BYTE_ARRAY).open().entrySet()) {
+      if (e.getKey() != chunks.size()) {
+        throw invalid(file, "node chunk " + e.getKey() + " where " + chunks.size() + " belongs");
+      }
+      byte[] chunk = e.getValue();
+      int at = 0;
+      while (at < chunk.length) {
+        // Counted as we go: a damaged chunk could otherwise claim any number of nodes.
+        if (count == nodeCount) {
+          throw invalid(file, "more nodes than the " + nodeCount + " it should hold");
+        }
+        int pathAt = ChunkedSnapshotNodes.skipVarint(chunk, at);
+        int pathLength = ChunkedSnapshotNodes.readLength(chunk, at, pathAt);
+        int recordLengthAt = pathAt + pathLength;
+        int recordAt = ChunkedSnapshotNodes.skipVarint(chunk, recordLengthAt);
+        int recordLength = ChunkedSnapshotNodes.readLength(chunk, recordLengthAt, recordAt);
+        checksum.addNode(chunk, pathAt, pathLength, recordAt, recordLength);
+        at = recordAt + recordLength;
+        count++;
+      }
+      chunks.add(chunk);
+    }
+    return chunks.build(count);
+  }
+
+  /** Version 2's nodes: one entry each, kept as raw records until the snapshot is iterated. */
+  private static SnapshotNodes readPerNode(Path file, DB db, long nodeCount, Checksum checksum)
+      throws IOException {
+    RawSnapshotNodes.Builder nodes = new RawSnapshotNodes.Builder();
+    for (Map.Entry<String, byte[]> e :
+        db.treeMap(NODES, Serializer.STRING, Serializer.BYTE_ARRAY).open().entrySet()) {
+      // Counted as we go: a damaged B-tree could otherwise loop or run on forever.
+      if (nodes.size() == nodeCount) {
+        throw invalid(file, "more nodes than the " + nodeCount + " it should hold");
+      }
+      checksum.addNode(e.getKey(), e.getValue());
+      nodes.add(e.getKey(), e.getValue());
+    }
+    return nodes.build();
   }
 
   private static long metaValue(Path file, Map<String, Long> meta, String key) throws IOException {
@@ -246,13 +296,23 @@ final class SnapshotFile {
    * CRC32C over every entry in key order, each as length-prefixed key and value, so that moving
    * bytes between entries changes the sum.
    */
-  private static final class Checksum {
+  static final class Checksum {
     private final CRC32C crc = new CRC32C();
     private final ByteBuffer prefix = ByteBuffer.allocate(Long.BYTES);
 
     void addNode(String path, byte[] record) {
-      addBytes(path.getBytes(StandardCharsets.UTF_8));
+      addNode(path.getBytes(StandardCharsets.UTF_8), record);
+    }
+
+    void addNode(byte[] pathUtf8, byte[] record) {
+      addBytes(pathUtf8);
       addBytes(record);
+    }
+
+    /** The same sum as {@link #addNode(String, byte[])}, from the UTF-8 path's bytes. */
+    void addNode(byte[] bytes, int pathAt, int pathLength, int recordAt, int recordLength) {
+      addBytes(bytes, pathAt, pathLength);
+      addBytes(bytes, recordAt, recordLength);
     }
 
     void addSession(long sessionId, byte[] record) {
@@ -261,8 +321,12 @@ final class SnapshotFile {
     }
 
     private void addBytes(byte[] bytes) {
-      crc.update(prefix.clear().putInt(bytes.length).flip());
-      crc.update(bytes);
+      addBytes(bytes, 0, bytes.length);
+    }
+
+    private void addBytes(byte[] bytes, int at, int length) {
+      crc.update(prefix.clear().putInt(length).flip());
+      crc.update(bytes, at, length);
     }
 
     long value() {

@@ -75,10 +75,14 @@
  * <h2>Snapshots</h2>
  *
  * A snapshot is the replicated state after applying every slot up to its {@code slot}; its {@code
- * zxid} is the last transaction in it. It is a MapDB file with B-trees {@code nodes} (path to
- * NodeRecord bytes), {@code sessions} (id to SessionRecord bytes) and {@code meta} (format version
- * 2, zxid, slot, counts, CRC32C over all entries in key order); MapDB's own store checksum covers
- * the whole file as well. Loading checks the slot in the meta against the file name. Writing one:
+ * zxid} is the last transaction in it. It is a MapDB file (format version 3) with B-trees {@code
+ * nodeChunks} (chunk number to about 48 KiB of consecutive nodes in path order, each a path and
+ * its NodeRecord bytes), {@code sessions} (id to SessionRecord bytes) and {@code meta} (format
+ * version, zxid, slot, counts, CRC32C over all entries in key order). MapDB's own store checksum
+ * is off: it cost more than all the rest of a load (see docs/benchmarks.md, "Scale"), and the
+ * CRC32C already covers every node and session. Version 2 files (one {@code nodes} entry per
+ * node, with MapDB's checksum) are still read.
+ * Loading checks the slot in the meta against the file name. Writing one:
  * write {@code snapshot-S.db.tmp} in one go; close it; fsync it; rename it to {@code
  * snapshot-S.db}; fsync the directory; delete all but the newest two by slot. A crash at any step
  * leaves either the old snapshots or the new one, never a half-written file under a final name. A
@@ -91,7 +95,7 @@
  * compacts. So a snapshot file is written once, without transactions, and never updated in place;
  * atomicity comes from the rename. Files are opened through a FileChannel, never mmap.
  *
- * <p>Loading verifies the newest snapshot (MapDB checksum, meta, CRC) and falls back to the one
+ * <p>Loading verifies the newest snapshot (meta, CRC) and falls back to the one
  * before it if that fails; the damaged one is then renamed to {@code snapshot-S.db.damaged} (kept
  * for the operator), so that it neither blocks the snapshots that follow, which are below its slot,
  * nor outlives the valid one as one of the two kept. Writing a snapshot does not truncate the log:

@@ -95,6 +95,13 @@ class SnapshotTest {
     assertThrows(IllegalArgumentException.class,
         () -> new Harness().sm.restore(new Snapshot(good.zxid(), good.slot(), badCount, good.sessions())));
 
+    TreeMap<String, NodeRecord> leafCount = new TreeMap<>(good.nodes());
+    NodeRecord leaf = leafCount.get("/ttl");
+    leafCount.put("/ttl", leaf.toBuilder().setStat(leaf.getStat().toBuilder().setNumChildren(1)).build());
+    assertThrows(IllegalArgumentException.class,
+        () -> new Harness().sm.restore(new Snapshot(good.zxid(), good.slot(), leafCount, good.sessions())),
+        "a leaf that says it has a child");
+
     Harness victim = new Harness();
     victim.create("/kept");
     assertThrows(IllegalArgumentException.class,

@@ -1,0 +1,136 @@
+package dev.synod.server.state;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import dev.synod.api.v1.Acl;
+import dev.synod.api.v1.NodeKind;
+import dev.synod.api.v1.Quota;
+import dev.synod.api.v1.Stat;
+import dev.synod.txn.v1.NodeRecord;
+import java.util.List;
+
+/**
+ * One znode as the tree holds it: primitive stat fields, the value as a plain array, the ACL as a
+ * shared (interned) list, and its name, not its path: the path is where it hangs in the tree. A
+ * million of these must fit in a few hundred MiB, so nothing is stored twice; the protobuf
+ * {@link Stat} and {@link NodeRecord} are built only at the edge (an answer, an event, a snapshot).
+ *
+ * <p>Immutable, except for {@link #children}, which only the {@link DataTree} touches and which
+ * moves from a node to the node that replaces it: a change makes a new Node (with*), so a Node
+ * seen by a snapshot capture, an event or the undo log never changes under it.
+ */
+final class Node {
+  private static final byte[] NO_DATA = new byte[0];
+
+  final String name;
+  final long czxid;
+  final long mzxid;
+  final long pzxid;
+  final long ctimeMs;
+  final long mtimeMs;
+  final long ephemeralOwner;
+  final long ttlMs;
+  final int version;
+  final int cversion;
+  final int aversion;
+  final int numChildren;
+  private final byte kind;
+  /** Never written to: it is handed out wrapped, without a copy. */
+  private final byte[] data;
+  /** Interned by the tree: nodes with equal ACLs share one list. */
+  final List<Acl> acl;
+  /** Null when the node has no quota (almost all of them). */
+  final Quota quota;
+  /** Null when the node has no children. Owned by the tree. */
+  Children children;
+
+  Node(String name, long czxid, long mzxid, long pzxid, long ctimeMs, long mtimeMs,
+      long ephemeralOwner, long ttlMs, int version, int cversion, int aversion, int numChildren,
+      NodeKind kind, byte[] data, List<Acl> acl, Quota quota) {
+    this.name = name;
+    this.czxid = czxid;
+    this.mzxid = mzxid;
+    this.pzxid = pzxid;
+    this.ctimeMs = ctimeMs;
+    this.mtimeMs = mtimeMs;
+    this.ephemeralOwner = ephemeralOwner;
+    this.ttlMs = ttlMs;
+    this.version = version;
+    this.cversion = cversion;
+    this.aversion = aversion;
+    this.numChildren = numChildren;
+    this.kind = (byte) kind.getNumber();
+    this.data = data.length == 0 ? NO_DATA : data;
+    this.acl = acl;
+    this.quota = quota;
+  }
+
+  NodeKind kind() {
+    return NodeKind.forNumber(kind); // never null: the constructor took a known kind's number
+  }
+
+  int dataLength() {
+    return data.length;
+  }
+
+  /** The value, wrapped without a copy. */
+  ByteString data() {
+    return data.length == 0 ? ByteString.EMPTY : UnsafeByteOperations.unsafeWrap(data);
+  }
+
+  boolean hasQuota() {
+    return quota != null;
+  }
+
+  /** The node's quota, or the default (no limits) when it has none. */
+  Quota quotaOrDefault() {
+    return quota == null ? Quota.getDefaultInstance() : quota;
+  }
+
+  Stat stat() {
+    return Stat.newBuilder()
+        .setCzxid(czxid).setMzxid(mzxid).setPzxid(pzxid)
+        .setCtimeMs(ctimeMs).setMtimeMs(mtimeMs)
+        .setVersion(version).setCversion(cversion).setAversion(aversion)
+        .setEphemeralOwner(ephemeralOwner)
+        .setDataLength(data.length)
+        .setNumChildren(numChildren)
+        .setKind(kind())
+        .setTtlMs(ttlMs)
+        .build();
+  }
+
+  /** The node as a snapshot or backup stores it. */
+  NodeRecord toRecord() {
+    NodeRecord.Builder record =
+        NodeRecord.newBuilder().setData(data()).setStat(stat()).addAllAcl(acl);
+    if (quota != null) {
+      record.setQuota(quota);
+    }
+    return record.build();
+  }
+
+  /** This node after a change of its data at {@code zxid}, {@code timeMs}. */
+  Node withData(byte[] newData, long zxid, long timeMs) {
+    return new Node(name, czxid, zxid, pzxid, ctimeMs, timeMs, ephemeralOwner, ttlMs,
+        version + 1, cversion, aversion, numChildren, kind(), newData, acl, quota);
+  }
+
+  /** This node after a child was added (+1) or removed (-1) at {@code zxid}. */
+  Node withChildDelta(int delta, long zxid) {
+    return new Node(name, czxid, mzxid, zxid, ctimeMs, mtimeMs, ephemeralOwner, ttlMs,
+        version, cversion + 1, aversion, numChildren + delta, kind(), data, acl, quota);
+  }
+
+  /** This node with a new ACL (interned), its aversion one up. */
+  Node withAcl(List<Acl> newAcl) {
+    return new Node(name, czxid, mzxid, pzxid, ctimeMs, mtimeMs, ephemeralOwner, ttlMs,
+        version, cversion, aversion + 1, numChildren, kind(), data, newAcl, quota);
+  }
+
+  /** This node with {@code newQuota} (null: none); no stat changes (ZooKeeper's quotas neither). */
+  Node withQuota(Quota newQuota) {
+    return new Node(name, czxid, mzxid, pzxid, ctimeMs, mtimeMs, ephemeralOwner, ttlMs,
+        version, cversion, aversion, numChildren, kind(), data, acl, newQuota);
+  }
+}

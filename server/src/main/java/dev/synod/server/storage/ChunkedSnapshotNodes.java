@@ -1,0 +1,183 @@
+package dev.synod.server.storage;
+
+import com.google.protobuf.CodedInputStream;
+import dev.synod.txn.v1.NodeRecord;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+
+/**
+ * Snapshot nodes as a version 3 file holds them: chunks of entries (varint length, UTF-8 path,
+ * varint length, NodeRecord bytes), in path order. The chunks were checked (bounds and checksum)
+ * when the file was read; paths and records are decoded only as they are iterated, so a loaded
+ * snapshot costs its bytes, not a tree of objects, until the state machine has made its own nodes.
+ */
+final class ChunkedSnapshotNodes implements SnapshotNodes {
+  /**
+   * Chunks are packed into blocks of this size. A block is a humongous object for the G1
+   * collector (at least half a region, for heaps up to 64 GiB), allocated straight into the old
+   * generation: a young collection never copies it, as it would copy hundreds of MiB of small
+   * chunks again and again while a restore fills the heap with nodes.
+   */
+  static final int BLOCK_BYTES = 16 << 20;
+
+  /** The first block is smaller, so that a small snapshot costs little. */
+  static final int FIRST_BLOCK_BYTES = 1 << 20;
+
+  /** Blocks of whole chunks; each block holds entries back to back. */
+  private final List<byte[]> blocks;
+  private final long count;
+
+  private ChunkedSnapshotNodes(List<byte[]> blocks, long count) {
+    this.blocks = List.copyOf(blocks);
+    this.count = count;
+  }
+
+  /** Collects the chunks of a file, in order, into blocks. */
+  static final class Builder {
+    private final List<byte[]> blocks = new ArrayList<>();
+    private byte[] block;
+    private int used;
+    private long chunks;
+
+    /** How many chunks were added. */
+    long size() {
+      return chunks;
+    }
+
+    void add(byte[] chunk) {
+      chunks++;
+      if (chunk.length > FIRST_BLOCK_BYTES) {
+        seal();
+        blocks.add(chunk);
+        return;
+      }
+      if (block == null || used + chunk.length > block.length) {
+        seal();
+        block = new byte[blocks.isEmpty() ? FIRST_BLOCK_BYTES : BLOCK_BYTES];
+      }
+      System.arraycopy(chunk, 0, block, used, chunk.length);
+      used += chunk.length;
+    }
+
+    private void seal() {
+      if (block != null) {
+        blocks.add(used == block.length ? block : Arrays.copyOf(block, used));
+        block = null;
+        used = 0;
+      }
+    }
+
+    ChunkedSnapshotNodes build(long count) {
+      seal();
+      return new ChunkedSnapshotNodes(blocks, count);
+    }
+  }
+
+  @Override
+  public long count() {
+    return count;
+  }
+
+  @Override
+  public Iterator<Entry> iterator() {
+    return new Iterator<>() {
+      private int chunk;
+      private int at;
+
+      @Override
+      public boolean hasNext() {
+        while (chunk < blocks.size() && at >= blocks.get(chunk).length) {
+          chunk++;
+          at = 0;
+        }
+        return chunk < blocks.size();
+      }
+
+      @Override
+      public Entry next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        byte[] bytes = blocks.get(chunk);
+        int pathAt = skipVarint(bytes, at);
+        int pathLength = readLength(bytes, at, pathAt);
+        int recordLengthAt = pathAt + pathLength;
+        int recordAt = skipVarint(bytes, recordLengthAt);
+        int recordLength = readLength(bytes, recordLengthAt, recordAt);
+        at = recordAt + recordLength;
+        String path = new String(bytes, pathAt, pathLength, StandardCharsets.UTF_8);
+        try {
+          return new Entry(path, NodeRecord.parseFrom(
+              CodedInputStream.newInstance(bytes, recordAt, recordLength)));
+        } catch (IOException e) { // InvalidProtocolBufferException: a byte array has no other
+          throw new IllegalArgumentException(
+              "snapshot record of " + path + " does not parse: " + e.getMessage(), e);
+        }
+      }
+    };
+  }
+
+  @Override
+  public void forEachRaw(RawVisitor visitor) {
+    for (byte[] bytes : blocks) {
+      int at = 0;
+      while (at < bytes.length) {
+        int pathAt = skipVarint(bytes, at);
+        int pathLength = readLength(bytes, at, pathAt);
+        int recordLengthAt = pathAt + pathLength;
+        int recordAt = skipVarint(bytes, recordLengthAt);
+        int recordLength = readLength(bytes, recordLengthAt, recordAt);
+        at = recordAt + recordLength;
+        visitor.visit(new String(bytes, pathAt, pathLength, StandardCharsets.UTF_8), bytes,
+            recordAt, recordLength);
+      }
+    }
+  }
+
+  /**
+   * The index just after the varint at {@code at}.
+   *
+   * @throws IllegalArgumentException if it runs past the end or past 5 bytes (a damaged chunk)
+   */
+  static int skipVarint(byte[] bytes, int at) {
+    for (int i = at; i < bytes.length && i < at + 5; i++) {
+      if (bytes[i] >= 0) {
+        return i + 1;
+      }
+    }
+    throw new IllegalArgumentException("damaged length at byte " + at + " of a node chunk");
+  }
+
+  /**
+   * The varint in {@code [at, end)} as a length of bytes that follow it in {@code bytes}.
+   *
+   * @throws IllegalArgumentException if they would run past the end of the chunk
+   */
+  static int readLength(byte[] bytes, int at, int end) {
+    long value = 0;
+    for (int i = end - 1; i >= at; i--) {
+      value = (value << 7) | (bytes[i] & 0x7f);
+    }
+    if (value > bytes.length - end) {
+      throw new IllegalArgumentException("length " + value + " at byte " + at
+          + " of a node chunk runs past its end (" + bytes.length + " bytes)");
+    }
+    return (int) value;
+  }
+
+  /** Appends {@code value} (>= 0) as a varint to {@code out} at {@code at}; returns the end. */
+  static int writeVarint(byte[] out, int at, int value) {
+    int v = value;
+    while ((v & ~0x7f) != 0) {
+      out[at++] = (byte) ((v & 0x7f) | 0x80);
+      v >>>= 7;
+    }
+    out[at++] = (byte) v;
+    return at;
+  }
+}
