@@ -48,6 +48,26 @@ class ClientTimingTest {
     return e.getCause();
   }
 
+  /** The linearizable view's reads carry the flag; the plain client's and writes do not. */
+  @Test
+  void theLinearizableViewAsksForLinearizableReads() throws Exception {
+    connect();
+    SynodClient lin = client.linearizable();
+    assertTrue(lin.isLinearizable());
+    assertFalse(client.isLinearizable());
+    assertTrue(lin.withDeadline(Duration.ofSeconds(5)).isLinearizable(), "kept by a deadline view");
+    CompletableFuture<Stat> plain = client.existsAsync("/p", null);
+    CompletableFuture<Stat> linear = lin.existsAsync("/l", null);
+    loop.awaitTrue("both answered", () -> plain.isDone() && linear.isDone());
+    var byPath = new java.util.HashMap<String, Boolean>();
+    for (var r : server.requests) {
+      if (r.hasExists()) {
+        byPath.put(r.getExists().getPath(), r.getExists().getLinearizable());
+      }
+    }
+    assertEquals(java.util.Map.of("/p", false, "/l", true), byPath);
+  }
+
   @Test
   void callNotAnsweredByItsDeadlineFailsThenAndIsNeverSentAgain() throws Exception {
     connect();

@@ -19,11 +19,15 @@ final class GetCommand extends NodeCommand {
       "the event when it fires; a command waits for it."})
   boolean watch;
 
+  @Option(names = {"-L", "--linearizable"}, description = {"Read linearizably: reflect every write acknowledged",
+      "anywhere before this read (a round trip to the leader first)."})
+  boolean linearizable;
+
   @Override
   public Integer call() {
     checkPath(path);
     OneShotWatch oneShot = watch ? new OneShotWatch(ctx(), printer()) : null;
-    NodeData d = client().getData(path, oneShot == null ? null : oneShot.watcher());
+    NodeData d = reader(linearizable).getData(path, oneShot == null ? null : oneShot.watcher());
     Printer p = printer();
     if (p.json()) {
       JsonObject o = new JsonObject();

@@ -31,13 +31,17 @@ final class LsCommand extends NodeCommand {
       "the event when it fires; a command waits for it."})
   boolean watch;
 
+  @Option(names = {"-L", "--linearizable"}, description = {"Read linearizably: reflect every write acknowledged",
+      "anywhere before this read (a round trip to the leader first)."})
+  boolean linearizable;
+
   @Override
   public Integer call() {
     checkPath(path);
     if (recursive && watch) {
       throw CliException.usage("-R and -w do not go together (watch one node's children)");
     }
-    SynodClient c = client();
+    SynodClient c = reader(linearizable);
     Printer p = printer();
     OneShotWatch oneShot = watch ? new OneShotWatch(ctx(), p) : null;
     ChildrenPage page = c.getChildrenAsync(path, oneShot == null ? null : oneShot.watcher()).join();

@@ -13,6 +13,11 @@ abstract class NodeCommand implements Callable<Integer> {
     return root.client();
   }
 
+  /** The client for reads: its linearizable view when the command was asked for one. */
+  SynodClient reader(boolean linearizable) {
+    return linearizable ? client().linearizable() : client();
+  }
+
   Printer printer() {
     return root.printer();
   }

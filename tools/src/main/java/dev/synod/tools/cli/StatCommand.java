@@ -16,11 +16,15 @@ final class StatCommand extends NodeCommand {
       "delete): the shell prints the event when it fires; a command waits for it."})
   boolean watch;
 
+  @Option(names = {"-L", "--linearizable"}, description = {"Read linearizably: reflect every write acknowledged",
+      "anywhere before this read (a round trip to the leader first)."})
+  boolean linearizable;
+
   @Override
   public Integer call() {
     checkPath(path);
     OneShotWatch oneShot = watch ? new OneShotWatch(ctx(), printer()) : null;
-    Stat s = client().exists(path, oneShot == null ? null : oneShot.watcher());
+    Stat s = reader(linearizable).exists(path, oneShot == null ? null : oneShot.watcher());
     if (s == null) {
       if (oneShot != null) { // an exists watch on a missing node waits for its creation
         printer().note("synod: no such node: " + path);

@@ -52,6 +52,15 @@ class CliCommandsTest extends OneServerCliTest {
   }
 
   @Test
+  void linearizableReads() {
+    ok("create", "/lin", "v1");
+    assertEquals("v1\n", ok("get", "-L", "/lin").out());
+    assertTrue(ok("stat", "--linearizable", "/lin").out().contains("version "), "stat -L prints the stat");
+    ok("create", "/lin/c", "x");
+    assertEquals(List.of("c"), ok("ls", "-L", "/lin").lines());
+  }
+
+  @Test
   void createGetSetStatAsJson() {
     JsonObject created = json("create", "/t2", "v0", "--json");
     assertEquals("/t2", created.get("path").getAsString());
