@@ -40,6 +40,7 @@ final class ClosedLoopPhase {
     Op op = switch (workload) {
       case WRITE -> (s, c, l) -> s.put(key(c), value);
       case READ -> (s, c, l) -> s.get(key(ThreadLocalRandom.current().nextInt(keySpace)));
+      case LREAD -> (s, c, l) -> s.getLinearizable(key(ThreadLocalRandom.current().nextInt(keySpace)));
       case MIXED -> (s, c, l) -> {
         if (ThreadLocalRandom.current().nextDouble() < MIXED_WRITE_SHARE) {
           s.put(key(c), value);

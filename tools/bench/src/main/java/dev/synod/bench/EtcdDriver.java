@@ -110,6 +110,15 @@ final class EtcdDriver implements Driver {
     }
 
     @Override
+    public byte[] getLinearizable(String path) throws Exception {
+      GetResponse r = await(kv.get(bytes(path))); // etcd's default Range is linearizable
+      if (r.getKvs().isEmpty()) {
+        throw new IllegalStateException("no key " + path);
+      }
+      return r.getKvs().get(0).getValue().getBytes();
+    }
+
+    @Override
     public String createEphemeralSequential(String parent, byte[] value) throws Exception {
       // The etcd idiom for an ephemeral node: a key under the session's lease; a per-client
       // counter stands in for the sequence number.

@@ -16,6 +16,13 @@ public interface Session extends AutoCloseable {
   byte[] get(String path) throws Exception;
 
   /**
+   * Reads a key linearizably: the answer reflects every write acknowledged before the call
+   * (Synod: the read's linearizable flag; ZooKeeper: sync, then the read, as its users must;
+   * etcd: a default, linearizable Range).
+   */
+  byte[] getLinearizable(String path) throws Exception;
+
+  /**
    * Creates a node under {@code parent} that is deleted when this session ends and whose name orders
    * it after earlier ones; returns its full path.
    */

@@ -68,6 +68,11 @@ final class SynodDriver implements Driver {
     }
 
     @Override
+    public byte[] getLinearizable(String path) {
+      return client.linearizable().getData(path).data();
+    }
+
+    @Override
     public String createEphemeralSequential(String parent, byte[] value) {
       return client.create(parent + "/e-", value, EPHEMERAL_SEQUENTIAL).path();
     }

@@ -8,6 +8,8 @@ public enum Workload {
   WRITE,
   /** Read a random key of the key space. */
   READ,
+  /** Read a random key of the key space linearizably (see {@link Session#getLinearizable}). */
+  LREAD,
   /** 90% reads of a random key, 10% writes of the client's own key. */
   MIXED,
   /** Create an ephemeral-sequential node (etcd: a key under the client's lease), then delete it. */
@@ -30,6 +32,6 @@ public enum Workload {
       }
     }
     throw new IllegalArgumentException("unknown workload '" + s
-        + "' (write, read, mixed, ephemeral, watch, lock)");
+        + "' (write, read, lread, mixed, ephemeral, watch, lock)");
   }
 }

@@ -80,6 +80,17 @@ final class ZooKeeperDriver implements Driver {
     }
 
     @Override
+    public byte[] getLinearizable(String path) throws Exception {
+      java.util.concurrent.CompletableFuture<Integer> synced = new java.util.concurrent.CompletableFuture<>();
+      zk.sync(path, (rc, p, ctx) -> synced.complete(rc), null);
+      int rc = synced.get();
+      if (rc != KeeperException.Code.OK.intValue()) {
+        throw KeeperException.create(KeeperException.Code.get(rc), path);
+      }
+      return zk.getData(path, false, null);
+    }
+
+    @Override
     public String createEphemeralSequential(String parent, byte[] value) throws Exception {
       return zk.create(parent + "/e-", value, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL_SEQUENTIAL);
     }
