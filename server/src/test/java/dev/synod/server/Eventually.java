@@ -7,9 +7,10 @@ import java.util.function.Supplier;
 
 /**
  * Waits for a condition with a deadline, never for a fixed time. The same API as
- * {@code dev.synod.testing.Eventually}, which this module's tests cannot use (synod-testing depends
- * on synod-server), plus a form that reports the last value seen and a form that checks a
- * condition keeps holding for a window.
+ * {@code dev.synod.testing.Eventually}, which the server's and the SDK's tests cannot use
+ * (synod-testing depends on both), plus a form that reports the last value seen and a form that
+ * checks a condition keeps holding for a window. The SDK's tests use this class through the
+ * server's test jar.
  */
 public final class Eventually {
   private static final long POLL_MS_MIN = 2;
