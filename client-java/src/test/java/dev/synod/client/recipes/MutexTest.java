@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.synod.api.v1.NodeKind;
 import dev.synod.client.RecipeTestCluster;
 import dev.synod.client.SynodClient;
+import dev.synod.server.Eventually;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -140,10 +141,7 @@ class MutexTest {
       for (int i = 0; i < waiters; i++) {
         futures.add(pool.submit(shared::acquire));
       }
-      long deadline = System.currentTimeMillis() + 10_000;
-      while (watched.size() < waiters && System.currentTimeMillis() < deadline) {
-        Thread.sleep(5);
-      }
+      Eventually.eventually(Duration.ofSeconds(10), "watched.size() >= waiters", () -> watched.size() >= waiters);
       List<String> queue = a.getChildren("/herd").stream().sorted().toList();
       assertEquals(waiters + 1, queue.size());
       for (int i = 1; i < queue.size(); i++) {
@@ -172,7 +170,9 @@ class MutexTest {
         }
         assertNotNull(next, "the next in line acquired");
         assertTrue(next.fencingToken() > previous.fencingToken());
-        Thread.sleep(50); // let any stray wake-up arrive
+        int released = i;
+        Eventually.holdsFor(Duration.ofMillis(50), "no stray wake-up",
+            () -> wakeups.values().stream().mapToInt(AtomicInteger::get).sum() <= released);
         int woken = wakeups.values().stream().mapToInt(AtomicInteger::get).sum();
         assertEquals(i, woken, "release " + i + " woke exactly one waiter: " + wakeups);
         assertEquals(1, wakeups.get(queue.get(i)).get());
