@@ -130,10 +130,9 @@ class CutOffServerTest {
         InetSocketAddress at;
         while (cluster.idOfPort((at = serverOf(client, deadline)).getPort()) != cut) {
           Faults.of(client).disconnect(); // on to the next server
-          while (at.equals(client.currentServer())) {
-            assertTrue(System.nanoTime() - deadline < 0, "the client does not leave " + at);
-            Thread.sleep(5);
-          }
+          InetSocketAddress left = at;
+          Eventually.eventually(remaining(deadline), "the client leaves " + left,
+              () -> !left.equals(client.currentServer()));
         }
         long session = client.sessionId();
         client.create("/eph", new byte[0], CreateOptions.of(NodeKind.EPHEMERAL));
@@ -166,15 +165,17 @@ class CutOffServerTest {
 
   /** The server the client is connected to, once it is. */
   static InetSocketAddress serverOf(SynodClient client, long deadlineNanos) throws InterruptedException {
-    while (true) {
+    return Eventually.eventually(remaining(deadlineNanos), "the client connected (null: not yet)", () -> {
       InetSocketAddress at = client.currentServer();
       ConnectionState state = client.state();
-      if (at != null && (state == ConnectionState.CONNECTED || state == ConnectionState.RECONNECTED)) {
-        return at;
-      }
-      assertTrue(System.nanoTime() - deadlineNanos < 0, "the client did not connect: " + state);
-      Thread.sleep(5);
-    }
+      boolean connected = state == ConnectionState.CONNECTED || state == ConnectionState.RECONNECTED;
+      return at != null && connected ? at : null;
+    }, at -> at != null);
+  }
+
+  /** The time left until {@code deadlineNanos} (a System.nanoTime() value), never negative. */
+  static Duration remaining(long deadlineNanos) {
+    return Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime()));
   }
 
   static long ms(long nanos) {

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -159,14 +160,16 @@ class MutexTest {
             }
           }
         }
-        long until = System.currentTimeMillis() + 5_000;
-        while (next == null && System.currentTimeMillis() < until) {
-          for (Future<Lease> f : futures) {
-            if (f.isDone() && f.get().nodePath().endsWith(queue.get(i))) {
-              next = f.get();
+        if (next == null) {
+          String inLine = queue.get(i);
+          next = Eventually.eventually(Duration.ofSeconds(5), "the next in line (" + inLine + ") acquired", () -> {
+            for (Future<Lease> f : futures) {
+              if (f.isDone() && leaseOf(f).nodePath().endsWith(inLine)) {
+                return leaseOf(f);
+              }
             }
-          }
-          Thread.sleep(5);
+            return null;
+          }, l -> l != null);
         }
         assertNotNull(next, "the next in line acquired");
         assertTrue(next.fencingToken() > previous.fencingToken());
@@ -181,6 +184,18 @@ class MutexTest {
       previous.close();
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  /** The lease of a finished acquire; its failure fails the test. */
+  private static Lease leaseOf(Future<Lease> f) {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    } catch (ExecutionException e) {
+      throw new AssertionError("an acquire failed", e);
     }
   }
 
