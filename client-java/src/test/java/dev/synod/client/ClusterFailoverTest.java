@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.synod.api.v1.EventType;
 import dev.synod.api.v1.NodeKind;
 import dev.synod.api.v1.Stat;
+import dev.synod.server.Eventually;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -55,10 +56,7 @@ class ClusterFailoverTest {
         // A sequential create whose reply is lost: applied by the server, still pending here.
         Faults.of(client).dropResponses(true);
         CompletableFuture<CreateResult> seq = client.createAsync("/q/job-", b(""), CreateOptions.PERSISTENT.sequential());
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (other.getChildren("/q").isEmpty() && System.currentTimeMillis() < deadline) {
-          Thread.sleep(5);
-        }
+        Eventually.eventually(Duration.ofSeconds(10), "!other.getChildren(\"/q\").isEmpty()", () -> !other.getChildren("/q").isEmpty());
         assertEquals(1, other.getChildren("/q").size());
         Faults.of(client).dropResponses(false);
 
@@ -118,10 +116,7 @@ class ClusterFailoverTest {
         assertInstanceOf(SessionExpiredException.class, e.getCause());
         assertEquals(ConnectionState.EXPIRED, client.state());
         // Listeners hear of it on the client's event thread, just after the state changed.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!states.contains(ConnectionState.EXPIRED) && System.nanoTime() < deadline) {
-          Thread.sleep(5);
-        }
+        Eventually.eventually(Duration.ofSeconds(5), "states.contains(ConnectionState.EXPIRED)", () -> states.contains(ConnectionState.EXPIRED));
         // Connected first, then (with a 600 ms session, a heartbeat can go unconfirmed for a moment
         // on a loaded machine: only SUSPENDED/RECONNECTED pairs) suspended, then expired.
         List<ConnectionState> seen = List.copyOf(states);

@@ -6,6 +6,7 @@ import dev.synod.api.v1.NodeKind;
 import dev.synod.api.v1.Stat;
 import dev.synod.client.recipes.Lease;
 import dev.synod.client.recipes.Mutex;
+import dev.synod.server.Eventually;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -129,10 +130,9 @@ class CutOffServerTest {
         InetSocketAddress at;
         while (cluster.idOfPort((at = serverOf(client, deadline)).getPort()) != cut) {
           Faults.of(client).disconnect(); // on to the next server
-          while (at.equals(client.currentServer())) {
-            assertTrue(System.nanoTime() - deadline < 0, "the client does not leave " + at);
-            Thread.sleep(5);
-          }
+          InetSocketAddress left = at;
+          Eventually.eventually(remaining(deadline), "the client leaves " + left,
+              () -> !left.equals(client.currentServer()));
         }
         long session = client.sessionId();
         client.create("/eph", new byte[0], CreateOptions.of(NodeKind.EPHEMERAL));
@@ -140,22 +140,20 @@ class CutOffServerTest {
 
         long cutAt = System.nanoTime();
         cluster.isolate(cut, true);
-        deadline = cutAt + TIMEOUT.toNanos();
-        while (client.state() != ConnectionState.RECONNECTED || client.currentServer() == null
-            || cluster.idOfPort(client.currentServer().getPort()) == cut) {
-          assertTrue(System.nanoTime() - deadline < 0, "within a session timeout the client moved to the majority: "
-              + client.state() + " on " + client.currentServer() + ", states " + states);
-          Thread.sleep(5);
-        }
+        Eventually.eventually(TIMEOUT, "within a session timeout the client moved to the majority",
+            () -> client.state() + " on " + client.currentServer() + ", states " + states,
+            seen -> client.state() == ConnectionState.RECONNECTED && client.currentServer() != null
+                && cluster.idOfPort(client.currentServer().getPort()) != cut);
         System.out.println("cut-off " + (leader ? "leader" : "follower") + ": the client moved after "
             + ms(System.nanoTime() - cutAt) + " ms: " + states);
         // The session outlives its timeout twice over after the cut: the client kept it alive in time.
-        while (System.nanoTime() - (cutAt + 2 * TIMEOUT.toNanos()) < 0) {
-          Stat eph = observer.exists("/eph");
-          assertNotNull(eph, "the session expired " + ms(System.nanoTime() - cutAt) + " ms after the cut");
-          assertEquals(session, eph.getEphemeralOwner());
-          Thread.sleep(20);
-        }
+        Eventually.holdsFor(Duration.ofNanos(Math.max(0, cutAt + 2 * TIMEOUT.toNanos() - System.nanoTime())),
+            "the session outlives twice its timeout after the cut", () -> {
+              Stat eph = observer.exists("/eph");
+              assertNotNull(eph, "the session expired " + ms(System.nanoTime() - cutAt) + " ms after the cut");
+              assertEquals(session, eph.getEphemeralOwner());
+              return true;
+            });
         assertEquals(session, client.sessionId());
         client.create("/after", new byte[0]); // the session still writes
         assertFalse(states.contains(ConnectionState.EXPIRED), states.toString());
@@ -167,15 +165,17 @@ class CutOffServerTest {
 
   /** The server the client is connected to, once it is. */
   static InetSocketAddress serverOf(SynodClient client, long deadlineNanos) throws InterruptedException {
-    while (true) {
+    return Eventually.eventually(remaining(deadlineNanos), "the client connected (null: not yet)", () -> {
       InetSocketAddress at = client.currentServer();
       ConnectionState state = client.state();
-      if (at != null && (state == ConnectionState.CONNECTED || state == ConnectionState.RECONNECTED)) {
-        return at;
-      }
-      assertTrue(System.nanoTime() - deadlineNanos < 0, "the client did not connect: " + state);
-      Thread.sleep(5);
-    }
+      boolean connected = state == ConnectionState.CONNECTED || state == ConnectionState.RECONNECTED;
+      return at != null && connected ? at : null;
+    }, at -> at != null);
+  }
+
+  /** The time left until {@code deadlineNanos} (a System.nanoTime() value), never negative. */
+  static Duration remaining(long deadlineNanos) {
+    return Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime()));
   }
 
   static long ms(long nanos) {

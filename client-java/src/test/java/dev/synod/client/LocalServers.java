@@ -1,6 +1,7 @@
 package dev.synod.client;
 
 import dev.synod.peer.v1.PeerEnvelope;
+import dev.synod.server.Eventually;
 import dev.synod.server.SynodNode;
 import dev.synod.server.config.ConfigParser;
 import dev.synod.server.config.ServerConfig;
@@ -17,6 +18,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.StringJoiner;
@@ -169,16 +171,14 @@ final class LocalServers implements AutoCloseable {
   }
 
   int awaitLeader() throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 15_000;
-    while (System.currentTimeMillis() < deadline) {
+    return Eventually.eventually(Duration.ofSeconds(15), "a leader elected", () -> {
       for (int i = 1; i < nodes.length; i++) {
         if (nodes[i] != null && nodes[i].driver().isLeader()) {
           return i;
         }
       }
-      Thread.sleep(10);
-    }
-    throw new AssertionError("no leader");
+      return -1;
+    }, leader -> leader > 0);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.synod.client;
 
+import dev.synod.server.Eventually;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -101,17 +102,13 @@ public final class RecipeTestCluster implements AutoCloseable {
     String marker = client.create("/expire-marker-", new byte[0],
         CreateOptions.of(dev.synod.api.v1.NodeKind.EPHEMERAL).sequential()).path();
     Faults.of(client).partition(true);
-    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    while (client.state() != ConnectionState.EXPIRED && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
+    Eventually.eventually(Duration.ofSeconds(15), "client.state() == ConnectionState.EXPIRED", () -> client.state() == ConnectionState.EXPIRED);
     if (client.state() != ConnectionState.EXPIRED) {
       throw new AssertionError("the session did not expire");
     }
     try (SynodClient observer = SynodClient.builder().connectString(Faults.of(client).dialedConnectString()).build().start()) {
-      while (observer.exists(marker) != null && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
+      Eventually.eventually(Duration.ofSeconds(15), "the servers removed the expired session's " + marker,
+          () -> observer.exists(marker) == null);
       if (observer.exists(marker) != null) {
         throw new AssertionError("the servers did not expire the session");
       }

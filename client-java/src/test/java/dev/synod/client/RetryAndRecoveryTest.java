@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.synod.api.v1.ErrorReason;
 import dev.synod.api.v1.NodeKind;
+import dev.synod.server.Eventually;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -93,10 +94,7 @@ class RetryAndRecoveryTest {
         cluster.deafen(follower, true);
         CompletableFuture<CreateResult> write =
             client.createAsync("/lu/job-", b("once"), CreateOptions.PERSISTENT.sequential());
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (other.getChildren("/lu").isEmpty() && System.currentTimeMillis() < deadline) {
-          Thread.sleep(5);
-        }
+        Eventually.eventually(Duration.ofSeconds(10), "!other.getChildren(\"/lu\").isEmpty()", () -> !other.getChildren("/lu").isEmpty());
         assertEquals(1, other.getChildren("/lu").size(), "the leader applied the write");
         CreateResult created = write.get(15, TimeUnit.SECONDS);
         cluster.deafen(follower, false);
@@ -131,7 +129,7 @@ class RetryAndRecoveryTest {
         // Drop the connection until the client has tried the lagging server (at most a few rounds).
         for (int round = 0; round < 6 && client.testRetries(ErrorReason.SESSION_ZXID_AHEAD) == 0; round++) {
           Faults.of(client).disconnect();
-          Thread.sleep(50);
+          Thread.sleep(50); // the client notices the drop before blockUntilConnected (it may still say connected)
           assertTrue(client.blockUntilConnected(Duration.ofSeconds(10)));
           awaitServer(client);
           assertNotEquals(behind, cluster.idOfPort(client.currentServer().getPort()), "never on the lagging server");
@@ -158,20 +156,14 @@ class RetryAndRecoveryTest {
         client.addWatch("/watched", false, false, events::add);
 
         Faults.of(client).partition(true);
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (client.state() != ConnectionState.EXPIRED && System.currentTimeMillis() < deadline) {
-          Thread.sleep(10);
-        }
+        Eventually.eventually(Duration.ofSeconds(10), "client.state() == ConnectionState.EXPIRED", () -> client.state() == ConnectionState.EXPIRED);
         assertEquals(ConnectionState.EXPIRED, client.state());
         Faults.of(client).partition(false);
 
         assertTrue(client.blockUntilConnected(Duration.ofSeconds(10)));
         assertNotEquals(first, client.sessionId());
         // The client gave the old session up by itself; the server expires it on its own clock, about then.
-        long expired = System.currentTimeMillis() + 5_000;
-        while (other.exists("/mine") != null && System.currentTimeMillis() < expired) {
-          Thread.sleep(10);
-        }
+        Eventually.eventually(Duration.ofSeconds(5), "other.exists(\"/mine\") == null", () -> other.exists("/mine") == null);
         assertNull(other.exists("/mine"), "the old session's ephemeral is gone");
         client.create("/mine", b("again"), CreateOptions.of(NodeKind.EPHEMERAL));
         assertEquals(client.sessionId(), other.exists("/mine").getEphemeralOwner());
@@ -187,7 +179,7 @@ class RetryAndRecoveryTest {
   private static void moveOff(LocalServers cluster, SynodClient client, int id) throws InterruptedException {
     for (int i = 0; i < 5 && cluster.idOfPort(client.currentServer().getPort()) == id; i++) {
       Faults.of(client).disconnect();
-      Thread.sleep(50);
+      Thread.sleep(50); // the client notices the drop before blockUntilConnected (it may still say connected)
       assertTrue(client.blockUntilConnected(Duration.ofSeconds(10)));
       awaitServer(client);
     }
@@ -195,19 +187,13 @@ class RetryAndRecoveryTest {
   }
 
   private static void awaitApplied(LocalServers cluster, int id, long zxid) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (cluster.nodes[id].state().lastZxid() < zxid && System.currentTimeMillis() < deadline) {
-      Thread.sleep(5);
-    }
+    Eventually.eventually(Duration.ofSeconds(10), "cluster.nodes[id].state().lastZxid() >= zxid", () -> cluster.nodes[id].state().lastZxid() >= zxid);
     assertTrue(cluster.nodes[id].state().lastZxid() >= zxid);
   }
 
   /** Waits until the client has an open stream again. */
   private static void awaitServer(SynodClient client) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (client.currentServer() == null && System.currentTimeMillis() < deadline) {
-      Thread.sleep(5);
-    }
+    Eventually.eventually(Duration.ofSeconds(10), "client.currentServer() != null", () -> client.currentServer() != null);
     assertNotNull(client.currentServer());
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.synod.api.v1.ErrorReason;
 import dev.synod.api.v1.StatusResponse;
+import dev.synod.server.Eventually;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,11 +58,8 @@ class SessionFifoTest {
         cluster.deafen(leader, true);
         List<CompletableFuture<CreateResult>> writes = new ArrayList<>();
         writes.add(client.createAsync("/q/n-", "w0".getBytes(UTF_8), SEQUENTIAL));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (leaderSeenBy(cluster, follower) == leader || leaderSeenBy(cluster, follower) == 0) {
-          assertTrue(System.nanoTime() - deadline < 0, "no new leader");
-          Thread.sleep(5);
-        }
+        Eventually.eventually(Duration.ofSeconds(20), "server " + follower + " sees a new leader (not " + leader + ")",
+            () -> leaderSeenBy(cluster, follower), seen -> seen != leader && seen != 0);
         // The next write reaches the new leader while the first is still awaited.
         writes.add(client.createAsync("/q/n-", "w1".getBytes(UTF_8), SEQUENTIAL));
         assertAppliedInOrder(client, writes);

@@ -9,6 +9,7 @@ import dev.synod.api.v1.EventType;
 import dev.synod.api.v1.NodeKind;
 import dev.synod.api.v1.OpResult;
 import dev.synod.api.v1.Stat;
+import dev.synod.server.Eventually;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -217,19 +218,13 @@ class SingleServerTest {
       c.create("/cut-eph", b(""), CreateOptions.of(NodeKind.EPHEMERAL));
       Faults.of(c).partition(true); // no heartbeats, nothing sent: the server expires the session
       CompletableFuture<CreateResult> pendingCall = c.createAsync("/cut-other", b(""), CreateOptions.PERSISTENT);
-      long deadline = System.currentTimeMillis() + 10_000;
-      while (c.state() != ConnectionState.EXPIRED && System.currentTimeMillis() < deadline) {
-        Thread.sleep(10);
-      }
+      Eventually.eventually(Duration.ofSeconds(10), "c.state() == ConnectionState.EXPIRED", () -> c.state() == ConnectionState.EXPIRED);
       assertEquals(ConnectionState.EXPIRED, c.state());
       java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
           () -> pendingCall.get(5, TimeUnit.SECONDS));
       assertInstanceOf(SessionExpiredException.class, e.getCause());
       // The client gave the session up by itself; the server expires it on its own clock, about then.
-      long expired = System.currentTimeMillis() + 5_000;
-      while (client.exists("/cut-eph") != null && System.currentTimeMillis() < expired) {
-        Thread.sleep(10);
-      }
+      Eventually.eventually(Duration.ofSeconds(5), "client.exists(\"/cut-eph\") == null", () -> client.exists("/cut-eph") == null);
       assertNull(client.exists("/cut-eph"));
       assertThrows(SessionExpiredException.class, () -> c.getData("/"));
 
@@ -238,13 +233,10 @@ class SingleServerTest {
       assertTrue(c.blockUntilConnected(Duration.ofSeconds(10)));
       assertNotEquals(oldSession, c.sessionId());
       assertNotNull(c.exists("/"));
-      long heard = System.currentTimeMillis() + 5_000; // listeners run on the client's event thread
+      // Listeners run on the client's event thread: wait until they heard three states.
       // Cut off, the client first suspends (silence), then expires: SUSPENDED may come in between.
-      List<ConnectionState> seen = List.of();
-      while ((seen = states.stream().filter(st -> st != ConnectionState.SUSPENDED).toList()).size() < 3
-          && System.currentTimeMillis() < heard) {
-        Thread.sleep(5);
-      }
+      List<ConnectionState> seen = Eventually.eventually(Duration.ofSeconds(5), "three states besides SUSPENDED",
+          () -> states.stream().filter(st -> st != ConnectionState.SUSPENDED).toList(), s -> s.size() >= 3);
       assertEquals(List.of(ConnectionState.CONNECTED, ConnectionState.EXPIRED, ConnectionState.CONNECTED),
           seen.subList(0, 3), "states: " + states);
     } finally {

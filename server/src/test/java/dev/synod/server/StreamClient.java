@@ -98,8 +98,7 @@ public final class StreamClient implements AutoCloseable {
   }
 
   public Response awaitResponse(long requestNo) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (System.nanoTime() < deadline) {
+    return Eventually.eventually(WAIT, "a response to request " + requestNo, () -> {
       for (ServerMessage m : received) {
         if (m.hasResponse() && m.getResponse().getRequestNo() == requestNo) {
           return m.getResponse();
@@ -108,23 +107,20 @@ public final class StreamClient implements AutoCloseable {
       if (done.getCount() == 0) {
         throw new AssertionError("stream ended while waiting for response " + requestNo, error.get());
       }
-      Thread.sleep(2);
-    }
-    throw new AssertionError("no response to request " + requestNo + " within " + WAIT);
+      return null;
+    }, r -> r != null);
   }
 
-  public HeartbeatReply heartbeat(long nonce) throws InterruptedException {
+  public HeartbeatReply heartbeat(long nonce) {
     send(ClientMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setNonce(nonce)).build());
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (System.nanoTime() < deadline) {
+    return Eventually.eventually(WAIT, "a heartbeat reply with nonce " + nonce, () -> {
       for (ServerMessage m : received) {
         if (m.hasHeartbeat() && m.getHeartbeat().getNonce() == nonce) {
           return m.getHeartbeat();
         }
       }
-      Thread.sleep(2);
-    }
-    throw new AssertionError("no heartbeat reply");
+      return null;
+    }, r -> r != null);
   }
 
   /** The next message of any kind, in arrival order. */
@@ -138,15 +134,7 @@ public final class StreamClient implements AutoCloseable {
 
   /** Waits until {@code count} watch events have arrived and returns all events so far. */
   public List<WatchEvent> awaitEvents(int count) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (System.nanoTime() < deadline) {
-      List<WatchEvent> events = events();
-      if (events.size() >= count) {
-        return events;
-      }
-      Thread.sleep(2);
-    }
-    throw new AssertionError("expected " + count + " events, got " + events());
+    return Eventually.eventually(WAIT, count + " watch events", this::events, events -> events.size() >= count);
   }
 
   public List<WatchEvent> events() {

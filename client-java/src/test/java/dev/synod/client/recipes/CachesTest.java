@@ -9,6 +9,7 @@ import dev.synod.client.NodeExistsException;
 import dev.synod.client.NotEmptyException;
 import dev.synod.client.RecipeTestCluster;
 import dev.synod.client.SynodClient;
+import dev.synod.server.Eventually;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -163,7 +164,7 @@ class CachesTest {
           });
           caches.add(cache.start());
           replayed.add(replay);
-          Thread.sleep(30);
+          Thread.sleep(30); // caches start staggered during the writes: the scenario, not a wait
         }
         writing.join(30_000);
       } finally {
@@ -177,10 +178,9 @@ class CachesTest {
         awaitEqual(reader, cache, "/race", Integer.MAX_VALUE);
         Map<String, String> expected = new TreeMap<>();
         cache.snapshot().forEach((p, d) -> expected.put(p, text(d)));
-        long deadline = System.currentTimeMillis() + 5000;
-        while (!expected.equals(snapshotOf(replayed.get(i))) && System.currentTimeMillis() < deadline) {
-          Thread.sleep(10);
-        }
+        Map<String, String> replay = replayed.get(i);
+        Eventually.eventually(Duration.ofSeconds(5), "the listener's events replay to the cache",
+            () -> expected.equals(snapshotOf(replay)));
         assertEquals(expected, snapshotOf(replayed.get(i)), "the listener's events replay to the cache");
         cache.close();
       }
@@ -268,16 +268,11 @@ class CachesTest {
       RecipeTestCluster.partition(client, true);
       writer.setData("/ex/a", bytes("2"), -1);
       writer.create("/ex/b", bytes(""));
-      long deadline = System.currentTimeMillis() + 10_000;
-      while (!types.contains(CacheEvent.Type.SESSION_EXPIRED) && System.currentTimeMillis() < deadline) {
-        Thread.sleep(10);
-      }
+      Eventually.eventually(Duration.ofSeconds(10), "types.contains(CacheEvent.Type.SESSION_EXPIRED)", () -> types.contains(CacheEvent.Type.SESSION_EXPIRED));
       assertTrue(types.contains(CacheEvent.Type.SESSION_EXPIRED));
       RecipeTestCluster.partition(client, false);
-      deadline = System.currentTimeMillis() + 10_000;
-      while (!nodeTypes.contains(CacheEvent.Type.RELOADED_AFTER_EXPIRY) && System.currentTimeMillis() < deadline) {
-        Thread.sleep(10);
-      }
+      Eventually.eventually(Duration.ofSeconds(10), "nodeTypes.contains(CacheEvent.Type.RELOADED_AFTER_EXPIRY)",
+          () -> nodeTypes.contains(CacheEvent.Type.RELOADED_AFTER_EXPIRY));
       assertTrue(types.contains(CacheEvent.Type.RELOADED_AFTER_EXPIRY) || waitFor(types, CacheEvent.Type.RELOADED_AFTER_EXPIRY));
       assertTrue(nodeTypes.contains(CacheEvent.Type.RELOADED_AFTER_EXPIRY));
       awaitEqual(writer, tree, "/ex", Integer.MAX_VALUE);
@@ -288,30 +283,20 @@ class CachesTest {
   }
 
   static boolean waitFor(List<CacheEvent.Type> types, CacheEvent.Type type) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (!types.contains(type) && System.currentTimeMillis() < deadline) {
-      Thread.sleep(10);
-    }
+    Eventually.eventually(Duration.ofSeconds(10), "types.contains(type)", () -> types.contains(type));
     return types.contains(type);
   }
 
   /** Waits until the cache holds exactly what the server holds under {@code root}. */
   static void awaitEqual(SynodClient client, TreeCache cache, String root, int maxDepth) throws InterruptedException {
-    Map<String, String> server = null;
-    Map<String, String> cached = null;
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (System.currentTimeMillis() < deadline) {
-      server = read(client, root, 0, maxDepth);
-      cached = new TreeMap<>();
+    Eventually.eventually(Duration.ofSeconds(10), () -> {
+      Map<String, String> server = read(client, root, 0, maxDepth);
+      Map<String, String> cached = new TreeMap<>();
       for (Map.Entry<String, ChildData> e : cache.snapshot().entrySet()) {
         cached.put(e.getKey(), text(e.getValue()));
       }
-      if (server.equals(cached)) {
-        return;
-      }
-      Thread.sleep(10);
-    }
-    assertEquals(server, cached, "cache of " + root);
+      assertEquals(server, cached, "cache of " + root);
+    });
   }
 
   static Map<String, String> read(SynodClient client, String path, int depth, int maxDepth) {

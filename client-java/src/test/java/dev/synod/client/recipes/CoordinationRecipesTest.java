@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.synod.client.RecipeTestCluster;
 import dev.synod.client.SessionExpiredException;
 import dev.synod.client.SynodClient;
+import dev.synod.server.Eventually;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -73,7 +74,7 @@ class CoordinationRecipesTest {
     for (SynodClient x : List.of(b, c)) {
       waiters.add(pool.submit(() -> new DistributedBarrier(x, "/barriers/one").waitOnBarrier(Duration.ofSeconds(10))));
     }
-    Thread.sleep(100);
+    Eventually.holdsFor(Duration.ofMillis(100), "held while set", () -> waiters.stream().noneMatch(Future::isDone));
     waiters.forEach(w -> assertFalse(w.isDone(), "held while set"));
     long t0 = System.nanoTime();
     setter.removeBarrier();
@@ -91,7 +92,7 @@ class CoordinationRecipesTest {
     try (SynodClient shortLived = server.client(Duration.ofMillis(800), false)) {
       Future<Boolean> waiter = pool.submit(
           () -> new DistributedBarrier(shortLived, "/barriers/exp").waitOnBarrier(Duration.ofSeconds(30)));
-      Thread.sleep(100);
+      Thread.sleep(100); // the waiter is inside waitOnBarrier before the expiry; nothing observable to wait for
       long t0 = System.nanoTime();
       RecipeTestCluster.expireSession(shortLived);
       var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> waiter.get(10, TimeUnit.SECONDS));
@@ -111,12 +112,12 @@ class CoordinationRecipesTest {
       String id = "m" + i;
       int delayMs = i * 150;
       runs.add(pool.submit(() -> {
-        Thread.sleep(delayMs);
+        Thread.sleep(delayMs); // members arrive staggered: the scenario, not a wait
         DoubleBarrier barrier = new DoubleBarrier(x, path, 3, id);
         log.add("arrive " + id);
         assertTrue(barrier.enter(Duration.ofSeconds(10)));
         log.add("in " + id);
-        Thread.sleep(delayMs);
+        Thread.sleep(delayMs); // and leave staggered: the scenario, not a wait
         log.add("leave " + id);
         assertTrue(barrier.leave(Duration.ofSeconds(10)));
         log.add("out " + id);
@@ -187,7 +188,7 @@ class CoordinationRecipesTest {
 
     // A blocked take wakes up on an offer (watch, not polling).
     Future<byte[]> blocked = pool.submit(() -> new DistributedQueue(b, "/queues/late").take());
-    Thread.sleep(100);
+    Eventually.holdsFor(Duration.ofMillis(100), "a take on an empty queue blocks", () -> !blocked.isDone());
     assertFalse(blocked.isDone());
     new DistributedQueue(a, "/queues/late").offer(bytes("late"));
     assertEquals("late", new String(blocked.get(5, TimeUnit.SECONDS), UTF_8));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.synod.client.Faults;
 import dev.synod.client.RecipeTestCluster;
 import dev.synod.client.SynodClient;
+import dev.synod.server.Eventually;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -82,10 +83,7 @@ class LeaderElectionTest {
           assertTrue(latch.await(Duration.ofSeconds(5)), "the first participant leads");
         }
       }
-      long deadline = System.currentTimeMillis() + 5_000;
-      while (latches.get(0).participants().size() < 3 && System.currentTimeMillis() < deadline) {
-        Thread.sleep(10);
-      }
+      Eventually.eventually(Duration.ofSeconds(5), "latches.get(0).participants().size() >= 3", () -> latches.get(0).participants().size() >= 3);
       assertEquals(List.of("p0", "p1", "p2"), latches.get(2).participants());
       assertEquals("p0", latches.get(1).currentLeader().orElseThrow());
       assertFalse(latches.get(1).await(Duration.ofMillis(100)));
@@ -109,15 +107,11 @@ class LeaderElectionTest {
       assertTrue(latches.get(2).await(Duration.ofSeconds(10)), "the last participant takes over");
       long t2 = events.get(2).tokens.poll(5, TimeUnit.SECONDS);
       assertTrue(t2 > t1);
-      long until = System.currentTimeMillis() + 5_000;
-      while (latches.get(1).hasLeadership() && System.currentTimeMillis() < until) {
-        Thread.sleep(10);
-      }
+      Eventually.eventually(Duration.ofSeconds(5), "!latches.get(1).hasLeadership()", () -> !latches.get(1).hasLeadership());
       assertFalse(latches.get(1).hasLeadership(), "the expired leader stepped down");
       // Its listener hears of it on the latch's own thread, just after the flag flips.
-      while (events.get(1).notLeader.get() == 0 && System.currentTimeMillis() < until) {
-        Thread.sleep(10);
-      }
+      Eventually.eventually(Duration.ofSeconds(5), "the expired leader's listener heard notLeader",
+          () -> events.get(1).notLeader.get() != 0);
       assertEquals(1, events.get(1).notLeader.get());
       assertEquals(List.of("p2"), latches.get(2).participants());
       for (Events e : events) {
@@ -167,15 +161,12 @@ class LeaderElectionTest {
           who.add(id);
           tokens.add(leadership.fencingToken());
           threads.add(Thread.currentThread().getName());
-          Thread.sleep(30);
+          Thread.sleep(30); // a leader leads a while: the workload, not a wait
           leading.decrementAndGet();
         }).autoRequeue());
       }
       selectors.forEach(LeaderSelector::start);
-      long deadline = System.currentTimeMillis() + 10_000;
-      while (tokens.size() < 8 && System.currentTimeMillis() < deadline) {
-        Thread.sleep(10);
-      }
+      Eventually.eventually(Duration.ofSeconds(10), "tokens.size() >= 8", () -> tokens.size() >= 8);
     } finally {
       selectors.forEach(LeaderSelector::close);
       clients.forEach(SynodClient::close);
@@ -197,7 +188,7 @@ class LeaderElectionTest {
       LeaderSelector once = new LeaderSelector(a, "/election/once-selector", "once", l -> onceCount.incrementAndGet());
       LeaderSelector forever = new LeaderSelector(b, "/election/forever-selector", "forever", l -> {
         try {
-          Thread.sleep(60_000);
+          Thread.sleep(60_000); // a leader that never returns: only close() interrupts it
           interrupted.add(false);
         } catch (InterruptedException e) {
           interrupted.add(true);
@@ -206,11 +197,8 @@ class LeaderElectionTest {
       });
       once.start();
       forever.start();
-      long deadline = System.currentTimeMillis() + 5_000;
-      while ((onceCount.get() == 0 || !forever.hasLeadership()) && System.currentTimeMillis() < deadline) {
-        Thread.sleep(10);
-      }
-      Thread.sleep(200);
+      Eventually.eventually(Duration.ofSeconds(5), "onceCount.get() != 0 && forever.hasLeadership()", () -> onceCount.get() != 0 && forever.hasLeadership());
+      Eventually.holdsFor(Duration.ofMillis(200), "without autoRequeue: one leadership", () -> onceCount.get() == 1);
       assertEquals(1, onceCount.get(), "without autoRequeue: one leadership");
       assertTrue(forever.hasLeadership());
       forever.close();

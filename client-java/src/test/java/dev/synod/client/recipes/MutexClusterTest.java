@@ -6,6 +6,7 @@ import dev.synod.client.ConnectionState;
 import dev.synod.client.Faults;
 import dev.synod.client.RecipeTestCluster;
 import dev.synod.client.SynodClient;
+import dev.synod.server.Eventually;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -96,7 +97,7 @@ class MutexClusterTest {
                 int now = holders.incrementAndGet();
                 maxHolders.accumulateAndGet(now, Math::max);
                 resource.write(lease.fencingToken());
-                Thread.sleep(2);
+                Thread.sleep(2); // a holder holds the lock a moment: the workload, not a wait
                 holders.decrementAndGet();
                 mine.incrementAndGet();
               }
@@ -110,7 +111,7 @@ class MutexClusterTest {
         }));
       }
       // Kill each server in turn (first the one client 0 talks to), then bring it back.
-      Thread.sleep(500);
+      Thread.sleep(500); // the workers run this long first: the scenario, not a wait
       List<Integer> victims = new ArrayList<>();
       victims.add(cluster.idOfPort(cs.get(0).currentServer().getPort()));
       for (int id = 1; id <= 3; id++) {
@@ -120,10 +121,10 @@ class MutexClusterTest {
       }
       for (int victim : victims) {
         cluster.stop(victim);
-        Thread.sleep(800);
+        Thread.sleep(800); // the workers run this long with the victim down: the scenario, not a wait
         cluster.restart(victim);
         cluster.awaitLeader();
-        Thread.sleep(800);
+        Thread.sleep(800); // and this long with it back: the scenario, not a wait
       }
       running.set(false);
       for (Future<?> w : workers) {
@@ -171,10 +172,7 @@ class MutexClusterTest {
         Lease taken = next.get(10, TimeUnit.SECONDS).orElseThrow();
         assertTrue(taken.fencingToken() > lease.fencingToken());
         assertNull(observer.exists(lease.nodePath()), "the expired session's node is gone");
-        long deadline = System.currentTimeMillis() + 5_000;
-        while (!states.contains(ConnectionState.EXPIRED) && System.currentTimeMillis() < deadline) {
-          Thread.sleep(10);
-        }
+        Eventually.eventually(Duration.ofSeconds(5), "states.contains(ConnectionState.EXPIRED)", () -> states.contains(ConnectionState.EXPIRED));
         assertTrue(states.contains(ConnectionState.EXPIRED), "the client reports EXPIRED: " + states);
         lease.close(); // harmless after loss
         assertTrue(taken.isValid());
@@ -196,10 +194,7 @@ class MutexClusterTest {
       ExecutorService pool = Executors.newSingleThreadExecutor();
       try {
         Future<Lease> f = pool.submit(() -> new Mutex(client, "/lost-reply").acquire());
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (System.currentTimeMillis() < deadline && observer.getChildren("/lost-reply").isEmpty()) {
-          Thread.sleep(5);
-        }
+        Eventually.eventually(Duration.ofSeconds(10), "!observer.getChildren(\"/lost-reply\").isEmpty()", () -> !observer.getChildren("/lost-reply").isEmpty());
         assertEquals(1, observer.getChildren("/lost-reply").size(), "the create applied");
         RecipeTestCluster.dropResponses(client, false);
         cluster.stop(victim); // the client resumes elsewhere and re-sends with the same request number
@@ -237,10 +232,7 @@ class MutexClusterTest {
       assertFalse(lost.await(Math.max(0, confirmedMs - 100), TimeUnit.MILLISECONDS));
       assertTrue(lost.await(2, TimeUnit.SECONDS), "jeopardy once the confirmed time has run out");
       assertFalse(lease.isValid());
-      long deadline = System.currentTimeMillis() + 5_000;
-      while (observer.exists(lease.nodePath()) != null && System.currentTimeMillis() < deadline) {
-        Thread.sleep(10);
-      }
+      Eventually.eventually(Duration.ofSeconds(5), "observer.exists(lease.nodePath()) == null", () -> observer.exists(lease.nodePath()) == null);
       assertNull(observer.exists(lease.nodePath()), "the given-up node is deleted");
       ClientMonitor.of(client).stateChanged(client, ConnectionState.RECONNECTED);
     }

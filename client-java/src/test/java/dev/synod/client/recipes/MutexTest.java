@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.synod.api.v1.NodeKind;
 import dev.synod.client.RecipeTestCluster;
 import dev.synod.client.SynodClient;
+import dev.synod.server.Eventually;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -140,10 +142,7 @@ class MutexTest {
       for (int i = 0; i < waiters; i++) {
         futures.add(pool.submit(shared::acquire));
       }
-      long deadline = System.currentTimeMillis() + 10_000;
-      while (watched.size() < waiters && System.currentTimeMillis() < deadline) {
-        Thread.sleep(5);
-      }
+      Eventually.eventually(Duration.ofSeconds(10), "watched.size() >= waiters", () -> watched.size() >= waiters);
       List<String> queue = a.getChildren("/herd").stream().sorted().toList();
       assertEquals(waiters + 1, queue.size());
       for (int i = 1; i < queue.size(); i++) {
@@ -161,18 +160,22 @@ class MutexTest {
             }
           }
         }
-        long until = System.currentTimeMillis() + 5_000;
-        while (next == null && System.currentTimeMillis() < until) {
-          for (Future<Lease> f : futures) {
-            if (f.isDone() && f.get().nodePath().endsWith(queue.get(i))) {
-              next = f.get();
+        if (next == null) {
+          String inLine = queue.get(i);
+          next = Eventually.eventually(Duration.ofSeconds(5), "the next in line (" + inLine + ") acquired", () -> {
+            for (Future<Lease> f : futures) {
+              if (f.isDone() && leaseOf(f).nodePath().endsWith(inLine)) {
+                return leaseOf(f);
+              }
             }
-          }
-          Thread.sleep(5);
+            return null;
+          }, l -> l != null);
         }
         assertNotNull(next, "the next in line acquired");
         assertTrue(next.fencingToken() > previous.fencingToken());
-        Thread.sleep(50); // let any stray wake-up arrive
+        int released = i;
+        Eventually.holdsFor(Duration.ofMillis(50), "no stray wake-up",
+            () -> wakeups.values().stream().mapToInt(AtomicInteger::get).sum() <= released);
         int woken = wakeups.values().stream().mapToInt(AtomicInteger::get).sum();
         assertEquals(i, woken, "release " + i + " woke exactly one waiter: " + wakeups);
         assertEquals(1, wakeups.get(queue.get(i)).get());
@@ -181,6 +184,18 @@ class MutexTest {
       previous.close();
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  /** The lease of a finished acquire; its failure fails the test. */
+  private static Lease leaseOf(Future<Lease> f) {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    } catch (ExecutionException e) {
+      throw new AssertionError("an acquire failed", e);
     }
   }
 

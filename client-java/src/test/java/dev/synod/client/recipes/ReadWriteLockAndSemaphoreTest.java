@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.synod.client.RecipeTestCluster;
 import dev.synod.client.SynodClient;
+import dev.synod.server.Eventually;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,7 +68,7 @@ class ReadWriteLockAndSemaphoreTest {
       r2.close();
       Lease w = writer.get(5, TimeUnit.SECONDS);
       assertTrue(w.fencingToken() > r2.fencingToken() && w.fencingToken() > r1.fencingToken());
-      Thread.sleep(100);
+      Eventually.holdsFor(Duration.ofMillis(100), "the writer excludes readers", () -> !lateReader.isDone());
       assertFalse(lateReader.isDone(), "the writer excludes readers");
       w.close();
       Lease r3 = lateReader.get(5, TimeUnit.SECONDS);
@@ -99,10 +100,7 @@ class ReadWriteLockAndSemaphoreTest {
       awaitChildren("/rw-watch", 3);
       waiting.add(pool.submit(() -> lock.writeLock().acquire()));
       awaitChildren("/rw-watch", 4);
-      long deadline = System.currentTimeMillis() + 5_000;
-      while (watched.size() < 3 && System.currentTimeMillis() < deadline) {
-        Thread.sleep(5);
-      }
+      Eventually.eventually(Duration.ofSeconds(5), "watched.size() >= 3", () -> watched.size() >= 3);
       List<String> q = clients.get(2).getChildren("/rw-watch").stream()
           .sorted((a, b) -> a.substring(a.length() - 10).compareTo(b.substring(b.length() - 10))).toList();
       assertEquals(q.get(0), watched.get(q.get(1)), "reader 1 watches the writer");
@@ -138,7 +136,7 @@ class ReadWriteLockAndSemaphoreTest {
                 int now = holders.incrementAndGet();
                 max.accumulateAndGet(now, Math::max);
                 tokens.add(lease.fencingToken());
-                Thread.sleep(15);
+                Thread.sleep(15); // a holder holds the permit a while: the workload, not a wait
                 holders.decrementAndGet();
               }
             }
@@ -168,13 +166,8 @@ class ReadWriteLockAndSemaphoreTest {
   }
 
   static void awaitChildren(String path, int n) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 5_000;
-    while (System.currentTimeMillis() < deadline) {
-      if (clients.get(3).exists(path) != null && clients.get(3).getChildren(path).size() == n) {
-        return;
-      }
-      Thread.sleep(5);
-    }
-    fail(path + " never had " + n + " children: " + clients.get(3).getChildren(path));
+    Eventually.eventually(Duration.ofSeconds(5), path + " has " + n + " children",
+        () -> clients.get(3).exists(path) != null ? clients.get(3).getChildren(path) : List.<String>of(),
+        children -> children.size() == n);
   }
 }

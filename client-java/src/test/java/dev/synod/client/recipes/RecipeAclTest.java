@@ -11,6 +11,7 @@ import dev.synod.api.v1.Acl;
 import dev.synod.client.NoAuthException;
 import dev.synod.client.RecipeTestCluster;
 import dev.synod.client.SynodClient;
+import dev.synod.server.Eventually;
 import dev.synod.server.auth.DigestAuth;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -360,12 +361,6 @@ class RecipeAclTest {
   }
 
   private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(10);
-    }
+    Eventually.eventually(Duration.ofSeconds(20), what, condition);
   }
 }

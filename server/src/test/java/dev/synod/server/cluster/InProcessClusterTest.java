@@ -13,8 +13,11 @@ import dev.synod.api.v1.NodeKind;
 import dev.synod.api.v1.Request;
 import dev.synod.api.v1.SetDataRequest;
 import dev.synod.api.v1.SyncRequest;
+import dev.synod.server.Eventually;
 import dev.synod.server.StreamClient;
+import dev.synod.server.TestServer;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -138,7 +141,7 @@ class InProcessClusterTest {
       long end = System.currentTimeMillis() + 4_000;
       while (System.currentTimeMillis() < end) {
         c.heartbeat(System.nanoTime());
-        Thread.sleep(100);
+        Thread.sleep(100); // the client's heartbeat interval for a fixed span, not a wait for a condition
       }
       var r = c.call(create("/after-failover", NodeKind.PERSISTENT));
       assertFalse(r.hasError(), r.toString());
@@ -146,11 +149,9 @@ class InProcessClusterTest {
           "the ephemeral of a live session survives a leader change");
       // The old leader comes back and catches up.
       cluster.start(leader);
-      long deadline = System.currentTimeMillis() + 10_000;
-      while (!cluster.servers[leader].blocking().exists(ExistsRequest.newBuilder().setPath("/after-failover").build()).getExists()) {
-        assertTrue(System.currentTimeMillis() < deadline, "restarted server did not catch up");
-        Thread.sleep(50);
-      }
+      TestServer restarted = cluster.servers[leader];
+      Eventually.eventually(Duration.ofSeconds(10), "the restarted server caught up (has /after-failover)",
+          () -> restarted.blocking().exists(ExistsRequest.newBuilder().setPath("/after-failover").build()).getExists());
     }
   }
 
@@ -161,11 +162,9 @@ class InProcessClusterTest {
       int follower = cluster.aFollower(leader);
       StreamClient c = StreamClient.open(cluster.servers[follower].channel(), 500);
       assertFalse(c.call(create("/gone-soon", NodeKind.EPHEMERAL)).hasError());
-      long deadline = System.currentTimeMillis() + 10_000;
-      while (cluster.servers[leader].blocking().exists(ExistsRequest.newBuilder().setPath("/gone-soon").build()).getExists()) {
-        assertTrue(System.currentTimeMillis() < deadline, "session did not expire");
-        Thread.sleep(50);
-      }
+      TestServer leading = cluster.servers[leader];
+      Eventually.eventually(Duration.ofSeconds(10), "the session expired (/gone-soon removed)",
+          () -> !leading.blocking().exists(ExistsRequest.newBuilder().setPath("/gone-soon").build()).getExists());
     }
   }
 }

@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.synod.api.v1.CreateRequest;
 import dev.synod.api.v1.ExistsRequest;
+import dev.synod.server.Eventually;
 import dev.synod.server.TestServer;
 import dev.synod.server.storage.ClusterIdentity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
@@ -35,14 +37,13 @@ class MajorityLossTest {
 
   /** For the whole window (a bounded observation, not a wait for something to happen): no leader. */
   private static void assertNoLeaderFor(TestCluster c, long windowMs, String why) throws InterruptedException {
-    long end = System.currentTimeMillis() + windowMs;
-    while (System.currentTimeMillis() < end) {
+    Eventually.holdsFor(Duration.ofMillis(windowMs), "no leader: " + why, () -> {
       for (int i = 1; i < c.servers.length; i++) {
         assertFalse(c.servers[i] != null && c.servers[i].node.driver().isLeader(),
             "server " + i + " became leader: " + why);
       }
-      Thread.sleep(20);
-    }
+      return true;
+    });
   }
 
   private static void deleteRecursively(Path p) throws Exception {
@@ -113,10 +114,8 @@ class MajorityLossTest {
       leader = c.awaitLeader();
       c.servers[leader].blocking().create(CreateRequest.newBuilder().setPath("/after").build());
       for (int i = 1; i <= 3; i++) {
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (!exists(c.servers[i], "/after") && System.currentTimeMillis() < deadline) {
-          Thread.sleep(20);
-        }
+        TestServer s = c.servers[i];
+        Eventually.eventually(Duration.ofSeconds(10), "server " + i + " has /after", () -> exists(s, "/after"));
         assertTrue(exists(c.servers[i], "/acknowledged") && exists(c.servers[i], "/after"), "server " + i);
       }
     }
@@ -130,11 +129,9 @@ class MajorityLossTest {
       long id = awaitClusterId(c);
       int other = c.aFollower(leader);
       for (int i = 1; i <= 3; i++) {
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (clusterId(c.servers[i]) != id) {
-          assertTrue(System.currentTimeMillis() < deadline, "server " + i + " did not learn the cluster id");
-          Thread.sleep(20);
-        }
+        TestServer s = c.servers[i];
+        Eventually.eventually(Duration.ofSeconds(10), "server " + i + " learned the cluster id " + id,
+            () -> clusterId(s), learned -> learned == id);
       }
       // The follower's directory now says it belongs to another cluster (copied from one, say).
       c.stop(other);
@@ -142,12 +139,12 @@ class MajorityLossTest {
           + "\nfounding=false\n");
       c.start(other);
       c.servers[leader].blocking().create(CreateRequest.newBuilder().setPath("/b").build());
-      long end = System.currentTimeMillis() + QUIET_WINDOW_MS;
-      while (System.currentTimeMillis() < end) {
-        assertFalse(exists(c.servers[other], "/b"), "it learned nothing from the other cluster");
-        assertFalse(c.servers[other].node.driver().isLeader());
-        Thread.sleep(20);
-      }
+      TestServer outsider = c.servers[other];
+      Eventually.holdsFor(Duration.ofMillis(QUIET_WINDOW_MS), "it learned nothing from the other cluster", () -> {
+        assertFalse(exists(outsider, "/b"), "it learned nothing from the other cluster");
+        assertFalse(outsider.node.driver().isLeader());
+        return true;
+      });
       assertEquals(List.of(), c.servers[other].fatalErrors);
     }
   }
@@ -157,19 +154,14 @@ class MajorityLossTest {
   }
 
   private static long awaitClusterId(TestCluster c) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (System.currentTimeMillis() < deadline) {
+    return Eventually.eventually(Duration.ofSeconds(10), "the cluster decided an id (the leader's)", () -> {
       int leader = -1;
       for (int i = 1; i < c.servers.length; i++) {
         if (c.servers[i] != null && c.servers[i].node.driver().isLeader()) {
           leader = i;
         }
       }
-      if (leader > 0 && clusterId(c.servers[leader]) != 0) {
-        return clusterId(c.servers[leader]);
-      }
-      Thread.sleep(20);
-    }
-    throw new AssertionError("the cluster decided no id");
+      return leader > 0 ? clusterId(c.servers[leader]) : 0L;
+    }, id -> id != 0);
   }
 }

@@ -3,12 +3,14 @@ package dev.synod.server.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.synod.server.Eventually;
 import dev.synod.server.TestServer;
 import dev.synod.server.observe.Http;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
@@ -60,7 +62,8 @@ class ReadinessTest {
       Http.Answer answer = Http.get(lonely.node.metricsPort(), "/readyz");
       assertEquals(503, answer.code(), answer.body());
       // Stays so: no leader can be elected with one member of three.
-      Thread.sleep(300); // not a wait for a condition: a check that nothing changes meanwhile
+      Eventually.holdsFor(Duration.ofMillis(300), "NOT_SERVING with no leader",
+          () -> grpcHealth(lonely, "synod.v1.Synod") == ServingStatus.NOT_SERVING);
       assertEquals(ServingStatus.NOT_SERVING, grpcHealth(lonely, "synod.v1.Synod"));
     }
   }
@@ -84,13 +87,11 @@ class ReadinessTest {
   }
 
   private static void await(TestServer server, Predicate<TestServer> condition, String what) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!condition.test(server)) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not " + what + " within 20 s: "
-            + Http.get(server.node.metricsPort(), "/readyz").body());
-      }
-      Thread.sleep(20);
+    try {
+      Eventually.eventually(Duration.ofSeconds(20), what, () -> condition.test(server));
+    } catch (AssertionError notYet) {
+      throw new AssertionError(notYet.getMessage() + "; /readyz: "
+          + Http.get(server.node.metricsPort(), "/readyz").body(), notYet);
     }
   }
 }

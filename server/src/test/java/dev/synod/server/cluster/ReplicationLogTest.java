@@ -4,9 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import dev.synod.server.Eventually;
 import dev.synod.server.observe.LogCapture;
 import java.nio.file.Path;
-import java.util.List;
+import java.time.Duration;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,14 +43,7 @@ class ReplicationLogTest {
   }
 
   private static void awaitLine(LogCapture log, Predicate<String> wanted) throws InterruptedException {
-    long deadline = System.nanoTime() + 15_000_000_000L;
-    while (System.nanoTime() < deadline) {
-      if (log.lines().stream().anyMatch(wanted)) {
-        return;
-      }
-      Thread.sleep(20);
-    }
-    List<String> lines = log.lines();
-    throw new AssertionError("no such log line among " + lines);
+    Eventually.eventually(Duration.ofSeconds(15), "a wanted log line", log::lines,
+        lines -> lines.stream().anyMatch(wanted));
   }
 }

@@ -2,9 +2,11 @@ package dev.synod.server.cluster;
 
 import dev.synod.api.v1.StatusRequest;
 import dev.synod.api.v1.StatusResponse;
+import dev.synod.server.Eventually;
 import dev.synod.server.TestServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -101,16 +103,14 @@ final class TestCluster implements AutoCloseable {
 
   /** Waits until some live server reports itself leader; returns its id. */
   int awaitLeader() throws Exception {
-    long deadline = System.currentTimeMillis() + 15_000;
-    while (System.currentTimeMillis() < deadline) {
+    return Eventually.eventually(Duration.ofSeconds(15), "a leader elected", () -> {
       for (int i = 1; i < servers.length; i++) {
         if (servers[i] != null && servers[i].node.driver().isLeader()) {
           return i;
         }
       }
-      Thread.sleep(20);
-    }
-    throw new AssertionError("no leader elected");
+      return -1;
+    }, leader -> leader > 0);
   }
 
   int aFollower(int leader) {

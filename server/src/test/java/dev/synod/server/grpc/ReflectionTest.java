@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
 import com.google.protobuf.DescriptorProtos.ServiceDescriptorProto;
+import dev.synod.server.Eventually;
 import dev.synod.server.TestServer;
 import io.grpc.Channel;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -16,6 +17,7 @@ import io.grpc.reflection.v1.ServerReflectionRequest;
 import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -159,11 +161,9 @@ class ReflectionTest {
   void healthServiceReportsServing() throws InterruptedException {
     var health = HealthGrpc.newBlockingStub(server.channel());
     // SERVING once the server leads (a cluster of one elects itself within an election timeout).
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (health.check(HealthCheckRequest.newBuilder().setService("").build()).getStatus()
-        != HealthCheckResponse.ServingStatus.SERVING && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
+    Eventually.eventually(Duration.ofSeconds(10), "health of \"\" SERVING",
+        () -> health.check(HealthCheckRequest.newBuilder().setService("").build()).getStatus(),
+        status -> status == HealthCheckResponse.ServingStatus.SERVING);
     assertEquals(HealthCheckResponse.ServingStatus.SERVING,
         health.check(HealthCheckRequest.newBuilder().setService("").build()).getStatus());
     assertEquals(HealthCheckResponse.ServingStatus.SERVING,

@@ -25,12 +25,14 @@ import dev.synod.api.v1.SetDataRequest;
 import dev.synod.api.v1.SyncRequest;
 import dev.synod.api.v1.WatchEvent;
 import dev.synod.api.v1.WatchKind;
+import dev.synod.server.Eventually;
 import dev.synod.server.StreamClient;
 import dev.synod.server.TestServer;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -138,12 +140,10 @@ class SessionStreamTest {
     Response r = watcher.call(Request.newBuilder().setExists(ExistsRequest.newBuilder().setPath("/lock").setWatch(true)));
     assertTrue(r.getExists().getExists());
     // The owner stops heartbeating; the watcher keeps its own session alive.
-    long deadline = System.currentTimeMillis() + 5_000;
-    while (watcher.events().isEmpty()) {
-      assertTrue(System.currentTimeMillis() < deadline, "no delete event after expiry");
+    Eventually.eventually(Duration.ofSeconds(5), "a delete event after expiry", () -> {
       watcher.heartbeat(System.nanoTime());
-      Thread.sleep(50);
-    }
+      return !watcher.events().isEmpty();
+    });
     WatchEvent e = watcher.events().get(0);
     assertEquals(EventType.NODE_DELETED, e.getType());
     assertEquals("/lock", e.getPath());
@@ -173,7 +173,7 @@ class SessionStreamTest {
     long end = System.currentTimeMillis() + 1_500;
     while (System.currentTimeMillis() < end) {
       again.heartbeat(System.nanoTime());
-      Thread.sleep(80);
+      Thread.sleep(80); // the client's heartbeat interval for a fixed span, not a wait for a condition
     }
     var stat = server.blocking().exists(ExistsRequest.newBuilder().setPath("/mine").build());
     assertTrue(stat.getExists());
@@ -187,7 +187,7 @@ class SessionStreamTest {
     long end = System.currentTimeMillis() + 1_500;
     while (System.currentTimeMillis() < end) {
       c.heartbeat(System.nanoTime());
-      Thread.sleep(60);
+      Thread.sleep(60); // the client's heartbeat interval for a fixed span, not a wait for a condition
     }
     assertTrue(server.blocking().exists(ExistsRequest.newBuilder().setPath("/alive").build()).getExists());
     assertFalse(c.ended());
@@ -315,9 +315,9 @@ class SessionStreamTest {
     writer.call(setData("/w", "1"));
     writer.call(setData("/w", "2"));
     writer.call(create("/w/kid", NodeKind.PERSISTENT));
-    List<WatchEvent> events = c.awaitEvents(4);
-    Thread.sleep(100);
-    events = c.events();
+    c.awaitEvents(4);
+    Eventually.holdsFor(Duration.ofMillis(100), "no event beyond the 4 expected", () -> c.events().size() <= 4);
+    List<WatchEvent> events = c.events();
     // set 1: data watch + recursive in one event; set 2: recursive only; create: recursive on /w/kid
     // plus the one-shot children watch on /w.
     assertEquals(4, events.size(), events.toString());
@@ -346,9 +346,9 @@ class SessionStreamTest {
     for (int i = 20; i < 30; i++) {
       writer.call(setData("/feed", "m" + i));
     }
-    List<WatchEvent> events = reader.awaitEvents(30);
-    Thread.sleep(100);
-    events = reader.events();
+    reader.awaitEvents(30);
+    Eventually.holdsFor(Duration.ofMillis(100), "no event beyond the 30 expected", () -> reader.events().size() <= 30);
+    List<WatchEvent> events = reader.events();
     assertEquals(30, events.size());
     for (int i = 0; i < 30; i++) {
       assertEquals("m" + i, events.get(i).getData().toStringUtf8());

@@ -35,12 +35,14 @@ import dev.synod.api.v1.StatusRequest;
 import dev.synod.api.v1.StatusResponse;
 import dev.synod.api.v1.SynodGrpc;
 import dev.synod.api.v1.SyncRequest;
+import dev.synod.server.Eventually;
 import dev.synod.server.TestServer;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -220,11 +222,8 @@ class UnaryApiTest {
 
     var ttl = stub.create(CreateRequest.newBuilder().setPath("/ttl").setKind(NodeKind.TTL).setTtlMs(150).build());
     assertEquals(NodeKind.TTL, ttl.getStat().getKind());
-    long deadline = System.currentTimeMillis() + 5_000;
-    while (stub.exists(ExistsRequest.newBuilder().setPath("/ttl").build()).getExists()) {
-      assertTrue(System.currentTimeMillis() < deadline, "TTL node was not removed");
-      Thread.sleep(20);
-    }
+    Eventually.eventually(Duration.ofSeconds(5), "the TTL node /ttl removed",
+        () -> !stub.exists(ExistsRequest.newBuilder().setPath("/ttl").build()).getExists());
   }
 
   @Test

@@ -10,11 +10,15 @@ import dev.synod.api.v1.ErrorReason;
 import dev.synod.api.v1.GetDataRequest;
 import dev.synod.api.v1.Request;
 import dev.synod.api.v1.SetDataRequest;
+import dev.synod.server.Eventually;
 import dev.synod.server.StreamClient;
 import dev.synod.server.TestServer;
 import dev.synod.server.grpc.ErrorStatus;
 import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -103,17 +107,17 @@ class MetricsEndpointTest {
 
   /** Scrapes until the sample is at least 1 (deadline 10 s); returns that scrape. */
   static String awaitSample(int port, String name, String... labels) throws Exception {
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (true) {
-      String m = Http.get(port, "/metrics").body();
-      if (Http.sample(m, name, labels) >= 1) {
-        return m;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(name + " stayed below 1: " + m);
-      }
-      Thread.sleep(20);
-    }
+    return Eventually.eventually(Duration.ofSeconds(10), name + " at least 1",
+        () -> {
+          try {
+            return Http.get(port, "/metrics").body();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while scraping", e);
+          }
+        }, m -> Http.sample(m, name, labels) >= 1);
   }
 
   private static double count(String m, String api, String op, String outcome) {

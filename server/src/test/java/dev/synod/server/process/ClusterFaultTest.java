@@ -11,6 +11,7 @@ import dev.synod.api.v1.Request;
 import dev.synod.api.v1.Response;
 import dev.synod.api.v1.SetDataRequest;
 import dev.synod.api.v1.WatchEvent;
+import dev.synod.server.Eventually;
 import dev.synod.server.StreamClient;
 import dev.synod.api.v1.ExistsRequest;
 import dev.synod.api.v1.GetDataRequest;
@@ -18,6 +19,7 @@ import dev.synod.api.v1.SyncRequest;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -31,15 +33,10 @@ class ClusterFaultTest {
 
   /** Every acknowledged path is on server {@code i}, after it syncs with the cluster. */
   static void assertHasAll(ProcessCluster cluster, int i, Map<String, Long> acked) throws Exception {
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (true) {
-      try {
-        cluster.stub(i).sync(SyncRequest.getDefaultInstance());
-        break;
-      } catch (StatusRuntimeException notYet) {
-        assertTrue(System.currentTimeMillis() < deadline, "server " + i + " cannot sync: " + notYet + "\n" + cluster.logs());
-        Thread.sleep(100);
-      }
+    try {
+      Eventually.eventually(Duration.ofSeconds(20), () -> cluster.stub(i).sync(SyncRequest.getDefaultInstance()));
+    } catch (StatusRuntimeException notYet) {
+      throw new AssertionError("server " + i + " cannot sync: " + notYet + "\n" + cluster.logs(), notYet);
     }
     for (String path : acked.keySet()) {
       var got = cluster.stub(i).getData(GetDataRequest.newBuilder().setPath(path).build());
@@ -76,12 +73,12 @@ class ClusterFaultTest {
     try (ProcessCluster cluster = new ProcessCluster(dir, 3)) {
       int leader = cluster.awaitLeader(cluster.all());
       ClusterLoad load = new ClusterLoad(cluster, "kill", 6);
-      Thread.sleep(1_500);
+      Thread.sleep(1_500); // the load runs this long: the scenario, not a wait
       long killedAt = System.nanoTime();
       cluster.kill(leader);
       int[] rest = java.util.Arrays.stream(cluster.all()).filter(i -> i != leader).toArray();
       int next = cluster.awaitLeader(rest);
-      Thread.sleep(1_500);
+      Thread.sleep(1_500); // the load runs this long: the scenario, not a wait
       load.close();
       assertTrue(load.ackedSince(killedAt) > 50, "writes continued after the leader died: "
           + load.ackedSince(killedAt) + "\n" + cluster.logs());
@@ -100,7 +97,7 @@ class ClusterFaultTest {
     try (ProcessCluster cluster = new ProcessCluster(dir, 3, "--snapshot-every-txns", "500")) {
       cluster.awaitLeader(cluster.all());
       ClusterLoad load = new ClusterLoad(cluster, "all", 6);
-      Thread.sleep(2_000);
+      Thread.sleep(2_000); // the load runs this long: the scenario, not a wait
       for (int i : cluster.all()) {
         cluster.kill(i);
       }
@@ -124,9 +121,9 @@ class ClusterFaultTest {
       int leader = cluster.awaitLeader(cluster.all());
       int follower = leader % 3 + 1;
       ClusterLoad load = new ClusterLoad(cluster, "snap", 4);
-      Thread.sleep(2_000);
+      Thread.sleep(2_000); // the load runs this long: the scenario, not a wait
       cluster.kill(follower);
-      Thread.sleep(1_000);
+      Thread.sleep(1_000); // the load runs this long: the scenario, not a wait
       load.close();
       try (Stream<Path> files = Files.walk(dir.resolve("s" + follower))) {
         files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -157,18 +154,17 @@ class ClusterFaultTest {
         cluster.stub(majority[i % 2]).create(CreateRequest.newBuilder().setPath("/majority-" + i).build());
       }
       cluster.heal();
-      long deadline = System.currentTimeMillis() + 20_000;
-      while (true) {
-        try {
-          cluster.stub(old).sync(SyncRequest.getDefaultInstance());
-          if (cluster.stub(old).exists(ExistsRequest.newBuilder().setPath("/majority-49").build()).getExists()) {
-            break;
+      try {
+        Eventually.eventually(Duration.ofSeconds(20), "the healed server converged (has /majority-49)", () -> {
+          try {
+            cluster.stub(old).sync(SyncRequest.getDefaultInstance());
+            return cluster.stub(old).exists(ExistsRequest.newBuilder().setPath("/majority-49").build()).getExists();
+          } catch (StatusRuntimeException notYet) {
+            return false; // still rejoining
           }
-        } catch (StatusRuntimeException notYet) {
-          // still rejoining
-        }
-        assertTrue(System.currentTimeMillis() < deadline, "the healed server did not converge\n" + cluster.logs());
-        Thread.sleep(100);
+        });
+      } catch (AssertionError notYet) {
+        throw new AssertionError(notYet.getMessage() + "\n" + cluster.logs(), notYet);
       }
       assertTrue(next != old);
       for (int i : cluster.all()) {

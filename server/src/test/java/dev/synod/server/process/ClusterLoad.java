@@ -66,7 +66,7 @@ final class ClusterLoad implements AutoCloseable {
           retried = true;
           failures.incrementAndGet();
           try {
-            Thread.sleep(20);
+            Thread.sleep(20); // the load writer's back-off before a retry, not a wait
           } catch (InterruptedException interrupted) {
             return;
           }

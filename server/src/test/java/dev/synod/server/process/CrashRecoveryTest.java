@@ -7,15 +7,18 @@ import com.google.protobuf.ByteString;
 import dev.synod.api.v1.CreateRequest;
 import dev.synod.api.v1.GetDataRequest;
 import dev.synod.api.v1.SynodGrpc;
+import dev.synod.server.Eventually;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -98,7 +101,7 @@ class CrashRecoveryTest {
           w.start();
           writers.add(w);
         }
-        Thread.sleep(700 + 150L * round);
+        Thread.sleep(700 + 150L * round); // the writers run this long before the kill: the scenario, not a wait
         server.kill();
         stop.set(true);
         for (Thread w : writers) {
@@ -154,10 +157,16 @@ class CrashRecoveryTest {
       if (List.of(flags).contains("--snapshot-every-txns")) {
         // Snapshots are written in the background: wait for one before the process is killed
         // (on a loaded machine the kill could otherwise come first).
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!hasSnapshot(data)) {
-          assertTrue(System.nanoTime() < deadline, "a snapshot was written\n" + server.log());
-          Thread.sleep(20);
+        try {
+          Eventually.eventually(Duration.ofSeconds(30), "a snapshot was written", () -> {
+            try {
+              return hasSnapshot(data);
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          });
+        } catch (AssertionError notYet) {
+          throw new AssertionError(notYet.getMessage() + "\n" + server.log(), notYet);
         }
       }
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

@@ -3,12 +3,15 @@ package dev.synod.server.process;
 import dev.synod.api.v1.StatusRequest;
 import dev.synod.api.v1.StatusResponse;
 import dev.synod.api.v1.SynodGrpc;
+import dev.synod.server.Eventually;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -139,8 +142,7 @@ final class ProcessCluster implements AutoCloseable {
 
   /** Waits until one of {@code among} reports itself leader. */
   int awaitLeader(int... among) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (System.currentTimeMillis() < deadline) {
+    return Eventually.eventually(Duration.ofSeconds(20), "a leader among servers " + Arrays.toString(among), () -> {
       for (int i : among) {
         if (alive(i)) {
           try {
@@ -152,9 +154,8 @@ final class ProcessCluster implements AutoCloseable {
           }
         }
       }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("no leader among the servers");
+      return -1;
+    }, leader -> leader > 0);
   }
 
   int[] all() {

@@ -1,11 +1,12 @@
 package dev.synod.server.tls;
 
+import dev.synod.server.Eventually;
 import dev.synod.server.SynodNode;
 import io.grpc.ManagedChannel;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Three members on loopback, started from flags as the process starts them: TLS on the client port
@@ -76,16 +77,14 @@ public final class TlsCluster implements AutoCloseable {
 
   /** Waits until a member leads; returns its id. */
   public int awaitLeader() throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() - deadline < 0) {
+    return Eventually.eventually(Duration.ofSeconds(20), "a leader elected over mutual TLS", () -> {
       for (int i = 1; i <= SIZE; i++) {
         if (nodes[i].driver().isLeader()) {
           return i;
         }
       }
-      Thread.sleep(20);
-    }
-    throw new AssertionError("no leader elected over mutual TLS");
+      return -1;
+    }, leader -> leader > 0);
   }
 
   /** A TLS channel to member {@code id}'s client port, presenting {@code client} (null: none). */

@@ -66,7 +66,7 @@ class LockAndElectTest extends OneServerCliTest {
     assertEquals("synod: lock /locks/b not acquired within 300 ms\n", r.err());
     CompletableFuture<CliRunner.Result> waiting =
         CompletableFuture.supplyAsync(() -> cli.run("lock", "/locks/b", "--json", "--", "true"));
-    Thread.sleep(200);
+    Thread.sleep(200); // a negative check: nothing to wait for while the lock is held elsewhere
     assertFalse(waiting.isDone(), "waits while another session holds the lock");
     held.close();
     CliRunner.Result got = waiting.get(10, TimeUnit.SECONDS);
