@@ -335,7 +335,11 @@ final class Session implements SessionStream.Events, RequestPipeline.Link {
         enough = liveness.enoughConfirmed(loop.nanoTime());
       }
       if (enough) {
-        state.set(ConnectionState.RECONNECTED);
+        // A reconnection only for an application that saw the session in doubt; a client still
+        // CONNECTED (its stream broke, the session stayed confirmed throughout) changed nothing.
+        if (!state.connected()) {
+          state.set(ConnectionState.RECONNECTED);
+        }
       } else if (!state.is(ConnectionState.SUSPENDED)) {
         state.set(ConnectionState.SUSPENDED);
       }
