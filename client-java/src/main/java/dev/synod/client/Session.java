@@ -395,7 +395,13 @@ final class Session implements SessionStream.Events, RequestPipeline.Link {
     if (expiredLocally()) {
       return;
     }
-    loop.schedule(this::connect, TimeUnit.MILLISECONDS.toNanos(reconnectDelayMs(reason)));
+    // Only if nothing started a stream meanwhile (an expiry reconnects at once): a stale retry
+    // would replace a live stream, opening or resuming the session a second time.
+    loop.schedule(() -> {
+      if (stream == null) {
+        connect();
+      }
+    }, TimeUnit.MILLISECONDS.toNanos(reconnectDelayMs(reason)));
   }
 
   /**
