@@ -14,13 +14,16 @@ import java.util.TreeMap;
  *     value is its entry in {@code accepted} (or it is at most {@code snapshotSlot})
  * @param snapshotSlot the slot the driver's last snapshot covers (0: none)
  * @param standing whether this replica votes, and if not, how it may start to; see {@link Standing}
+ * @param membership the membership decided at or before {@code snapshotSlot} (the snapshot carries
+ *     it), or null: none was ever decided in the log, the configured members are voters
  */
 public record DurableState(
     Ballot promised,
     SortedMap<Long, Entry> accepted,
     long commitIndex,
     long snapshotSlot,
-    Standing standing) {
+    Standing standing,
+    Membership membership) {
   /**
    * What the data directory says about this replica's right to vote. No automatic rule can tell a
    * brand-new cluster from one whose majority lost its disks (both are members with nothing on
@@ -43,6 +46,17 @@ public record DurableState(
      * cluster; otherwise it joins like JOINING.
      */
     FOUNDING
+  }
+
+  /** Without a membership: the configured members are the voters until one is decided. */
+  public DurableState(Ballot promised, SortedMap<Long, Entry> accepted, long commitIndex,
+      long snapshotSlot, Standing standing) {
+    this(promised, accepted, commitIndex, snapshotSlot, standing, null);
+  }
+
+  /** This state, with the membership its snapshot carries. */
+  public DurableState withMembership(Membership m) {
+    return new DurableState(promised, accepted, commitIndex, snapshotSlot, standing, m);
   }
 
   /** A replica that votes was built from a state with {@code fresh} false (compatibility). */

@@ -48,15 +48,17 @@ package dev.synod.consensus;
  */
 final class Freshness {
   private final ReplicaConfig config;
+  /** Quorums and "every member" are the latest membership's voters. */
+  private final Configs configs;
   private final long nonce;
   private boolean fresh;
   /** Created for a new cluster: may bootstrap it with the other founders. */
   private final boolean founding;
   /** Some member answered with a history: the cluster exists, so we may only join it. */
   private boolean historySeen;
-  /** Members that answered this incarnation's probe (ourselves included). */
+  /** Members that answered this incarnation's probe, bit per id (ourselves included). */
   private long repliedMask;
-  /** Members that answered founding with no history (ourselves included). */
+  /** Members that answered founding with no history, bit per id (ourselves included). */
   private long freshMask;
   private Ballot highestPromised = Ballot.ZERO;
   /** The leader ballot and slot we must see decided (in that ballot) before voting; slot 0: none. */
@@ -70,13 +72,14 @@ final class Freshness {
   /** When a member last probed us (it may still need our answer); -1: never. */
   private long probedAtTick = -1;
 
-  Freshness(ReplicaConfig config, DurableState.Standing standing, long nonce) {
+  Freshness(ReplicaConfig config, Configs configs, DurableState.Standing standing, long nonce) {
     this.config = config;
+    this.configs = configs;
     this.fresh = standing != DurableState.Standing.VOTER;
     this.founding = standing == DurableState.Standing.FOUNDING;
     this.nonce = nonce;
     this.probeElapsed = 2 * config.heartbeatTicks() - 1; // the first probe goes out on the first tick
-    long self = 1L << config.indexOf(config.selfId());
+    long self = 1L << config.selfId();
     this.repliedMask = self;
     this.freshMask = self;
   }
@@ -135,7 +138,7 @@ final class Freshness {
    * compacted into our snapshot, so its ballot cannot be checked, or we learned it decided in
    * another ballot), so the next slot the leader names replaces it.
    */
-  boolean onProbeReply(int memberIndex, long replyNonce, Ballot promised, boolean foundingWithoutHistory,
+  boolean onProbeReply(int memberId, long replyNonce, Ballot promised, boolean foundingWithoutHistory,
       boolean hasHistory, long leaderSlot, boolean joinSlotSpent, long tick) {
     if (!fresh || replyNonce != nonce) {
       return false;
@@ -143,7 +146,7 @@ final class Freshness {
     if (hasHistory) {
       historySeen = true; // for good: a cluster that has a history is joined, never founded again
     }
-    repliedMask |= 1L << memberIndex;
+    repliedMask |= 1L << memberId;
     highestPromised = Ballot.max(highestPromised, promised);
     if (leaderSlot > 0 && promised.isAbove(joinBallot)) {
       joinBallot = promised; // a newer leader: its slots are what we must see decided now
@@ -153,17 +156,18 @@ final class Freshness {
       joinSlot = leaderSlot; // the same leader: the earliest slot it named after our probe serves
     }
     if (foundingWithoutHistory) {
-      freshMask |= 1L << memberIndex;
+      freshMask |= 1L << memberId;
     }
-    if (allAnsweredAtTick < 0 && Long.bitCount(repliedMask) == config.members().size()) {
+    long voters = configs.latest().voterMask();
+    if (allAnsweredAtTick < 0 && (repliedMask & voters) == voters) {
       allAnsweredAtTick = tick;
     }
-    return mayBootstrap() && Long.bitCount(freshMask) >= config.quorum();
+    return mayBootstrap() && configs.latest().isQuorum(freshMask);
   }
 
   /** The join condition, given our commit index and our entry at {@link #joinSlot()} (or null). */
   boolean mayJoin(long commitIndex, Entry atJoinSlot) {
-    return fresh && Long.bitCount(repliedMask) >= config.quorum() && joinSlot > 0
+    return fresh && configs.latest().isQuorum(repliedMask) && joinSlot > 0
         && !joinBallot.isBelow(highestPromised) && commitIndex >= joinSlot
         && atJoinSlot != null && atJoinSlot.ballot().equals(joinBallot);
   }
@@ -203,7 +207,7 @@ final class Freshness {
 
   /** The founding member of a single-member cluster bootstraps alone. */
   boolean bootstrapAlone() {
-    return mayBootstrap() && config.members().size() == 1;
+    return mayBootstrap() && configs.latest().voterMask() == 1L << config.selfId();
   }
 
   void becomeVoter() {

@@ -18,15 +18,18 @@ import java.util.TreeMap;
 final class Leader {
   private static final byte[] NOOP = new byte[0];
 
-  /** One undecided slot: the leader's value and who has accepted it. */
+  /** One undecided slot: the leader's value, the membership governing it, and who has accepted it. */
   private static final class Proposal {
     final Entry entry;
+    final Membership governing;
+    /** Bit {@code id} set for every member that accepted it. */
     long ackMask;
     long sentAtTick;
     boolean decided;
 
-    Proposal(Entry entry) {
+    Proposal(Entry entry, Membership governing) {
       this.entry = entry;
+      this.governing = governing;
     }
   }
 
@@ -35,15 +38,30 @@ final class Leader {
   private final Output out;
   private final Acceptor acceptor;
   private final Learner learner;
-  private final int selfIndex;
+  private final Configs configs;
+  private final int selfId;
   private final TreeMap<Long, Proposal> undecided = new TreeMap<>();
+  /**
+   * The membership governing the next slot to assign: the latest decided, or the one an undecided
+   * membership value proposes (nothing new is proposed until that one is decided).
+   */
+  private Membership next;
+  /** The highest undecided slot holding a membership, or -1: no other value is proposed after it until decided. */
+  private long configSlot = -1;
+  /** Members of every membership governing an undecided slot, beyond the latest decided (bit per id). */
+  private long pendingRecipients;
+  /** A leadership transfer in progress: its target (-1: none) and when it gives up. */
+  private int transferTarget = -1;
+  private long transferUntilTick;
+  private boolean transferSent;
   /** Highest slot assigned. */
   private long lastSlot;
   /** Highest slot sent in a first Accept; slots above wait for the pipeline window. */
   private long sentUpTo;
   /** Reads wait until the commit index reaches the last slot re-proposed at election. */
   private final long ownBallotSlot;
-  private final long[] peerMatch;
+  /** The highest slot each member acknowledged, by id. */
+  private final long[] peerMatch = new long[Membership.ID_MAX + 1];
   private final ReadIndex reads;
   private final int retransmitTicks;
   private int heartbeatElapsed;
@@ -55,16 +73,17 @@ final class Leader {
    * from the commit index + 1 to the highest reported slot, and a no-op for each gap (at least one
    * slot, so the leader commits something of its own).
    */
-  Leader(ReplicaConfig config, Output out, Acceptor acceptor, Learner learner, Ballot ballot,
-      SortedMap<Long, Entry> reported, long tick) {
+  Leader(ReplicaConfig config, Configs configs, Output out, Acceptor acceptor, Learner learner,
+      Ballot ballot, SortedMap<Long, Entry> reported, long tick) {
     this.config = config;
+    this.configs = configs;
     this.out = out;
     this.acceptor = acceptor;
     this.learner = learner;
     this.ballot = ballot;
-    this.selfIndex = config.indexOf(config.selfId());
-    this.peerMatch = new long[config.members().size()];
-    this.reads = new ReadIndex(config, out);
+    this.selfId = config.selfId();
+    this.next = configs.latest();
+    this.reads = new ReadIndex(config, out, this::isReadQuorum);
     this.retransmitTicks = Math.max(2 * config.heartbeatTicks(), config.electionTicksMin() / 2);
     this.quorumCheckAtTick = tick + config.electionTicksMax();
     long first = learner.commitIndex() + 1;
@@ -93,18 +112,37 @@ final class Leader {
   }
 
   boolean canPropose() {
-    return lastSlot - learner.commitIndex() < config.inflightSlotsMax();
+    return lastSlot - learner.commitIndex() < config.inflightSlotsMax() && configSlot < 0
+        && transferTarget < 0;
   }
 
   void propose(byte[] value) {
     add(value);
   }
 
+  /** No membership change nor leadership transfer is in progress. */
+  boolean settled() {
+    return configSlot < 0 && transferTarget < 0;
+  }
+
   private void add(byte[] value) {
     Entry e = new Entry(lastSlot + 1, ballot, value);
     acceptor.acceptOwn(e, learner.commitIndex());
-    undecided.put(e.slot(), new Proposal(e));
+    undecided.put(e.slot(), new Proposal(e, next));
+    pendingRecipients |= next.memberMask();
     lastSlot = e.slot();
+    if (Membership.isConfigValue(value)) {
+      // It governs the slots after it once decided; until then nothing else is proposed, so
+      // every value after it is proposed under it (see Candidacy).
+      next = Membership.decode(value);
+      configSlot = e.slot();
+      pendingRecipients |= next.memberMask();
+    }
+  }
+
+  /** Everyone the leader sends to: every member of every membership in play (bit per id). */
+  private long recipients() {
+    return (configs.latest().memberMask() | pendingRecipients) & ~(1L << selfId);
   }
 
   private long windowEnd() {
@@ -127,39 +165,47 @@ final class Leader {
       p.sentAtTick = tick;
       batch.add(p.entry);
     }
-    for (int peer : config.members()) {
-      if (peer != config.selfId()) {
-        sendInChunks(peer, batch);
-      }
+    for (long r = recipients(); r != 0; r &= r - 1) {
+      sendInChunks(Long.numberOfTrailingZeros(r), batch);
     }
     // Our own acceptance counts once the entries are durable: delivered to us at advance().
-    out.send(new Accepted(config.selfId(), config.selfId(), ballot, from, end));
+    out.send(new Accepted(selfId, selfId, ballot, from, end));
     sentUpTo = end;
   }
 
   private void sendInChunks(int peer, List<Entry> run) {
     for (int i = 0; i < run.size(); i += config.messageEntriesMax()) {
       List<Entry> chunk = run.subList(i, Math.min(run.size(), i + config.messageEntriesMax()));
-      out.send(new Accept(config.selfId(), peer, ballot, learner.commitIndex(), chunk));
+      out.send(new Accept(selfId, peer, ballot, learner.commitIndex(), chunk));
     }
   }
 
   void onAccepted(Accepted a) {
-    int index = config.indexOf(a.from());
-    heardMask |= 1L << index;
-    peerMatch[index] = Math.max(peerMatch[index], a.lastSlot());
+    int id = a.from();
+    if (id > Membership.ID_MAX) {
+      return;
+    }
+    heardMask |= 1L << id;
+    peerMatch[id] = Math.max(peerMatch[id], a.lastSlot());
     for (Proposal p : undecided.subMap(a.firstSlot(), true, a.lastSlot(), true).values()) {
-      p.ackMask |= 1L << index;
-      if (!p.decided && Long.bitCount(p.ackMask) >= config.quorum()) {
+      p.ackMask |= 1L << id;
+      if (!p.decided && p.governing.isQuorum(p.ackMask)) {
         p.decided = true;
       }
     }
     boolean advanced = false;
     while (!undecided.isEmpty() && undecided.firstEntry().getValue().decided) {
-      undecided.pollFirstEntry();
+      Proposal p = undecided.pollFirstEntry().getValue();
       learner.commitNext();
+      if (p.entry.slot() == configSlot) {
+        configSlot = -1; // decided: it now governs (Configs learned it), new values may follow
+      }
       advanced = true;
     }
+    if (undecided.isEmpty()) {
+      pendingRecipients = 0;
+    }
+    maybeSendTimeoutNow();
     if (!advanced) {
       return;
     }
@@ -174,9 +220,48 @@ final class Leader {
   }
 
   void onHeartbeatAck(HeartbeatAck a) {
-    int index = config.indexOf(a.from());
-    heardMask |= 1L << index;
-    reads.onAck(index, a.round());
+    if (a.from() > Membership.ID_MAX) {
+      return;
+    }
+    heardMask |= 1L << a.from();
+    reads.onAck(a.from(), a.round());
+  }
+
+  /**
+   * A read is confirmed by a majority of the latest decided membership's voters, and, while a
+   * membership change is undecided, of the proposed one's too: either may decide the next slot.
+   */
+  private boolean isReadQuorum(long mask) {
+    return configs.latest().isQuorum(mask) && next.isQuorum(mask);
+  }
+
+  /**
+   * Hands leadership to {@code target}: stops proposing, waits until the target has acknowledged
+   * every slot and all are decided, then tells it to campaign at once (TimeoutNow). Gives up after
+   * an election timeout, and proposing resumes.
+   */
+  boolean transfer(int target, long tick) {
+    if (target == selfId || !configs.latest().isVoter(target) || !settled()) {
+      return false;
+    }
+    transferTarget = target;
+    transferUntilTick = tick + config.electionTicksMax();
+    transferSent = false;
+    maybeSendTimeoutNow();
+    return true;
+  }
+
+  int transferTarget() {
+    return transferTarget;
+  }
+
+  private void maybeSendTimeoutNow() {
+    if (transferTarget < 0 || transferSent || !undecided.isEmpty()
+        || peerMatch[transferTarget] < lastSlot) {
+      return;
+    }
+    transferSent = true;
+    out.send(new Message.TimeoutNow(selfId, transferTarget, ballot, learner.commitIndex()));
   }
 
   void requestRead(long readId) {
@@ -195,13 +280,20 @@ final class Leader {
 
   /** Heartbeats and retransmissions; false if a majority has gone quiet (the leader should step down). */
   boolean tick(long tick) {
+    if (transferTarget >= 0 && tick >= transferUntilTick) {
+      transferTarget = -1; // the target did not take over in time: carry on leading
+    }
+    if (transferTarget >= 0 && transferSent && heartbeatElapsed + 1 >= config.heartbeatTicks()) {
+      transferSent = false; // lost? say it again with the next heartbeat
+      maybeSendTimeoutNow();
+    }
     if (++heartbeatElapsed >= config.heartbeatTicks()) {
       heartbeatElapsed = 0;
       broadcastHeartbeat(reads.startRound());
       retransmit(tick);
     }
     if (tick >= quorumCheckAtTick) {
-      boolean quorumHeard = Long.bitCount(heardMask | (1L << selfIndex)) >= config.quorum();
+      boolean quorumHeard = configs.latest().isQuorum(heardMask | (1L << selfId));
       heardMask = 0;
       quorumCheckAtTick = tick + config.electionTicksMax();
       return quorumHeard;
@@ -210,10 +302,8 @@ final class Leader {
   }
 
   private void broadcastHeartbeat(long round) {
-    for (int peer : config.members()) {
-      if (peer != config.selfId()) {
-        out.send(new Heartbeat(config.selfId(), peer, ballot, learner.commitIndex(), round));
-      }
+    for (long r = recipients(); r != 0; r &= r - 1) {
+      out.send(new Heartbeat(selfId, Long.numberOfTrailingZeros(r), ballot, learner.commitIndex(), round));
     }
   }
 
@@ -228,16 +318,14 @@ final class Leader {
     if (due.isEmpty()) {
       return;
     }
-    for (int i = 0; i < config.members().size(); i++) {
-      if (i == selfIndex) {
-        continue;
-      }
+    for (long r = recipients(); r != 0; r &= r - 1) {
+      int i = Long.numberOfTrailingZeros(r);
       List<Entry> run = new ArrayList<>();
       for (Proposal p : due) {
         boolean missing = (p.ackMask & (1L << i)) == 0;
         boolean contiguous = run.isEmpty() || run.get(run.size() - 1).slot() + 1 == p.entry.slot();
         if (!run.isEmpty() && (!missing || !contiguous)) {
-          sendInChunks(config.members().get(i), run);
+          sendInChunks(i, run);
           run = new ArrayList<>();
         }
         if (missing) {
@@ -245,7 +333,7 @@ final class Leader {
         }
       }
       if (!run.isEmpty()) {
-        sendInChunks(config.members().get(i), run);
+        sendInChunks(i, run);
       }
     }
     for (Proposal p : due) {
@@ -255,10 +343,9 @@ final class Leader {
 
   SortedMap<Integer, Long> peerMatch() {
     TreeMap<Integer, Long> match = new TreeMap<>();
-    for (int i = 0; i < peerMatch.length; i++) {
-      if (i != selfIndex) {
-        match.put(config.members().get(i), peerMatch[i]);
-      }
+    for (long r = recipients(); r != 0; r &= r - 1) {
+      int id = Long.numberOfTrailingZeros(r);
+      match.put(id, peerMatch[id]);
     }
     return match;
   }

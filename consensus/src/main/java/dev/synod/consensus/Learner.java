@@ -16,18 +16,29 @@ final class Learner {
   private final ReplicaConfig config;
   private final Output out;
   private final Acceptor acceptor;
+  private final Configs configs;
   private long commitIndex;
   /** Decided slots up to here were handed out in a Ready (or are covered by the snapshot). */
   private long handedOut;
   private long snapshotNeeded = -1;
   private long catchupAllowedAtTick;
 
-  Learner(ReplicaConfig config, Output out, Acceptor acceptor, DurableState recovered) {
+  Learner(ReplicaConfig config, Output out, Acceptor acceptor, Configs configs, DurableState recovered) {
     this.config = config;
     this.out = out;
     this.acceptor = acceptor;
+    this.configs = configs;
     this.commitIndex = recovered.commitIndex();
     this.handedOut = recovered.snapshotSlot();
+    for (long slot = recovered.snapshotSlot() + 1; slot <= commitIndex; slot++) {
+      configs.decided(acceptor.get(slot)); // memberships decided in the log after the snapshot
+    }
+  }
+
+  /** The slot after the commit index is decided: every decision passes here (memberships take effect). */
+  private void decideNext() {
+    commitIndex++;
+    configs.decided(acceptor.get(commitIndex));
   }
 
   long commitIndex() {
@@ -44,7 +55,7 @@ final class Learner {
 
   /** The slot after the commit index is decided and our entry holds its value (leader's path). */
   void commitNext() {
-    commitIndex++;
+    decideNext();
     out.persistCommit(commitIndex);
   }
 
@@ -59,7 +70,7 @@ final class Learner {
       if (e == null || !e.ballot().equals(leaderBallot)) {
         break;
       }
-      commitIndex++;
+      decideNext();
     }
     if (commitIndex > before) {
       out.persistCommit(commitIndex);
@@ -96,7 +107,7 @@ final class Learner {
         break;
       }
       acceptor.storeDecided(e);
-      commitIndex++;
+      decideNext();
     }
     if (commitIndex > before) {
       out.persistCommit(commitIndex);
@@ -114,8 +125,9 @@ final class Learner {
   }
 
   /** The driver installed a snapshot through {@code slot}: its state machine is at {@code slot}. */
-  void snapshotInstalled(long slot) {
+  void snapshotInstalled(long slot, Membership membership) {
     acceptor.compact(slot);
+    configs.installed(slot, membership);
     if (slot > commitIndex) {
       commitIndex = slot;
       out.persistCommit(commitIndex);
@@ -132,6 +144,7 @@ final class Learner {
           + handedOut + ")");
     }
     acceptor.compact(slot);
+    configs.compact(slot);
   }
 
   /** The newly decided entries, in slot order; each is handed out once. */

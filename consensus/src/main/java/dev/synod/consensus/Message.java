@@ -217,6 +217,19 @@ public sealed interface Message {
     }
   }
 
+  /**
+   * Leadership transfer: the leader of {@code ballot}, which has stopped proposing and whose every
+   * slot the receiver has acknowledged, asks it to start phase 1 at once (no pre-vote, no waiting
+   * for its election timer); {@code leaderCommit} lets it learn how far everything is decided.
+   */
+  record TimeoutNow(int from, int to, Ballot ballot, long leaderCommit) implements Message {
+    public TimeoutNow {
+      requireNode(from, to);
+      requireBallot(ballot);
+      requireSlotIndex(leaderCommit, "leaderCommit");
+    }
+  }
+
   private static void requireNode(int from, int to) {
     if (from < 0 || to < 0) {
       throw new IllegalArgumentException("node ids must be >= 0, got from=" + from + " to=" + to);

@@ -14,6 +14,7 @@ import dev.synod.consensus.Message.Probe;
 import dev.synod.consensus.Message.ProbeReply;
 import dev.synod.consensus.Message.Promise;
 import dev.synod.consensus.Message.SnapshotRequired;
+import dev.synod.consensus.Message.TimeoutNow;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -47,6 +48,7 @@ public final class MessageCodec {
   private static final byte PROBE_REPLY = 12;
   private static final byte PRE_VOTE = 13;
   private static final byte PRE_VOTE_REPLY = 14;
+  private static final byte TIMEOUT_NOW = 15;
 
   private MessageCodec() {}
 
@@ -99,6 +101,9 @@ public final class MessageCodec {
       b.put((byte) (r.granted() ? 1 : 0));
       putBallot(b, r.promised());
       b.putLong(r.commitIndex());
+    } else if (m instanceof TimeoutNow t) {
+      putBallot(b, t.ballot());
+      b.putLong(t.leaderCommit());
     }
     return finish(b);
   }
@@ -139,6 +144,7 @@ public final class MessageCodec {
             b.getLong());
         case PRE_VOTE -> new PreVote(from, to, getBallot(b), b.getLong());
         case PRE_VOTE_REPLY -> new PreVoteReply(from, to, getBallot(b), getBoolean(b), getBallot(b), b.getLong());
+        case TIMEOUT_NOW -> new TimeoutNow(from, to, getBallot(b), b.getLong());
         default -> throw new IllegalArgumentException("unknown message type " + type);
       };
       requireFullyRead(b);
@@ -196,6 +202,8 @@ public final class MessageCodec {
       return PROBE_REPLY;
     } else if (m instanceof PreVote) {
       return PRE_VOTE;
+    } else if (m instanceof TimeoutNow) {
+      return TIMEOUT_NOW;
     } else {
       return PRE_VOTE_REPLY;
     }
@@ -220,7 +228,7 @@ public final class MessageCodec {
       return 2 * Long.BYTES + BALLOT_BYTES + 2;
     } else if (m instanceof Probe) {
       return 2 * Long.BYTES;
-    } else if (m instanceof PreVote) {
+    } else if (m instanceof PreVote || m instanceof TimeoutNow) {
       return BALLOT_BYTES + Long.BYTES;
     } else if (m instanceof PreVoteReply) {
       return 2 * BALLOT_BYTES + 1 + Long.BYTES;

@@ -1,7 +1,7 @@
 package dev.synod.consensus;
 
 import java.util.ArrayDeque;
-import java.util.Arrays;
+import java.util.function.LongPredicate;
 
 /**
  * Linearizable reads without writing to the log (etcd's ReadIndex). A read is answered with the
@@ -16,22 +16,22 @@ final class ReadIndex {
 
   private record Read(long readId, long index, long round) {}
 
-  private final ReplicaConfig config;
   private final Output out;
-  private final int selfIndex;
-  /** The highest round each member acknowledged (ours is always the latest). */
-  private final long[] ackedRound;
+  private final int selfId;
+  /** Whether the members in a mask (bit per id) confirm the leadership (a majority of the voters). */
+  private final LongPredicate isQuorum;
+  /** The highest round each member acknowledged, by id (ours is always the latest). */
+  private final long[] ackedRound = new long[Membership.ID_MAX + 1];
   private final ArrayDeque<Long> waitingForOwnCommit = new ArrayDeque<>();
   private final ArrayDeque<Read> waitingForQuorum = new ArrayDeque<>();
   private long round;
   /** The heartbeats of {@link #round} are still in the Output: a read requested now may use it. */
   private boolean roundUnsent;
 
-  ReadIndex(ReplicaConfig config, Output out) {
-    this.config = config;
+  ReadIndex(ReplicaConfig config, Output out, LongPredicate isQuorum) {
     this.out = out;
-    this.selfIndex = config.indexOf(config.selfId());
-    this.ackedRound = new long[config.members().size()];
+    this.selfId = config.selfId();
+    this.isQuorum = isQuorum;
   }
 
   long round() {
@@ -42,7 +42,7 @@ final class ReadIndex {
   long startRound() {
     round++;
     roundUnsent = true;
-    ackedRound[selfIndex] = round;
+    ackedRound[selfId] = round;
     return round;
   }
 
@@ -86,9 +86,9 @@ final class ReadIndex {
     return newRound;
   }
 
-  void onAck(int memberIndex, long ackRound) {
-    if (ackRound > ackedRound[memberIndex] && ackRound <= round) {
-      ackedRound[memberIndex] = ackRound;
+  void onAck(int memberId, long ackRound) {
+    if (ackRound > ackedRound[memberId] && ackRound <= round) {
+      ackedRound[memberId] = ackRound;
       release();
     }
   }
@@ -103,12 +103,28 @@ final class ReadIndex {
   }
 
   private void release() {
-    long[] sorted = ackedRound.clone();
-    Arrays.sort(sorted);
-    long confirmed = sorted[sorted.length - config.quorum()]; // a majority acked at least this round
-    while (!waitingForQuorum.isEmpty() && waitingForQuorum.peek().round() <= confirmed) {
+    long confirmedRound = -1; // the last round found confirmed (reads are queued by round)
+    while (!waitingForQuorum.isEmpty()) {
+      long wanted = waitingForQuorum.peek().round();
+      if (wanted != confirmedRound) {
+        if (!isQuorum.test(ackedAtLeast(wanted))) {
+          return;
+        }
+        confirmedRound = wanted;
+      }
       Read r = waitingForQuorum.poll();
       out.reads.add(new Replica.ReadState(r.readId(), true, r.index()));
     }
+  }
+
+  /** The members that acknowledged {@code round} or a later one (bit per id). */
+  private long ackedAtLeast(long round) {
+    long mask = 0;
+    for (int id = 0; id < ackedRound.length; id++) {
+      if (ackedRound[id] >= round) {
+        mask |= 1L << id;
+      }
+    }
+    return mask;
   }
 }

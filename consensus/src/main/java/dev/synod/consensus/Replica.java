@@ -14,6 +14,7 @@ import dev.synod.consensus.Message.Probe;
 import dev.synod.consensus.Message.ProbeReply;
 import dev.synod.consensus.Message.Promise;
 import dev.synod.consensus.Message.SnapshotRequired;
+import dev.synod.consensus.Message.TimeoutNow;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SortedMap;
@@ -90,6 +91,7 @@ public final class Replica {
    * @param ballot the highest ballot promised
    * @param lastSlot the highest slot with an accepted entry (or the snapshot slot)
    * @param peerMatch leader only: the highest slot each peer has acknowledged
+   * @param membership the latest membership decided (it governs the slots after the commit index)
    */
   public record Status(
       String role,
@@ -97,7 +99,20 @@ public final class Replica {
       Ballot ballot,
       long commitIndex,
       long lastSlot,
-      SortedMap<Integer, Long> peerMatch) {}
+      SortedMap<Integer, Long> peerMatch,
+      Membership membership) {}
+
+  /** The answer to {@link #proposeMembership}. */
+  public enum ChangeResult {
+    /** Proposed: it takes effect once decided (watch {@link #membership()}). */
+    PROPOSED,
+    /** Not the active leader: ask the leader. */
+    NOT_LEADER,
+    /** A membership change or leadership transfer is in progress: retry once it is over. */
+    BUSY,
+    /** The change breaks a rule (see {@link Membership#changeRefusal}); {@link #lastRefusal()} says which. */
+    REFUSED
+  }
 
   private final ReplicaConfig config;
   private final int selfId;
@@ -106,6 +121,8 @@ public final class Replica {
   private final Acceptor acceptor;
   private final Learner learner;
   private final Freshness freshness;
+  private final Configs configs;
+  private String lastRefusal = "";
   private PreCandidacy preCandidacy;
   private Candidacy candidacy;
   private Leader leader;
@@ -127,15 +144,17 @@ public final class Replica {
     this.selfId = config.selfId();
     this.random = random;
     this.out = new Output(selfId);
+    this.configs = new Configs(recovered.snapshotSlot(), recovered.membership() != null
+        ? recovered.membership() : Membership.ofVoters(config.members()));
     this.acceptor = new Acceptor(recovered, out, config.catchupEntriesMax());
-    this.learner = new Learner(config, out, acceptor, recovered);
-    this.freshness = new Freshness(config, recovered.standing(), random.nextLong());
+    this.learner = new Learner(config, out, acceptor, configs, recovered);
+    this.freshness = new Freshness(config, configs, recovered.standing(), random.nextLong());
     this.maxRoundSeen = acceptor.promised().round();
     resetElectionTimer();
     if (freshness.bootstrapAlone()) {
       becomeVoter(Ballot.ZERO);
     }
-    if (config.members().size() == 1 && !freshness.isFresh()) {
+    if (configs.latest().voterMask() == 1L << selfId && !freshness.isFresh()) {
       campaign(); // a cluster of one has no one to wait for (unless it may not vote: no one admits it)
     }
   }
@@ -169,16 +188,79 @@ public final class Replica {
       sendPreVotes(true);
     }
     if (++electionElapsed >= electionTimeout) {
-      preVote();
+      if (configs.latest().isVoter(selfId)) {
+        preVote();
+      } else {
+        stepDown(); // a learner, an observer or a removed member never campaigns
+      }
     }
   }
 
-  /** A message addressed to this replica; others, and ones from non-members, are ignored. */
+  /**
+   * A message addressed to this replica; others are ignored. Any member id may speak (a member
+   * joining may not be in the membership this replica knows yet), but only voters count.
+   */
   public void step(Message m) {
-    if (m == null || m.to() != selfId || m.from() == selfId || config.indexOf(m.from()) < 0) {
+    if (m == null || m.to() != selfId || m.from() == selfId || m.from() > Membership.ID_MAX) {
       return;
     }
     handle(m);
+    leadOnlyAsVoter();
+  }
+
+  /** A decided membership without our vote: lead no more (pending reads fail and are retried). */
+  private void leadOnlyAsVoter() {
+    if (leader != null && !configs.latest().isVoter(selfId)) {
+      stepDown();
+    }
+  }
+
+  /**
+   * Proposes a new membership (leader only). It must follow the latest decided one by the rules
+   * of {@link Membership#changeRefusal}, keep this leader a voter (transfer leadership first to
+   * remove it), and wait for any change in progress: a leader proposes nothing after a membership
+   * until it is decided, so each one is chained on a decided predecessor.
+   */
+  public ChangeResult proposeMembership(Membership next) {
+    if (next == null) {
+      throw new IllegalArgumentException("membership must not be null");
+    }
+    if (leader == null) {
+      return ChangeResult.NOT_LEADER;
+    }
+    if (!leader.settled()) {
+      return ChangeResult.BUSY;
+    }
+    String refusal = configs.latest().changeRefusal(next);
+    if (refusal == null && !next.isVoter(selfId)) {
+      refusal = "the leader (" + selfId + ") cannot remove its own vote: transfer leadership first";
+    }
+    if (refusal != null) {
+      lastRefusal = refusal;
+      return ChangeResult.REFUSED;
+    }
+    leader.propose(next.encode());
+    return ChangeResult.PROPOSED;
+  }
+
+  /** Why the last {@link #proposeMembership} was refused. */
+  public String lastRefusal() {
+    return lastRefusal;
+  }
+
+  /** The latest membership decided (it governs the slots after the commit index). */
+  public Membership membership() {
+    return configs.latest();
+  }
+
+  /**
+   * Hands leadership to voter {@code target} (leader only): proposing stops, and once the target
+   * has every slot it is told to campaign at once. False if this is not the leader, the target is
+   * not a voter, or a change or transfer is in progress. If the target has not taken over within
+   * an election timeout, this leader carries on.
+   */
+  public boolean transferLeadership(int target) {
+    return leader != null && leader.transfer(target, tick);
   }
 
   /**
@@ -189,6 +271,9 @@ public final class Replica {
   public boolean propose(byte[] value) {
     if (value == null) {
       throw new IllegalArgumentException("value must not be null");
+    }
+    if (Membership.isConfigValue(value)) {
+      throw new IllegalArgumentException("a value starting with 0 'S' 'y' 'M' is a membership: use proposeMembership");
     }
     if (leader == null || !leader.canPropose()) {
       return false;
@@ -211,8 +296,12 @@ public final class Replica {
     learner.compact(slot);
   }
 
-  /** The driver installed a snapshot through {@code slot}; catching up continues from slot + 1. */
-  public void snapshotInstalled(long slot) {
+  /**
+   * The driver installed a snapshot through {@code slot}; catching up continues from slot + 1.
+   * {@code membership} is what the snapshot carries (null: none was ever decided, the
+   * configured members).
+   */
+  public void snapshotInstalled(long slot, Membership membership) {
     if (slot < acceptor.snapshotSlot()) {
       throw new IllegalArgumentException("snapshot slot " + slot + " is below the compacted slot "
           + acceptor.snapshotSlot());
@@ -220,7 +309,7 @@ public final class Replica {
     if (leader != null) {
       throw new IllegalStateException("a leader never installs a snapshot");
     }
-    learner.snapshotInstalled(slot);
+    learner.snapshotInstalled(slot, membership != null ? membership : Membership.ofVoters(config.members()));
     maybeJoin();
     learner.requestCatchup(leaderId, tick, true); // continue from slot + 1 by entries
   }
@@ -258,6 +347,7 @@ public final class Replica {
     for (Message m : durable) {
       handle(m);
     }
+    leadOnlyAsVoter();
   }
 
   public boolean isLeader() {
@@ -277,7 +367,7 @@ public final class Replica {
         : leader != null ? "leader" : candidacy != null ? "candidate" : "follower";
     SortedMap<Integer, Long> match = leader != null ? leader.peerMatch() : new TreeMap<>();
     return new Status(role, leaderId(), acceptor.promised(), learner.commitIndex(),
-        acceptor.lastSlot(), match);
+        acceptor.lastSlot(), match, configs.latest());
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -314,7 +404,7 @@ public final class Replica {
       onProbe(p);
     } else if (m instanceof ProbeReply r) {
       observe(r.promised());
-      if (freshness.onProbeReply(config.indexOf(r.from()), r.nonce(), r.promised(),
+      if (freshness.onProbeReply(r.from(), r.nonce(), r.promised(),
           r.foundingWithoutHistory(), r.hasHistory(), r.leaderSlot(), joinSlotSpent(), tick)
           && freshWithoutHistory()) {
         freshness.bootstrapEvidence(tick); // a majority of founders, us included, has nothing at all
@@ -324,7 +414,24 @@ public final class Replica {
       onPreVote(p);
     } else if (m instanceof PreVoteReply r) {
       onPreVoteReply(r);
+    } else if (m instanceof TimeoutNow t) {
+      onTimeoutNow(t);
     }
+  }
+
+  /**
+   * Our leader hands over leadership: we have every slot it assigned. Campaign at once, skipping
+   * the pre-vote (the members still hear the leader, so stickiness would refuse it); phase 1
+   * itself keeps every rule.
+   */
+  private void onTimeoutNow(TimeoutNow t) {
+    observe(t.ballot());
+    if (freshness.isFresh() || leader != null || !configs.latest().isVoter(selfId)
+        || t.ballot().node() != t.from() || !t.ballot().equals(acceptor.promised())) {
+      return;
+    }
+    learner.learn(t.ballot(), t.leaderCommit());
+    campaign();
   }
 
   /**
@@ -347,8 +454,8 @@ public final class Replica {
 
   private void onPrepare(Prepare p) {
     observe(p.ballot());
-    if (freshness.isFresh() || p.ballot().node() != p.from()) {
-      return; // a fresh replica does not vote
+    if (freshness.isFresh() || p.ballot().node() != p.from() || !configs.latest().isVoter(p.from())) {
+      return; // a fresh replica does not vote; a removed member (or a learner) cannot lead
     }
     boolean higher = p.ballot().isAbove(acceptor.promised());
     Message reply = acceptor.onPrepare(p, selfId, learner.commitIndex());
@@ -371,7 +478,7 @@ public final class Replica {
    * not: not our promise, not our election timer.
    */
   private void onPreVote(PreVote p) {
-    boolean granted = !freshness.isFresh() && leader == null
+    boolean granted = !freshness.isFresh() && leader == null && configs.latest().isVoter(p.from())
         && p.commitIndex() >= learner.commitIndex() && !heardFromLeaderRecently();
     out.send(new PreVoteReply(selfId, p.from(), p.ballot(), granted, acceptor.promised(),
         learner.commitIndex()));
@@ -385,7 +492,7 @@ public final class Replica {
     if (preCandidacy == null || !r.granted() || !r.ballot().equals(preCandidacy.ballot)) {
       return;
     }
-    if (preCandidacy.grant(config.indexOf(r.from()))) {
+    if (preCandidacy.grant(r.from())) {
       campaign();
     }
   }
@@ -394,13 +501,18 @@ public final class Replica {
     if (candidacy == null) {
       return;
     }
-    switch (candidacy.onPromise(p, config.indexOf(p.from()))) {
+    long recipients = candidacy.recipients();
+    switch (candidacy.onPromise(p)) {
       case NEXT_WINDOW -> {
         electionElapsed = 0; // progress: a majority answered; do not restart phase 1 from scratch
         sendPrepares(false);
       }
       case DONE -> becomeLeader();
-      case WAITING -> { }
+      case WAITING -> {
+        if (candidacy.recipients() != recipients) {
+          sendPrepares(true); // a reported membership's voters must promise too
+        }
+      }
     }
   }
 
@@ -480,8 +592,8 @@ public final class Replica {
    */
   private void preVote() {
     stepDown(); // a candidacy that did not finish in an election timeout starts over with a pre-vote
-    preCandidacy = new PreCandidacy(config, new Ballot(Slots.add(maxRoundSeen, 1), selfId));
-    if (preCandidacy.grant(config.indexOf(selfId))) {
+    preCandidacy = new PreCandidacy(config, configs, new Ballot(Slots.add(maxRoundSeen, 1), selfId));
+    if (preCandidacy.grant(selfId)) {
       campaign();
       return;
     }
@@ -489,9 +601,8 @@ public final class Replica {
   }
 
   private void sendPreVotes(boolean onlyMissing) {
-    for (int i = 0; i < config.members().size(); i++) {
-      int member = config.members().get(i);
-      if (member == selfId || (onlyMissing && preCandidacy.hasGrantFrom(i))) {
+    for (int member : configs.latest().voters()) {
+      if (member == selfId || (onlyMissing && preCandidacy.hasGrantFrom(member))) {
         continue;
       }
       out.send(new PreVote(selfId, member, preCandidacy.ballot, learner.commitIndex()));
@@ -502,7 +613,7 @@ public final class Replica {
   private void campaign() {
     stepDown();
     maxRoundSeen++;
-    candidacy = new Candidacy(config, new Ballot(maxRoundSeen, selfId), learner.commitIndex() + 1);
+    candidacy = new Candidacy(config, configs, new Ballot(maxRoundSeen, selfId), learner.commitIndex() + 1);
     sendPrepares(false);
   }
 
@@ -513,9 +624,9 @@ public final class Replica {
    */
   private void sendPrepares(boolean onlyMissing) {
     candidacy.skipTo(learner.commitIndex() + 1);
-    for (int i = 0; i < config.members().size(); i++) {
-      int member = config.members().get(i);
-      if (onlyMissing && candidacy.hasPromiseFrom(i)) {
+    for (long r = candidacy.recipients() | (1L << selfId); r != 0; r &= r - 1) {
+      int member = Long.numberOfTrailingZeros(r);
+      if (onlyMissing && candidacy.hasPromiseFrom(member)) {
         continue;
       }
       Prepare p = new Prepare(selfId, member, candidacy.ballot, candidacy.fromSlot(),
@@ -532,7 +643,7 @@ public final class Replica {
     Candidacy won = candidacy;
     candidacy = null;
     leaderId = selfId;
-    leader = new Leader(config, out, acceptor, learner, won.ballot, won.reported(), tick);
+    leader = new Leader(config, configs, out, acceptor, learner, won.ballot, won.reported(), tick);
   }
 
   /** Back to follower with no known leader; pending reads fail so the driver retries them. */
@@ -612,7 +723,7 @@ public final class Replica {
   }
 
   private void probe() {
-    for (int member : config.members()) {
+    for (int member : configs.latest().voters()) {
       if (member != selfId) {
         out.send(new Probe(selfId, member, freshness.nonce(), learner.commitIndex()));
       }

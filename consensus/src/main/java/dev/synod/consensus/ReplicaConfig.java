@@ -7,8 +7,10 @@ import java.util.List;
 /**
  * One replica's settings. Times are in ticks (the driver decides how long a tick is).
  *
- * @param selfId this replica's id; must be in {@code members}
- * @param members every member's id (kept sorted; at most {@link #MEMBERS_MAX})
+ * @param selfId this replica's id (0..{@link Membership#ID_MAX})
+ * @param members the voters until a membership is decided in the log or carried by a snapshot
+ *     (kept sorted; ids 0..{@link Membership#ID_MAX}); a member joining a running cluster need
+ *     not be among them
  * @param electionTicksMin a follower that hears no leader for a random time in
  *     [electionTicksMin, electionTicksMax] campaigns
  * @param electionTicksMax see electionTicksMin
@@ -30,20 +32,22 @@ public record ReplicaConfig(
   public static final int MEMBERS_MAX = 64;
 
   public ReplicaConfig {
+    if (selfId < 0 || selfId > Membership.ID_MAX) {
+      throw new IllegalArgumentException("selfId must be in 0.." + Membership.ID_MAX + ", got " + selfId);
+    }
     if (members == null || members.isEmpty() || members.size() > MEMBERS_MAX) {
       throw new IllegalArgumentException("members must list 1.." + MEMBERS_MAX + " ids, got " + members);
     }
     List<Integer> sorted = new ArrayList<>(members);
     Collections.sort(sorted);
     for (int i = 0; i < sorted.size(); i++) {
-      if (sorted.get(i) < 0 || (i > 0 && sorted.get(i).equals(sorted.get(i - 1)))) {
-        throw new IllegalArgumentException("members must be distinct ids >= 0, got " + members);
+      if (sorted.get(i) < 0 || sorted.get(i) > Membership.ID_MAX
+          || (i > 0 && sorted.get(i).equals(sorted.get(i - 1)))) {
+        throw new IllegalArgumentException("members must be distinct ids in 0.." + Membership.ID_MAX
+            + ", got " + members);
       }
     }
     members = List.copyOf(sorted);
-    if (Collections.binarySearch(members, selfId) < 0) {
-      throw new IllegalArgumentException("selfId " + selfId + " is not in members " + members);
-    }
     require(electionTicksMin >= 1, "electionTicksMin must be >= 1, got " + electionTicksMin);
     require(electionTicksMax >= electionTicksMin,
         "electionTicksMax must be >= electionTicksMin, got " + electionTicksMax);

@@ -117,7 +117,7 @@ class LearnerRulesTest {
     follower.applied.addAll(c.node(1).applied);
     follower.appliedSlot = snapshot;
     follower.disk.snapshotSlot = snapshot;
-    follower.replica.snapshotInstalled(snapshot);
+    follower.replica.snapshotInstalled(snapshot, null);
     c.process(3);
     assertEquals(-1, follower.snapshotNeeded);
     c.write(1, "after");

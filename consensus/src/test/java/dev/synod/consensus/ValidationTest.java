@@ -28,7 +28,11 @@ class ValidationTest {
   @Test
   void replicaConfigValidationNamesTheField() {
     List<Integer> m = List.of(1, 2, 3);
-    rejects("selfId", () -> new ReplicaConfig(4, m, 10, 20, 2, 1, 1, 1));
+    // A member joining a running cluster need not be among the configured voters; its id must be
+    // one a membership can hold.
+    new ReplicaConfig(4, m, 10, 20, 2, 1, 1, 1);
+    rejects("selfId", () -> new ReplicaConfig(64, m, 10, 20, 2, 1, 1, 1));
+    rejects("members", () -> new ReplicaConfig(1, List.of(1, 64), 10, 20, 2, 1, 1, 1));
     rejects("members", () -> new ReplicaConfig(1, List.of(), 10, 20, 2, 1, 1, 1));
     rejects("members", () -> new ReplicaConfig(1, List.of(1, 1, 2), 10, 20, 2, 1, 1, 1));
     rejects("electionTicksMin", () -> new ReplicaConfig(1, m, 0, 20, 2, 1, 1, 1));

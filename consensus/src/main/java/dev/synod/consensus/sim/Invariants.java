@@ -1,6 +1,7 @@
 package dev.synod.consensus.sim;
 
 import dev.synod.consensus.Entry;
+import dev.synod.consensus.Membership;
 import dev.synod.consensus.Replica;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -53,7 +54,7 @@ final class Invariants {
       throw new InvariantViolation("node " + node + " applied state after slot " + e.slot()
           + " differs from another replica's");
     }
-    if (!e.isNoop()) {
+    if (!e.isNoop() && !Membership.isConfigValue(e.value())) {
       long id = valueId(node, e);
       int v = (int) id;
       slotOfValue = grow(slotOfValue, v);

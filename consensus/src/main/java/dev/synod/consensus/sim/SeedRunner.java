@@ -23,6 +23,29 @@ public final class SeedRunner {
     return new Simulator(seed, SimConfig.forSeed(seed, replicas, events)).run();
   }
 
+  /** One seed of {@link Simulator#reconfiguring}: membership changes and transfers on top of the faults. */
+  public static SimResult runOneReconfiguring(long seed, int replicas, int events) {
+    return Simulator.reconfiguring(seed, replicas, events);
+  }
+
+  /** As {@link #run(long, int, int, int, Consumer)}, for reconfiguring runs. */
+  public static Summary runReconfiguring(long from, int seeds, int replicas, int events,
+      Consumer<SimResult> onFailure) {
+    List<SimResult> failures = new ArrayList<>();
+    SimStats stats = SimStats.zero();
+    long totalEvents = 0;
+    for (long seed = from; seed < from + seeds; seed++) {
+      SimResult r = runOneReconfiguring(seed, replicas, events);
+      stats = stats.plus(r.stats());
+      totalEvents += r.events();
+      if (!r.passed()) {
+        failures.add(r);
+        onFailure.accept(r);
+      }
+    }
+    return new Summary(seeds - failures.size(), failures.size(), failures, stats, totalEvents);
+  }
+
   public static Summary run(long from, int seeds, int replicas, int events) {
     return run(from, seeds, replicas, events, failure -> { });
   }

@@ -3,6 +3,7 @@ package dev.synod.consensus.sim;
 import dev.synod.consensus.Ballot;
 import dev.synod.consensus.DurableState;
 import dev.synod.consensus.Entry;
+import dev.synod.consensus.Membership;
 import dev.synod.consensus.Replica;
 import java.util.TreeMap;
 
@@ -14,12 +15,18 @@ import java.util.TreeMap;
 final class SimDisk {
   private Ballot promised = Ballot.ZERO;
   private boolean promisedEver;
-  /** Created with the cluster (the simulation starts every replica as a founder); a wipe ends it. */
-  private boolean founding = true;
+  /** Created with the cluster (a founding member); a wipe ends it. */
+  private boolean founding;
   private final TreeMap<Long, Entry> accepted = new TreeMap<>();
   private long commitIndex;
   private long snapshotSlot;
   private long snapshotHash = Invariants.HASH_START;
+  /** The membership the snapshot's state holds (null: none decided, the founding voters). */
+  private Membership snapshotMembership;
+
+  SimDisk(boolean founding) {
+    this.founding = founding;
+  }
 
   DurableState recover() {
     DurableState.Standing standing = promisedEver ? DurableState.Standing.VOTER
@@ -56,9 +63,10 @@ final class SimDisk {
   }
 
   /** The driver snapshotted its state through {@code slot}; the log below is no longer needed. */
-  void snapshot(long slot, long hash) {
+  void snapshot(long slot, long hash, Membership membership) {
     snapshotSlot = slot;
     snapshotHash = hash;
+    snapshotMembership = membership;
     accepted.headMap(slot, true).clear();
     commitIndex = Math.max(commitIndex, slot);
   }
@@ -72,6 +80,11 @@ final class SimDisk {
     commitIndex = 0;
     snapshotSlot = 0;
     snapshotHash = Invariants.HASH_START;
+    snapshotMembership = null;
+  }
+
+  Membership snapshotMembership() {
+    return snapshotMembership;
   }
 
   Ballot promised() {

@@ -25,9 +25,14 @@ final class SimNetwork {
   private long sequence;
 
   SimNetwork(RandomSource random, SimConfig config) {
+    this(random, config, config.replicas());
+  }
+
+  /** A network of {@code nodes} nodes (ids 1..nodes). */
+  SimNetwork(RandomSource random, SimConfig config, int nodes) {
     this.random = random;
     this.config = config;
-    this.side = new int[config.replicas() + 1];
+    this.side = new int[nodes + 1];
   }
 
   void send(int from, int to, byte[] bytes, long now) {
@@ -93,7 +98,7 @@ final class SimNetwork {
 
   /** Cuts off one random node, or splits the cluster in two random groups. Returns a description. */
   String partition() {
-    int n = config.replicas();
+    int n = side.length - 1;
     if (random.nextInt(2) == 0) {
       return isolate(1 + random.nextInt(n));
     }

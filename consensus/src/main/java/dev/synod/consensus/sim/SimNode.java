@@ -1,5 +1,6 @@
 package dev.synod.consensus.sim;
 
+import dev.synod.consensus.Membership;
 import dev.synod.consensus.Replica;
 
 /**
@@ -8,16 +9,20 @@ import dev.synod.consensus.Replica;
  */
 final class SimNode {
   final int id;
-  final SimDisk disk = new SimDisk();
+  final SimDisk disk;
   Replica replica;
   long appliedIndex;
+  /** The membership its applied state holds (null: none decided yet, the founding voters). */
+  Membership appliedMembership;
   long appliedHash = Invariants.HASH_START;
   boolean wasLeader;
   /** While now < pausedUntil the replica is stalled: no ticks, no deliveries. */
   long pausedUntil;
 
-  SimNode(int id) {
+  /** {@code founding}: created with the cluster; a spare's empty disk is of an existing cluster. */
+  SimNode(int id, boolean founding) {
     this.id = id;
+    this.disk = new SimDisk(founding);
   }
 
   boolean up() {
@@ -39,5 +44,6 @@ final class SimNode {
   void restoreFromSnapshot() {
     appliedIndex = disk.snapshotSlot();
     appliedHash = disk.snapshotHash();
+    appliedMembership = disk.snapshotMembership();
   }
 }

@@ -13,17 +13,18 @@ public record SimStats(
     long readsOk,
     long readsRefused,
     long messagesSent,
-    long messagesDropped) {
+    long messagesDropped,
+    long reconfigs) {
   /** The element-wise sum, to summarise many runs. */
   public SimStats plus(SimStats o) {
     return new SimStats(decidedSlots + o.decidedSlots, valuesAcknowledged + o.valuesAcknowledged,
         elections + o.elections, crashes + o.crashes, wipes + o.wipes, partitions + o.partitions,
         compactions + o.compactions, snapshotsInstalled + o.snapshotsInstalled, readsOk + o.readsOk,
         readsRefused + o.readsRefused, messagesSent + o.messagesSent,
-        messagesDropped + o.messagesDropped);
+        messagesDropped + o.messagesDropped, reconfigs + o.reconfigs);
   }
 
   public static SimStats zero() {
-    return new SimStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    return new SimStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
   }
 }

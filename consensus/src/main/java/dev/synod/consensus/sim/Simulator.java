@@ -2,6 +2,7 @@ package dev.synod.consensus.sim;
 
 import dev.synod.consensus.DurableState;
 import dev.synod.consensus.Entry;
+import dev.synod.consensus.Membership;
 import dev.synod.consensus.Message;
 import dev.synod.consensus.MessageCodec;
 import dev.synod.consensus.RandomSource;
@@ -47,7 +48,16 @@ public final class Simulator {
   private final SimNetwork network;
   private final Invariants invariants = new Invariants();
   private final SimNode[] nodes;
+  /** Every node, members or spares: ids 1..total. */
+  private final int total;
+  /** The founding voters (1..replicas). */
   private final List<Integer> members = new ArrayList<>();
+  /** Membership changes and leadership transfers run (see {@link #reconfiguring}). */
+  private final boolean reconfig;
+  /** The latest membership decided (as applied by any replica) and the slot that decided it. */
+  private Membership decidedMembership;
+  private long decidedMembershipSlot;
+  private long reconfigs;
   private long now;
   private long event;
   private long trace = 17;
@@ -66,21 +76,95 @@ public final class Simulator {
   private long readsRefused;
 
   public Simulator(long seed, SimConfig config) {
+    this(seed, config, false);
+  }
+
+  private Simulator(long seed, SimConfig config, boolean reconfig) {
     this.seed = seed;
     this.config = config;
+    this.reconfig = reconfig;
     this.random = RandomSource.seeded(seed);
-    this.network = new SimNetwork(RandomSource.seeded(Invariants.mix(seed)), config);
-    this.nodes = new SimNode[config.replicas() + 1];
-    for (int id = 1; id <= config.replicas(); id++) {
-      nodes[id] = new SimNode(id);
-      members.add(id);
+    this.total = config.replicas() + (reconfig ? SPARES : 0);
+    this.network = new SimNetwork(RandomSource.seeded(Invariants.mix(seed)), config, total);
+    this.nodes = new SimNode[total + 1];
+    for (int id = 1; id <= total; id++) {
+      nodes[id] = new SimNode(id, id <= config.replicas());
+      if (id <= config.replicas()) {
+        members.add(id);
+      }
+    }
+    this.decidedMembership = Membership.ofVoters(members);
+  }
+
+  /** Nodes that start outside the cluster in a reconfiguring run (they join as learners). */
+  static final int SPARES = 2;
+  /** Chance per tick, in a reconfiguring run, that a leader changes the membership or hands over. */
+  static final int RECONFIG_PER_MILLE = 30;
+
+  /**
+   * A run in which, on top of the seed's faults, leaders change the membership: spares (nodes
+   * started outside the cluster, ids above {@code replicas}) are added as learners or observers,
+   * learners promoted, voters and non-voters removed (removed nodes keep running, with the view
+   * they had: they must not disrupt the cluster), and leadership is handed over. Changes happen
+   * during partitions, crashes and leader failover. Disks are not wiped in these runs (the wipe
+   * rule is stated for a fixed set of voters). After the faults, liveness is checked for the
+   * members of the latest membership.
+   */
+  public static SimResult reconfiguring(long seed, int replicas, int events) {
+    SimConfig c = SimConfig.forSeed(seed, replicas, events);
+    SimConfig noWipes = new SimConfig(c.replicas(), c.events(), c.quietTicksMax(), c.delayTicksMax(),
+        c.longDelayPerMille(), c.longDelayTicksMax(), c.dropPerMille(), c.duplicatePerMille(),
+        c.partitionPerMille(), c.healPerMille(), c.pausePerMille(), c.pauseTicksMax(), c.skewPerMille(),
+        c.crashPerMille(), c.crashInReadyPerMille(), c.restartPerMille(), 0, c.proposePerMille(),
+        c.readPerMille(), c.compactPerMille(), c.electionTicksMin(), c.electionTicksMax(),
+        c.heartbeatTicks(), c.inflightSlotsMax(), c.catchupEntriesMax(), c.messageEntriesMax());
+    return new Simulator(seed, noWipes, true).run();
+  }
+
+  /** A leader changes the membership by one step, or hands leadership to another voter. */
+  private void reconfigure() {
+    SimNode leader = pickLeader();
+    if (leader == null) {
+      return;
+    }
+    Membership m = leader.replica.membership();
+    int choice = random.nextInt(6);
+    int id = 1 + random.nextInt(total);
+    Membership next = null;
+    Membership.Role role = m.roleOf(id);
+    switch (choice) {
+      case 0 -> next = role == null ? m.with(id, Membership.Role.LEARNER, "") : null;
+      case 1 -> next = role == null ? m.with(id, Membership.Role.OBSERVER, "") : null;
+      case 2 -> next = role == Membership.Role.LEARNER ? m.with(id, Membership.Role.VOTER, "") : null;
+      case 3 -> next = role != null && id != leader.id && (role != Membership.Role.VOTER
+          || m.voters().size() > 1) ? m.without(id) : null;
+      case 4 -> next = role == Membership.Role.VOTER && id != leader.id && m.voters().size() > 1
+          ? m.with(id, Membership.Role.LEARNER, "") : null;
+      default -> {
+        if (leader.replica.transferLeadership(id)) {
+          reconfigs++;
+          record(13, leader.id, id);
+          drive(leader);
+        }
+        return;
+      }
+    }
+    if (next == null) {
+      return;
+    }
+    // A demotion (voter to learner) is a removal and an addition as one step: the rules allow it.
+    Replica.ChangeResult result = leader.replica.proposeMembership(next);
+    if (result == Replica.ChangeResult.PROPOSED) {
+      reconfigs++;
+      record(14, leader.id, Arrays.hashCode(next.encode()));
+      drive(leader);
     }
   }
 
   /** Runs the seed to the end; never throws for a violation, it is reported in the result. */
   public SimResult run() {
     try {
-      for (int id = 1; id <= config.replicas(); id++) {
+      for (int id = 1; id <= total; id++) {
         event++;
         start(nodes[id], false);
       }
@@ -114,7 +198,7 @@ public final class Simulator {
     }
     now++;
     record(1, now, 0);
-    for (int id = 1; id <= config.replicas(); id++) {
+    for (int id = 1; id <= total; id++) {
       SimNode n = nodes[id];
       if (n.up() && !n.paused(now) && !(faulty && roll(config.skewPerMille()))) {
         n.replica.tick();
@@ -123,6 +207,10 @@ public final class Simulator {
     }
     if (faulty) {
       faults();
+      if (reconfig && roll(RECONFIG_PER_MILLE)) {
+        event++;
+        reconfigure();
+      }
       if (roll(config.proposePerMille())) {
         event++;
         propose(1 + random.nextInt(3));
@@ -182,17 +270,17 @@ public final class Simulator {
   private void quiet() {
     faulty = false;
     network.stopFaults();
-    for (int id = 1; id <= config.replicas(); id++) {
+    for (int id = 1; id <= total; id++) {
       nodes[id].pausedUntil = 0;
     }
-    for (int id = 1; id <= config.replicas(); id++) {
+    for (int id = 1; id <= total; id++) {
       if (!nodes[id].up()) {
         event++;
         start(nodes[id], false);
       }
     }
     awaitLive("after the faults stopped");
-    if (config.replicas() >= 3) {
+    if (config.replicas() >= 3 && !reconfig) {
       failoverDrill();
     }
   }
@@ -510,7 +598,7 @@ public final class Simulator {
    */
   private long catchupTicks() {
     long behind = 0;
-    for (int id = 1; id <= config.replicas(); id++) {
+    for (int id = 1; id <= total; id++) {
       behind = Math.max(behind, invariants.decidedSlots() - nodes[id].appliedIndex);
     }
     long replies = (behind + config.catchupEntriesMax() - 1) / config.catchupEntriesMax();
@@ -523,8 +611,9 @@ public final class Simulator {
       return false;
     }
     long needed = Math.max(slot, invariants.maxAckedSlot());
-    for (int id = 1; id <= config.replicas(); id++) {
-      if (nodes[id].up() && nodes[id].appliedIndex < needed) {
+    for (int id = 1; id <= total; id++) {
+      // Everyone in the cluster catches up; a node removed from it is left where it is.
+      if (nodes[id].up() && decidedMembership.contains(id) && nodes[id].appliedIndex < needed) {
         return false;
       }
     }
@@ -533,8 +622,9 @@ public final class Simulator {
 
   private String livenessReport() {
     StringBuilder s = new StringBuilder("marker value " + markerId + " decided at slot "
-        + invariants.slotOf(markerId) + ", acknowledged writes up to slot " + invariants.maxAckedSlot());
-    for (int id = 1; id <= config.replicas(); id++) {
+        + invariants.slotOf(markerId) + ", acknowledged writes up to slot " + invariants.maxAckedSlot()
+        + ", membership " + decidedMembership + " decided at slot " + decidedMembershipSlot);
+    for (int id = 1; id <= total; id++) {
       SimNode n = nodes[id];
       if (!n.up()) {
         s.append("; node ").append(id).append(" down");
@@ -558,7 +648,8 @@ public final class Simulator {
       record(4, n.id, 0);
     }
     DurableState recovered = n.disk.recover();
-    n.replica = new Replica(replicaConfig(n.id), recovered, RandomSource.seeded(random.nextLong()));
+    n.replica = new Replica(replicaConfig(n.id), recovered.withMembership(n.disk.snapshotMembership()),
+        RandomSource.seeded(random.nextLong()));
     n.restoreFromSnapshot();
     if (n.replica.status().ballot().isBelow(recovered.promised())) {
       throw new InvariantViolation("node " + n.id + " restarted with promise "
@@ -647,6 +738,13 @@ public final class Simulator {
       for (Entry e : r.committed()) {
         n.appliedHash = invariants.applied(n.id, n.appliedIndex, n.appliedHash, e);
         n.appliedIndex = e.slot();
+        if (Membership.isConfigValue(e.value())) {
+          n.appliedMembership = Membership.decode(e.value());
+          if (e.slot() > decidedMembershipSlot) {
+            decidedMembership = n.appliedMembership;
+            decidedMembershipSlot = e.slot();
+          }
+        }
       }
       invariants.durableCommit(n.id, n.disk, durableCommitBefore);
       for (Replica.ReadState read : r.reads()) {
@@ -679,10 +777,11 @@ public final class Simulator {
       return;
     }
     invariants.snapshotInstalled(n.id, slot, source.snapshotHash());
-    n.disk.snapshot(slot, source.snapshotHash());
+    n.disk.snapshot(slot, source.snapshotHash(), source.snapshotMembership());
     n.appliedIndex = slot;
     n.appliedHash = source.snapshotHash();
-    n.replica.snapshotInstalled(slot);
+    n.appliedMembership = source.snapshotMembership();
+    n.replica.snapshotInstalled(slot, source.snapshotMembership());
     snapshotsInstalled++;
     record(7, n.id, slot);
   }
@@ -740,7 +839,7 @@ public final class Simulator {
     }
     compactions++;
     record(11, n.id, n.appliedIndex);
-    n.disk.snapshot(n.appliedIndex, n.appliedHash);
+    n.disk.snapshot(n.appliedIndex, n.appliedHash, n.appliedMembership);
     n.replica.compact(n.appliedIndex);
     drive(n);
   }
@@ -750,7 +849,7 @@ public final class Simulator {
 
   private List<SimNode> leaders() {
     List<SimNode> leaders = new ArrayList<>();
-    for (int id = 1; id <= config.replicas(); id++) {
+    for (int id = 1; id <= total; id++) {
       if (nodes[id].up() && !nodes[id].paused(now) && nodes[id].replica.isLeader()) {
         leaders.add(nodes[id]);
       }
@@ -772,7 +871,7 @@ public final class Simulator {
   /** A random replica that is up and running (or down), or null if there is none. */
   private SimNode pick(boolean up) {
     List<SimNode> candidates = new ArrayList<>();
-    for (int id = 1; id <= config.replicas(); id++) {
+    for (int id = 1; id <= total; id++) {
       if (up ? nodes[id].up() && !nodes[id].paused(now) : !nodes[id].up()) {
         candidates.add(nodes[id]);
       }
@@ -791,7 +890,7 @@ public final class Simulator {
   private SimResult result(boolean passed, long failedAt, String violation) {
     SimStats stats = new SimStats(invariants.decidedSlots(), invariants.acked(), elections, crashes,
         wipes, partitions, compactions, snapshotsInstalled, readsOk, readsRefused, network.sent(),
-        network.dropped());
+        network.dropped(), reconfigs);
     return new SimResult(seed, config, passed, failedAt, violation, event, now, trace, stats);
   }
 }

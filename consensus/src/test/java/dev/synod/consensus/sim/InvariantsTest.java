@@ -59,7 +59,7 @@ class InvariantsTest {
   @Test
   void aDurableCommitMarkerMustCoverDecidedEntriesOnly() {
     Invariants inv = new Invariants();
-    SimDisk disk = new SimDisk();
+    SimDisk disk = new SimDisk(true);
     disk.persist(1, new Replica.Ready(null, java.util.List.of(), 1, java.util.List.of(),
         java.util.List.of(), java.util.List.of(), -1), inv);
     violates("without a durable entry", () -> inv.durableCommit(1, disk, 0));
@@ -68,7 +68,7 @@ class InvariantsTest {
   @Test
   void aPromiseMustNeverGoBackwards() {
     Invariants inv = new Invariants();
-    SimDisk disk = new SimDisk();
+    SimDisk disk = new SimDisk(true);
     disk.persist(1, ready(new Ballot(5, 1)), inv);
     violates("below its durable promise", () -> disk.persist(1, ready(new Ballot(4, 2)), inv));
   }
