@@ -693,7 +693,7 @@ public final class ReplicaLoop {
     txnsSinceSnapshot = 0;
     keepSnapshot(s.slot());
     logUpkeep(() -> log.snapshotInstalled(s.slot()));
-    replica.snapshotInstalled(s.slot());
+    replica.snapshotInstalled(s.slot(), null);
     for (StateMachine.SessionInfo session : state.sessions()) {
       tracker.add(session.id(), session.timeoutMs());
     }
