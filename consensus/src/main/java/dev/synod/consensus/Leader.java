@@ -50,6 +50,12 @@ final class Leader {
   private long configSlot = -1;
   /** Members of every membership governing an undecided slot, beyond the latest decided (bit per id). */
   private long pendingRecipients;
+  /**
+   * Members a decided membership removed: still sent heartbeats for a while so they learn it (and
+   * stop campaigning) instead of believing themselves voters until someone tells them.
+   */
+  private long farewellMask;
+  private long farewellUntilTick;
   /** A leadership transfer in progress: its target (-1: none) and when it gives up. */
   private int transferTarget = -1;
   private long transferUntilTick;
@@ -62,6 +68,9 @@ final class Leader {
   private final long ownBallotSlot;
   /** The highest slot each member acknowledged, by id. */
   private final long[] peerMatch = new long[Membership.ID_MAX + 1];
+  /** The last tick each member acknowledged an Accept of this ballot, by id (-1: never). */
+  private final long[] ackedAtTick = new long[Membership.ID_MAX + 1];
+  private long nowTick;
   private final ReadIndex reads;
   private final int retransmitTicks;
   private int heartbeatElapsed;
@@ -83,6 +92,8 @@ final class Leader {
     this.ballot = ballot;
     this.selfId = config.selfId();
     this.next = configs.latest();
+    java.util.Arrays.fill(ackedAtTick, -1);
+    this.nowTick = tick;
     this.reads = new ReadIndex(config, out, this::isReadQuorum);
     this.retransmitTicks = Math.max(2 * config.heartbeatTicks(), config.electionTicksMin() / 2);
     this.quorumCheckAtTick = tick + config.electionTicksMax();
@@ -142,7 +153,8 @@ final class Leader {
 
   /** Everyone the leader sends to: every member of every membership in play (bit per id). */
   private long recipients() {
-    return (configs.latest().memberMask() | pendingRecipients) & ~(1L << selfId);
+    long farewell = nowTick < farewellUntilTick ? farewellMask : 0;
+    return (configs.latest().memberMask() | pendingRecipients | farewell) & ~(1L << selfId);
   }
 
   private long windowEnd() {
@@ -187,6 +199,7 @@ final class Leader {
     }
     heardMask |= 1L << id;
     peerMatch[id] = Math.max(peerMatch[id], a.lastSlot());
+    ackedAtTick[id] = nowTick;
     for (Proposal p : undecided.subMap(a.firstSlot(), true, a.lastSlot(), true).values()) {
       p.ackMask |= 1L << id;
       if (!p.decided && p.governing.isQuorum(p.ackMask)) {
@@ -199,6 +212,10 @@ final class Leader {
       learner.commitNext();
       if (p.entry.slot() == configSlot) {
         configSlot = -1; // decided: it now governs (Configs learned it), new values may follow
+      }
+      if (Membership.isConfigValue(p.entry.value())) {
+        farewellMask |= p.governing.memberMask() & ~configs.latest().memberMask();
+        farewellUntilTick = nowTick + 2L * config.electionTicksMax();
       }
       advanced = true;
     }
@@ -224,6 +241,7 @@ final class Leader {
       return;
     }
     heardMask |= 1L << a.from();
+    ackedAtTick[a.from()] = nowTick; // it votes (a fresh replica does not answer) and hears us
     reads.onAck(a.from(), a.round());
   }
 
@@ -241,7 +259,8 @@ final class Leader {
    * an election timeout, and proposing resumes.
    */
   boolean transfer(int target, long tick) {
-    if (target == selfId || !configs.latest().isVoter(target) || !settled()) {
+    if (target == selfId || !configs.latest().isVoter(target) || !settled()
+        || ackedAtTick[target] < 0 || nowTick - ackedAtTick[target] > config.electionTicksMax()) {
       return false;
     }
     transferTarget = target;
@@ -279,7 +298,24 @@ final class Leader {
   }
 
   /** Heartbeats and retransmissions; false if a majority has gone quiet (the leader should step down). */
+  /**
+   * True if every voter of {@code m} but this leader has accepted in this ballot within an
+   * election timeout: it votes (a fresh replica accepts nothing) and is reachable. A membership
+   * whose voters are not all active could leave the cluster without a quorum the moment it is
+   * decided (etcd's strict reconfiguration check), and a fresh voter can only be admitted by a
+   * live leader.
+   */
+  boolean allVotersActive(Membership m) {
+    for (int id : m.voters()) {
+      if (id != selfId && (ackedAtTick[id] < 0 || nowTick - ackedAtTick[id] > config.electionTicksMax())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   boolean tick(long tick) {
+    nowTick = tick;
     if (transferTarget >= 0 && tick >= transferUntilTick) {
       transferTarget = -1; // the target did not take over in time: carry on leading
     }

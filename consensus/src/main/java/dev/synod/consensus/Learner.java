@@ -21,6 +21,8 @@ final class Learner {
   /** Decided slots up to here were handed out in a Ready (or are covered by the snapshot). */
   private long handedOut;
   private long snapshotNeeded = -1;
+  /** The replica that last said our entries are compacted away (it holds the snapshot); -1: none. */
+  private int snapshotHolder = -1;
   private long catchupAllowedAtTick;
 
   Learner(ReplicaConfig config, Output out, Acceptor acceptor, Configs configs, DurableState recovered) {
@@ -115,7 +117,12 @@ final class Learner {
     return commitIndex > before && commitIndex < r.commitIndex();
   }
 
+  int snapshotHolder() {
+    return snapshotHolder;
+  }
+
   void onSnapshotRequired(SnapshotRequired s) {
+    snapshotHolder = s.from();
     if (s.snapshotSlot() > commitIndex && s.snapshotSlot() != snapshotNeeded) {
       snapshotNeeded = s.snapshotSlot();
     }

@@ -235,6 +235,10 @@ public final class Replica {
     if (refusal == null && !next.isVoter(selfId)) {
       refusal = "the leader (" + selfId + ") cannot remove its own vote: transfer leadership first";
     }
+    if (refusal == null && !leader.allVotersActive(next)) {
+      refusal = "every voter of " + next + " must be up and caught up with the leader (a voter that"
+          + " has not accepted anything for an election timeout could leave the cluster without a quorum)";
+    }
     if (refusal != null) {
       lastRefusal = refusal;
       return ChangeResult.REFUSED;
@@ -352,6 +356,17 @@ public final class Replica {
 
   public boolean isLeader() {
     return leader != null;
+  }
+
+  /**
+   * Where to fetch the snapshot {@link Ready#snapshotNeeded()} asks for: the leader if one is
+   * known, else the replica that answered our catch-up with SnapshotRequired (with no leader, the
+   * one that could lead may be the one behind: a sole voter whose removal of the others it has
+   * not learned yet). -1 if neither is known.
+   */
+  public int snapshotSource() {
+    int leading = leaderId();
+    return leading >= 0 && leading != selfId ? leading : learner.snapshotHolder();
   }
 
   public int leaderId() {

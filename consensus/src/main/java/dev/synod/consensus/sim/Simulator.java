@@ -767,7 +767,7 @@ public final class Simulator {
 
   /** Fetches the leader's snapshot (if it has one that covers {@code needed}) and installs it. */
   private void installSnapshot(SimNode n, long needed) {
-    int leader = n.replica.leaderId();
+    int leader = n.replica.snapshotSource();
     if (leader < 1 || leader == n.id || !nodes[leader].up() || n.replica.isLeader()) {
       return; // the replica will ask again
     }

@@ -18,11 +18,16 @@ import java.util.Locale;
  * </pre>
  */
 public final class SimulateMain {
-  static final String USAGE = "usage: SimulateMain [--server] [--seeds N (1000)] [--from SEED (1)]"
+  static final String USAGE = "usage: SimulateMain [--server | --reconfig] [--seeds N (1000)] [--from SEED (1)]"
       + " [--replicas R (3)] [--events E (5000; consensus only)]";
 
   /** Parsed arguments. */
-  record Options(boolean server, int seeds, long from, int replicas, int events) {}
+  /** {@code reconfig}: consensus runs with membership changes and leadership transfers. */
+  record Options(boolean server, int seeds, long from, int replicas, int events, boolean reconfig) {
+    Options(boolean server, int seeds, long from, int replicas, int events) {
+      this(server, seeds, from, replicas, events, false);
+    }
+  }
 
   private SimulateMain() {}
 
@@ -43,11 +48,14 @@ public final class SimulateMain {
       return runServer(o, out, err);
     }
     long start = System.nanoTime();
-    SeedRunner.Summary s = SeedRunner.run(o.from(), o.seeds(), o.replicas(), o.events(), failure -> {
+    java.util.function.Consumer<dev.synod.consensus.sim.SimResult> report = failure -> {
       out.println(failure.describe());
       out.println("  replay: java -cp tools/target/synod-tools.jar " + SimulateMain.class.getName() + " "
-          + SeedRunner.replayArgs(failure));
-    });
+          + (o.reconfig() ? "--reconfig " : "") + SeedRunner.replayArgs(failure));
+    };
+    SeedRunner.Summary s = o.reconfig()
+        ? SeedRunner.runReconfiguring(o.from(), o.seeds(), o.replicas(), o.events(), report)
+        : SeedRunner.run(o.from(), o.seeds(), o.replicas(), o.events(), report);
     double seconds = (System.nanoTime() - start) / 1e9;
     out.println(s.line());
     err.printf(Locale.ROOT, "%d seeds of %d replicas in %.1f s (%.0f seeds/s, %d events)%n", o.seeds(),
@@ -73,6 +81,7 @@ public final class SimulateMain {
 
   static Options parse(String[] args) {
     boolean server = false;
+    boolean reconfig = false;
     int seeds = 1000;
     long from = 1;
     int replicas = 3;
@@ -84,6 +93,10 @@ public final class SimulateMain {
       }
       if (flag.equals("--server")) {
         server = true;
+        continue;
+      }
+      if (flag.equals("--reconfig")) {
+        reconfig = true;
         continue;
       }
       if (i + 1 >= args.length) {
@@ -105,6 +118,9 @@ public final class SimulateMain {
     if (seeds < 1 || replicas < 1 || replicas > 9 || events < 1) {
       throw new IllegalArgumentException("need --seeds >= 1, --replicas 1..9, --events >= 1");
     }
-    return new Options(server, seeds, from, replicas, events);
+    if (server && reconfig) {
+      throw new IllegalArgumentException("--reconfig runs the consensus simulator; it does not combine with --server");
+    }
+    return new Options(server, seeds, from, replicas, events, reconfig);
   }
 }
