@@ -670,12 +670,14 @@ public final class ReplicaLoop {
 
   /** This follower is behind the leader's compacted log: fetch and install its snapshot. */
   private void fetchSnapshot(long minSlot) {
-    int leaderId = replica.leaderId();
-    if (fetchingSnapshot || leaderId < 0 || leaderId == cluster.selfId()) {
+    // The leader's, or with no leader known the member that said our entries are compacted: the
+    // one behind may be the only one that can lead (a sole voter that missed its peers' removal).
+    int source = replica.snapshotSource();
+    if (fetchingSnapshot || source < 0 || source == cluster.selfId()) {
       return;
     }
     fetchingSnapshot = true;
-    effects.fetchSnapshot(leaderId, minSlot, clusterId);
+    effects.fetchSnapshot(source, minSlot, clusterId);
   }
 
   /**
