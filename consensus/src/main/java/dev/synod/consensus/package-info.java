@@ -65,9 +65,27 @@
  * bar over one that is up to date, and one that was cut off, restarted, or has a flapping link
  * cannot depose a leader the others still hear. A replica in pre-vote reports role "follower".
  *
+ * <h2>Membership</h2>
+ * Who votes is itself decided in the log ({@link dev.synod.consensus.Membership}: voters,
+ * learners, observers, each with the driver's address). {@code proposeMembership} on the leader
+ * proposes one as a slot value; decided at slot i it governs every slot after i (the configured
+ * {@code ReplicaConfig.members} are the voters until then, and a snapshot carries the one in force
+ * at its slot: {@code DurableState.membership}, {@code snapshotInstalled(slot, membership)}). The
+ * rules that keep it safe: voters change one at a time (a member joins as a learner, catches up,
+ * and is promoted; one voter is removed), so consecutive majorities intersect; the leader proposes
+ * nothing after a membership until it is decided; and a candidate's phase 1 needs, beyond a
+ * majority of the latest membership it knows decided, a majority of every membership among the
+ * values it will re-propose, for the slots after it. A change also needs every voter it leaves to
+ * have acknowledged the leader within an election timeout (a fresh or unreachable voter could
+ * leave no quorum), and the leader cannot remove itself: {@code transferLeadership} hands over first
+ * (TimeoutNow: the target, caught up, campaigns at once). Learners and observers receive every
+ * Accept and heartbeat but never count, campaign or grant; a removed member hears of its removal
+ * for a while and then nothing.
+ *
  * <h2>Snapshots</h2>
  * After durably snapshotting its state through slot s (at most what it applied), the driver calls
  * {@code compact(s)}; requests for compacted slots are answered with SnapshotRequired. After
- * installing a snapshot fetched from the leader it calls {@code snapshotInstalled(s)}.
+ * installing a snapshot fetched from {@code snapshotSource()} (the leader, or with no leader
+ * known the member that said the entries are compacted) it calls {@code snapshotInstalled(s, m)}.
  */
 package dev.synod.consensus;
