@@ -35,7 +35,7 @@ public final class StateMachine {
    * Watchers the fan-out handles per hold of the watch registry's lock: a read that wants to
    * register a watch (and, behind it, the next write) waits for one chunk at most.
    */
-  static final int FAN_OUT_CHUNK_WATCHERS = 256;
+  static final int FAN_OUT_CHUNK_WATCHERS = 128;
 
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private final WatchDispatcher dispatcher;
