@@ -209,8 +209,8 @@ final class LogRecovery {
           "write-ahead log "
               + file.toAbsolutePath()
               + ": removed a segment whose first write never reached the disk before a crash ("
-              + bytes.limit()
-              + " bytes, all zero); last index is "
+              + (bytes.limit() == 0 ? "an empty file" : bytes.limit() + " bytes, all zero")
+              + "); last index is "
               + lastGoodIndex);
       return;
     }
