@@ -46,6 +46,9 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Optional;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import javax.inject.Singleton;
 
 /** How the server's parts are built from its configuration. The only place that wires them. */
@@ -124,7 +127,17 @@ final class ServerModule {
   @Provides
   @Singleton
   static StateMachine state(StateLimits limits, StreamRegistry registry) {
-    return new StateMachine(limits, registry);
+    // The watch fan-out gets a thread of its own so that firing many watches holds up neither the
+    // write that fired them nor the next one (the apply thread only journals each change). One
+    // thread keeps the order; it ends when idle, so a stopped server leaves none behind.
+    ThreadPoolExecutor fanOut = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "synod-watch-fanout");
+          t.setDaemon(true);
+          return t;
+        });
+    fanOut.allowCoreThreadTimeOut(true);
+    return new StateMachine(limits, registry, fanOut);
   }
 
   @Provides

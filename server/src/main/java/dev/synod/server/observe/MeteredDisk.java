@@ -102,6 +102,11 @@ public final class MeteredDisk implements Disk {
       }
 
       @Override
+      public void preallocate(long sizeBytes) throws IOException {
+        file.preallocate(sizeBytes);
+      }
+
+      @Override
       public void close() throws IOException {
         file.close();
       }

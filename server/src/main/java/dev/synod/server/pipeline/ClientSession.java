@@ -35,8 +35,10 @@ import java.util.function.Consumer;
  *   <li>FIFO: writes enter the pipeline in arrival order; a read (or an immediate error) that
  *       arrives while earlier writes of this session are in flight waits until they are applied,
  *       and is then served right after them, before any later write of the session applies.
- *   <li>Events before data: watch events are dispatched under the state lock and read responses
- *       are sent under it, so a response never overtakes the event for the change it shows.
+ *   <li>Events before data: the state machine hands this session its pending watch events
+ *       before its write's response (under the write lock) and before its read's response (under
+ *       the read lock), so a response never overtakes the event for the change it shows, even
+ *       while the fan-out to other watchers is still running.
  *   <li>Messages sent before the session is open (pipelined behind `open`) wait and are handled in
  *       order once it is; a half-close is answered after everything sent before it.
  * </ul>
@@ -463,7 +465,7 @@ public final class ClientSession implements StreamRegistry.Sink {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Watch events and endings (called under the state lock)
+  // Watch events and endings (called under the state lock or the watch registry's)
 
   @Override
   public void deliver(WatchEvent event) {

@@ -24,7 +24,9 @@ import org.mapdb.volume.Volume;
  * of which a {@link #crash} keeps a random subset (so a multi-page write is torn and its pages land
  * out of order), and the file size may or may not have reached the disk;
  * directory entries created, renamed or deleted since the directory's last fsync survive as a
- * random prefix of those operations. {@link #crashAtFsync} crashes in the middle of an operation
+ * random prefix of those operations. A preallocated file ({@link DiskFile#preallocate}) is longer
+ * than its data: its pages of zeros are where a crash tears the writes that land in them. {@link
+ * #crashAtFsync} crashes in the middle of an operation
  * (before its n-th fsync), and {@link #failFsyncs} makes every fsync fail. After a crash, files
  * opened before it refuse all use, as the process that had them is gone. {@link #damage} spoils a
  * sector of a file for good, as a bad sector does.
@@ -380,6 +382,19 @@ public final class SimulatedDisk implements Disk {
     public void force() throws IOException {
       synchronized (SimulatedDisk.this) {
         checkEpoch(fileEpoch);
+        forceInode(inode);
+      }
+    }
+
+    /** Extends the file with zeros (pages of zeros cost nothing here) and fsyncs it. */
+    @Override
+    public void preallocate(long sizeBytes) throws IOException {
+      synchronized (SimulatedDisk.this) {
+        checkEpoch(fileEpoch);
+        if (inode.length() >= sizeBytes) {
+          return;
+        }
+        inode.truncate(sizeBytes);
         forceInode(inode);
       }
     }

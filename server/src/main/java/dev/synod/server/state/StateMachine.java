@@ -10,6 +10,8 @@ import dev.synod.txn.v1.Txn;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 
@@ -29,8 +31,17 @@ public final class StateMachine {
   public record Stats(long lastZxid, long nodeCount, long sessionCount, long watchCount,
       long historyFloor) {}
 
+  /**
+   * Watchers the fan-out handles per hold of the watch registry's lock: a read that wants to
+   * register a watch (and, behind it, the next write) waits for one chunk at most.
+   */
+  static final int FAN_OUT_CHUNK_WATCHERS = 128;
+
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private final WatchDispatcher dispatcher;
+  private final Executor fanOutExecutor;
+  /** A fan-out task is queued or running (at most one: events keep their order). */
+  private final AtomicBoolean fanOutScheduled = new AtomicBoolean();
   private final DataTree tree = new DataTree();
   private final SessionTable sessions;
   private final WatchManager watches;
@@ -44,9 +55,23 @@ public final class StateMachine {
    */
   private volatile long lastTimeMs;
 
-  /** {@code limits} bound local state only; nothing apply decides depends on them. */
+  /**
+   * A state machine whose watch fan-out runs on the applying thread, right after each apply has
+   * released the lock (deterministic: tests and the simulator). A server passes an executor of
+   * its own instead, so that the fan-out of many watches never holds up the next apply.
+   */
   public StateMachine(StateLimits limits, WatchDispatcher dispatcher) {
+    this(limits, dispatcher, Runnable::run);
+  }
+
+  /**
+   * {@code limits} bound local state only; nothing apply decides depends on them.
+   * {@code fanOutExecutor} runs the fan-out of watch events (one task at a time; it must run
+   * tasks in order, and never on a thread that holds this state machine's lock).
+   */
+  public StateMachine(StateLimits limits, WatchDispatcher dispatcher, Executor fanOutExecutor) {
     this.dispatcher = dispatcher;
+    this.fanOutExecutor = fanOutExecutor;
     this.sessions = new SessionTable();
     this.watches = new WatchManager(limits.watchesPerWatcherMax());
     this.history = new EventHistory(limits.historyEventsMax(), limits.historyBytesMax());
@@ -55,9 +80,13 @@ public final class StateMachine {
   }
 
   /**
-   * Applies the next Txn. Under the write lock it first dispatches the watch events the change
-   * produced (and, for a closed session, its end), then hands the Response to {@code onResult}.
-   * Expected failures are Responses with {@code error}; every Txn advances the zxid.
+   * Applies the next Txn. Under the write lock it records the changes in the event history and
+   * journals them for the watch fan-out (once per change, whatever the number of watchers), gives
+   * the writing session its own pending events, ends a closed session (after its pending events),
+   * then hands the Response to {@code onResult}. The fan-out to every other watcher runs after the
+   * lock is released (see {@link WatchManager}); each watcher still gets its event before any
+   * response that shows the change. Expected failures are Responses with {@code error}; every
+   * Txn advances the zxid.
    *
    * <p>The Txn takes effect at max(decided time so far, its stamped time_ms): decided time never
    * decreases, even when a new leader's clock is behind the old one's, and every replica (also one
@@ -66,6 +95,7 @@ public final class StateMachine {
    * @throws IllegalStateException if {@code txn} is not the next zxid (a bug in the caller)
    */
   public void apply(Txn txn, Consumer<Response> onResult) {
+    boolean journaled = false;
     lock.writeLock().lock();
     try {
       if (txn.getZxid() != lastZxid + 1) {
@@ -78,23 +108,54 @@ public final class StateMachine {
       lastTimeMs = effectiveTimeMs;
       for (Change change : outcome.changes()) {
         history.record(change);
-        watches.fire(change, dispatcher);
+        journaled |= watches.journal(change);
       }
-      if (outcome.endedSessionId() != 0) {
-        watches.removeWatcher(outcome.endedSessionId());
-        dispatcher.sessionEnded(outcome.endedSessionId(), outcome.expired(), lastZxid);
+      long ended = outcome.endedSessionId();
+      if (ended != 0) {
+        watches.deliverPending(ended, lastZxid, dispatcher);
+        watches.removeWatcher(ended);
+        dispatcher.sessionEnded(ended, outcome.expired(), lastZxid);
+      }
+      if (txn.getSessionId() != 0 && txn.getSessionId() != ended) {
+        // The response shows the change: the writer's own events go first.
+        watches.deliverPending(txn.getSessionId(), lastZxid, dispatcher);
       }
       onResult.accept(outcome.response());
     } finally {
       lock.writeLock().unlock();
+    }
+    if (journaled) {
+      scheduleFanOut();
+    }
+  }
+
+  private void scheduleFanOut() {
+    if (fanOutScheduled.compareAndSet(false, true)) {
+      fanOutExecutor.execute(this::fanOut);
+    }
+  }
+
+  /** Fans out until nothing is pending; never under the state lock. */
+  private void fanOut() {
+    try {
+      while (watches.fanOutSome(dispatcher, FAN_OUT_CHUNK_WATCHERS)) {
+        // one chunk per hold of the registry's lock
+      }
+    } finally {
+      fanOutScheduled.set(false);
+    }
+    // A change journaled after the last chunk but before the flag was cleared found it set.
+    if (watches.backlog() > 0) {
+      scheduleFanOut();
     }
   }
 
   /**
    * Serves a read (get_data, exists, get_children, get_acl) or a watch change (add_watch,
    * remove_watch) for {@code watcherId} (a session id, a negative Watch-stream id, or 0 for
-   * none). Calls {@code out} inside the read lock, so the response cannot overtake the watch
-   * events of the state it shows.
+   * none). The watcher's pending events up to the state the read shows are handed out first, and
+   * {@code out} is called inside the read lock, so the response cannot overtake the watch events
+   * of the state it shows.
    *
    * @throws IllegalArgumentException for any other request (the caller routes those elsewhere)
    */
@@ -110,6 +171,9 @@ public final class StateMachine {
   public void read(long watcherId, Identities who, Request request, Consumer<Response> out) {
     lock.readLock().lock();
     try {
+      if (watcherId != 0) {
+        watches.deliverPending(watcherId, lastZxid, dispatcher);
+      }
       out.accept(reads.read(watcherId, who, request, lastZxid));
     } finally {
       lock.readLock().unlock();
@@ -124,6 +188,11 @@ public final class StateMachine {
   /** {@code watcherId} proved more identities: its persistent watches judge by {@code who} now. */
   public void setWatcherIdentities(long watcherId, Identities who) {
     watches.setIdentities(watcherId, who);
+  }
+
+  /** Changes applied whose watch events are not yet handed to every watcher. */
+  public int fanOutBacklog() {
+    return watches.backlog();
   }
 
   /** Subtrees over a soft quota, in path order (for Status). */

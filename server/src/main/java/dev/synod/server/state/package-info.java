@@ -35,16 +35,22 @@
  *
  * <h2>Locking and ordering</h2>
  * One read-write lock. {@code apply} holds the write lock while it changes the state, records
- * the changes in the event history, dispatches their watch events, ends a closed session, and
- * only then hands over the Response. Reads hold the read lock while they compute their Response
- * and hand it over. So a client sees a change's watch event before any response that shows the
- * change, and a watch registered by a read cannot miss a change: the change happens either before
- * the read (and the read shows it) or after the registration (and fires it). Watch registrations
- * happen under the read lock from several threads; the watch manager synchronizes itself.
+ * the changes in the event history, journals each change once for the watch fan-out, gives the
+ * writing session its own pending events, ends a closed session, and only then hands over the
+ * Response. The per-watcher fan-out (a million one-shot watches on one multi is seconds of work)
+ * runs after the lock is released, on an executor of its own, so it holds up neither that write's
+ * acknowledgement nor the next write. Reads hold the read lock while they hand the reader its
+ * pending events and then compute and hand over their Response. So a client sees a change's watch
+ * event before any response that shows the change (ZooKeeper's guarantee), whichever of the
+ * fan-out and its own pull delivered it. A watch registered by a read cannot miss a change: the
+ * change happens either before the read (and the read shows it; the registration is never fired
+ * by it, even if the fan-out reaches the change later) or after the registration (and fires it).
+ * Watch registrations happen under the read lock from several threads; the watch manager
+ * synchronizes itself (see {@link dev.synod.server.state.WatchManager}).
  *
- * <p>The {@link dev.synod.server.state.WatchDispatcher} is called under the lock (write lock for
- * changes, read lock for add_watch replays), so it must only enqueue, and it must be safe to call
- * from several reader threads at once.
+ * <p>The {@link dev.synod.server.state.WatchDispatcher} is called under locks (the state's, the
+ * watch registry's), so it must only enqueue, and it must be safe to call from several threads at
+ * once.
  *
  * <h2>Memory</h2>
  * A tree of millions of nodes must fit in a few GiB, so a node ({@link

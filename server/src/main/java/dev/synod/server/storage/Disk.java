@@ -16,7 +16,8 @@ import org.mapdb.volume.Volume;
  *
  * <ul>
  *   <li>Bytes written to a {@link DiskFile} are durable only once {@link DiskFile#force} returns;
- *       before that, a crash may keep any subset of the pages written, in any order.
+ *       before that, a crash may keep any subset of the pages written, in any order. Bytes of a
+ *       file that were never written read as zeros (past a {@link DiskFile#preallocate}, say).
  *   <li>Creating, renaming or deleting a directory entry is durable only once {@link
  *       #fsyncDirectory} of that directory returns.
  *   <li>{@link #truncate} and {@link #fsync} are durable when they return.
@@ -85,7 +86,20 @@ public interface Disk {
     /** Writes all of {@code bytes}' remaining bytes at the position (not yet durable). */
     void write(ByteBuffer bytes) throws IOException;
 
-    /** Makes everything written so far durable. */
+    /**
+     * Makes everything written so far durable. Cheapest (an fdatasync that writes data only) when
+     * the writes since the last force stayed within a size made durable before: see {@link
+     * #preallocate}.
+     */
     void force() throws IOException;
+
+    /**
+     * Extends the file with zeros to {@code sizeBytes} if it is shorter, and makes everything
+     * written so far and the new size durable (nothing happens if it is that long already). The
+     * position does not move. Writes within that size then change no metadata, so forcing them
+     * writes the data alone. A crash before this returns may leave the file at its old size or
+     * the new one.
+     */
+    void preallocate(long sizeBytes) throws IOException;
   }
 }

@@ -24,6 +24,14 @@ import java.util.zip.CRC32C;
  * cannot come from a crash; they are reported as {@link CorruptLogException} and the server does
  * not start. Segments of format 2, whose records do not say their group, are held to the stricter
  * rule of that format: a bad record is torn only if nothing valid follows it.
+ *
+ * <p>Segments of format 4 are preallocated: zeros from the end of the last valid record to the end
+ * of the file are the unwritten rest of the file, the end of the segment (no cut, no warning), in
+ * any segment. A torn write inside that area leaves something other than zeros after the bad spot
+ * (a surviving later page of the final group, or part of the bad record) and is judged as above; a
+ * final group lost whole leaves zeros, the same as never written, and ends the segment where the
+ * last synced group ended. A last segment that is all zeros was created but its first write (with
+ * the header) never reached the disk, and is removed.
  */
 final class LogRecovery {
   private final Disk disk;
@@ -134,6 +142,13 @@ final class LogRecovery {
     long groupStart = firstIndex; // the header is written with the segment's first group
     while (offset < bytes.limit()) {
       LogRecord.Decoded record = LogRecord.decode(bytes, offset, version, crc);
+      if (record == null && version >= LogSegment.FORMAT_VERSION_PREALLOCATED
+          && LogSegment.zeroFrom(bytes, offset)) {
+        // The rest of the preallocated file, never written (or its writes lost in a crash before
+        // they were synced, which leaves the same zeros): the end of the segment, not damage. A
+        // finished segment that lost synced records this way is caught by the next one's start.
+        break;
+      }
       if (record == null) {
         Tail tail = new Tail(file, bytes, offset, version, expectedIndex - 1, groupStart);
         if (!isLast) {
@@ -184,6 +199,20 @@ final class LogRecovery {
     Tail tail = new Tail(file, bytes, 0, LogSegment.FORMAT_VERSION, lastGoodIndex, firstIndex);
     if (!isLast) {
       throw tail.corrupt("missing or damaged segment header");
+    }
+    if (LogSegment.zeroFrom(bytes, 0)) {
+      // Created (and maybe preallocated) but its first write, which carries the header, never
+      // reached the disk: the crash came before that write was synced, so nothing in it counted.
+      disk.deleteIfExists(file);
+      disk.fsyncDirectory(dir);
+      StorageWarnings.warn(
+          "write-ahead log "
+              + file.toAbsolutePath()
+              + ": removed a segment whose first write never reached the disk before a crash ("
+              + (bytes.limit() == 0 ? "an empty file" : bytes.limit() + " bytes, all zero")
+              + "); last index is "
+              + lastGoodIndex);
+      return;
     }
     // Which format the segment had is unknown; records of format 2 say nothing of their write.
     int format2Record = new Tail(file, bytes, 0, 2, lastGoodIndex, firstIndex).anyValidRecord();

@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
 /**
  * One file of the write-ahead log, {@code log-<first index, 20 digits>.seg}: a {@value
  * #HEADER_BYTES}-byte header (magic, format version, first index) followed by records (see {@link
- * LogRecord}). Tracks which indexes the file holds and how long its valid part is.
+ * LogRecord}), then (format 4) zeros up to the size the file was preallocated to. Tracks which
+ * indexes the file holds and how long its valid part is.
  *
  * <p>{@link #lastIndex()} and {@link #sizeBytes()} are written only by the thread that appends and
  * are volatile so that other threads (truncation, metrics) may read them.
@@ -19,13 +20,21 @@ final class LogSegment {
   static final int MAGIC = 0x53594E4C; // "SYNL"
 
   /**
-   * Version 3: each record carries the index where its group commit began (see {@link LogRecord}),
-   * which tells a torn final write from corruption. Version 2 (records without it) is still read,
-   * with the stricter rule it allows, and never appended to: the first append after opening such a
-   * log starts a new segment. Version 1 held {@code Txn}; a Txn would parse as a LogEntry without a
-   * body, so version 1 files are refused, not misread.
+   * Version 4: records as in version 3, in a file preallocated with zeros (see {@link
+   * WriteAheadLog}): zeros from the end of the last record to the end of the file are the end of
+   * the segment, in a finished segment too, not damage. (A version-3 reader would call those zeros
+   * corruption in a finished segment, hence the new number: it refuses the file instead.) Version
+   * 3: each record carries the index where its group commit began (see {@link LogRecord}), which
+   * tells a torn final write from corruption; still read, with its rule that anything after the
+   * last record is a torn write or damage. Version 2 (records without the group start) is still
+   * read, with the stricter rule it allows. Older versions are never appended to: the first append
+   * after opening such a log starts a new segment. Version 1 held {@code Txn}; a Txn would parse
+   * as a LogEntry without a body, so version 1 files are refused, not misread.
    */
-  static final int FORMAT_VERSION = 3;
+  static final int FORMAT_VERSION = 4;
+
+  /** The first format whose segments are preallocated: a tail of zeros is their end. */
+  static final int FORMAT_VERSION_PREALLOCATED = 4;
 
   /** The oldest format this code reads. */
   static final int FORMAT_VERSION_OLDEST_READ = 2;
@@ -137,6 +146,22 @@ final class LogSegment {
               + " bytes");
     }
     return bytes;
+  }
+
+  /** Whether every byte of {@code bytes} from {@code offset} to its limit is zero. */
+  static boolean zeroFrom(ByteBuffer bytes, int offset) {
+    int at = offset;
+    for (; at + Long.BYTES <= bytes.limit(); at += Long.BYTES) {
+      if (bytes.getLong(at) != 0) {
+        return false;
+      }
+    }
+    for (; at < bytes.limit(); at++) {
+      if (bytes.get(at) != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override

@@ -162,9 +162,32 @@ final class NioDisk implements Disk {
       }
     }
 
+    /**
+     * fdatasync: the data, and the size only if it changed (Linux flushes the metadata needed to
+     * read the data back); within a preallocated size that is the data alone.
+     */
     @Override
     public void force() throws IOException {
       channel.force(false);
+    }
+
+    /**
+     * As ZooKeeper pads its logs: one zero byte written at the new end makes the file that long
+     * (sparse where the file system allows), then a full fsync makes the size durable, so the
+     * fdatasyncs of later writes inside it need not update the size. Measured on ext4 here: a
+     * small write + fdatasync in a preallocated file took 0.13-0.27 ms at the median against
+     * 0.17-0.54 ms when each write grew the file, with a much shorter p99.
+     */
+    @Override
+    public void preallocate(long sizeBytes) throws IOException {
+      if (channel.size() >= sizeBytes) {
+        return;
+      }
+      ByteBuffer zero = ByteBuffer.allocate(1);
+      while (zero.hasRemaining()) {
+        channel.write(zero, sizeBytes - 1);
+      }
+      channel.force(true);
     }
 
     @Override

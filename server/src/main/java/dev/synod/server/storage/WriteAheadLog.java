@@ -27,6 +27,12 @@ import java.util.zip.CRC32C;
  * group began, so that recovery can tell a torn final write from corruption (see {@link
  * LogRecovery}); the log starts a new group only once the one before it is synced.
  *
+ * <p>Preallocation: each segment file is made {@code segmentBytesMax} long (zeros) when it is
+ * created or first opened for appends, and that size is made durable, so the fsync of each group
+ * is an fdatasync that writes the data alone, with no size change to journal (what ZooKeeper's
+ * padding and etcd's preallocation buy). Recovery reads the zeros after the last record as the end
+ * of the segment (format 4, see {@link LogRecovery}).
+ *
  * <p>Failures: any I/O error leaves the log in an unknown state (after a failed fsync the kernel
  * may have dropped the dirty pages), so the log refuses all further writes; the caller must stop.
  */
@@ -120,7 +126,10 @@ public final class WriteAheadLog implements Closeable {
     }
   }
 
-  /** Bytes on disk, counting appended records not yet synced. */
+  /**
+   * Bytes of headers and records, counting appended records not yet synced (not the preallocated
+   * zeros after them).
+   */
   public long sizeBytes() {
     synchronized (segmentsLock) {
       long total = 0;
@@ -251,6 +260,8 @@ public final class WriteAheadLog implements Closeable {
       roll(entry.getIndex()); // starts a group, as the first record of the new segment
     } else if (file == null) {
       file = disk.openForWrite(active.path(), active.sizeBytes());
+      // Again after a restart: recovery may have cut a torn write off the end of the file.
+      file.preallocate(segmentBytesMax);
     }
     if (!unsynced) {
       groupStart = entry.getIndex();
@@ -285,6 +296,9 @@ public final class WriteAheadLog implements Closeable {
     Path path = dir.resolve(LogSegment.fileName(firstIndex));
     file = disk.create(path);
     disk.fsyncDirectory(dir);
+    // A crash from here until the first group is synced leaves a file of zeros (no header), which
+    // recovery removes.
+    file.preallocate(segmentBytesMax);
     // The header goes out with the segment's first records, as part of their group; a crash
     // before they are synced leaves a torn header, which recovery removes.
     LogSegment.writeHeader(buffer, firstIndex);

@@ -27,7 +27,8 @@
  * <h2>Log segments and records</h2>
  *
  * A segment starts with a 16-byte header: magic {@code "SYNL"}, int32 format version, int64 first
- * index (equal to the one in its name). Records follow, big-endian; in format 3 (written today):
+ * index (equal to the one in its name). Records follow, big-endian; in formats 3 and 4 (4 is
+ * written today, the same records in a preallocated file):
  *
  * <pre>
  *   [int32 payload length][int32 CRC32C of (length, group start, payload)]
@@ -67,6 +68,15 @@
  *       dev.synod.server.storage.CorruptLogException} names the file, offset and last good index,
  *       and the server refuses to start rather than forget promises or accepted values it gave.
  * </ul>
+ *
+ * <p>Preallocation (format 4): a segment file is made {@code segmentBytesMax} long, zeros, when
+ * it is created or first opened for appends, and that size is fsynced; the fsync of each group is
+ * then an fdatasync that writes data only. Zeros from the end of the last valid record to the end
+ * of a format-4 file are the end of the segment, in any segment: no cut, no warning. A torn write
+ * in that area leaves something other than zeros after the bad spot and is judged as above; a last
+ * segment that is all zeros (created and preallocated, its first write lost) is removed. A
+ * finished segment that lost its last records to zeros is caught by the next segment's first
+ * index ("records are missing").
  *
  * <p>The limit of this rule: damage to the final group after it was synced (a bad sector in the
  * last write before a clean stop) looks exactly like a torn write and is cut off as one. No format

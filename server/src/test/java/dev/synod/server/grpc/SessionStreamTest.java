@@ -16,7 +16,9 @@ import dev.synod.api.v1.EventType;
 import dev.synod.api.v1.ExistsRequest;
 import dev.synod.api.v1.GetChildrenRequest;
 import dev.synod.api.v1.GetDataRequest;
+import dev.synod.api.v1.MultiRequest;
 import dev.synod.api.v1.NodeKind;
+import dev.synod.api.v1.Op;
 import dev.synod.api.v1.Request;
 import dev.synod.api.v1.Response;
 import dev.synod.api.v1.ServerMessage;
@@ -300,6 +302,66 @@ class SessionStreamTest {
       }
       assertTrue(eventAt >= 0 && eventAt < writeAt && writeAt < readAt,
           "event " + eventAt + " before write response " + writeAt + " before read " + readAt);
+    }
+  }
+
+  @Test
+  void aWatcherSeesItsEventBeforeItsReadShowsTheChangeWhileTheFanOutIsStillBusy() throws Exception {
+    // One multi changes 900 nodes under /busy, which 20 other sessions watch recursively, then
+    // /cfg: the fan-out has 18,000 events to hand out before the watcher's. The watcher reads
+    // /cfg as soon as the write is acknowledged, while the fan-out is still busy, so its event
+    // must come from its own read (with the pull disabled, this fails in the first round).
+    int busy = 900;
+    StreamClient writer = StreamClient.open(channel, 5_000);
+    StreamClient watcher = StreamClient.open(channel, 5_000);
+    writer.call(create("/busy", NodeKind.PERSISTENT));
+    MultiRequest.Builder creates = MultiRequest.newBuilder();
+    for (int n = 0; n < busy; n++) {
+      creates.addOps(Op.newBuilder().setCreate(CreateRequest.newBuilder().setPath("/busy/" + n)));
+    }
+    assertFalse(writer.call(Request.newBuilder().setMulti(creates)).hasError());
+    writer.call(create("/cfg", NodeKind.PERSISTENT));
+    List<StreamClient> noise = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      StreamClient c = StreamClient.open(channel, 5_000);
+      c.call(Request.newBuilder().setAddWatch(AddWatchRequest.newBuilder().setPath("/busy")
+          .setKind(WatchKind.WATCH_PERSISTENT_RECURSIVE)));
+      noise.add(c);
+    }
+    for (int round = 0; round < 5; round++) {
+      watcher.call(getData("/cfg", true));
+      watcher.received.clear(); // nothing is in flight here
+      MultiRequest.Builder sets = MultiRequest.newBuilder();
+      for (int n = 0; n < busy; n++) {
+        sets.addOps(Op.newBuilder().setSetData(SetDataRequest.newBuilder().setPath("/busy/" + n)));
+      }
+      sets.addOps(Op.newBuilder().setSetData(SetDataRequest.newBuilder().setPath("/cfg")
+          .setData(ByteString.copyFromUtf8("r" + round))));
+      Response ack = writer.call(Request.newBuilder().setMulti(sets));
+      assertFalse(ack.hasError(), ack.toString());
+      long read = watcher.sendRequest(getData("/cfg", false));
+      Response shown = watcher.awaitResponse(read);
+      assertEquals("r" + round, shown.getGetData().getData().toStringUtf8());
+      List<ServerMessage> got = List.copyOf(watcher.received);
+      int eventAt = -1;
+      int readAt = -1;
+      for (int i = 0; i < got.size(); i++) {
+        if (got.get(i).hasEvent() && got.get(i).getEvent().getZxid() == ack.getZxid()) {
+          eventAt = i;
+        }
+        if (got.get(i).hasResponse() && got.get(i).getResponse().getRequestNo() == read) {
+          readAt = i;
+        }
+      }
+      assertTrue(eventAt >= 0 && eventAt < readAt,
+          "round " + round + ": the event (at " + eventAt + ") must come before the read (at "
+              + readAt + ") that shows the change: " + got);
+      for (StreamClient c : noise) {
+        c.awaitEvents(busy * (round + 1));
+      }
+    }
+    for (StreamClient c : noise) {
+      c.close();
     }
   }
 

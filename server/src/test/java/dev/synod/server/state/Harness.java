@@ -82,6 +82,12 @@ final class Harness {
     this.sm = new StateMachine(limits, recorder);
   }
 
+  /** A harness whose watch fan-out runs only when the test runs what {@code fanOut} was given. */
+  Harness(StateLimits limits, java.util.concurrent.Executor fanOut) {
+    this.limits = limits;
+    this.sm = new StateMachine(limits, recorder, fanOut);
+  }
+
   static ByteString bytes(String s) {
     return ByteString.copyFrom(s, StandardCharsets.UTF_8);
   }
@@ -94,7 +100,9 @@ final class Harness {
     List<Response> out = new ArrayList<>();
     sm.apply(txn, r -> {
       out.add(r);
-      recorder.timeline.add("response " + r.getRequestNo());
+      synchronized (recorder) {
+        recorder.timeline.add("response " + r.getRequestNo());
+      }
     });
     assertEquals(1, out.size());
     assertEquals(txn.getZxid(), sm.lastZxid());
@@ -195,7 +203,12 @@ final class Harness {
 
   Response read(long watcherId, Request.Builder request) {
     List<Response> out = new ArrayList<>();
-    sm.read(watcherId, request.setRequestNo(7).build(), out::add);
+    sm.read(watcherId, request.setRequestNo(7).build(), r -> {
+      out.add(r);
+      synchronized (recorder) {
+        recorder.timeline.add("read response " + watcherId);
+      }
+    });
     assertEquals(1, out.size());
     return out.get(0);
   }

@@ -149,6 +149,35 @@ final class StorageTestData {
     }
   }
 
+  /**
+   * The bytes of a segment file's header and records, checking that only zeros (the preallocated
+   * rest of the file) follow them.
+   */
+  static long recordBytesIn(Path segment) throws IOException {
+    ByteBuffer bytes = ByteBuffer.wrap(java.nio.file.Files.readAllBytes(segment));
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    int offset = LogSegment.HEADER_BYTES;
+    LogRecord.Decoded record;
+    while ((record = LogRecord.decode(bytes, offset, LogSegment.FORMAT_VERSION, crc)) != null) {
+      offset += record.sizeBytes();
+    }
+    if (!LogSegment.zeroFrom(bytes, offset)) {
+      throw new AssertionError(segment + ": something other than zeros after the records");
+    }
+    return offset;
+  }
+
+  /**
+   * Cuts every segment of the log in {@code dir} to its header and records, as recovery leaves a
+   * segment after cutting a torn write off (and as format 3 wrote them): tests that damage bytes
+   * at offsets near the end of the data then see the file end there.
+   */
+  static void trimToRecords(Path dir) throws IOException {
+    for (Path segment : LogSegment.list(dir)) {
+      truncate(segment, recordBytesIn(segment));
+    }
+  }
+
   static void truncate(Path file, long sizeBytes) throws IOException {
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
       channel.truncate(sizeBytes);

@@ -197,6 +197,8 @@ class WriteAheadLogTest {
       }
       assertEquals(50_000, log.lastIndex());
       assertEquals(diskBytes(), log.sizeBytes());
+      assertEquals(WriteAheadLog.SEGMENT_BYTES_MAX_DEFAULT, Files.size(LogSegment.list(dir).get(0)),
+          "preallocated");
     }
     try (WriteAheadLog log = WriteAheadLog.open(dir)) {
       assertEquals(entries(1, 50_000), replayed(log, 0));
@@ -227,10 +229,11 @@ class WriteAheadLogTest {
     }
   }
 
+  /** The bytes of headers and records in the segment files (not the preallocated zeros). */
   private long diskBytes() throws IOException {
     long total = 0;
     for (Path file : LogSegment.list(dir)) {
-      total += Files.size(file);
+      total += StorageTestData.recordBytesIn(file);
     }
     return total;
   }

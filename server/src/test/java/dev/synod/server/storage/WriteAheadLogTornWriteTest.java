@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WriteAheadLogTornWriteTest {
   private static final int PAGE_BYTES = 4096;
-  private static final long ONE_SEGMENT = WriteAheadLog.SEGMENT_BYTES_MAX_DEFAULT;
+  /** Far more than the records written here: the final group lands in preallocated zeros. */
+  private static final long ONE_SEGMENT = 256 << 10;
 
   /** Synced groups before the final one: batches of 1 to 5 records, 1..SYNCED_LAST. */
   private static final long SYNCED_LAST = 40;
@@ -102,10 +103,9 @@ class WriteAheadLogTornWriteTest {
     try (WriteAheadLog log = WriteAheadLog.open(dir, segmentBytesMax)) {
       // Batches while far from the limit, then single records, so that the first segment ends
       // exactly where a batch ends and the final group is the first write to the next one.
-      while (LogSegment.list(dir).isEmpty() || Files.size(lastSegment(dir)) < segmentBytesMax) {
+      while (LogSegment.list(dir).isEmpty() || log.sizeBytes() < segmentBytesMax) {
         boolean far =
-            LogSegment.list(dir).isEmpty()
-                || Files.size(lastSegment(dir)) < segmentBytesMax - 2 * PAGE_BYTES;
+            LogSegment.list(dir).isEmpty() || log.sizeBytes() < segmentBytesMax - 2 * PAGE_BYTES;
         long batch = far ? 20 : 1;
         log.append(entries(last + 1, last + batch));
         log.sync();
@@ -184,7 +184,7 @@ class WriteAheadLogTornWriteTest {
         index = end + 1;
         batch = batch % 5 + 1;
       }
-      syncedBytes = Files.size(lastSegment(dir));
+      syncedBytes = log.sizeBytes();
       // Half of the final group without a sync of its own (as commit marks are appended).
       log.append(entries(SYNCED_LAST + 1, SYNCED_LAST + 10));
       log.append(entries(SYNCED_LAST + 11, FINAL_LAST));
@@ -199,7 +199,7 @@ class WriteAheadLogTornWriteTest {
     List<Long> finalGroupPages() {
       List<Long> pages = new ArrayList<>();
       for (long page = syncedBytes / PAGE_BYTES * PAGE_BYTES;
-          page < finalBytes.length;
+          page < recordStart(FINAL_LAST + 1);
           page += PAGE_BYTES) {
         pages.add(page);
       }
@@ -208,7 +208,7 @@ class WriteAheadLogTornWriteTest {
 
     /**
      * Makes {@code bytes} look as if the write of the page at {@code page} never reached the disk:
-     * its synced part stays, the rest is zero (past the old end of file), or garbage if {@code
+     * its synced part stays, the rest is zero (the preallocated file's zeros), or garbage if {@code
      * random} is given.
      */
     void losePage(byte[] bytes, long page, Random random) {
