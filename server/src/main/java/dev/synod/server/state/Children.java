@@ -17,10 +17,19 @@ final class Children {
   /** Above this many children, a sorted array would shift too many references on each insert. */
   static final int ARRAY_MAX = 2048;
 
-  private Node[] array = new Node[2];
+  private Node[] array;
   private int size;
   /** Replaces the array once the set grows past ARRAY_MAX. */
   private TreeMap<String, Node> map;
+
+  Children() {
+    this(2);
+  }
+
+  /** An empty set with room for {@code expected} children (capped at {@link #ARRAY_MAX}). */
+  Children(int expected) {
+    array = new Node[Math.max(1, Math.min(ARRAY_MAX, expected))];
+  }
 
   int size() {
     return map != null ? map.size() : size;
@@ -67,6 +76,34 @@ final class Children {
     System.arraycopy(array, at, array, at + 1, size - at);
     array[at] = node;
     size++;
+  }
+
+  /**
+   * Adds {@code node} after every child, if its name sorts after theirs: how a snapshot's nodes
+   * arrive (in path order), so a restore links each one without a search.
+   *
+   * @return false, having done nothing, if a child's name sorts at or after {@code node}'s
+   */
+  boolean append(Node node) {
+    if (map != null) {
+      if (!map.isEmpty() && map.lastKey().compareTo(node.name) >= 0) {
+        return false;
+      }
+      map.put(node.name, node);
+      return true;
+    }
+    if (size > 0 && array[size - 1].name.compareTo(node.name) >= 0) {
+      return false;
+    }
+    if (size == ARRAY_MAX) {
+      put(node); // becomes a map
+      return true;
+    }
+    if (size == array.length) {
+      array = Arrays.copyOf(array, Math.min(ARRAY_MAX, size * 2));
+    }
+    array[size++] = node;
+    return true;
   }
 
   /** Removes the child named {@code name}, if there is one. */

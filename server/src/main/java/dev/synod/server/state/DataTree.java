@@ -164,13 +164,12 @@ final class DataTree {
     // Path order lists siblings one after another, so the parent is usually the previous one's.
     String[] parentPath = {null};
     Node[] parent = {null};
-    NodeDecoder decoder = new NodeDecoder(this);
-    snapshotNodes.forEachRaw((path, bytes, offset, length) -> {
+    DecodedNodes.forEach(snapshotNodes, (path, node) -> {
       if (root == null) {
         if (!Paths.ROOT.equals(path)) {
           throw new IllegalArgumentException("snapshot has no root node");
         }
-        insert(path, null, decoder.decode("", bytes, offset, length));
+        insert(path, null, node);
         return;
       }
       int slash = path.lastIndexOf('/');
@@ -183,11 +182,7 @@ final class DataTree {
       if (parent[0] == null || slash < 0) {
         throw new IllegalArgumentException("snapshot node " + path + " has no parent");
       }
-      String name = path.substring(slash + 1);
-      if (parent[0].children != null && parent[0].children.get(name) != null) {
-        throw new IllegalArgumentException("snapshot lists " + path + " twice");
-      }
-      insert(path, parent[0], decoder.decode(name, bytes, offset, length));
+      link(path, parent[0], node);
     });
     if (root == null) {
       throw new IllegalArgumentException("snapshot has no root node");
@@ -301,6 +296,31 @@ final class DataTree {
       }
       parent.children.put(node);
     }
+    register(path, node);
+  }
+
+  /**
+   * Adds a snapshot's {@code node} at {@code path} under {@code parent}: siblings arrive in name
+   * order, so it goes after the others without a search, into a set sized by the parent's child
+   * count.
+   *
+   * @throws IllegalArgumentException if the parent already has a child of that name
+   */
+  private void link(String path, Node parent, Node node) {
+    if (parent.children == null) {
+      parent.children = new Children(parent.numChildren);
+    }
+    if (!parent.children.append(node)) {
+      if (parent.children.get(node.name) != null) {
+        throw new IllegalArgumentException("snapshot lists " + path + " twice");
+      }
+      parent.children.put(node); // out of path order: still a tree, so take it
+    }
+    register(path, node);
+  }
+
+  /** Counts and indexes a node just linked into the tree at {@code path}. */
+  private void register(String path, Node node) {
     size++;
     acls.retain(node.acl);
     if (node.ephemeralOwner != 0) {

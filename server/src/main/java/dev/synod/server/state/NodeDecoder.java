@@ -18,7 +18,8 @@ import java.util.Map;
  * Decodes serialized {@link NodeRecord}s of a snapshot straight into {@link Node}s, for loading a
  * million of them: no NodeRecord, Stat, ByteString or Acl objects per node, one copy of the value.
  * An ACL is parsed once per distinct serialized form and then shared (most nodes of a tree repeat
- * their neighbour's), interned in the tree's {@link AclTable}.
+ * their neighbour's): nodes with equal ACLs get one list, which the tree's {@link AclTable} then
+ * counts. Not thread-safe; one decoder per load, on whichever thread decodes.
  *
  * <p>Field numbers are those of txn.proto's NodeRecord and synod.proto's Stat; a field this
  * version does not know is skipped, as protobuf's own parser would.
@@ -29,35 +30,41 @@ final class NodeDecoder {
   private static final int ACL = 3;
   private static final int QUOTA = 4;
 
-  private final DataTree tree;
+  private static final byte[] NO_DATA = new byte[0];
+
   /** The ACLs seen so far in this load by their serialized form. */
   private final Map<ByteString, List<Acl>> aclsByBytes = new HashMap<>();
+  /** The same lists by value: one list per distinct ACL, however it was serialized. */
+  private final Map<List<Acl>, List<Acl>> aclsByValue = new HashMap<>();
   private byte[] lastAclBytes = new byte[0];
   private List<Acl> lastAcl;
 
-  NodeDecoder(DataTree tree) {
-    this.tree = tree;
+  NodeDecoder() {}
+
+  /** The one list of this load equal to {@code acl}. */
+  private List<Acl> intern(List<Acl> acl) {
+    return aclsByValue.computeIfAbsent(acl, List::copyOf);
   }
 
   /**
-   * The node named {@code name} whose record is {@code length} bytes of {@code bytes} from
-   * {@code offset}.
+   * The node at {@code path}, named {@code name} (its last part), whose record is {@code length}
+   * bytes of {@code bytes} from {@code offset}.
    *
    * @throws IllegalArgumentException if the record does not parse or names an unknown kind
    */
-  Node decode(String name, byte[] bytes, int offset, int length) {
+  Node decode(String path, String name, byte[] bytes, int offset, int length) {
     try {
-      return decodeOrThrow(name, bytes, offset, length);
+      return decodeOrThrow(path, name, bytes, offset, length);
     } catch (IOException e) {
-      throw new IllegalArgumentException("snapshot record of node " + name + " does not parse: "
+      throw new IllegalArgumentException("snapshot record of node " + path + " does not parse: "
           + e.getMessage(), e);
     }
   }
 
-  private Node decodeOrThrow(String name, byte[] bytes, int offset, int length)
+  private Node decodeOrThrow(String path, String name, byte[] bytes, int offset, int length)
       throws IOException {
-    CodedInputStream in = CodedInputStream.newInstance(bytes, offset, length);
-    byte[] data = new byte[0];
+    Reader in = new Reader(bytes, offset, offset + length);
+    byte[] data = NO_DATA;
     long czxid = 0;
     long mzxid = 0;
     long pzxid = 0;
@@ -74,68 +81,136 @@ final class NodeDecoder {
     int aclStart = -1;
     int aclEnd = -1;
     boolean aclSplit = false;
-    while (true) {
-      int before = in.getTotalBytesRead();
-      int tag = in.readTag();
+    while (in.more()) {
+      int before = in.at;
+      int tag = in.varint32();
       if (tag == 0) {
-        break;
+        throw new IOException("invalid tag 0");
       }
-      int field = WireFormat.getTagFieldNumber(tag);
-      if (field == ACL && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+      int field = tag >>> 3;
+      if (field == ACL && (tag & 7) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
         if (aclStart < 0) {
           aclStart = before;
         } else if (aclEnd != before) {
           aclSplit = true; // not one run of entries (protobuf writes them as one)
         }
-        in.skipField(tag);
-        aclEnd = in.getTotalBytesRead();
+        in.skip(tag);
+        aclEnd = in.at;
         continue;
       }
-      if (WireFormat.getTagWireType(tag) != WireFormat.WIRETYPE_LENGTH_DELIMITED
+      if ((tag & 7) != WireFormat.WIRETYPE_LENGTH_DELIMITED
           || (field != DATA && field != STAT && field != QUOTA)) {
-        in.skipField(tag);
+        in.skip(tag);
         continue;
       }
+      int size = in.length();
+      int from = in.at;
+      in.at += size;
       switch (field) {
-        case DATA -> data = in.readByteArray();
-        case QUOTA -> quota = Quota.parseFrom(in.readBytes());
+        case DATA -> data = size == 0 ? NO_DATA : Arrays.copyOfRange(bytes, from, from + size);
+        case QUOTA -> quota = Quota.parseFrom(CodedInputStream.newInstance(bytes, from, size));
         default -> { // STAT
-          int limit = in.pushLimit(in.readRawVarint32());
-          while (true) {
-            int statTag = in.readTag();
+          Reader stat = new Reader(bytes, from, from + size);
+          while (stat.more()) {
+            int statTag = stat.varint32();
             if (statTag == 0) {
-              break;
+              throw new IOException("invalid tag 0 in the stat");
             }
             switch (statTag) {
-              case (1 << 3) -> czxid = in.readUInt64();
-              case (2 << 3) -> mzxid = in.readUInt64();
-              case (3 << 3) -> pzxid = in.readUInt64();
-              case (4 << 3) -> ctimeMs = in.readInt64();
-              case (5 << 3) -> mtimeMs = in.readInt64();
-              case (6 << 3) -> version = in.readInt32();
-              case (7 << 3) -> cversion = in.readInt32();
-              case (8 << 3) -> aversion = in.readInt32();
-              case (9 << 3) -> ephemeralOwner = in.readUInt64();
-              case (11 << 3) -> numChildren = in.readInt32();
-              case (12 << 3) -> kind = in.readEnum();
-              case (13 << 3) -> ttlMs = in.readInt64();
-              default -> in.skipField(statTag); // data_length is the value's; unknown fields
+              case (1 << 3) -> czxid = stat.varint64();
+              case (2 << 3) -> mzxid = stat.varint64();
+              case (3 << 3) -> pzxid = stat.varint64();
+              case (4 << 3) -> ctimeMs = stat.varint64();
+              case (5 << 3) -> mtimeMs = stat.varint64();
+              case (6 << 3) -> version = (int) stat.varint64();
+              case (7 << 3) -> cversion = (int) stat.varint64();
+              case (8 << 3) -> aversion = (int) stat.varint64();
+              case (9 << 3) -> ephemeralOwner = stat.varint64();
+              case (11 << 3) -> numChildren = (int) stat.varint64();
+              case (12 << 3) -> kind = (int) stat.varint64();
+              case (13 << 3) -> ttlMs = stat.varint64();
+              default -> stat.skip(statTag); // data_length is the value's; unknown fields
             }
           }
-          in.popLimit(limit);
         }
       }
     }
     NodeKind nodeKind = NodeKind.forNumber(kind);
     if (nodeKind == null) {
-      throw new IllegalArgumentException("snapshot node " + name + " has unknown kind " + kind);
+      throw new IllegalArgumentException("snapshot node " + path + " has unknown kind " + kind);
     }
     List<Acl> acl = aclSplit
-        ? tree.internAcl(NodeRecord.parseFrom(
+        ? intern(NodeRecord.parseFrom(
             CodedInputStream.newInstance(bytes, offset, length)).getAclList())
-        : acl(bytes, offset + Math.max(aclStart, 0), Math.max(aclEnd - aclStart, 0));
+        : acl(bytes, Math.max(aclStart, offset), Math.max(aclEnd - aclStart, 0));
     return new Node(name, czxid, mzxid, pzxid, ctimeMs, mtimeMs, ephemeralOwner, ttlMs,
         version, cversion, aversion, numChildren, nodeKind, data, acl, quota);
+  }
+
+  /**
+   * Protobuf's wire format over {@code bytes[at, end)}: just what a NodeRecord needs, without the
+   * objects and indirection of a CodedInputStream per record (a million of them on a restart).
+   */
+  private static final class Reader {
+    private final byte[] bytes;
+    private final int end;
+    int at;
+
+    Reader(byte[] bytes, int at, int end) {
+      this.bytes = bytes;
+      this.at = at;
+      this.end = end;
+    }
+
+    boolean more() {
+      return at < end;
+    }
+
+    long varint64() throws IOException {
+      long value = 0;
+      for (int shift = 0; shift < 64; shift += 7) {
+        if (at >= end) {
+          throw new IOException("truncated varint");
+        }
+        byte b = bytes[at++];
+        value |= (long) (b & 0x7f) << shift;
+        if (b >= 0) {
+          return value;
+        }
+      }
+      throw new IOException("malformed varint");
+    }
+
+    int varint32() throws IOException {
+      return (int) varint64();
+    }
+
+    /** A length prefix, checked against what is left. */
+    int length() throws IOException {
+      long size = varint64();
+      if (size < 0 || size > end - at) {
+        throw new IOException("length " + size + " runs past the record's end");
+      }
+      return (int) size;
+    }
+
+    /** Skips the value of a field whose tag was just read. */
+    void skip(int tag) throws IOException {
+      switch (tag & 7) {
+        case WireFormat.WIRETYPE_VARINT -> varint64();
+        case WireFormat.WIRETYPE_FIXED64 -> advance(8);
+        case WireFormat.WIRETYPE_LENGTH_DELIMITED -> advance(length());
+        case WireFormat.WIRETYPE_FIXED32 -> advance(4);
+        default -> throw new IOException("unsupported wire type " + (tag & 7) + " in tag " + tag);
+      }
+    }
+
+    private void advance(int n) throws IOException {
+      if (n > end - at) {
+        throw new IOException("field runs past the record's end");
+      }
+      at += n;
+    }
   }
 
   /** The interned ACL whose entries (tags included) are {@code length} bytes from {@code at}. */
@@ -152,7 +227,7 @@ final class NodeDecoder {
       for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
         entries.add(Acl.parseFrom(in.readBytes()));
       }
-      acl = tree.internAcl(entries);
+      acl = intern(entries);
       aclsByBytes.put(key, acl);
     }
     lastAclBytes = Arrays.copyOfRange(bytes, at, at + length);

@@ -49,19 +49,20 @@ final class ChunkedSnapshotNodes implements SnapshotNodes {
       return chunks;
     }
 
-    void add(byte[] chunk) {
+    /** Adds a copy of the first {@code length} bytes of {@code chunk}. */
+    void add(byte[] chunk, int length) {
       chunks++;
-      if (chunk.length > FIRST_BLOCK_BYTES) {
+      if (length > FIRST_BLOCK_BYTES) {
         seal();
-        blocks.add(chunk);
+        blocks.add(Arrays.copyOf(chunk, length));
         return;
       }
-      if (block == null || used + chunk.length > block.length) {
+      if (block == null || used + length > block.length) {
         seal();
         block = new byte[blocks.isEmpty() ? FIRST_BLOCK_BYTES : BLOCK_BYTES];
       }
-      System.arraycopy(chunk, 0, block, used, chunk.length);
-      used += chunk.length;
+      System.arraycopy(chunk, 0, block, used, length);
+      used += length;
     }
 
     private void seal() {
@@ -125,17 +126,27 @@ final class ChunkedSnapshotNodes implements SnapshotNodes {
   @Override
   public void forEachRaw(RawVisitor visitor) {
     for (byte[] bytes : blocks) {
-      int at = 0;
-      while (at < bytes.length) {
-        int pathAt = skipVarint(bytes, at);
-        int pathLength = readLength(bytes, at, pathAt);
-        int recordLengthAt = pathAt + pathLength;
-        int recordAt = skipVarint(bytes, recordLengthAt);
-        int recordLength = readLength(bytes, recordLengthAt, recordAt);
-        at = recordAt + recordLength;
-        visitor.visit(new String(bytes, pathAt, pathLength, StandardCharsets.UTF_8), bytes,
-            recordAt, recordLength);
-      }
+      forEachEntry(bytes, visitor);
+    }
+  }
+
+  /** Calls {@code visitor} for each entry of {@code bytes}, whole chunks back to back. */
+  static void forEachEntry(byte[] bytes, RawVisitor visitor) {
+    forEachEntry(bytes, bytes.length, visitor);
+  }
+
+  /** As {@link #forEachEntry(byte[], RawVisitor)}, for entries in the first {@code end} bytes. */
+  static void forEachEntry(byte[] bytes, int end, RawVisitor visitor) {
+    int at = 0;
+    while (at < end) {
+      int pathAt = skipVarint(bytes, at, end);
+      int pathLength = readLength(bytes, at, pathAt, end);
+      int recordLengthAt = pathAt + pathLength;
+      int recordAt = skipVarint(bytes, recordLengthAt, end);
+      int recordLength = readLength(bytes, recordLengthAt, recordAt, end);
+      at = recordAt + recordLength;
+      visitor.visit(new String(bytes, pathAt, pathLength, StandardCharsets.UTF_8), bytes,
+          recordAt, recordLength);
     }
   }
 
@@ -145,7 +156,12 @@ final class ChunkedSnapshotNodes implements SnapshotNodes {
    * @throws IllegalArgumentException if it runs past the end or past 5 bytes (a damaged chunk)
    */
   static int skipVarint(byte[] bytes, int at) {
-    for (int i = at; i < bytes.length && i < at + 5; i++) {
+    return skipVarint(bytes, at, bytes.length);
+  }
+
+  /** As {@link #skipVarint(byte[], int)}, for a chunk that ends at {@code end}. */
+  static int skipVarint(byte[] bytes, int at, int end) {
+    for (int i = at; i < end && i < at + 5; i++) {
       if (bytes[i] >= 0) {
         return i + 1;
       }
@@ -159,13 +175,18 @@ final class ChunkedSnapshotNodes implements SnapshotNodes {
    * @throws IllegalArgumentException if they would run past the end of the chunk
    */
   static int readLength(byte[] bytes, int at, int end) {
+    return readLength(bytes, at, end, bytes.length);
+  }
+
+  /** As {@link #readLength(byte[], int, int)}, for a chunk that ends at {@code chunkEnd}. */
+  static int readLength(byte[] bytes, int at, int end, int chunkEnd) {
     long value = 0;
     for (int i = end - 1; i >= at; i--) {
       value = (value << 7) | (bytes[i] & 0x7f);
     }
-    if (value > bytes.length - end) {
+    if (value > chunkEnd - end) {
       throw new IllegalArgumentException("length " + value + " at byte " + at
-          + " of a node chunk runs past its end (" + bytes.length + " bytes)");
+          + " of a node chunk runs past its end (" + chunkEnd + " bytes)");
     }
     return (int) value;
   }
