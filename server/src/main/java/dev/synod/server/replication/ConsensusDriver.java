@@ -60,6 +60,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   private final Runnable onSnapshotInstalled;
   private final ServerMetrics metrics;
   private final ReplicaRunner runner;
+  private final FatalHandler fatal;
   private final SnapshotSource snapshotSource;
   private final AtomicInteger pendingWrites = new AtomicInteger();
   /** When we last said we drop a peer's messages (they are of another cluster). */
@@ -91,6 +92,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     this.onSnapshotInstalled = onSnapshotInstalled;
     this.metrics = metrics;
     this.runner = new ReplicaRunner(transport, store, clock, fatal, config.tickMs(), metrics);
+    this.fatal = fatal;
     // A follower may need a snapshot newer than any on disk (it was told of another leader's
     // compaction point): one is taken then, and written like the loop's own.
     this.snapshotSource = new SnapshotSource(store.disk(), new SnapshotSource.Files() {
@@ -101,7 +103,13 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
 
       @Override
       public void writeCovering(long minSlot) throws IOException, InterruptedException {
-        store.writeSnapshot(snapshotForTransfer(minSlot));
+        Snapshot s = snapshotForTransfer(minSlot);
+        try {
+          store.writeSnapshot(s);
+        } catch (IOException | RuntimeException e) {
+          fatal.fatal("snapshot at slot " + s.slot() + " (for a follower) failed", e);
+          throw e;
+        }
       }
     });
   }

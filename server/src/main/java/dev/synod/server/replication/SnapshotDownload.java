@@ -26,7 +26,7 @@ import java.util.zip.CRC32C;
  *
  * <p>Not thread-safe: one fetch at a time (the runner's background thread).
  */
-final class SnapshotDownload {
+public final class SnapshotDownload {
   /** What has been written is made durable at least this often, and at the end of each call. */
   static final long SYNC_EVERY_BYTES = 32L << 20;
   /** Calls in a row that may break without copying a byte before the fetch gives up. */
@@ -36,22 +36,22 @@ final class SnapshotDownload {
 
   /** The leader's end: one call per window. */
   @FunctionalInterface
-  interface Leader {
+  public interface Leader {
     /** Starts a call; its pieces come in order; next() or hasNext() throw if it breaks. */
     Window read(SnapshotReadRequest request);
   }
 
   /** The pieces of one call. Closing it before its end cancels the call. */
-  interface Window extends Iterator<SnapshotPiece>, AutoCloseable {
+  public interface Window extends Iterator<SnapshotPiece>, AutoCloseable {
     @Override
     void close();
   }
 
   /** A whole, checked copy of the file {@code identity} names, sent by a member of {@code clusterId}. */
-  record Done(SnapshotIdentity identity, long clusterId) {}
+  public record Done(SnapshotIdentity identity, long clusterId) {}
 
   /** The leader or the copy failed (not this server's disk): fetch again later. */
-  static final class TransferException extends Exception {
+  public static final class TransferException extends Exception {
     private static final long serialVersionUID = 1L;
 
     TransferException(String message, Throwable cause) {
@@ -84,7 +84,7 @@ final class SnapshotDownload {
    * @param incomingFile where the copy of the snapshot at a slot is written
    * @param windowBytes bytes asked for per call (0: the leader's default)
    */
-  SnapshotDownload(Disk disk, LongFunction<Path> incomingFile, long windowBytes) {
+  public SnapshotDownload(Disk disk, LongFunction<Path> incomingFile, long windowBytes) {
     this.disk = disk;
     this.incomingFile = incomingFile;
     this.windowBytes = windowBytes;
@@ -96,7 +96,7 @@ final class SnapshotDownload {
   }
 
   /** Bytes of the copy in progress that are durable (0: none in progress). */
-  long durableBytes() {
+  public long durableBytes() {
     return durableBytes;
   }
 
@@ -117,7 +117,7 @@ final class SnapshotDownload {
    *     stays for the next fetch
    * @throws IOException if this server's disk fails
    */
-  Done fetch(Leader leader, long minSlot, long clusterId) throws TransferException, IOException {
+  public Done fetch(Leader leader, long minSlot, long clusterId) throws TransferException, IOException {
     int fruitless = 0;
     while (true) {
       checkStopped();

@@ -1,15 +1,12 @@
 package dev.synod.server.replication;
 
-import com.google.protobuf.UnsafeByteOperations;
 import dev.synod.peer.v1.SnapshotPiece;
 import dev.synod.peer.v1.SnapshotReadRequest;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.zip.CRC32C;
 
 /**
  * Sends one window of a snapshot file (leader side of {@code ReadSnapshot}) no faster than the
@@ -19,13 +16,6 @@ import java.util.zip.CRC32C;
  * that is not ready holds no thread, it resumes when gRPC says the call is ready again.
  */
 final class SnapshotSender {
-  /** Bytes per piece: large enough that per-message costs vanish, well under message limits. */
-  static final int PIECE_BYTES = 1 << 20;
-  /** Bytes a call carries when the follower asks for no particular window. */
-  static final long WINDOW_BYTES_DEFAULT = 64L << 20;
-  /** The most a call carries, whatever the follower asks: it then asks again, from there. */
-  static final long WINDOW_BYTES_MAX = 1L << 30;
-
   private final SnapshotSource source;
   private final long clusterId;
   private final SnapshotReadRequest request;
@@ -81,10 +71,8 @@ final class SnapshotSender {
       fail(Status.UNAVAILABLE.withDescription("the snapshot cannot be read: " + e));
       return;
     }
-    long window = request.getWindowBytes() == 0 ? WINDOW_BYTES_DEFAULT
-        : Math.min(request.getWindowBytes(), WINDOW_BYTES_MAX);
     next = o.offset();
-    end = o.offset() + Math.min(window, o.identity().getSizeBytes() - o.offset());
+    end = SnapshotSource.windowEnd(o, request.getWindowBytes());
     opened = o; // volatile: publishes next and end to the first pump
     schedule();
   }
@@ -108,17 +96,8 @@ final class SnapshotSender {
         if (!out.isReady()) {
           break;
         }
-        ByteBuffer bytes = source.read(o.file(), next, (int) Math.min(PIECE_BYTES, end - next));
-        if (!bytes.hasRemaining()) {
-          throw new IOException("the snapshot file ends at byte " + next + " of "
-              + o.identity().getSizeBytes());
-        }
-        CRC32C crc = new CRC32C();
-        crc.update(bytes.duplicate());
-        SnapshotPiece piece = SnapshotPiece.newBuilder().setSnapshot(o.identity()).setOffset(next)
-            .setData(UnsafeByteOperations.unsafeWrap(bytes)).setCrc32C((int) crc.getValue())
-            .setClusterId(clusterId).build();
-        next += bytes.remaining();
+        SnapshotPiece piece = source.piece(o, next, end, clusterId);
+        next += piece.getData().size();
         out.onNext(piece);
       }
     } catch (IOException | RuntimeException e) {

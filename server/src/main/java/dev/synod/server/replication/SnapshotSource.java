@@ -1,13 +1,17 @@
 package dev.synod.server.replication;
 
+import com.google.protobuf.UnsafeByteOperations;
 import dev.synod.peer.v1.SnapshotIdentity;
+import dev.synod.peer.v1.SnapshotPiece;
 import dev.synod.server.storage.Disk;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SortedMap;
+import java.util.function.LongSupplier;
 import java.util.zip.CRC32C;
 
 /**
@@ -19,14 +23,20 @@ import java.util.zip.CRC32C;
  *
  * <p>Thread-safe: transfers to several followers may share it.
  */
-final class SnapshotSource {
+public final class SnapshotSource {
+  /** Bytes per piece: large enough that per-message costs vanish, well under message limits. */
+  static final int PIECE_BYTES = 1 << 20;
+  /** Bytes a call carries when the follower asks for no particular window. */
+  static final long WINDOW_BYTES_DEFAULT = 64L << 20;
+  /** The most a call carries, whatever the follower asks: it then asks again, from there. */
+  static final long WINDOW_BYTES_MAX = 1L << 30;
   /** Bytes read from the file at once when summing it. */
   static final int SUM_BLOCK_BYTES = 1 << 20;
   /** Identities remembered (the store keeps two snapshots; a third covers one being replaced). */
   static final int IDENTITIES_CACHED = 3;
 
   /** The leader's snapshot files. */
-  interface Files {
+  public interface Files {
     /** The snapshot files on disk, by slot. */
     SortedMap<Long, Path> list() throws IOException;
 
@@ -47,7 +57,7 @@ final class SnapshotSource {
   /** Path and size to identity, oldest first. Guarded by itself. */
   private final Map<String, SnapshotIdentity> identities = new LinkedHashMap<>();
 
-  SnapshotSource(Disk disk, Files files) {
+  public SnapshotSource(Disk disk, Files files) {
     this.disk = disk;
     this.files = files;
   }
@@ -86,14 +96,74 @@ final class SnapshotSource {
     return new Opened(identityOf(slot, all.get(slot)), all.get(slot), 0);
   }
 
+  /** Where a call for {@code requestedBytes} (0: the default) that starts at {@code o} ends. */
+  static long windowEnd(Opened o, long requestedBytes) {
+    long window = requestedBytes == 0 ? WINDOW_BYTES_DEFAULT : Math.min(requestedBytes, WINDOW_BYTES_MAX);
+    return o.offset() + Math.min(window, o.identity().getSizeBytes() - o.offset());
+  }
+
   /**
-   * At most {@code lengthBytes} of {@code file} from {@code position} (fewer at its end).
+   * The piece of {@code o}'s file from {@code offset}: at most {@link #PIECE_BYTES}, and not past
+   * {@code end}, stamped with the sender's {@code clusterId}.
    *
    * @throws IOException if the file cannot be read, or has been deleted (a newer snapshot pruned
    *     it): the follower's next call then starts over with the newest
    */
-  ByteBuffer read(Path file, long position, int lengthBytes) throws IOException {
-    return disk.read(file, position, lengthBytes);
+  SnapshotPiece piece(Opened o, long offset, long end, long clusterId) throws IOException {
+    ByteBuffer bytes = disk.read(o.file(), offset, (int) Math.min(PIECE_BYTES, end - offset));
+    if (!bytes.hasRemaining()) {
+      throw new IOException("the snapshot file ends at byte " + offset + " of " + o.identity().getSizeBytes());
+    }
+    CRC32C crc = new CRC32C();
+    crc.update(bytes.duplicate());
+    return SnapshotPiece.newBuilder().setSnapshot(o.identity()).setOffset(offset)
+        .setData(UnsafeByteOperations.unsafeWrap(bytes)).setCrc32C((int) crc.getValue())
+        .setClusterId(clusterId).build();
+  }
+
+  /**
+   * This server as a follower's leader without a network between them: each call is served at
+   * once, on the caller's thread, by the same choice of file and the same pieces as over gRPC.
+   * For the whole-server simulator, which puts its own faults in between.
+   *
+   * @param clusterId this server's cluster id when a call starts (0: not known yet)
+   */
+  public SnapshotDownload.Leader direct(LongSupplier clusterId) {
+    return request -> {
+      Opened o;
+      try {
+        o = open(request.getMinSlot(), request.hasResume() ? request.getResume() : null, request.getOffset());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
+      long end = windowEnd(o, request.getWindowBytes());
+      long sender = clusterId.getAsLong();
+      return new SnapshotDownload.Window() {
+        private long next = o.offset();
+
+        @Override
+        public boolean hasNext() {
+          return next < end;
+        }
+
+        @Override
+        public SnapshotPiece next() {
+          try {
+            SnapshotPiece p = piece(o, next, end, sender);
+            next += p.getData().size();
+            return p;
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+
+        @Override
+        public void close() {}
+      };
+    };
   }
 
   /** The identity of the snapshot file {@code file} at {@code slot}: summed on first use. */

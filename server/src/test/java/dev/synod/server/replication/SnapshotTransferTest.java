@@ -49,7 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SnapshotTransferTest {
   static final long CLUSTER = 0x5eed_cafe_0000_0001L;
   /** Small windows, so a snapshot of a few MiB takes several calls of several pieces. */
-  static final long WINDOW_BYTES = 3 * SnapshotSender.PIECE_BYTES;
+  static final long WINDOW_BYTES = 3 * SnapshotSource.PIECE_BYTES;
 
   @TempDir Path dir;
   private DurableStore leaderStore;
@@ -178,8 +178,8 @@ class SnapshotTransferTest {
     SnapshotDownload.TransferException e = assertThrows(SnapshotDownload.TransferException.class,
         () -> download.fetch(flipping, 17, CLUSTER));
 
-    assertTrue(e.getMessage().contains("corrupt snapshot piece: bytes " + (4L * SnapshotSender.PIECE_BYTES)
-        + " to " + (5L * SnapshotSender.PIECE_BYTES) + " of the snapshot at slot 17 fail their CRC32C"),
+    assertTrue(e.getMessage().contains("corrupt snapshot piece: bytes " + (4L * SnapshotSource.PIECE_BYTES)
+        + " to " + (5L * SnapshotSource.PIECE_BYTES) + " of the snapshot at slot 17 fail their CRC32C"),
         e.getMessage());
     assertEquals(WINDOW_BYTES, download.durableBytes(), "only the first, whole window is kept");
     requests.clear();
