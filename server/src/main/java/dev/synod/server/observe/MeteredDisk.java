@@ -39,6 +39,11 @@ public final class MeteredDisk implements Disk {
   }
 
   @Override
+  public ByteBuffer read(Path file, long position, int lengthBytes) throws IOException {
+    return disk.read(file, position, lengthBytes);
+  }
+
+  @Override
   public DiskFile create(Path file) throws IOException {
     return metered(disk.create(file));
   }

@@ -21,9 +21,11 @@ import dev.synod.server.storage.DurableStore;
 import dev.synod.server.storage.Snapshot;
 import dev.synod.txn.v1.Txn;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -58,6 +60,8 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   private final Runnable onSnapshotInstalled;
   private final ServerMetrics metrics;
   private final ReplicaRunner runner;
+  private final FatalHandler fatal;
+  private final SnapshotSource snapshotSource;
   private final AtomicInteger pendingWrites = new AtomicInteger();
   /** When we last said we drop a peer's messages (they are of another cluster). */
   private final Map<Integer, Long> foreignWarnedAtNanos = new TreeMap<>();
@@ -88,6 +92,26 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     this.onSnapshotInstalled = onSnapshotInstalled;
     this.metrics = metrics;
     this.runner = new ReplicaRunner(transport, store, clock, fatal, config.tickMs(), metrics);
+    this.fatal = fatal;
+    // A follower may need a snapshot newer than any on disk (it was told of another leader's
+    // compaction point): one is taken then, and written like the loop's own.
+    this.snapshotSource = new SnapshotSource(store.disk(), new SnapshotSource.Files() {
+      @Override
+      public SortedMap<Long, Path> list() throws IOException {
+        return store.snapshotFiles();
+      }
+
+      @Override
+      public void writeCovering(long minSlot) throws IOException, InterruptedException {
+        Snapshot s = snapshotForTransfer(minSlot);
+        try {
+          store.writeSnapshot(s);
+        } catch (IOException | RuntimeException e) {
+          fatal.fatal("snapshot at slot " + s.slot() + " (for a follower) failed", e);
+          throw e;
+        }
+      }
+    });
   }
 
   /**
@@ -191,6 +215,11 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
         .log("dropping messages from server " + from + ": it belongs to cluster "
         + ClusterIdentity.text(theirs) + ", this server to cluster " + ClusterIdentity.text(clusterId())
         + " (another cluster at that address, or a data directory of another cluster)");
+  }
+
+  /** This server's snapshot files, for followers that fetch one. */
+  SnapshotSource snapshotSource() {
+    return snapshotSource;
   }
 
   /** A snapshot of the current state for a follower, taken on the loop's thread. */

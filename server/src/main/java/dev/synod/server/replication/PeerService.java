@@ -1,20 +1,25 @@
 package dev.synod.server.replication;
 
-import dev.synod.peer.v1.FetchSnapshotRequest;
 import dev.synod.peer.v1.PeerAck;
 import dev.synod.peer.v1.PeerEnvelope;
 import dev.synod.peer.v1.PeerGrpc;
-import dev.synod.peer.v1.SnapshotChunk;
+import dev.synod.peer.v1.SnapshotPiece;
+import dev.synod.peer.v1.SnapshotReadRequest;
 import dev.synod.server.tls.MemberCertificates;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /** The peer endpoint: hands what peers send to the consensus driver. */
 public final class PeerService extends PeerGrpc.PeerImplBase {
+  /** Two: a file being summed or a snapshot being written for one follower holds up no other. */
+  static final int TRANSFER_THREADS = 2;
+
   private final ConsensusDriver driver;
-  private final ExecutorService transfers = Executors.newSingleThreadExecutor(r -> {
+  /** Snapshot transfers: choosing a file, and reading it for followers while they take it. */
+  private final ExecutorService transfers = Executors.newFixedThreadPool(TRANSFER_THREADS, r -> {
     Thread t = new Thread(r, "synod-snapshot-send");
     t.setDaemon(true);
     return t;
@@ -63,27 +68,18 @@ public final class PeerService extends PeerGrpc.PeerImplBase {
   }
 
   /**
-   * Taking and streaming a snapshot blocks, and peer calls run on the transport's threads, so it
-   * happens on a thread of its own (one transfer at a time; they are rare).
+   * Sends one window of this server's newest snapshot file (see {@link SnapshotTransfer}). Reading
+   * the file blocks, and peer calls run on the transport's threads, so that happens on threads of
+   * their own; a follower that reads slowly holds none of them while it catches up.
    */
   @Override
-  public void fetchSnapshot(FetchSnapshotRequest request, StreamObserver<SnapshotChunk> out) {
+  public void readSnapshot(SnapshotReadRequest request, StreamObserver<SnapshotPiece> out) {
     if (driver.isForeign(request.getClusterId())) {
       out.onError(Status.FAILED_PRECONDITION.withDescription("cluster_id: this server belongs to another"
           + " cluster").asRuntimeException());
       return;
     }
-    transfers.execute(() -> {
-      try {
-        SnapshotTransfer.send(driver.snapshotForTransfer(request.getMinSlot()), driver.clusterId(), out);
-      } catch (IllegalStateException e) {
-        out.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        out.onError(Status.UNAVAILABLE.withDescription("interrupted").asRuntimeException());
-      } catch (RuntimeException e) {
-        out.onError(Status.UNAVAILABLE.withDescription("snapshot transfer failed: " + e).asRuntimeException());
-      }
-    });
+    SnapshotSender.serve(driver.snapshotSource(), driver.clusterId(), request,
+        (ServerCallStreamObserver<SnapshotPiece>) out, transfers);
   }
 }

@@ -6,6 +6,7 @@ import dev.synod.peer.v1.PeerEnvelope;
 import dev.synod.server.observe.ServerMetrics;
 import dev.synod.server.pipeline.Clock;
 import dev.synod.server.pipeline.FatalHandler;
+import dev.synod.server.storage.CorruptSnapshotException;
 import dev.synod.server.storage.DurableStore;
 import dev.synod.server.storage.Snapshot;
 import java.io.IOException;
@@ -14,10 +15,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -84,6 +87,14 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  /** The copy of a leader's snapshot in progress: background thread only. */
+  private final SnapshotDownload download;
+  /** Cancels snapshot fetch calls that stop making progress. */
+  private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "synod-snapshot-watchdog");
+    t.setDaemon(true);
+    return t;
+  });
   private final Thread thread;
   private ReplicaLoop loop;
   private volatile boolean running;
@@ -97,6 +108,7 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
     this.metrics = metrics;
     this.selfId = transport.selfId();
     this.tickNanos = TimeUnit.MILLISECONDS.toNanos(tickMs);
+    this.download = new SnapshotDownload(store.disk(), store::incomingSnapshotFile, 0);
     this.thread = new Thread(this::run, "synod-consensus");
     this.thread.setDaemon(true);
   }
@@ -224,41 +236,46 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
   @Override
   public void fetchSnapshot(int leaderId, long minSlot, long clusterId) {
     background.execute(() -> {
-      SnapshotTransfer.Received received;
       long start = clock.monoNanos();
+      long received = download.bytesReceived();
       LOG.atInfo().addKeyValue("server", selfId).addKeyValue("leader", leaderId)
-          .log("server {}: catching up by snapshot: fetching one covering slot {} from server {}",
-              selfId, minSlot, leaderId);
+          .log("server {}: catching up by snapshot: fetching one covering slot {} from server {}{}",
+              selfId, minSlot, leaderId, download.durableBytes() > 0
+                  ? " (resuming a copy at byte " + download.durableBytes() + ")" : "");
+      SnapshotDownload.Done done;
+      Optional<Snapshot> installed;
       try {
-        received = SnapshotTransfer.fetch(transport.blockingStub(leaderId), minSlot, clusterId);
-      } catch (RuntimeException e) {
+        done = download.fetch(SnapshotTransfer.overGrpc(transport.blockingStub(leaderId), clock,
+            SnapshotTransfer.IDLE_TIMEOUT_MS, watchdog), minSlot, clusterId);
+        // Verified again as a load verifies it, and loaded, before the loop hears of it.
+        installed = store.installReceivedSnapshot(done.identity().getSlot());
+      } catch (SnapshotDownload.TransferException | CorruptSnapshotException | RuntimeException e) {
         metrics.snapshotFetchFailed();
         LOG.atWarn().addKeyValue("server", selfId).addKeyValue("leader", leaderId)
             .log("server {}: snapshot fetch from server {} failed, will retry: {}", selfId, leaderId,
                 e.toString());
         events.add(new ReplicaEvent.SnapshotFetchFailed(e.toString()));
         return;
-      }
-      Snapshot s = received.snapshot();
-      boolean stored;
-      try {
-        stored = store.installSnapshot(s);
-      } catch (IOException | RuntimeException e) {
-        fatal.fatal("installing a snapshot from server " + leaderId + " failed", e);
+      } catch (IOException e) {
+        fatal.fatal("writing a snapshot from server " + leaderId + " failed", e);
         return;
       }
-      if (stored) {
+      long slot = done.identity().getSlot();
+      if (installed.isPresent()) {
+        Snapshot s = installed.get();
         long nanos = clock.monoNanos() - start;
-        long bytes = snapshotBytes(s.slot());
+        long bytes = done.identity().getSizeBytes();
         metrics.snapshotFetched(nanos, bytes);
         LOG.atInfo().addKeyValue("server", selfId).addKeyValue("leader", leaderId)
             .addKeyValue("slot", s.slot())
-            .log("server {}: fetched a snapshot through slot {} (zxid {}, {} bytes) from server {} in {} ms",
-                selfId, s.slot(), s.zxid(), bytes, leaderId, TimeUnit.NANOSECONDS.toMillis(nanos));
+            .log("server {}: fetched a snapshot through slot {} (zxid {}, {} bytes, {} received now) from"
+                + " server {} in {} ms", selfId, s.slot(), s.zxid(), bytes, download.bytesReceived() - received,
+                leaderId, TimeUnit.NANOSECONDS.toMillis(nanos));
+        events.add(new ReplicaEvent.SnapshotFetched(s, done.clusterId()));
+      } else {
+        // Not stored: the store already holds one as new, which the loop has applied.
+        events.add(new ReplicaEvent.SnapshotFetchFailed("a snapshot at slot " + slot + " or newer is already stored"));
       }
-      // Not stored: the store already holds one as new, which the loop has applied.
-      events.add(stored ? new ReplicaEvent.SnapshotFetched(s, received.clusterId())
-          : new ReplicaEvent.SnapshotFetchFailed("a snapshot at slot " + s.slot() + " or newer is already stored"));
     });
   }
 
@@ -392,6 +409,7 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    download.stop(); // a fetch in progress ends at its next piece, or within its idle timeout
     background.shutdown();
     persistStage.shutdown(); // a write in flight finishes; the store is closed only after this
     try {
@@ -400,6 +418,7 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    watchdog.shutdownNow();
     snapshotAtStop();
   }
 

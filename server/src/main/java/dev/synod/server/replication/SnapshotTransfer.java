@@ -1,94 +1,80 @@
 package dev.synod.server.replication;
 
-import dev.synod.peer.v1.FetchSnapshotRequest;
 import dev.synod.peer.v1.PeerGrpc;
-import dev.synod.peer.v1.SnapshotChunk;
-import dev.synod.peer.v1.SnapshotNode;
-import dev.synod.server.storage.ClusterIdentity;
-import dev.synod.server.storage.Snapshot;
-import dev.synod.txn.v1.NodeRecord;
-import dev.synod.txn.v1.SessionRecord;
-import io.grpc.stub.StreamObserver;
-import java.util.ArrayList;
+import dev.synod.peer.v1.SnapshotPiece;
+import dev.synod.peer.v1.SnapshotReadRequest;
+import dev.synod.server.pipeline.Clock;
+import io.grpc.Context;
 import java.util.Iterator;
-import java.util.List;
-import java.util.Map;
-import java.util.SortedMap;
-import java.util.TreeMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
-/** Moves a snapshot from the leader to a follower that is behind the leader's compacted log. */
+/**
+ * Moves a snapshot from the leader to a follower that is behind the leader's compacted log: the
+ * follower ({@link SnapshotDownload}) copies the leader's newest snapshot file, which the leader
+ * ({@link SnapshotSender}, {@link SnapshotSource}) reads from its disk, over {@code ReadSnapshot}
+ * calls of one window each. This class is the follower's gRPC end of those calls.
+ *
+ * <p>There is no deadline on a whole snapshot, which may take any time to copy; a call that makes
+ * no progress for {@link #IDLE_TIMEOUT_MS} (no piece arrives) is cancelled, and the download
+ * resumes it.
+ */
 final class SnapshotTransfer {
-  /** Nodes per chunk, and a byte bound, so a chunk stays well under gRPC message limits. */
-  static final int CHUNK_NODES_MAX = 1_000;
-  static final int CHUNK_BYTES_MAX = 1 << 20;
-  /** How long a follower waits for a whole snapshot. */
-  static final long FETCH_TIMEOUT_SECONDS = 120;
-
-  /** A fetched snapshot and the cluster id of the server that sent it (0: not known yet). */
-  record Received(Snapshot snapshot, long clusterId) {}
+  /** A call that brings no piece for this long is given up (then resumed). */
+  static final long IDLE_TIMEOUT_MS = 10_000;
 
   private SnapshotTransfer() {}
 
-  /** Streams {@code s} in chunks (leader side), each naming the sender's cluster. */
-  static void send(Snapshot s, long clusterId, StreamObserver<SnapshotChunk> out) {
-    Iterator<Map.Entry<String, NodeRecord>> nodes = s.nodes().entrySet().iterator();
-    List<SessionRecord> sessions = s.sessions();
-    do {
-      SnapshotChunk.Builder chunk = SnapshotChunk.newBuilder().setSlot(s.slot()).setZxid(s.zxid())
-          .setTimeMs(s.timeMs()).setClusterId(clusterId);
-      int bytes = 0;
-      while (nodes.hasNext() && chunk.getNodesCount() < CHUNK_NODES_MAX && bytes < CHUNK_BYTES_MAX) {
-        var e = nodes.next();
-        chunk.addNodes(SnapshotNode.newBuilder().setPath(e.getKey()).setRecord(e.getValue()));
-        bytes += e.getKey().length() + e.getValue().getSerializedSize();
-      }
-      if (!nodes.hasNext()) {
-        chunk.addAllSessions(sessions).setLast(true);
-      }
-      out.onNext(chunk.build());
-    } while (nodes.hasNext());
-    out.onCompleted();
+  /**
+   * The leader behind {@code stub}, each call cancelled once no piece has come for {@code
+   * idleTimeoutMs} by {@code clock}, as checked on {@code watchdog}.
+   */
+  static SnapshotDownload.Leader overGrpc(PeerGrpc.PeerBlockingStub stub, Clock clock,
+      long idleTimeoutMs, ScheduledExecutorService watchdog) {
+    return request -> call(stub, request, clock, TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs), watchdog);
   }
 
-  /**
-   * Fetches the leader's snapshot (follower side); {@code clusterId} is ours (0: not known yet).
-   *
-   * @throws IllegalStateException if the snapshot is incomplete or of another cluster
-   */
-  static Received fetch(PeerGrpc.PeerBlockingStub leader, long minSlot, long clusterId) {
-    Iterator<SnapshotChunk> chunks = leader.withDeadlineAfter(FETCH_TIMEOUT_SECONDS, TimeUnit.SECONDS)
-        .fetchSnapshot(FetchSnapshotRequest.newBuilder().setMinSlot(minSlot).setClusterId(clusterId).build());
-    SortedMap<String, NodeRecord> nodes = new TreeMap<>();
-    List<SessionRecord> sessions = new ArrayList<>();
-    long slot = -1;
-    long zxid = -1;
-    long timeMs = 0;
-    long senderCluster = 0; // any value (ids are random 64-bit numbers): valid once slot >= 0
-    boolean last = false;
-    while (chunks.hasNext()) {
-      SnapshotChunk chunk = chunks.next();
-      if (slot >= 0 && (chunk.getSlot() != slot || chunk.getZxid() != zxid
-          || chunk.getTimeMs() != timeMs || chunk.getClusterId() != senderCluster)) {
-        throw new IllegalStateException("snapshot chunks disagree on slot/zxid/time/cluster_id");
+  private static SnapshotDownload.Window call(PeerGrpc.PeerBlockingStub stub, SnapshotReadRequest request,
+      Clock clock, long idleNanos, ScheduledExecutorService watchdog) {
+    Context.CancellableContext context = Context.current().withCancellation();
+    AtomicLong progressNanos = new AtomicLong(clock.monoNanos());
+    long checkNanos = Math.max(1, idleNanos / 4);
+    ScheduledFuture<?> check = watchdog.scheduleWithFixedDelay(() -> {
+      long idle = clock.monoNanos() - progressNanos.get();
+      if (idle > idleNanos) {
+        context.cancel(new TimeoutException("no snapshot data from the leader for "
+            + TimeUnit.NANOSECONDS.toMillis(idle) + " ms"));
       }
-      senderCluster = chunk.getClusterId();
-      if (senderCluster != 0 && clusterId != 0 && senderCluster != clusterId) {
-        throw new IllegalStateException("the snapshot is of cluster " + ClusterIdentity.text(senderCluster)
-            + ", this server belongs to cluster " + ClusterIdentity.text(clusterId));
-      }
-      slot = chunk.getSlot();
-      zxid = chunk.getZxid();
-      timeMs = chunk.getTimeMs();
-      for (SnapshotNode n : chunk.getNodesList()) {
-        nodes.put(n.getPath(), n.getRecord());
-      }
-      sessions.addAll(chunk.getSessionsList());
-      last |= chunk.getLast();
+    }, checkNanos, checkNanos, TimeUnit.NANOSECONDS);
+    Iterator<SnapshotPiece> pieces;
+    try {
+      pieces = context.call(() -> stub.readSnapshot(request));
+    } catch (Exception e) {
+      check.cancel(false);
+      context.cancel(null);
+      throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
     }
-    if (!last || slot < minSlot) {
-      throw new IllegalStateException("incomplete snapshot from the leader (slot " + slot + ")");
-    }
-    return new Received(new Snapshot(zxid, slot, timeMs, nodes, sessions), senderCluster);
+    return new SnapshotDownload.Window() {
+      @Override
+      public boolean hasNext() {
+        boolean more = pieces.hasNext(); // blocks until a piece, the end, or a failure
+        progressNanos.set(clock.monoNanos());
+        return more;
+      }
+
+      @Override
+      public SnapshotPiece next() {
+        return pieces.next();
+      }
+
+      @Override
+      public void close() {
+        check.cancel(false);
+        context.cancel(null); // ends the call if it is still open; nothing otherwise
+      }
+    };
   }
 }

@@ -6,8 +6,13 @@ import dev.synod.server.replication.ClusterConfig;
 import dev.synod.server.replication.ReplicaLog;
 import dev.synod.server.storage.ClusterIdentity;
 import dev.synod.server.storage.Snapshot;
+import dev.synod.server.replication.SnapshotDownload;
+import dev.synod.server.replication.SnapshotSource;
+import dev.synod.server.storage.CorruptSnapshotException;
 import java.io.IOException;
 import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * One member's durable state in the whole-server simulation: what a start recovers, where the
@@ -42,6 +47,35 @@ interface MemberDisk {
 
   /** Stores a leader's snapshot durably, unless one as new is already stored (false). */
   boolean installSnapshot(Snapshot snapshot) throws IOException;
+
+  /**
+   * The running member's snapshot files, for followers that copy them as they copy a leader's
+   * over the network; {@code current} takes a snapshot of its state (when none on disk is new
+   * enough), and {@code failed} hears of a disk failure in writing it (the member stops). Null if
+   * this disk keeps no files (a model): followers are then handed the leader's
+   * state instead.
+   */
+  default SnapshotSource snapshotSource(Supplier<Snapshot> current, Consumer<IOException> failed) {
+    return null;
+  }
+
+  /**
+   * A new copy of a leader's snapshot file to this disk, for a member that just started (null if
+   * this disk keeps no files).
+   */
+  default SnapshotDownload newDownload() {
+    return null;
+  }
+
+  /**
+   * Installs the copy of the snapshot at {@code slot} that a download made: verified and durable,
+   * unless one as new is already stored (empty).
+   *
+   * @throws CorruptSnapshotException if the copy fails verification (not a disk failure)
+   */
+  default Optional<Snapshot> installReceived(long slot) throws IOException {
+    throw new UnsupportedOperationException("this disk keeps no snapshot files");
+  }
 
   /** The process died (kill -9, or it stopped on a storage error); the machine runs on. */
   void processDied();

@@ -14,7 +14,7 @@ public final class ServerSeedRunner {
   /** What a range of seeds did. */
   public record Summary(int passed, int failed, List<ServerSimulator.Result> failures, long events,
       long acked, long reads, long lockAcquisitions, long leaderChanges, long crashes,
-      int realStoreSeeds) {
+      int realStoreSeeds, long realStoreSnapshotsInstalled) {
     /** The one-line summary, e.g. "1000 passed, 0 failed". */
     public String line() {
       return passed + " passed, " + failed + " failed";
@@ -41,6 +41,7 @@ public final class ServerSeedRunner {
     long leaderChanges = 0;
     long crashes = 0;
     int realStoreSeeds = 0;
+    long realStoreSnapshotsInstalled = 0;
     int batch = Math.max(1, Runtime.getRuntime().availableProcessors()) * 64;
     for (long start = from; start < from + seeds; start += batch) {
       long end = Math.min(from + seeds, start + batch);
@@ -55,6 +56,7 @@ public final class ServerSeedRunner {
         leaderChanges += r.stats().leaderChanges();
         crashes += r.stats().crashes();
         realStoreSeeds += r.realStores() ? 1 : 0;
+        realStoreSnapshotsInstalled += r.realStores() ? r.stats().snapshotsInstalled() : 0;
         if (!r.passed()) {
           failures.add(r);
           onFailure.accept(r);
@@ -62,7 +64,8 @@ public final class ServerSeedRunner {
       }
     }
     return new Summary(seeds - failures.size(), failures.size(), failures, events, acked, reads,
-        lockAcquisitions, leaderChanges, crashes, realStoreSeeds);
+        lockAcquisitions, leaderChanges, crashes, realStoreSeeds,
+        realStoreSnapshotsInstalled);
   }
 
   /** The arguments of the tools command that replay a failed seed alone. */

@@ -1,14 +1,18 @@
 package dev.synod.server.sim;
 
 import dev.synod.peer.v1.PeerEnvelope;
+import dev.synod.peer.v1.SnapshotPiece;
 import dev.synod.server.config.ConfigParser;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.replication.ClusterConfig;
+import dev.synod.server.replication.SnapshotDownload;
+import dev.synod.server.replication.SnapshotSource;
 import dev.synod.server.storage.Snapshot;
 import dev.synod.txn.v1.Txn;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -240,7 +244,8 @@ public final class ServerSimulator implements SimServer.World {
     long resumesRefused = clients.stream().mapToLong(SimClient::resumesRefused).sum();
     LockChecker locks = history.locks();
     Stats stats = new Stats(history.acked(), history.retried(), history.reads(), resumesRefused,
-        locks.acquisitions(), locks.protectedWritesApplied(), leaderChanges, crashes, partitions, 0,
+        locks.acquisitions(), locks.protectedWritesApplied(), leaderChanges, crashes, partitions,
+        Arrays.stream(servers, 1, servers.length).mapToLong(SimServer::snapshotsInstalled).sum(),
         clockJumps, storageFailures, history.watchEvents(),
         clients.stream().mapToLong(SimClient::resyncs).sum(), wipes, majorityWiped);
     return new Result(seed, replicas, realStores, failure == null, failure, events,
@@ -495,6 +500,42 @@ public final class ServerSimulator implements SimServer.World {
       return Optional.empty();
     }
     return Optional.of(leader.state().snapshot().withSlot(leader.loop().appliedSlot()));
+  }
+
+  @Override
+  public SnapshotDownload.Leader snapshotLeader(int from, int leaderId) {
+    SimServer leader = servers[leaderId];
+    SnapshotSource source = leader.snapshotSource();
+    if (source == null || cut[leaderId][from] || cut[from][leaderId]) {
+      return null;
+    }
+    SnapshotDownload.Leader direct = source.direct(() -> clusterIdOf(leaderId));
+    if (!faulty()) {
+      return direct;
+    }
+    // While faults run, a call breaks now and then, as a connection lost in the middle does.
+    return request -> {
+      SnapshotDownload.Window window = direct.read(request);
+      return new SnapshotDownload.Window() {
+        @Override
+        public boolean hasNext() {
+          if (random.nextInt(8) == 0) {
+            throw new IllegalStateException("simulated: the connection to the leader broke");
+          }
+          return window.hasNext();
+        }
+
+        @Override
+        public SnapshotPiece next() {
+          return window.next();
+        }
+
+        @Override
+        public void close() {
+          window.close();
+        }
+      };
+    };
   }
 
   @Override

@@ -19,6 +19,9 @@ import dev.synod.server.replication.ReplicaEvent;
 import dev.synod.server.replication.ReplicaLoop;
 import dev.synod.server.state.StateLimits;
 import dev.synod.server.state.StateMachine;
+import dev.synod.server.replication.SnapshotDownload;
+import dev.synod.server.replication.SnapshotSource;
+import dev.synod.server.storage.CorruptSnapshotException;
 import dev.synod.server.storage.Snapshot;
 import dev.synod.txn.v1.Txn;
 import java.io.IOException;
@@ -46,6 +49,12 @@ final class SimServer implements ReplicaEffects, WritePipeline {
 
     /** A snapshot of the leader's current state for a fetch, or empty if it cannot give one now. */
     Optional<Snapshot> snapshotOf(int from, int leaderId, long minSlot);
+
+    /**
+     * The leader's snapshot files as member {@code from} reaches them for a copy, with the
+     * network's faults in between; null if it cannot reach them now.
+     */
+    SnapshotDownload.Leader snapshotLeader(int from, int leaderId);
 
     long jobDelayNanos();
 
@@ -83,6 +92,11 @@ final class SimServer implements ReplicaEffects, WritePipeline {
   /** Events posted to this life's loop and not yet handled (see {@link #step}). */
   private final List<ReplicaEvent> inbox = new ArrayList<>();
   private boolean drainScheduled;
+  /** This life's copy of a leader's snapshot file, and its own files for followers (real stores). */
+  private SnapshotDownload download;
+  private SnapshotSource snapshotSource;
+  /** Snapshots fetched from a leader and installed, over every life. */
+  private long snapshotsInstalled;
 
   /** {@code realStores}: the server's real stores on a simulated disk, else a model of them. */
   SimServer(int id, ServerConfig config, ClusterConfig cluster, SimClock clock, World world,
@@ -133,6 +147,19 @@ final class SimServer implements ReplicaEffects, WritePipeline {
       return;
     }
     housekeeper = new Housekeeper(tracker, state, this, clusterTime, config.housekeepingIntervalMs());
+    download = disk.newDownload();
+    snapshotSource = disk.snapshotSource(() -> state.snapshot().withSlot(loop.appliedSlot()),
+        this::storageFailed);
+  }
+
+  /** This member's snapshot files for a follower's copy (null: down, or a model disk). */
+  SnapshotSource snapshotSource() {
+    return loop == null ? null : snapshotSource;
+  }
+
+  /** Snapshots this member fetched from a leader and installed, over all its lives. */
+  long snapshotsInstalled() {
+    return snapshotsInstalled;
   }
 
   /**
@@ -194,6 +221,8 @@ final class SimServer implements ReplicaEffects, WritePipeline {
     tracker = null;
     housekeeper = null;
     services = null;
+    download = null;
+    snapshotSource = null;
     disk.processDied();
   }
 
@@ -339,6 +368,10 @@ final class SimServer implements ReplicaEffects, WritePipeline {
 
   @Override
   public void fetchSnapshot(int leaderId, long minSlot, long clusterId) {
+    if (download != null) {
+      inThisLife(world.jobDelayNanos(), () -> copySnapshot(leaderId, minSlot, clusterId));
+      return;
+    }
     inThisLife(world.jobDelayNanos(), () -> {
       Optional<Snapshot> fetched = world.snapshotOf(id, leaderId, minSlot);
       long theirs = world.clusterIdOf(leaderId);
@@ -361,6 +394,40 @@ final class SimServer implements ReplicaEffects, WritePipeline {
       step(stored ? new ReplicaEvent.SnapshotFetched(s, theirs) : new ReplicaEvent.SnapshotFetchFailed(
           "a snapshot at slot " + s.slot() + " or newer is already stored"));
     });
+  }
+
+  /**
+   * Copies the leader's snapshot file as the server does ({@link SnapshotDownload}, resuming the
+   * copy a broken call left), then installs it through the store.
+   */
+  private void copySnapshot(int leaderId, long minSlot, long clusterId) {
+    SnapshotDownload.Leader leader = world.snapshotLeader(id, leaderId);
+    if (leader == null) {
+      step(new ReplicaEvent.SnapshotFetchFailed("the leader cannot be reached"));
+      return;
+    }
+    SnapshotDownload.Done done;
+    Optional<Snapshot> installed;
+    try {
+      done = download.fetch(leader, minSlot, clusterId);
+      installed = disk.installReceived(done.identity().getSlot());
+    } catch (SnapshotDownload.TransferException | CorruptSnapshotException e) {
+      // The copy or the leader's file was bad (a bad sector there), not this disk: ask again.
+      step(new ReplicaEvent.SnapshotFetchFailed(e.toString()));
+      return;
+    } catch (IOException e) {
+      storageFailed(e);
+      return;
+    }
+    // Not stored: the store already holds one as new, which the loop has applied.
+    step(installed.isPresent() ? new ReplicaEvent.SnapshotFetched(installed.get(), done.clusterId())
+        : new ReplicaEvent.SnapshotFetchFailed("a snapshot at slot " + done.identity().getSlot()
+            + " or newer is already stored"));
+  }
+
+  @Override
+  public void snapshotInstalled(long slot) {
+    snapshotsInstalled++;
   }
 
   @Override

@@ -217,6 +217,13 @@ public final class SimulatedDisk implements Disk {
   }
 
   @Override
+  public synchronized ByteBuffer read(Path file, long position, int lengthBytes) throws IOException {
+    SimInode inode = inode(file);
+    long available = Math.max(0, inode.length() - position);
+    return ByteBuffer.wrap(inode.read(position, (int) Math.min(lengthBytes, available)));
+  }
+
+  @Override
   public synchronized DiskFile create(Path file) throws IOException {
     checkParent(file);
     if (visible.containsKey(file)) {

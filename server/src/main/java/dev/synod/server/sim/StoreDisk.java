@@ -5,6 +5,8 @@ import dev.synod.server.config.ServerConfig;
 import dev.synod.server.replication.AcceptorLog;
 import dev.synod.server.replication.ClusterConfig;
 import dev.synod.server.replication.ClusterCreation;
+import dev.synod.server.replication.SnapshotDownload;
+import dev.synod.server.replication.SnapshotSource;
 import dev.synod.server.storage.ClusterIdentity;
 import dev.synod.server.storage.DurableStore;
 import dev.synod.server.storage.FaultInjector;
@@ -15,6 +17,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeSet;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * A member's durable state in the server's real stores: the {@link AcceptorLog} in a {@link
@@ -26,6 +30,9 @@ import java.util.TreeSet;
 final class StoreDisk implements MemberDisk {
   /** The data directory, on the member's own disk. */
   private static final Path DATA_DIR = Path.of("/synod/data");
+
+  /** Bytes a follower asks its leader for per call. */
+  static final long DOWNLOAD_WINDOW_BYTES = 32 << 10;
 
   private final java.util.SplittableRandom random;
   private SimulatedDisk disk;
@@ -74,6 +81,38 @@ final class StoreDisk implements MemberDisk {
   @Override
   public boolean installSnapshot(Snapshot snapshot) throws IOException {
     return store.installSnapshot(snapshot);
+  }
+
+  @Override
+  public SnapshotSource snapshotSource(Supplier<Snapshot> current, Consumer<IOException> failed) {
+    DurableStore running = store;
+    return new SnapshotSource(running.disk(), new SnapshotSource.Files() {
+      @Override
+      public SortedMap<Long, Path> list() throws IOException {
+        return running.snapshotFiles();
+      }
+
+      @Override
+      public void writeCovering(long minSlot) throws IOException {
+        try {
+          running.writeSnapshot(current.get());
+        } catch (IOException e) {
+          failed.accept(e);
+          throw e;
+        }
+      }
+    });
+  }
+
+  @Override
+  public SnapshotDownload newDownload() {
+    // Small windows, so that a snapshot of the simulation's size takes several calls.
+    return new SnapshotDownload(store.disk(), store::incomingSnapshotFile, DOWNLOAD_WINDOW_BYTES);
+  }
+
+  @Override
+  public Optional<Snapshot> installReceived(long slot) throws IOException {
+    return store.installReceivedSnapshot(slot);
   }
 
   @Override

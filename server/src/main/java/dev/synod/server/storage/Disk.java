@@ -43,6 +43,12 @@ public interface Disk {
    */
   ByteBuffer read(Path file, int lengthBytes) throws IOException;
 
+  /**
+   * Reads at most {@code lengthBytes} of {@code file} from {@code position} into a new heap
+   * buffer, flipped; its limit is less than {@code lengthBytes} if the file ends first.
+   */
+  ByteBuffer read(Path file, long position, int lengthBytes) throws IOException;
+
   /** Creates {@code file}, which must not exist, and opens it for writing from offset 0. */
   DiskFile create(Path file) throws IOException;
 

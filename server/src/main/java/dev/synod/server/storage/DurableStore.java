@@ -33,6 +33,7 @@ public final class DurableStore implements Closeable {
   /** The newest valid snapshot's slot and zxid (0, 0 if none), read together. */
   private record Newest(long slot, long zxid) {}
 
+  private final Disk disk;
   private final DataDir dataDir;
   private final WriteAheadLog log;
   private final SnapshotStore snapshots;
@@ -47,11 +48,13 @@ public final class DurableStore implements Closeable {
   private Optional<Snapshot> recovered;
 
   private DurableStore(
+      Disk disk,
       DataDir dataDir,
       WriteAheadLog log,
       SnapshotStore snapshots,
       FaultInjector faults,
       Optional<Snapshot> recovered) {
+    this.disk = disk;
     this.dataDir = dataDir;
     this.log = log;
     this.snapshots = snapshots;
@@ -84,7 +87,7 @@ public final class DurableStore implements Closeable {
       SnapshotStore snapshots = new SnapshotStore(disk, dir.snapshotDir(), faults);
       Optional<Snapshot> newest = snapshots.loadLatest();
       WriteAheadLog log = WriteAheadLog.open(disk, dir.logDir(), segmentBytesMax);
-      return new DurableStore(dir, log, snapshots, faults, newest);
+      return new DurableStore(disk, dir, log, snapshots, faults, newest);
     } catch (IOException | RuntimeException e) {
       try {
         dir.close();
@@ -226,6 +229,37 @@ public final class DurableStore implements Closeable {
     newest = new Newest(snapshot.slot(), snapshot.zxid());
     recovered = null; // loadSnapshot() now reads the newest from disk
     return true;
+  }
+
+  /**
+   * The disk this store is on: snapshot transfer reads the snapshot files and writes {@link
+   * #incomingSnapshotFile} through it.
+   */
+  public Disk disk() {
+    return disk;
+  }
+
+  /** Where a snapshot received from another server is written before it is installed. */
+  public Path incomingSnapshotFile(long slot) {
+    return snapshots.incomingFile(slot);
+  }
+
+  /**
+   * Installs the whole snapshot file received from another server at {@link
+   * #incomingSnapshotFile}{@code (slot)}: verified, it becomes the newest, which {@link
+   * #loadSnapshot}, {@link #snapshotSlot} and {@link #snapshotZxid} report (see {@link
+   * SnapshotStore#installReceived}).
+   *
+   * @return the snapshot, loaded; empty if a snapshot of the same or a higher slot is on disk
+   * @throws CorruptSnapshotException if the received file fails verification (it is deleted)
+   */
+  public synchronized Optional<Snapshot> installReceivedSnapshot(long slot) throws IOException {
+    Optional<Snapshot> installed = snapshots.installReceived(snapshots.incomingFile(slot), slot);
+    installed.ifPresent(s -> {
+      newest = new Newest(s.slot(), s.zxid());
+      recovered = null;
+    });
+    return installed;
   }
 
   /**

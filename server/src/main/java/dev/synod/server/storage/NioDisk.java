@@ -53,6 +53,17 @@ final class NioDisk implements Disk {
   }
 
   @Override
+  public ByteBuffer read(Path file, long position, int lengthBytes) throws IOException {
+    ByteBuffer bytes = ByteBuffer.allocate(lengthBytes);
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      while (bytes.hasRemaining() && channel.read(bytes, position + bytes.position()) >= 0) {
+        // read until full or end of file
+      }
+    }
+    return bytes.flip();
+  }
+
+  @Override
   public DiskFile create(Path file) throws IOException {
     return new ChannelFile(
         FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));

@@ -29,6 +29,9 @@ public final class SnapshotStore {
   static final String DIR_SYNCED = "snapshot.dir-synced";
   static final String PRUNED = "snapshot.pruned";
 
+  /** Names a snapshot being received, ahead of the temp file name of its slot. */
+  private static final String INCOMING_PREFIX = "incoming-";
+
   private final Disk disk;
   private final Path dir;
   private final FaultInjector faults;
@@ -83,6 +86,53 @@ public final class SnapshotStore {
     prune();
     faults.at(PRUNED);
     return true;
+  }
+
+  /**
+   * Where a snapshot received from another server is assembled before {@link #installReceived}: a
+   * temp file, so a start deletes what a crash left of it.
+   */
+  public Path incomingFile(long slot) {
+    return dir.resolve(INCOMING_PREFIX + SnapshotFile.tmpFileName(slot));
+  }
+
+  /**
+   * Installs {@code incoming}, a whole copy of another server's snapshot file at {@code slot} that
+   * the caller wrote on this store's disk: verifies it as a load does (format, slot, counts,
+   * checksum), fsyncs it, renames it into place, fsyncs the directory and prunes, reaching the
+   * same fault points as {@link #write}. It is then the newest snapshot.
+   *
+   * @return the snapshot as loaded from the file; empty, having deleted {@code incoming}, if a
+   *     snapshot of the same or a higher slot is already stored
+   * @throws CorruptSnapshotException if the file fails verification (it is deleted): the copy, not
+   *     this disk, is bad, so the caller may fetch again
+   * @throws IOException if the disk fails
+   */
+  public synchronized Optional<Snapshot> installReceived(Path incoming, long slot)
+      throws IOException {
+    List<Long> existing = slots();
+    if (!existing.isEmpty() && existing.get(0) >= slot) {
+      disk.deleteIfExists(incoming);
+      return Optional.empty();
+    }
+    Snapshot snapshot;
+    try {
+      snapshot = SnapshotFile.read(disk, incoming, slot);
+    } catch (IOException e) {
+      disk.deleteIfExists(incoming);
+      throw new CorruptSnapshotException("the snapshot received for slot " + slot + " fails "
+          + "verification: " + e.getMessage());
+    }
+    faults.at(TMP_WRITTEN);
+    disk.fsync(incoming);
+    faults.at(TMP_SYNCED);
+    disk.moveAtomically(incoming, fileOf(slot));
+    faults.at(RENAMED);
+    disk.fsyncDirectory(dir);
+    faults.at(DIR_SYNCED);
+    prune();
+    faults.at(PRUNED);
+    return Optional.of(snapshot);
   }
 
   /** Deletes snapshots older than the newest {@value #SNAPSHOTS_KEPT}. */

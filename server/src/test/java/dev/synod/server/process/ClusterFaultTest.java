@@ -135,6 +135,8 @@ class ClusterFaultTest {
       assertTrue(cluster.status(follower).getSnapshotZxid() > 0
           || Files.list(dir.resolve("s" + follower).resolve("snapshots")).findAny().isPresent(),
           "the wiped follower installed a snapshot from the leader");
+      String log = cluster.servers[follower].log();
+      assertTrue(log.contains("fetched a snapshot through slot"), "caught up by a streamed snapshot: " + log);
     }
   }
 

@@ -1,56 +1,397 @@
 package dev.synod.server.replication;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import dev.synod.api.v1.Stat;
-import dev.synod.peer.v1.FetchSnapshotRequest;
 import dev.synod.peer.v1.PeerGrpc;
-import dev.synod.peer.v1.SnapshotChunk;
+import dev.synod.peer.v1.SnapshotPiece;
+import dev.synod.peer.v1.SnapshotReadRequest;
+import dev.synod.server.pipeline.Clock;
+import dev.synod.server.storage.CorruptSnapshotException;
+import dev.synod.server.storage.DurableStore;
+import dev.synod.server.storage.FaultInjector;
 import dev.synod.server.storage.Snapshot;
 import dev.synod.txn.v1.NodeRecord;
 import dev.synod.txn.v1.SessionRecord;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.Status;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** A snapshot sent in chunks arrives whole, decided time included. */
+/**
+ * A snapshot file goes from a leader's disk to a follower's in checked pieces over real gRPC
+ * (in-process): resumed after a broken call from where the copy is durable, started over when the
+ * leader's file changed, refused when a piece or the whole fails its checksum, and installed as a
+ * tree identical to the one the leader wrote.
+ */
 class SnapshotTransferTest {
-  @Test
-  void aSnapshotOfManyChunksArrivesWithItsDecidedTime() throws Exception {
-    SortedMap<String, NodeRecord> nodes = new TreeMap<>();
-    nodes.put("/", NodeRecord.getDefaultInstance());
-    for (int i = 0; i < SnapshotTransfer.CHUNK_NODES_MAX * 2 + 5; i++) {
-      nodes.put("/n" + i, NodeRecord.newBuilder().setStat(Stat.newBuilder().setCzxid(i)).build());
-    }
-    Snapshot sent = new Snapshot(42, 17, 1_700_000_000_123L, nodes,
-        List.of(SessionRecord.newBuilder().setSessionId(5).setRecentResultsMax(9).build()));
-    String name = InProcessServerBuilder.generateName();
-    Server server = InProcessServerBuilder.forName(name).directExecutor()
-        .addService(new PeerGrpc.PeerImplBase() {
-          @Override
-          public void fetchSnapshot(FetchSnapshotRequest request, StreamObserver<SnapshotChunk> out) {
-            SnapshotTransfer.send(sent, 77, out);
-          }
-        }).build().start();
-    ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-    try {
-      SnapshotTransfer.Received got = SnapshotTransfer.fetch(PeerGrpc.newBlockingStub(channel), 17, 77);
-      assertEquals(77, got.clusterId());
-      Snapshot received = got.snapshot();
-      assertEquals(sent.zxid(), received.zxid());
-      assertEquals(sent.slot(), received.slot());
-      assertEquals(sent.timeMs(), received.timeMs());
-      assertEquals(sent.nodes(), received.nodes());
-      assertEquals(sent.sessions(), received.sessions());
-    } finally {
+  static final long CLUSTER = 0x5eed_cafe_0000_0001L;
+  /** Small windows, so a snapshot of a few MiB takes several calls of several pieces. */
+  static final long WINDOW_BYTES = 3 * SnapshotSource.PIECE_BYTES;
+
+  @TempDir Path dir;
+  private DurableStore leaderStore;
+  private DurableStore followerStore;
+  private ExecutorService transfers;
+  private ScheduledExecutorService watchdog;
+  private Server server;
+  private ManagedChannel channel;
+  /** Every request the follower made, in order. */
+  private final List<SnapshotReadRequest> requests = new ArrayList<>();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    leaderStore = DurableStore.open(dir.resolve("leader"), 1 << 20, FaultInjector.NONE);
+    followerStore = DurableStore.open(dir.resolve("follower"), 1 << 20, FaultInjector.NONE);
+    transfers = Executors.newFixedThreadPool(2);
+    watchdog = Executors.newSingleThreadScheduledExecutor();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    if (channel != null) {
       channel.shutdownNow();
+    }
+    if (server != null) {
       server.shutdownNow();
     }
+    transfers.shutdownNow();
+    watchdog.shutdownNow();
+    leaderStore.close();
+    followerStore.close();
+  }
+
+  @Test
+  void aBrokenCallResumesFromTheDurableOffsetAndTheTreeArrivesIdentical() throws Exception {
+    Snapshot sent = snapshot(17, 60_000);
+    leaderStore.writeSnapshot(sent);
+    long size = Files.size(leaderStore.snapshotFiles().get(17L));
+    assertTrue(size > 2 * WINDOW_BYTES, "the file spans several windows: " + size);
+    serveFromLeaderStore();
+    // The connection breaks in the second call, after one of its pieces.
+    int[] calls = {0};
+    SnapshotDownload.Leader breaking = request -> {
+      SnapshotDownload.Window w = recording().read(request);
+      return ++calls[0] == 2 ? breakAfter(w, 1) : w;
+    };
+    SnapshotDownload download = download();
+
+    SnapshotDownload.Done done = download.fetch(breaking, 17, CLUSTER);
+
+    assertEquals(CLUSTER, done.clusterId());
+    assertEquals(17, done.identity().getSlot());
+    assertEquals(size, done.identity().getSizeBytes());
+    assertFalse(requests.get(0).hasResume(), "the first call starts a copy");
+    assertEquals(WINDOW_BYTES, requests.get(1).getOffset(), "the second window starts where the first ended");
+    SnapshotReadRequest resumed = requests.get(2);
+    assertEquals(done.identity(), resumed.getResume(), "the call after the break resumes the same file");
+    assertEquals(WINDOW_BYTES, resumed.getOffset(),
+        "... from its durable end (the piece after it was written but not yet synced)");
+    assertInstalledEquals(sent, followerStore.installReceivedSnapshot(17).orElseThrow());
+    // And it is the follower's snapshot from now on, on disk.
+    followerStore.close();
+    followerStore = DurableStore.open(dir.resolve("follower"), 1 << 20, FaultInjector.NONE);
+    assertInstalledEquals(sent, followerStore.loadSnapshot().orElseThrow());
+  }
+
+  @Test
+  void aFetchThatFailsKeepsItsCopyAndTheNextFetchResumesIt() throws Exception {
+    Snapshot sent = snapshot(17, 60_000);
+    leaderStore.writeSnapshot(sent);
+    serveFromLeaderStore();
+    SnapshotDownload download = download();
+    // The leader goes away after the first window: every call after that breaks at once.
+    int[] calls = {0};
+    SnapshotDownload.Leader dying = request -> {
+      SnapshotDownload.Window w = recording().read(request);
+      return ++calls[0] == 1 ? w : breakAfter(w, 0);
+    };
+    assertThrows(SnapshotDownload.TransferException.class, () -> download.fetch(dying, 17, CLUSTER));
+    assertEquals(WINDOW_BYTES, download.durableBytes(), "the first window stays");
+    requests.clear();
+
+    download.fetch(recording(), 17, CLUSTER);
+
+    assertEquals(WINDOW_BYTES, requests.get(0).getOffset(), "the next fetch resumes the copy");
+    assertTrue(requests.get(0).hasResume());
+    assertInstalledEquals(sent, followerStore.installReceivedSnapshot(17).orElseThrow());
+  }
+
+  @Test
+  void aCopyOfAFileTheLeaderNoLongerHasStartsOverWithItsNewest() throws Exception {
+    leaderStore.writeSnapshot(snapshot(17, 60_000));
+    serveFromLeaderStore();
+    SnapshotDownload download = download();
+    SnapshotDownload.Leader failingSecond = request -> {
+      SnapshotDownload.Window w = recording().read(request);
+      return requests.size() >= 2 ? breakAfter(w, 0) : w;
+    };
+    assertThrows(SnapshotDownload.TransferException.class, () -> download.fetch(failingSecond, 17, CLUSTER));
+    assertTrue(download.durableBytes() > 0);
+    // Meanwhile the leader writes two newer snapshots, and the one being copied is pruned.
+    leaderStore.writeSnapshot(snapshot(30, 30_000));
+    Snapshot newest = snapshot(40, 35_000);
+    leaderStore.writeSnapshot(newest);
+    assertFalse(leaderStore.snapshotFiles().containsKey(17L));
+    requests.clear();
+
+    SnapshotDownload.Done done = download.fetch(recording(), 17, CLUSTER);
+
+    assertEquals(17, requests.get(0).getResume().getSlot(), "it asked to resume its copy");
+    assertEquals(40, done.identity().getSlot(), "and got the leader's newest from the start");
+    assertInstalledEquals(newest, followerStore.installReceivedSnapshot(40).orElseThrow());
+    assertFalse(Files.exists(followerStore.incomingSnapshotFile(17)), "the old copy is gone");
+  }
+
+  @Test
+  void aCorruptPieceIsRefusedWithAClearErrorAndNothingOfItIsKept() throws Exception {
+    Snapshot sent = snapshot(17, 60_000);
+    leaderStore.writeSnapshot(sent);
+    serveFromLeaderStore();
+    SnapshotDownload download = download();
+    // A bit flips on the way in the fifth piece (second window's second piece); its CRC stays.
+    SnapshotDownload.Leader flipping = altering(5, piece -> piece.toBuilder()
+        .setData(flipped(piece.getData())).build());
+
+    SnapshotDownload.TransferException e = assertThrows(SnapshotDownload.TransferException.class,
+        () -> download.fetch(flipping, 17, CLUSTER));
+
+    assertTrue(e.getMessage().contains("corrupt snapshot piece: bytes " + (4L * SnapshotSource.PIECE_BYTES)
+        + " to " + (5L * SnapshotSource.PIECE_BYTES) + " of the snapshot at slot 17 fail their CRC32C"),
+        e.getMessage());
+    assertEquals(WINDOW_BYTES, download.durableBytes(), "only the first, whole window is kept");
+    requests.clear();
+    download.fetch(recording(), 17, CLUSTER);
+    assertEquals(WINDOW_BYTES, requests.get(0).getOffset());
+    assertInstalledEquals(sent, followerStore.installReceivedSnapshot(17).orElseThrow());
+  }
+
+  @Test
+  void aCopyThatFailsTheWholeChecksumIsDiscarded() throws Exception {
+    leaderStore.writeSnapshot(snapshot(17, 60_000));
+    serveFromLeaderStore();
+    SnapshotDownload download = download();
+    // Damaged before its piece checksum was made (as a bad sector of the leader's would be).
+    SnapshotDownload.Leader damaging = altering(2, piece -> {
+      ByteString data = flipped(piece.getData());
+      java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+      crc.update(data.asReadOnlyByteBuffer());
+      return piece.toBuilder().setData(data).setCrc32C((int) crc.getValue()).build();
+    });
+
+    SnapshotDownload.TransferException e = assertThrows(SnapshotDownload.TransferException.class,
+        () -> download.fetch(damaging, 17, CLUSTER));
+
+    assertTrue(e.getMessage().contains("does not match the leader's checksum"), e.getMessage());
+    assertEquals(0, download.durableBytes(), "the copy is dropped: the next fetch starts over");
+    assertFalse(Files.exists(followerStore.incomingSnapshotFile(17)));
+  }
+
+  @Test
+  void aFileThatIsNoSnapshotIsRefusedAtInstall() throws Exception {
+    Files.write(followerStore.incomingSnapshotFile(9), new byte[4096]);
+
+    CorruptSnapshotException e = assertThrows(CorruptSnapshotException.class,
+        () -> followerStore.installReceivedSnapshot(9));
+
+    assertTrue(e.getMessage().contains("the snapshot received for slot 9 fails verification"), e.getMessage());
+    assertFalse(Files.exists(followerStore.incomingSnapshotFile(9)));
+    assertTrue(followerStore.snapshotFiles().isEmpty());
+  }
+
+  @Test
+  void anotherClustersSnapshotIsRefused() throws Exception {
+    leaderStore.writeSnapshot(snapshot(17, 100));
+    serveFromLeaderStore();
+
+    SnapshotDownload.TransferException e = assertThrows(SnapshotDownload.TransferException.class,
+        () -> download().fetch(recording(), 17, CLUSTER + 1));
+
+    assertTrue(e.getMessage().contains("the snapshot is of cluster"), e.getMessage());
+  }
+
+  /** No deadline on the transfer, but a call that brings nothing for the idle timeout ends. */
+  @Test
+  void aLeaderThatStopsSendingIsGivenUpAfterTheIdleTimeout() throws Exception {
+    List<ServerCallStreamObserver<SnapshotPiece>> stalled = new ArrayList<>();
+    serve(new PeerGrpc.PeerImplBase() {
+      @Override
+      public void readSnapshot(SnapshotReadRequest request, StreamObserver<SnapshotPiece> out) {
+        synchronized (stalled) {
+          stalled.add((ServerCallStreamObserver<SnapshotPiece>) out); // and never a piece
+        }
+      }
+    });
+    SnapshotDownload.Leader leader = SnapshotTransfer.overGrpc(PeerGrpc.newBlockingStub(channel),
+        Clock.SYSTEM, 100, watchdog);
+
+    SnapshotDownload.TransferException e = assertThrows(SnapshotDownload.TransferException.class,
+        () -> download().fetch(leader, 17, CLUSTER));
+
+    assertTrue(e.getMessage().contains("no snapshot data from the leader for"), e.getMessage());
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while (!allCancelled(stalled) && System.nanoTime() < deadline) {
+      Thread.sleep(5); // polling a condition, with a deadline
+    }
+    synchronized (stalled) {
+      assertEquals(SnapshotDownload.FRUITLESS_CALLS_MAX, stalled.size());
+    }
+    assertTrue(allCancelled(stalled), "the follower cancelled each idle call");
+  }
+
+  // -----------------------------------------------------------------------------------------------
+
+  private static boolean allCancelled(List<ServerCallStreamObserver<SnapshotPiece>> calls) {
+    synchronized (calls) {
+      return calls.stream().allMatch(ServerCallStreamObserver::isCancelled);
+    }
+  }
+
+  private SnapshotDownload download() {
+    return new SnapshotDownload(followerStore.disk(), followerStore::incomingSnapshotFile, WINDOW_BYTES);
+  }
+
+  private void serveFromLeaderStore() throws IOException {
+    SnapshotSource source = new SnapshotSource(leaderStore.disk(), new SnapshotSource.Files() {
+      @Override
+      public SortedMap<Long, Path> list() throws IOException {
+        return leaderStore.snapshotFiles();
+      }
+
+      @Override
+      public void writeCovering(long minSlot) {
+        throw new IllegalStateException("this leader has applied less than slot " + minSlot);
+      }
+    });
+    serve(new PeerGrpc.PeerImplBase() {
+      @Override
+      public void readSnapshot(SnapshotReadRequest request, StreamObserver<SnapshotPiece> out) {
+        SnapshotSender.serve(source, CLUSTER, request, (ServerCallStreamObserver<SnapshotPiece>) out,
+            transfers);
+      }
+    });
+  }
+
+  private void serve(PeerGrpc.PeerImplBase service) throws IOException {
+    String name = InProcessServerBuilder.generateName();
+    // Direct executor, as the real peer server: the sender must not read files on it.
+    server = InProcessServerBuilder.forName(name).directExecutor().addService(service).build().start();
+    channel = InProcessChannelBuilder.forName(name).build();
+  }
+
+  /** The leader over gRPC, each request recorded. */
+  private SnapshotDownload.Leader recording() {
+    SnapshotDownload.Leader grpc = SnapshotTransfer.overGrpc(PeerGrpc.newBlockingStub(channel), Clock.SYSTEM,
+        SnapshotTransfer.IDLE_TIMEOUT_MS, watchdog);
+    return request -> {
+      requests.add(request);
+      return grpc.read(request);
+    };
+  }
+
+  /** The leader, with the {@code n}-th piece (from 1, over all calls) changed by {@code change}. */
+  private SnapshotDownload.Leader altering(int n, UnaryOperator<SnapshotPiece> change) {
+    int[] seen = {0};
+    SnapshotDownload.Leader inner = recording();
+    return request -> {
+      SnapshotDownload.Window w = inner.read(request);
+      return new SnapshotDownload.Window() {
+        @Override
+        public boolean hasNext() {
+          return w.hasNext();
+        }
+
+        @Override
+        public SnapshotPiece next() {
+          SnapshotPiece p = w.next();
+          return ++seen[0] == n ? change.apply(p) : p;
+        }
+
+        @Override
+        public void close() {
+          w.close();
+        }
+      };
+    };
+  }
+
+  /** {@code w}, breaking as a lost connection does after {@code pieces} pieces. */
+  private static SnapshotDownload.Window breakAfter(SnapshotDownload.Window w, int pieces) {
+    return new SnapshotDownload.Window() {
+      private int taken;
+
+      @Override
+      public boolean hasNext() {
+        if (taken == pieces) {
+          w.close();
+          throw Status.UNAVAILABLE.withDescription("connection reset (test)").asRuntimeException();
+        }
+        return w.hasNext();
+      }
+
+      @Override
+      public SnapshotPiece next() {
+        taken++;
+        return w.next();
+      }
+
+      @Override
+      public void close() {
+        w.close();
+      }
+    };
+  }
+
+  private static ByteString flipped(ByteString data) {
+    byte[] bytes = data.toByteArray();
+    bytes[bytes.length / 2] ^= 0x10;
+    return ByteString.copyFrom(bytes);
+  }
+
+  /** A snapshot of {@code nodes} nodes of 100-byte values under a few parents, and two sessions. */
+  static Snapshot snapshot(long slot, int nodes) {
+    SortedMap<String, NodeRecord> tree = new TreeMap<>();
+    tree.put("/", NodeRecord.getDefaultInstance());
+    byte[] value = new byte[100];
+    for (int i = 0; i < nodes; i++) {
+      value[i % value.length] = (byte) (i + slot);
+      tree.put("/p" + (i % 10) + (i < 10 ? "" : "/n" + i), NodeRecord.newBuilder()
+          .setData(ByteString.copyFrom(value))
+          .setStat(Stat.newBuilder().setCzxid(i).setMzxid(slot)).build());
+    }
+    return new Snapshot(slot * 10, slot, 1_700_000_000_000L + slot, tree, List.of(
+        SessionRecord.newBuilder().setSessionId(5).setTimeoutMs(9_000).build(),
+        SessionRecord.newBuilder().setSessionId(6).setRecentResultsMax(9).build()));
+  }
+
+  private static void assertInstalledEquals(Snapshot sent, Snapshot got) {
+    assertEquals(sent.slot(), got.slot());
+    assertEquals(sent.zxid(), got.zxid());
+    assertEquals(sent.timeMs(), got.timeMs());
+    assertEquals(sent.sessions(), got.sessions());
+    assertEquals(sent.nodeCount(), got.nodeCount());
+    assertEquals(sent.nodes(), got.nodes());
   }
 }

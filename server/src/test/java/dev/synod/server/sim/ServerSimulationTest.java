@@ -46,6 +46,8 @@ class ServerSimulationTest {
     assertTrue(s.acked() > 0 && s.reads() > 0 && s.lockAcquisitions() > 0 && s.leaderChanges() > 0
         && s.crashes() > 0, "not vacuous: " + s);
     assertTrue(s.realStoreSeeds() > 0, "some seeds ran on the real stores: " + s);
+    // There followers copy their leader's snapshot file in checked pieces, through broken calls.
+    assertTrue(s.realStoreSnapshotsInstalled() > 0, "followers on the real stores installed copied snapshots: " + s);
   }
 
   @Test

@@ -8,7 +8,7 @@ import dev.synod.api.v1.CreateRequest;
 import dev.synod.api.v1.GetDataRequest;
 import dev.synod.api.v1.SyncRequest;
 import dev.synod.api.v1.SynodGrpc;
-import dev.synod.peer.v1.FetchSnapshotRequest;
+import dev.synod.peer.v1.SnapshotReadRequest;
 import dev.synod.peer.v1.PeerAck;
 import dev.synod.peer.v1.PeerEnvelope;
 import dev.synod.peer.v1.PeerGrpc;
@@ -102,7 +102,7 @@ class TlsClusterTest {
 
   private static void fetchSnapshot(ManagedChannel c) {
     PeerGrpc.newBlockingStub(c).withDeadlineAfter(10, TimeUnit.SECONDS)
-        .fetchSnapshot(FetchSnapshotRequest.newBuilder().setMinSlot(1).build()).hasNext();
+        .readSnapshot(SnapshotReadRequest.newBuilder().setMinSlot(1).build()).hasNext();
   }
 
   /** Sends one empty envelope as member {@code from} and returns how the stream ended. */
