@@ -209,6 +209,60 @@ class SnapshotTransferTest {
     assertFalse(Files.exists(followerStore.incomingSnapshotFile(17)));
   }
 
+  /**
+   * A follower may have been told of another leader's compaction point: a leader with no file
+   * that covers it writes a snapshot of its state first, and sends that.
+   */
+  @Test
+  void aLeaderWithoutAFileCoveringTheSlotWritesOneFirst() throws Exception {
+    leaderStore.writeSnapshot(snapshot(17, 100));
+    Snapshot current = snapshot(25, 2_000);
+    List<Long> asked = new ArrayList<>();
+    SnapshotSource source = new SnapshotSource(leaderStore.disk(), new SnapshotSource.Files() {
+      @Override
+      public SortedMap<Long, Path> list() throws IOException {
+        return leaderStore.snapshotFiles();
+      }
+
+      @Override
+      public void writeCovering(long minSlot) throws IOException {
+        asked.add(minSlot);
+        leaderStore.writeSnapshot(current);
+      }
+    });
+
+    SnapshotDownload.Done done = download().fetch(source.direct(() -> CLUSTER), 20, CLUSTER);
+
+    assertEquals(List.of(20L), asked);
+    assertEquals(25, done.identity().getSlot());
+    assertInstalledEquals(current, followerStore.installReceivedSnapshot(25).orElseThrow());
+  }
+
+  /** A copy that is not newer than what the follower holds adds nothing: it is dropped. */
+  @Test
+  void aCopyNoNewerThanTheStoredSnapshotIsDropped() throws Exception {
+    leaderStore.writeSnapshot(snapshot(17, 100));
+    followerStore.writeSnapshot(snapshot(30, 10));
+    SnapshotSource source = new SnapshotSource(leaderStore.disk(), new SnapshotSource.Files() {
+      @Override
+      public SortedMap<Long, Path> list() throws IOException {
+        return leaderStore.snapshotFiles();
+      }
+
+      @Override
+      public void writeCovering(long minSlot) {
+        throw new IllegalStateException("not needed");
+      }
+    });
+    download().fetch(source.direct(() -> CLUSTER), 17, CLUSTER);
+
+    assertTrue(followerStore.installReceivedSnapshot(17).isEmpty());
+
+    assertFalse(Files.exists(followerStore.incomingSnapshotFile(17)));
+    assertEquals(List.of(30L), List.copyOf(followerStore.snapshotFiles().keySet()));
+    assertEquals(30, followerStore.snapshotSlot());
+  }
+
   @Test
   void aFileThatIsNoSnapshotIsRefusedAtInstall() throws Exception {
     Files.write(followerStore.incomingSnapshotFile(9), new byte[4096]);
