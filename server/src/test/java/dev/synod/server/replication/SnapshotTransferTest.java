@@ -139,6 +139,25 @@ class SnapshotTransferTest {
     assertInstalledEquals(sent, followerStore.installReceivedSnapshot(17).orElseThrow());
   }
 
+  /** A copy is resumed within a process; a restart deletes what a crash left of it. */
+  @Test
+  void aRestartDeletesAPartialCopy() throws Exception {
+    leaderStore.writeSnapshot(snapshot(17, 60_000));
+    serveFromLeaderStore();
+    SnapshotDownload.Leader failingSecond = request -> {
+      SnapshotDownload.Window w = recording().read(request);
+      return requests.size() >= 2 ? breakAfter(w, 0) : w;
+    };
+    assertThrows(SnapshotDownload.TransferException.class, () -> download().fetch(failingSecond, 17, CLUSTER));
+    assertTrue(Files.size(followerStore.incomingSnapshotFile(17)) > 0);
+
+    followerStore.close();
+    followerStore = DurableStore.open(dir.resolve("follower"), 1 << 20, FaultInjector.NONE);
+
+    assertFalse(Files.exists(followerStore.incomingSnapshotFile(17)));
+    assertTrue(followerStore.snapshotFiles().isEmpty());
+  }
+
   @Test
   void aCopyOfAFileTheLeaderNoLongerHasStartsOverWithItsNewest() throws Exception {
     leaderStore.writeSnapshot(snapshot(17, 60_000));
