@@ -243,21 +243,25 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
               selfId, minSlot, leaderId, download.durableBytes() > 0
                   ? " (resuming a copy at byte " + download.durableBytes() + ")" : "");
       SnapshotDownload.Done done;
-      Optional<Snapshot> installed;
       try {
         done = download.fetch(SnapshotTransfer.overGrpc(transport.blockingStub(leaderId), clock,
             SnapshotTransfer.IDLE_TIMEOUT_MS, watchdog), minSlot, clusterId);
-        // Verified again as a load verifies it, and loaded, before the loop hears of it.
-        installed = store.installReceivedSnapshot(done.identity().getSlot());
-      } catch (SnapshotDownload.TransferException | CorruptSnapshotException | RuntimeException e) {
-        metrics.snapshotFetchFailed();
-        LOG.atWarn().addKeyValue("server", selfId).addKeyValue("leader", leaderId)
-            .log("server {}: snapshot fetch from server {} failed, will retry: {}", selfId, leaderId,
-                e.toString());
-        events.add(new ReplicaEvent.SnapshotFetchFailed(e.toString()));
+      } catch (SnapshotDownload.TransferException | RuntimeException e) {
+        fetchFailed(leaderId, e);
         return;
       } catch (IOException e) {
         fatal.fatal("writing a snapshot from server " + leaderId + " failed", e);
+        return;
+      }
+      Optional<Snapshot> installed;
+      try {
+        // Verified again as a load verifies it, and loaded, before the loop hears of it.
+        installed = store.installReceivedSnapshot(done.identity().getSlot());
+      } catch (CorruptSnapshotException e) {
+        fetchFailed(leaderId, e); // the copy was bad, not this disk
+        return;
+      } catch (IOException | RuntimeException e) {
+        fatal.fatal("installing a snapshot from server " + leaderId + " failed", e);
         return;
       }
       long slot = done.identity().getSlot();
@@ -277,6 +281,15 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
         events.add(new ReplicaEvent.SnapshotFetchFailed("a snapshot at slot " + slot + " or newer is already stored"));
       }
     });
+  }
+
+  /** Background thread: a fetch failed; the loop asks again when it still needs one. */
+  private void fetchFailed(int leaderId, Exception e) {
+    metrics.snapshotFetchFailed();
+    LOG.atWarn().addKeyValue("server", selfId).addKeyValue("leader", leaderId)
+        .log("server {}: snapshot fetch from server {} failed, will retry: {}", selfId, leaderId,
+            e.toString());
+    events.add(new ReplicaEvent.SnapshotFetchFailed(e.toString()));
   }
 
   /** The size of the stored snapshot of {@code slot} on disk; 0 if it cannot be told. */

@@ -10,6 +10,8 @@
  *   <data dir>/log/log-<first index, 20 digits>.seg  write-ahead log segments
  *   <data dir>/snapshots/snapshot-<slot>.db          the newest two snapshots (slot: 20 digits)
  *   <data dir>/snapshots/snapshot-<slot>.db.tmp      a snapshot being written (deleted at start)
+ *   <data dir>/snapshots/incoming-snapshot-<slot>.db.tmp  a leader's snapshot being copied here
+ *                                                    (deleted at start)
  *   <data dir>/snapshots/snapshot-<slot>.db.damaged  one that failed verification, set aside
  * }</pre>
  *
@@ -99,6 +101,12 @@
  * snapshot whose slot is not above the newest on disk (a server's own snapshot that finished after
  * a newer one arrived from the leader, say) adds nothing: writing it, or installing it, does
  * nothing and returns false.
+ *
+ * <p>A snapshot received from the leader arrives as a byte-for-byte copy of the leader's file,
+ * written to {@code incoming-snapshot-S.db.tmp} piece by piece by the replication package; {@code
+ * installReceived} then verifies it exactly as a load does (a copy that fails is deleted and
+ * reported as {@link dev.synod.server.storage.CorruptSnapshotException}, not as a disk failure),
+ * fsyncs it, renames it to {@code snapshot-S.db}, fsyncs the directory and prunes, as a write does.
  *
  * <p>Why not MapDB transactions: in 3.1.0 its write-ahead log is not replayed on reopen, a kill
  * between its WAL fsync and its main-file fsync was seen to corrupt committed data, and it never

@@ -139,6 +139,25 @@ class SnapshotTransferTest {
     assertInstalledEquals(sent, followerStore.installReceivedSnapshot(17).orElseThrow());
   }
 
+  /** A copy is resumed within a process; a restart deletes what a crash left of it. */
+  @Test
+  void aRestartDeletesAPartialCopy() throws Exception {
+    leaderStore.writeSnapshot(snapshot(17, 60_000));
+    serveFromLeaderStore();
+    SnapshotDownload.Leader failingSecond = request -> {
+      SnapshotDownload.Window w = recording().read(request);
+      return requests.size() >= 2 ? breakAfter(w, 0) : w;
+    };
+    assertThrows(SnapshotDownload.TransferException.class, () -> download().fetch(failingSecond, 17, CLUSTER));
+    assertTrue(Files.size(followerStore.incomingSnapshotFile(17)) > 0);
+
+    followerStore.close();
+    followerStore = DurableStore.open(dir.resolve("follower"), 1 << 20, FaultInjector.NONE);
+
+    assertFalse(Files.exists(followerStore.incomingSnapshotFile(17)));
+    assertTrue(followerStore.snapshotFiles().isEmpty());
+  }
+
   @Test
   void aCopyOfAFileTheLeaderNoLongerHasStartsOverWithItsNewest() throws Exception {
     leaderStore.writeSnapshot(snapshot(17, 60_000));
@@ -207,6 +226,60 @@ class SnapshotTransferTest {
     assertTrue(e.getMessage().contains("does not match the leader's checksum"), e.getMessage());
     assertEquals(0, download.durableBytes(), "the copy is dropped: the next fetch starts over");
     assertFalse(Files.exists(followerStore.incomingSnapshotFile(17)));
+  }
+
+  /**
+   * A follower may have been told of another leader's compaction point: a leader with no file
+   * that covers it writes a snapshot of its state first, and sends that.
+   */
+  @Test
+  void aLeaderWithoutAFileCoveringTheSlotWritesOneFirst() throws Exception {
+    leaderStore.writeSnapshot(snapshot(17, 100));
+    Snapshot current = snapshot(25, 2_000);
+    List<Long> asked = new ArrayList<>();
+    SnapshotSource source = new SnapshotSource(leaderStore.disk(), new SnapshotSource.Files() {
+      @Override
+      public SortedMap<Long, Path> list() throws IOException {
+        return leaderStore.snapshotFiles();
+      }
+
+      @Override
+      public void writeCovering(long minSlot) throws IOException {
+        asked.add(minSlot);
+        leaderStore.writeSnapshot(current);
+      }
+    });
+
+    SnapshotDownload.Done done = download().fetch(source.direct(() -> CLUSTER), 20, CLUSTER);
+
+    assertEquals(List.of(20L), asked);
+    assertEquals(25, done.identity().getSlot());
+    assertInstalledEquals(current, followerStore.installReceivedSnapshot(25).orElseThrow());
+  }
+
+  /** A copy that is not newer than what the follower holds adds nothing: it is dropped. */
+  @Test
+  void aCopyNoNewerThanTheStoredSnapshotIsDropped() throws Exception {
+    leaderStore.writeSnapshot(snapshot(17, 100));
+    followerStore.writeSnapshot(snapshot(30, 10));
+    SnapshotSource source = new SnapshotSource(leaderStore.disk(), new SnapshotSource.Files() {
+      @Override
+      public SortedMap<Long, Path> list() throws IOException {
+        return leaderStore.snapshotFiles();
+      }
+
+      @Override
+      public void writeCovering(long minSlot) {
+        throw new IllegalStateException("not needed");
+      }
+    });
+    download().fetch(source.direct(() -> CLUSTER), 17, CLUSTER);
+
+    assertTrue(followerStore.installReceivedSnapshot(17).isEmpty());
+
+    assertFalse(Files.exists(followerStore.incomingSnapshotFile(17)));
+    assertEquals(List.of(30L), List.copyOf(followerStore.snapshotFiles().keySet()));
+    assertEquals(30, followerStore.snapshotSlot());
   }
 
   @Test
