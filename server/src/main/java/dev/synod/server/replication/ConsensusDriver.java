@@ -58,6 +58,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   private final Runnable onSnapshotInstalled;
   private final ServerMetrics metrics;
   private final ReplicaRunner runner;
+  private final PeerTransport transport;
   private final AtomicInteger pendingWrites = new AtomicInteger();
   /** When we last said we drop a peer's messages (they are of another cluster). */
   private final Map<Integer, Long> foreignWarnedAtNanos = new TreeMap<>();
@@ -87,6 +88,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     this.clusterTime = clusterTime;
     this.onSnapshotInstalled = onSnapshotInstalled;
     this.metrics = metrics;
+    this.transport = transport;
     this.runner = new ReplicaRunner(transport, store, clock, fatal, config.tickMs(), metrics);
   }
 
@@ -160,7 +162,8 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
       warnForeign(envelope.getFrom(), envelope.getClusterId());
       return;
     }
-    ReplicaEvent event = ReplicaEvent.fromPeer(envelope, cluster, clusterId());
+    ReplicaEvent event = ReplicaEvent.fromPeer(envelope, transport.members()::contains, cluster.selfId(),
+        clusterId());
     if (event != null) {
       runner.post(event);
     }
@@ -191,6 +194,23 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
         .log("dropping messages from server " + from + ": it belongs to cluster "
         + ClusterIdentity.text(theirs) + ", this server to cluster " + ClusterIdentity.text(clusterId())
         + " (another cluster at that address, or a data directory of another cluster)");
+  }
+
+  /**
+   * An operator's membership change or leadership transfer (any thread): answered once it took
+   * effect here (decided and applied; the new leader leads), was refused, or {@code timeoutMs}
+   * passed.
+   */
+  public CompletableFuture<MemberChanges.Outcome> changeMembers(MemberChanges.Request request, long timeoutMs) {
+    CompletableFuture<MemberChanges.Outcome> result = new CompletableFuture<>();
+    runner.post(new ReplicaEvent.MemberChange(request, result::complete,
+        clock.monoNanos() + TimeUnit.MILLISECONDS.toNanos(timeoutMs)));
+    return result;
+  }
+
+  /** Every member's peer address as this server knows it now (any thread). */
+  public MemberDirectory directory() {
+    return transport.members();
   }
 
   /** A snapshot of the current state for a follower, taken on the loop's thread. */
@@ -228,17 +248,34 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
         .setBallot(s.ballot().round() + "." + s.ballot().node())
         .setCommitSlot(s.commitIndex())
         .setAppliedSlot(l.appliedSlot());
-    cluster.peerAddresses().forEach((id, address) -> {
-      MemberStatus.Builder m = MemberStatus.newBuilder().setId(id).setAddress(address);
+    out.addAllMembers(members(s));
+  }
+
+  /**
+   * Every member of the latest decided membership known here: role, peer address, and (on the
+   * leader) how far it has acknowledged.
+   */
+  public static java.util.List<MemberStatus> members(Replica.Status s, MemberDirectory directory) {
+    java.util.List<MemberStatus> out = new java.util.ArrayList<>();
+    for (dev.synod.consensus.Membership.Member member : s.membership().members().values()) {
+      int id = member.id();
+      String address = member.address().isEmpty() ? directory.address(id) : member.address();
+      MemberStatus.Builder m = MemberStatus.newBuilder().setId(id).setAddress(address)
+          .setRole(MembersNode.roleName(member.role()));
       Long match = s.peerMatch().get(id);
-      if (match == null && id == cluster.selfId() && s.leaderId() == id) {
+      if (match == null && id == directory.selfId() && s.leaderId() == id) {
         match = s.lastSlot(); // the leader holds everything it has proposed
       }
       if (match != null) {
         m.setMatchSlot(match).setLagSlots(Math.max(0, s.commitIndex() - match));
       }
-      out.addMembers(m);
-    });
+      out.add(m.build());
+    }
+    return out;
+  }
+
+  private java.util.List<MemberStatus> members(Replica.Status s) {
+    return members(s, transport.members());
   }
 
   public long appliedSlot() {
