@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * its leader's (a joining member is admitted by that leader; one that installed a snapshot never
  * applies the batch).
  */
-public final class ConsensusDriver implements WritePipeline, AutoCloseable {
+public final class ConsensusDriver implements WritePipeline, MemberAdmin, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ConsensusDriver.class);
 
   private final ServerConfig config;
@@ -201,11 +201,24 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
    * effect here (decided and applied; the new leader leads), was refused, or {@code timeoutMs}
    * passed.
    */
+  @Override
   public CompletableFuture<MemberChanges.Outcome> changeMembers(MemberChanges.Request request, long timeoutMs) {
     CompletableFuture<MemberChanges.Outcome> result = new CompletableFuture<>();
     runner.post(new ReplicaEvent.MemberChange(request, result::complete,
         clock.monoNanos() + TimeUnit.MILLISECONDS.toNanos(timeoutMs)));
     return result;
+  }
+
+  @Override
+  public dev.synod.api.v1.ListMembersResponse listMembers() {
+    dev.synod.api.v1.ListMembersResponse.Builder out = dev.synod.api.v1.ListMembersResponse.newBuilder()
+        .setMemberId(cluster.selfId());
+    ReplicaLoop l = loop;
+    Replica.Status s = l == null ? null : l.status();
+    if (s != null) {
+      out.setLeaderId(Math.max(0, s.leaderId())).setCommitSlot(s.commitIndex()).addAllMembers(members(s));
+    }
+    return out.build();
   }
 
   /** Every member's peer address as this server knows it now (any thread). */

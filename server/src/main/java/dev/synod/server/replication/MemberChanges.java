@@ -13,7 +13,7 @@ import java.util.function.Consumer;
  * membership ({@link #next}), and the callers waiting until their change is decided and applied
  * here (or their leadership transfer has happened). Loop thread only.
  */
-final class MemberChanges {
+public final class MemberChanges {
   /**
    * A learner this many decided slots behind the leader, or fewer, may be promoted: its vote then
    * counts at once, so a voter far behind would slow every commit (or, in a small cluster, stall
@@ -23,20 +23,20 @@ final class MemberChanges {
   /** Callers waiting at once; more are refused (a change is in progress anyway). */
   static final int WAITING_MAX = 64;
 
-  enum Kind { ADD, PROMOTE, REMOVE, TRANSFER }
+  public enum Kind { ADD, PROMOTE, REMOVE, TRANSFER }
 
   /** What the operator asks: {@code role} and {@code address} for ADD only. */
-  record Request(Kind kind, int id, Membership.Role role, String address) {
-    static Request add(int id, Membership.Role role, String address) {
+  public record Request(Kind kind, int id, Membership.Role role, String address) {
+    public static Request add(int id, Membership.Role role, String address) {
       return new Request(Kind.ADD, id, role, address);
     }
 
-    static Request of(Kind kind, int id) {
+    public static Request of(Kind kind, int id) {
       return new Request(kind, id, null, "");
     }
   }
 
-  enum Code {
+  public enum Code {
     /** Decided and applied here (a transfer: the target leads). */
     OK,
     /** This server does not lead; {@link Outcome#leaderId} does (-1: none known). */
@@ -50,7 +50,7 @@ final class MemberChanges {
   }
 
   /** The answer to a request; {@code membership} is the latest decided one here. */
-  record Outcome(Code code, String message, Membership membership, int leaderId) {}
+  public record Outcome(Code code, String message, Membership membership, int leaderId) {}
 
   /** Why {@link #next} refuses. */
   static final class Refused extends Exception {

@@ -5,6 +5,8 @@ import dev.synod.peer.v1.PeerGrpc;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntConsumer;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -32,6 +34,8 @@ public final class PeerTransport implements AutoCloseable {
   /** The address each open link dials. */
   private final Map<Integer, String> dialed = new TreeMap<>();
   private volatile boolean closed;
+  /** Told of each peer a link is opened to (see {@link #forEachPeer}). */
+  private final List<IntConsumer> peerListeners = new ArrayList<>();
 
   public PeerTransport(ClusterConfig cluster, PeerChannels factory) {
     this.selfId = cluster.selfId();
@@ -53,6 +57,14 @@ public final class PeerTransport implements AutoCloseable {
   public void adopt(dev.synod.consensus.Membership m, boolean proposed) {
     if (proposed ? members.learn(m) : members.adopt(m)) {
       connect();
+    }
+  }
+
+  /** Calls {@code listener} with every peer linked now, and later with each peer a link opens to. */
+  public synchronized void forEachPeer(IntConsumer listener) {
+    peerListeners.add(listener);
+    for (int id : dialed.keySet()) {
+      listener.accept(id);
     }
   }
 
@@ -84,6 +96,7 @@ public final class PeerTransport implements AutoCloseable {
         channels.put(id, channel);
         links.put(id, new PeerLink(channel, LINK_QUEUE_MAX));
         watch(id, address, channel, false);
+        peerListeners.forEach(l -> l.accept(id));
       }
     });
   }

@@ -645,7 +645,10 @@ public final class ReplicaLoop {
     txnsSinceSnapshot++;
     effects.notice("server " + cluster.selfId() + ": membership " + m + " decided at slot " + slot);
     membershipKnown(m);
-    memberChanges.applied(m, replica == null ? -1 : replica.leaderId());
+    if (replica != null) {
+      lastStatus = replica.status(); // ListMembers and Status show it from now on
+      memberChanges.applied(m, replica.leaderId());
+    }
   }
 
   /** Transport and quorum contact follow a membership decided or restored. */
