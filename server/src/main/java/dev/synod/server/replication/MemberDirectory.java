@@ -12,9 +12,11 @@ import java.util.concurrent.ConcurrentSkipListMap;
 /**
  * Every member's peer address as this server knows it now (any thread). It starts as the static
  * {@code --members}; once a membership is decided (or a snapshot carries one) it follows that:
- * new members' addresses are learned, removed members are dropped. A member the membership
- * lists without an address (a static cluster's first change lists none) keeps its
- * {@code --members} address.
+ * new members' addresses are learned, removed members are dropped. A member that
+ * {@code --members} lists is dialed at that address, whatever the membership says: it is how this
+ * server reaches that member (through a proxy, a NAT or a name of its own, possibly), while the
+ * membership's address is the one the leader was told; members added later are dialed at the
+ * membership's address.
  */
 public final class MemberDirectory {
   private final int selfId;
@@ -63,9 +65,8 @@ public final class MemberDirectory {
   private SortedMap<Integer, String> resolve(Membership m) {
     SortedMap<Integer, String> next = new TreeMap<>();
     for (Membership.Member member : m.members().values()) {
-      String address = member.address().isEmpty()
-          ? addresses.getOrDefault(member.id(), configured.getOrDefault(member.id(), ""))
-          : member.address();
+      String address = configured.containsKey(member.id()) ? configured.get(member.id())
+          : !member.address().isEmpty() ? member.address() : addresses.getOrDefault(member.id(), "");
       next.put(member.id(), address);
     }
     return next;
