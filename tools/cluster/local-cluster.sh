@@ -4,6 +4,7 @@
 #   tools/cluster/local-cluster.sh start --tls   # the same with TLS (see below)
 #   tools/cluster/local-cluster.sh status
 #   tools/cluster/local-cluster.sh stop
+#   tools/cluster/local-cluster.sh add-member   # grows the running cluster: server 4 on :7100
 # Each server keeps its data in ./synod-cluster/sN and logs to ./synod-cluster/sN.log.
 # With --tls (or SYNOD_CLUSTER_TLS=1) the first start makes a throw-away CA and certificates with
 # openssl in ./synod-cluster/tls/ (member N: sN.pem/sN.key naming 127.0.0.1 and localhost; a
@@ -69,6 +70,46 @@ close_inherited_fds() {
   done
 }
 
+# Starts server 4 (it joins: its --members lists the founders and itself); extra flags follow.
+start_fourth() {
+  local port=$((port_base + 40))
+  # shellcheck disable=SC2086 # java_opts holds several words
+  (close_inherited_fds; exec nohup java $java_opts -jar "$jar" --server-id 4 \
+    --members "$members,4=127.0.0.1:$((port + 1))" --port "$port" --peer-port $((port + 1)) \
+    --metrics-port $((port + 2)) --data-dir "$base/s4" "$@") >>"$base/s4.log" 2>&1 &
+  echo $! >"$base/s4.pid"
+  for _ in $(seq 1 100); do
+    grep -q "listening on" "$base/s4.log" 2>/dev/null && break
+    sleep 0.2
+  done
+  grep "listening on" "$base/s4.log" || { echo "server 4 did not start:"; cat "$base/s4.log"; exit 1; }
+}
+
+# Grows the running cluster by server 4: started on an empty directory to join, added as a
+# learner, promoted to voter once it has caught up (synod members add / promote).
+add_member() {
+  if [ -f "$tls_dir/ca.pem" ]; then
+    echo "add-member: not for a TLS cluster (its throw-away CA issued certificates for members 1-3 only)"
+    exit 2
+  fi
+  if [ -d "$base/s4" ]; then
+    echo "server 4 was added already (its data is in $base/s4); start brings it back"
+    exit 2
+  fi
+  start_fourth --initial-cluster-state existing
+  local synod=(java -jar "$cli_jar" -s "$servers")
+  "${synod[@]}" members add 4 "127.0.0.1:$((port_base + 41))"
+  for _ in $(seq 1 60); do
+    if "${synod[@]}" members promote 4 2>"$base/promote.err"; then
+      echo "server 4 is a voter; connect string $servers,127.0.0.1:$((port_base + 40))"
+      return
+    fi
+    grep -q "behind\|not caught up" "$base/promote.err" || { cat "$base/promote.err"; exit 1; }
+    sleep 1
+  done
+  echo "server 4 did not catch up within a minute:"; cat "$base/promote.err"; exit 1
+}
+
 start() {
   if [ ! -f "$jar" ] || [ ! -f "$cli_jar" ]; then
     echo "building the server and the CLI (mvn -B -q -DskipTests package) ..."
@@ -113,6 +154,9 @@ start() {
     done
     grep "listening on" "$base/s$i.log" || { echo "server $i did not start:"; cat "$base/s$i.log"; exit 1; }
   done
+  if [ -d "$base/s4" ] && ! { [ -f "$base/s4.pid" ] && kill -0 "$(cat "$base/s4.pid")" 2>/dev/null; }; then
+    start_fourth # added earlier (add-member): its directory says it is a member
+  fi
   echo "cluster up; data in $base/s1, s2, s3; connect string $servers"
   if [ "$tls" = 1 ]; then
     local t="--tls-ca $tls_dir/ca.pem --tls-cert $tls_dir/client.pem --tls-key $tls_dir/client.key"
@@ -127,7 +171,7 @@ start() {
 }
 
 stop() {
-  for i in 1 2 3; do
+  for i in 1 2 3 4; do
     if [ -f "$base/s$i.pid" ]; then
       pid="$(cat "$base/s$i.pid")"
       kill "$pid" 2>/dev/null || true
@@ -143,7 +187,10 @@ stop() {
 }
 
 status() {
-  for i in 1 2 3; do
+  for i in 1 2 3 4; do
+    if [ "$i" = 4 ] && [ ! -d "$base/s4" ]; then
+      continue
+    fi
     if [ -f "$base/s$i.pid" ] && kill -0 "$(cat "$base/s$i.pid")" 2>/dev/null; then
       echo "server $i: running (pid $(cat "$base/s$i.pid")), client port $((port_base + 10 * i)), metrics" \
         "http://127.0.0.1:$((port_base + 10 * i + 2))/metrics"
@@ -162,5 +209,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 start [--tls]|stop|status"; exit 2 ;;
+  add-member) add_member ;;
+  *) echo "usage: $0 start [--tls]|stop|status|add-member"; exit 2 ;;
 esac

@@ -124,7 +124,8 @@ public record ServerConfig(
   /** Throws IllegalArgumentException naming the first setting that cannot work. */
   public ServerConfig validate() {
     require(port >= 0 && port <= 65_535, "port must be 0..65535 (0 picks a free port)");
-    require(serverId >= 1 && serverId <= 255, "server-id must be 1..255");
+    // Member ids index the consensus module's 64-bit member masks (Membership.ID_MAX); 0 is never a member.
+    require(serverId >= 1 && serverId <= 63, "server-id must be 1..63, got " + serverId);
     require(sessionTimeoutMinMs >= 100, "session-timeout-min-ms must be >= 100");
     require(sessionTimeoutMaxMs >= sessionTimeoutMinMs,
         "session-timeout-max-ms must be >= session-timeout-min-ms");

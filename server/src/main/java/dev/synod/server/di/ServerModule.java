@@ -170,7 +170,7 @@ final class ServerModule {
   @Provides
   @Singleton
   static Optional<Server> peerServer(ClusterConfig cluster, PeerEndpoint endpoint, ConsensusDriver driver,
-      ServerConfig c) {
+      ServerConfig c, PeerTransport peers) {
     if (cluster.isSingleNode()) {
       return Optional.empty();
     }
@@ -179,8 +179,9 @@ final class ServerModule {
     return Optional.of(endpoint.serverBuilder(cluster.peerAddresses().get(cluster.selfId()))
         .directExecutor()
         .addService(new PeerService(driver))
-        // With peer TLS only members' certificates get through (see MemberCertificates).
-        .intercept(new MemberCertificates(cluster.peerAddresses(), !c.peerTlsCert().isEmpty()))
+        // With peer TLS only members' certificates get through (see MemberCertificates); the
+        // members are those of the decided membership (a live view: members added later too).
+        .intercept(new MemberCertificates(peers.members().addresses(), !c.peerTlsCert().isEmpty()))
         .maxInboundMessageSize(c.batchBytesMax() + (4 << 20))
         .build());
   }
@@ -222,7 +223,7 @@ final class ServerModule {
     MeteringInterceptor metering = new MeteringInterceptor(metrics);
     SynodService service = new SynodService(ctx);
     AdminService admin = new AdminService(ctx.state(), driver, driver::clusterId, c.serverId(), clock,
-        AdminService.threadPerBackup(), !c.superuserDigest().isEmpty());
+        AdminService.threadPerBackup(), !c.superuserDigest().isEmpty(), driver);
     return GrpcServerFactory.build(transport.serverBuilder(),
         () -> ServerInterceptors.intercept(service, auth, metering), () -> ServerInterceptors.intercept(admin, auth),
         health, c.requestBytesMax());

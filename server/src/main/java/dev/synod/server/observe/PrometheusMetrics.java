@@ -145,10 +145,8 @@ public final class PrometheusMetrics implements ServerMetrics, AutoCloseable {
         ConsensusDriver::pendingWrites);
     gauge("synod.queue.replication.events", "events waiting for the replica loop", driver,
         ConsensusDriver::queuedEvents);
-    for (int peer : driver.cluster().memberIds()) {
-      if (peer == driver.cluster().selfId()) {
-        continue;
-      }
+    // Every peer this member ever links to (members added later too); Micrometer keeps one per id.
+    peers.forEachPeer(peer -> {
       String id = Integer.toString(peer);
       Gauge.builder("synod.peer.lag.slots", driver, d -> peerLag(d, peer)).tag("peer", id)
           .description("on the leader: decided slots the peer has not acknowledged (NaN elsewhere)")
@@ -160,7 +158,7 @@ public final class PrometheusMetrics implements ServerMetrics, AutoCloseable {
       FunctionCounter.builder("synod.peer.dropped.envelopes", peers, p -> p.dropped(peer)).tag("peer", id)
           .description("messages to the peer dropped (link down or queue full; consensus retransmits)")
           .register(registry);
-    }
+    });
   }
 
   /** The Prometheus text exposition of every metric. */

@@ -82,6 +82,7 @@ public final class RequestValidator {
   private CreateRequest create(CreateRequest create) throws SynodException {
     noSession(create.hasSession() ? create.getSession() : null);
     Paths.validateForCreate(create.getPath(), create.getSequential(), config.pathBytesMax());
+    Paths.checkNotSystem(create.getPath());
     NodeRules.checkKindAndTtl(create);
     NodeRules.checkAcl(create.getAclList(), create.getPath());
     data(create.getData(), create.getPath());
@@ -94,20 +95,20 @@ public final class RequestValidator {
 
   private static SetQuotaRequest setQuota(SetQuotaRequest setQuota) throws SynodException {
     noSession(setQuota.hasSession() ? setQuota.getSession() : null);
-    path(setQuota.getPath());
+    writablePath(setQuota.getPath());
     return setQuota;
   }
 
   private static DeleteRequest delete(DeleteRequest delete) throws SynodException {
     noSession(delete.hasSession() ? delete.getSession() : null);
-    path(delete.getPath());
+    writablePath(delete.getPath());
     version("version", delete.hasVersion(), delete.getVersion(), delete.getPath());
     return delete;
   }
 
   private SetDataRequest setData(SetDataRequest set) throws SynodException {
     noSession(set.hasSession() ? set.getSession() : null);
-    path(set.getPath());
+    writablePath(set.getPath());
     version("version", set.hasVersion(), set.getVersion(), set.getPath());
     data(set.getData(), set.getPath());
     return set;
@@ -115,7 +116,7 @@ public final class RequestValidator {
 
   private static SetAclRequest setAcl(SetAclRequest setAcl) throws SynodException {
     noSession(setAcl.hasSession() ? setAcl.getSession() : null);
-    path(setAcl.getPath());
+    writablePath(setAcl.getPath());
     version("aversion", setAcl.hasAversion(), setAcl.getAversion(), setAcl.getPath());
     NodeRules.checkAcl(setAcl.getAclList(), setAcl.getPath());
     return setAcl;
@@ -175,6 +176,12 @@ public final class RequestValidator {
    */
   private static void path(String path) throws SynodException {
     Paths.validate(path);
+  }
+
+  /** A path a client write changes: valid syntax, and not the system's ({@link Paths#SYSTEM}). */
+  private static void writablePath(String path) throws SynodException {
+    Paths.validate(path);
+    Paths.checkNotSystem(path);
   }
 
   /**

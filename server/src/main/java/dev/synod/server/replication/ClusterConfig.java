@@ -1,5 +1,6 @@
 package dev.synod.server.replication;
 
+import dev.synod.consensus.Membership;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -12,6 +13,8 @@ import java.util.TreeMap;
  */
 public record ClusterConfig(int selfId, SortedMap<Integer, String> peerAddresses) {
   public static final int MEMBERS_MAX = 9;
+  /** The highest member id (see {@link Membership#ID_MAX}). */
+  public static final int ID_MAX = Membership.ID_MAX;
 
   public ClusterConfig {
     peerAddresses = Collections.unmodifiableSortedMap(new TreeMap<>(peerAddresses));
@@ -44,8 +47,9 @@ public record ClusterConfig(int selfId, SortedMap<Integer, String> peerAddresses
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("members: '" + item + "' has no numeric id");
       }
-      if (id < 1 || id > 255) {
-        throw new IllegalArgumentException("members: id " + id + " is not in 1..255");
+      if (id < 1 || id > ID_MAX) {
+        throw new IllegalArgumentException("members: id " + id + " is not in 1.." + ID_MAX
+            + " (ids index the consensus module's 64-bit member masks; 0 is never a member)");
       }
       String address = item.substring(eq + 1).trim();
       checkAddress(item, address);
@@ -58,6 +62,24 @@ public record ClusterConfig(int selfId, SortedMap<Integer, String> peerAddresses
       }
     }
     return new ClusterConfig(selfId, addresses);
+  }
+
+  /**
+   * {@code address} if it is a valid peer address (as {@link #checkAddress}), trimmed.
+   *
+   * @throws MemberChanges.Refused saying what is wrong, for {@code what}
+   */
+  static String checkedAddress(String what, String address) throws MemberChanges.Refused {
+    String a = address == null ? "" : address.trim();
+    if (a.indexOf(':') < 0) {
+      throw new MemberChanges.Refused(what + ": address '" + a + "' is not host:port (e.g. 127.0.0.1:7074)");
+    }
+    try {
+      checkAddress(what + "=" + a, a);
+    } catch (IllegalArgumentException e) {
+      throw new MemberChanges.Refused(e.getMessage().replaceFirst("^members: ", ""));
+    }
+    return a;
   }
 
   /**

@@ -9,6 +9,11 @@ import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import dev.synod.api.v1.Stat;
+import dev.synod.server.state.Paths;
+import dev.synod.txn.v1.NodeRecord;
 
 /**
  * Decides, at start, which cluster this data directory belongs to. No automatic rule can tell "a
@@ -75,6 +80,24 @@ public final class ClusterCreation {
   }
 
   /**
+   * {@code s} without {@link Paths#MEMBERS}: a backup carries the membership of the cluster it
+   * was taken from, but the cluster it founds has the members of its own {@code --members}.
+   */
+  static Snapshot withoutMembership(Snapshot s) {
+    SortedMap<String, NodeRecord> nodes = new TreeMap<>(s.nodes());
+    if (nodes.remove(Paths.MEMBERS) == null) {
+      return s;
+    }
+    NodeRecord parent = nodes.get(Paths.SYSTEM);
+    if (parent != null) {
+      Stat.Builder stat = parent.getStat().toBuilder();
+      stat.setNumChildren(Math.max(0, stat.getNumChildren() - 1));
+      nodes.put(Paths.SYSTEM, parent.toBuilder().setStat(stat).build());
+    }
+    return new Snapshot(s.zxid(), s.slot(), s.timeMs(), nodes, s.sessions());
+  }
+
+  /**
    * The state of the backup {@code --restore} names, as a snapshot covering slot 0: the new
    * cluster's log starts after it, and decides the new cluster's id as any new cluster does.
    *
@@ -83,7 +106,7 @@ public final class ClusterCreation {
   private static Snapshot readBackup(ServerConfig config) throws IOException {
     Path file = Path.of(config.restore());
     try {
-      return BackupFormat.readFile(file).snapshot();
+      return withoutMembership(BackupFormat.readFile(file).snapshot());
     } catch (NoSuchFileException e) {
       throw new IllegalArgumentException("restore: backup file " + file + " does not exist");
     } catch (IllegalArgumentException e) {

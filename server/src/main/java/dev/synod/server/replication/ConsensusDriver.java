@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * its leader's (a joining member is admitted by that leader; one that installed a snapshot never
  * applies the batch).
  */
-public final class ConsensusDriver implements WritePipeline, AutoCloseable {
+public final class ConsensusDriver implements WritePipeline, MemberAdmin, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ConsensusDriver.class);
 
   private final ServerConfig config;
@@ -62,6 +62,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
   private final ReplicaRunner runner;
   private final FatalHandler fatal;
   private final SnapshotSource snapshotSource;
+  private final PeerTransport transport;
   private final AtomicInteger pendingWrites = new AtomicInteger();
   /** When we last said we drop a peer's messages (they are of another cluster). */
   private final Map<Integer, Long> foreignWarnedAtNanos = new TreeMap<>();
@@ -91,6 +92,7 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     this.clusterTime = clusterTime;
     this.onSnapshotInstalled = onSnapshotInstalled;
     this.metrics = metrics;
+    this.transport = transport;
     this.runner = new ReplicaRunner(transport, store, clock, fatal, config.tickMs(), metrics);
     this.fatal = fatal;
     // A follower may need a snapshot newer than any on disk (it was told of another leader's
@@ -184,7 +186,8 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
       warnForeign(envelope.getFrom(), envelope.getClusterId());
       return;
     }
-    ReplicaEvent event = ReplicaEvent.fromPeer(envelope, cluster, clusterId());
+    ReplicaEvent event = ReplicaEvent.fromPeer(envelope, transport.members()::contains, cluster.selfId(),
+        clusterId());
     if (event != null) {
       runner.post(event);
     }
@@ -222,6 +225,36 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
     return snapshotSource;
   }
 
+  /**
+   * An operator's membership change or leadership transfer (any thread): answered once it took
+   * effect here (decided and applied; the new leader leads), was refused, or {@code timeoutMs}
+   * passed.
+   */
+  @Override
+  public CompletableFuture<MemberChanges.Outcome> changeMembers(MemberChanges.Request request, long timeoutMs) {
+    CompletableFuture<MemberChanges.Outcome> result = new CompletableFuture<>();
+    runner.post(new ReplicaEvent.MemberChange(request, result::complete,
+        clock.monoNanos() + TimeUnit.MILLISECONDS.toNanos(timeoutMs)));
+    return result;
+  }
+
+  @Override
+  public dev.synod.api.v1.ListMembersResponse listMembers() {
+    dev.synod.api.v1.ListMembersResponse.Builder out = dev.synod.api.v1.ListMembersResponse.newBuilder()
+        .setMemberId(cluster.selfId());
+    ReplicaLoop l = loop;
+    Replica.Status s = l == null ? null : l.status();
+    if (s != null) {
+      out.setLeaderId(Math.max(0, s.leaderId())).setCommitSlot(s.commitIndex()).addAllMembers(members(s));
+    }
+    return out.build();
+  }
+
+  /** Every member's peer address as this server knows it now (any thread). */
+  public MemberDirectory directory() {
+    return transport.members();
+  }
+
   /** A snapshot of the current state for a follower, taken on the loop's thread. */
   Snapshot snapshotForTransfer(long minSlot) throws InterruptedException {
     CompletableFuture<Snapshot> result = new CompletableFuture<>();
@@ -257,17 +290,34 @@ public final class ConsensusDriver implements WritePipeline, AutoCloseable {
         .setBallot(s.ballot().round() + "." + s.ballot().node())
         .setCommitSlot(s.commitIndex())
         .setAppliedSlot(l.appliedSlot());
-    cluster.peerAddresses().forEach((id, address) -> {
-      MemberStatus.Builder m = MemberStatus.newBuilder().setId(id).setAddress(address);
+    out.addAllMembers(members(s));
+  }
+
+  /**
+   * Every member of the latest decided membership known here: role, peer address, and (on the
+   * leader) how far it has acknowledged.
+   */
+  public static java.util.List<MemberStatus> members(Replica.Status s, MemberDirectory directory) {
+    java.util.List<MemberStatus> out = new java.util.ArrayList<>();
+    for (dev.synod.consensus.Membership.Member member : s.membership().members().values()) {
+      int id = member.id();
+      String address = member.address().isEmpty() ? directory.address(id) : member.address();
+      MemberStatus.Builder m = MemberStatus.newBuilder().setId(id).setAddress(address)
+          .setRole(MembersNode.roleName(member.role()));
       Long match = s.peerMatch().get(id);
-      if (match == null && id == cluster.selfId() && s.leaderId() == id) {
+      if (match == null && id == directory.selfId() && s.leaderId() == id) {
         match = s.lastSlot(); // the leader holds everything it has proposed
       }
       if (match != null) {
         m.setMatchSlot(match).setLagSlots(Math.max(0, s.commitIndex() - match));
       }
-      out.addMembers(m);
-    });
+      out.add(m.build());
+    }
+    return out;
+  }
+
+  private java.util.List<MemberStatus> members(Replica.Status s) {
+    return members(s, transport.members());
   }
 
   public long appliedSlot() {

@@ -25,23 +25,53 @@ final class QuorumContact {
   static final int ROUNDS_KEPT = 256;
   private static final long NEVER = Long.MIN_VALUE;
 
-  private final List<Integer> members;
-  private final int selfIndex;
-  private final int quorum;
+  private final int selfId;
+  /** The voters (learners and observers are not part of a quorum). */
+  private List<Integer> members;
+  private int selfIndex;
+  private int quorum;
   private Ballot ballot;
   private long prepareSentNanos = NEVER;
   private final long[] rounds = new long[ROUNDS_KEPT];
   private final long[] roundSentNanos = new long[ROUNDS_KEPT];
   private int roundCount; // entries used, the newest at (roundCount - 1) % ROUNDS_KEPT
-  private final long[] peerContactNanos;
+  private long[] peerContactNanos;
   private volatile long contactNanos = NEVER;
 
+  /** {@code members}: the voters. */
   QuorumContact(List<Integer> members, int selfId) {
+    this.selfId = selfId;
     this.members = List.copyOf(members);
     this.selfIndex = this.members.indexOf(selfId);
     this.quorum = this.members.size() / 2 + 1;
     this.peerContactNanos = new long[this.members.size()];
     Arrays.fill(peerContactNanos, NEVER);
+  }
+
+  /**
+   * The voters changed (a membership was decided). Each voter keeps the contact it earned; the
+   * quorum contact is computed again over the new voters only, so it never credits a majority
+   * that the new membership would not count.
+   */
+  void voters(List<Integer> voters) {
+    if (voters.equals(members)) {
+      return;
+    }
+    long[] before = peerContactNanos;
+    List<Integer> old = members;
+    members = List.copyOf(voters);
+    selfIndex = members.indexOf(selfId);
+    quorum = members.size() / 2 + 1;
+    peerContactNanos = new long[members.size()];
+    Arrays.fill(peerContactNanos, NEVER);
+    for (int i = 0; i < members.size(); i++) {
+      int at = old.indexOf(members.get(i));
+      if (at >= 0) {
+        peerContactNanos[i] = before[at];
+      }
+    }
+    contactNanos = NEVER;
+    recompute();
   }
 
   /** A message this server sent at {@code nowNanos}. */
@@ -117,16 +147,28 @@ final class QuorumContact {
     if (peerContactNanos[index] == NEVER || sentNanos - peerContactNanos[index] > 0) {
       peerContactNanos[index] = sentNanos;
     }
-    // The quorum-th latest contact, counting ourselves as the latest of all.
-    long[] peers = new long[members.size() - 1];
+    recompute();
+  }
+
+  /** The quorum-th latest contact, counting ourselves (if a voter) as the latest of all. */
+  private void recompute() {
+    int own = selfIndex >= 0 ? 1 : 0;
+    int needed = quorum - own; // peers' contacts needed beyond our own
+    if (needed <= 0) {
+      return; // a cluster of one
+    }
+    long[] peers = new long[members.size() - own];
     int n = 0;
     for (int i = 0; i < members.size(); i++) {
       if (i != selfIndex) {
         peers[n++] = peerContactNanos[i];
       }
     }
+    if (peers.length < needed) {
+      return;
+    }
     Arrays.sort(peers); // NEVER sorts first
-    long quorumth = peers[peers.length - (quorum - 1)];
+    long quorumth = peers[peers.length - needed];
     if (quorumth != NEVER && (contactNanos == NEVER || quorumth - contactNanos > 0)) {
       contactNanos = quorumth;
     }

@@ -62,6 +62,13 @@ public interface ReplicaEffects {
   // What an operator watches (logs and metrics). The loop only tells; these return nothing the
   // loop uses, so a runner may ignore them (the simulator does) without changing what it decides.
 
+  /**
+   * A membership was decided (or restored from a snapshot): peer links follow it. With
+   * {@code proposed}, this leader just proposed it: links to its new members open at once (the
+   * leader replicates to them before it is decided), none close.
+   */
+  default void membershipChanged(dev.synod.consensus.Membership membership, boolean proposed) {}
+
   /** This member started an election: it asks the others to promise {@code ballot}. */
   default void electionStarted(Ballot ballot) {}
 

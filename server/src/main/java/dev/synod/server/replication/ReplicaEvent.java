@@ -39,6 +39,8 @@ public sealed interface ReplicaEvent {
 
     void forwarded(Forwarded e) throws IOException;
 
+    void memberChange(MemberChange e) throws IOException;
+
     void liveness(Liveness e) throws IOException;
 
     void livenessAck(LivenessAck e) throws IOException;
@@ -66,8 +68,14 @@ public sealed interface ReplicaEvent {
    * a peer's message must never stop a server.
    */
   static ReplicaEvent fromPeer(PeerEnvelope envelope, ClusterConfig cluster, long ourClusterId) {
+    return fromPeer(envelope, cluster.peerAddresses()::containsKey, cluster.selfId(), ourClusterId);
+  }
+
+  /** As above, {@code isMember} saying who is a member now (it follows the decided membership). */
+  static ReplicaEvent fromPeer(PeerEnvelope envelope, java.util.function.IntPredicate isMember, int selfId,
+      long ourClusterId) {
     int from = envelope.getFrom();
-    if (!cluster.peerAddresses().containsKey(from) || from == cluster.selfId()
+    if (!isMember.test(from) || from == selfId
         || isForeign(envelope.getClusterId(), ourClusterId)) {
       return null;
     }
@@ -141,6 +149,23 @@ public sealed interface ReplicaEvent {
     @Override
     public void dispatch(Handler handler) throws IOException {
       handler.peerMessage(this);
+    }
+  }
+
+  /**
+   * An operator's membership change or leadership transfer, answered through {@code done} once
+   * it took effect here, was refused, or its deadline passed.
+   */
+  record MemberChange(MemberChanges.Request request, Consumer<MemberChanges.Outcome> done,
+      long deadlineNanos) implements ReplicaEvent {
+    @Override
+    public void dispatch(Handler handler) throws IOException {
+      handler.memberChange(this);
+    }
+
+    @Override
+    public void refuse(ErrorReason reason, String why) {
+      done.accept(new MemberChanges.Outcome(MemberChanges.Code.BUSY, why, null, -1));
     }
   }
 

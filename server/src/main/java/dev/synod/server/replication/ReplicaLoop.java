@@ -7,6 +7,7 @@ import dev.synod.api.v1.Response;
 import dev.synod.consensus.Ballot;
 import dev.synod.consensus.DurableState;
 import dev.synod.consensus.Entry;
+import dev.synod.consensus.Membership;
 import dev.synod.consensus.Message;
 import dev.synod.consensus.MessageCodec;
 import dev.synod.consensus.RandomSource;
@@ -26,6 +27,7 @@ import dev.synod.server.replication.ReplicaEvent.ClientWrite;
 import dev.synod.server.replication.ReplicaEvent.Forwarded;
 import dev.synod.server.replication.ReplicaEvent.Liveness;
 import dev.synod.server.replication.ReplicaEvent.LivenessAck;
+import dev.synod.server.replication.ReplicaEvent.MemberChange;
 import dev.synod.server.replication.ReplicaEvent.PeerMessage;
 import dev.synod.server.replication.ReplicaEvent.Persisted;
 import dev.synod.server.replication.ReplicaEvent.ReadIndexAnswered;
@@ -39,6 +41,7 @@ import dev.synod.server.state.StateMachine;
 import dev.synod.server.state.SynodException;
 import dev.synod.server.storage.ClusterIdentity;
 import dev.synod.server.storage.Snapshot;
+import dev.synod.txn.v1.SetMembersTxn;
 import dev.synod.txn.v1.Txn;
 import dev.synod.txn.v1.TxnBatch;
 import java.io.IOException;
@@ -92,6 +95,8 @@ public final class ReplicaLoop {
   /** What confirming a session to its client needs: a leader's last majority contact. */
   private final QuorumContact quorumContact;
   private final LivenessReports liveness;
+  /** Operators' membership changes waiting to be decided (leader) . */
+  private final MemberChanges memberChanges = new MemberChanges();
   /**
    * Told of every Txn just before it is applied, those replayed at recovery too; the simulator
    * checks agreement with it.
@@ -160,7 +165,8 @@ public final class ReplicaLoop {
     this.onSnapshotInstalled = onSnapshotInstalled;
     this.identity = identity;
     this.clusterId = identity.clusterId();
-    this.quorumContact = new QuorumContact(cluster.memberIds(), cluster.selfId());
+    List<Integer> voters = durable.membership() != null ? durable.membership().voters() : cluster.memberIds();
+    this.quorumContact = new QuorumContact(voters, cluster.selfId());
     this.liveness = new LivenessReports(tracker);
     this.proposals = new Proposals(cluster.selfId(), secrets.nextLong(), config.pendingWritesMax());
     snapshot.ifPresent(s -> {
@@ -168,6 +174,13 @@ public final class ReplicaLoop {
       keptSnapshotSlots.add(s.slot());
     });
     appliedSlot = snapshot.map(Snapshot::slot).orElse(0L);
+    // The membership the snapshot carries, before the log tail is replayed: the consensus module
+    // learns the ones decided after the snapshot from its own log.
+    Membership stored = storedMembership();
+    if (stored != null) {
+      durable = durable.withMembership(stored);
+      quorumContact.voters(stored.voters());
+    }
     for (Entry e : durable.accepted().headMap(durable.commitIndex() + 1).values()) {
       if (e.slot() > appliedSlot) {
         applyEntry(e);
@@ -183,6 +196,7 @@ public final class ReplicaLoop {
     long replicaSeed = secrets.nextLong();
     replica = new Replica(replicaConfig, durable, RandomSource.seeded(replicaSeed));
     lastStatus = replica.status();
+    membershipKnown(replica.membership());
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -253,6 +267,11 @@ public final class ReplicaLoop {
       if (m.clusterId() != 0 && replica.leaderId() == m.from()) {
         adoptClusterId(m.clusterId(), "learned from its leader, server " + m.from());
       }
+    }
+
+    @Override
+    public void memberChange(MemberChange c) {
+      changeMembers(c);
     }
 
     @Override
@@ -337,6 +356,7 @@ public final class ReplicaLoop {
     stopped = why;
     proposals.failAll(reason, why);
     barriers.failAll(reason, why);
+    memberChanges.failAll(why, replica.membership(), -1);
   }
 
   private void submit(ClientWrite w) {
@@ -355,6 +375,7 @@ public final class ReplicaLoop {
     ticks++;
     lastStatus = replica.status(); // for the Status call: once a tick is fresh enough
     proposals.expire(now);
+    memberChanges.expire(now, replica.membership(), replica.leaderId());
     if (ticks % RELAY_EVERY_TICKS == 0) {
       barriers.retryOrExpire(now, this::requestReadIndex);
     }
@@ -447,6 +468,9 @@ public final class ReplicaLoop {
       campaign = null;
     }
     effects.leaderChanged(leaderId, lastStatus.ballot(), leading);
+    if (leaderId >= 0) {
+      memberChanges.leaderIs(leaderId, replica.membership());
+    }
     if (leaderId != lastLeaderId) {
       if (lastLeaderId >= 0) {
         long grace = TimeUnit.MILLISECONDS.toNanos((long) config.tickMs() * config.electionTicksMax());
@@ -553,6 +577,10 @@ public final class ReplicaLoop {
     if (e.value().length == 0) {
       return; // a no-op filling a gap after a leader change
     }
+    if (Membership.isConfigValue(e.value())) {
+      applyMembership(e.slot(), Membership.decode(e.value()));
+      return;
+    }
     TxnBatch batch;
     try {
       batch = TxnBatch.parseFrom(e.value());
@@ -592,6 +620,127 @@ public final class ReplicaLoop {
       });
       txnsSinceSnapshot++;
     }
+  }
+
+  /**
+   * A membership decided at {@code slot}: stored in the tree as the system node (a Txn like any
+   * other, with the next zxid and the decided time, so every replica reaches the same state and
+   * snapshots and backups carry it), then followed by the transport and the quorum contact.
+   */
+  private void applyMembership(long slot, Membership m) {
+    Txn txn = Txn.newBuilder()
+        .setZxid(state.lastZxid() + 1)
+        .setTimeMs(state.lastTimeMs())
+        .setSetMembers(SetMembersTxn.newBuilder()
+            .setMembers(UnsafeByteOperations.unsafeWrap(MembersNode.encode(m))))
+        .build();
+    appliedObserver.accept(txn);
+    state.apply(txn, response -> {
+      if (response.hasError()) {
+        effects.notice("server " + cluster.selfId() + ": the membership decided at slot " + slot
+            + " could not be stored (" + response.getError().getMessage() + "); it governs, but a"
+            + " restart will not know it until it is decided again");
+      }
+    });
+    txnsSinceSnapshot++;
+    effects.notice("server " + cluster.selfId() + ": membership " + m + " decided at slot " + slot);
+    membershipKnown(m);
+    if (replica != null) {
+      lastStatus = replica.status(); // ListMembers and Status show it from now on
+      memberChanges.applied(m, replica.leaderId());
+    }
+  }
+
+  /** Transport and quorum contact follow a membership decided or restored. */
+  private void membershipKnown(Membership m) {
+    quorumContact.voters(m.voters());
+    effects.membershipChanged(m, false);
+  }
+
+  /** The membership stored in the (restored) state, or null: never decided, or unreadable. */
+  private Membership storedMembership() {
+    try {
+      return MembersNode.read(state).orElse(null);
+    } catch (IllegalArgumentException e) {
+      effects.notice("server " + cluster.selfId() + ": ignoring " + dev.synod.server.state.Paths.MEMBERS
+          + ": " + e.getMessage());
+      return null;
+    }
+  }
+
+  /**
+   * An operator's change (membership or leadership): only the leader makes it; it is answered
+   * once decided and applied here, or at its deadline.
+   */
+  private void changeMembers(MemberChange c) {
+    Membership current = replica.membership();
+    int leaderId = replica.leaderId();
+    if (!replica.isLeader()) {
+      c.done().accept(new MemberChanges.Outcome(MemberChanges.Code.NOT_LEADER,
+          "server " + cluster.selfId() + " is not the leader; " + (leaderId < 0 ? "no leader is known"
+              : "server " + leaderId + " is (peer address " + leaderAddress(leaderId) + ")"),
+          current, leaderId));
+      return;
+    }
+    if (!memberChanges.hasRoom()) {
+      c.done().accept(new MemberChanges.Outcome(MemberChanges.Code.BUSY, "a change is in progress",
+          current, leaderId));
+      return;
+    }
+    MemberChanges.Request r = c.request();
+    if (r.kind() == MemberChanges.Kind.TRANSFER) {
+      transferLeadership(c, current);
+      return;
+    }
+    Membership next;
+    try {
+      next = MemberChanges.next(current, r, replica.status(), cluster.selfId(), cluster.peerAddresses());
+    } catch (MemberChanges.Refused refused) {
+      c.done().accept(new MemberChanges.Outcome(MemberChanges.Code.REFUSED, refused.getMessage(),
+          current, leaderId));
+      return;
+    }
+    switch (replica.proposeMembership(next)) {
+      case PROPOSED -> {
+        effects.membershipChanged(next, true); // the leader replicates to new members at once
+        memberChanges.awaitMembership(next, c.done(), c.deadlineNanos());
+      }
+      case BUSY -> c.done().accept(new MemberChanges.Outcome(MemberChanges.Code.BUSY,
+          "a change is in progress (a membership not yet decided, or a leadership transfer); retry",
+          current, leaderId));
+      case REFUSED -> c.done().accept(new MemberChanges.Outcome(MemberChanges.Code.REFUSED,
+          replica.lastRefusal(), current, leaderId));
+      case NOT_LEADER -> c.done().accept(new MemberChanges.Outcome(MemberChanges.Code.NOT_LEADER,
+          "server " + cluster.selfId() + " is not the leader", current, replica.leaderId()));
+    }
+  }
+
+  private void transferLeadership(MemberChange c, Membership current) {
+    int target = c.request().id();
+    int self = cluster.selfId();
+    if (target == self) {
+      c.done().accept(new MemberChanges.Outcome(MemberChanges.Code.OK,
+          "server " + self + " leads already", current, self));
+      return;
+    }
+    if (!current.isVoter(target)) {
+      c.done().accept(new MemberChanges.Outcome(MemberChanges.Code.REFUSED, "server " + target + " is "
+          + (current.contains(target) ? "a " + MembersNode.roleName(current.roleOf(target)) : "not a member")
+          + ": leadership goes to a voter", current, self));
+      return;
+    }
+    if (!replica.transferLeadership(target)) {
+      c.done().accept(new MemberChanges.Outcome(MemberChanges.Code.BUSY,
+          "a change is in progress (a membership not yet decided, or a leadership transfer); retry",
+          current, self));
+      return;
+    }
+    memberChanges.awaitLeader(target, c.done(), c.deadlineNanos());
+  }
+
+  private String leaderAddress(int id) {
+    String a = replica.membership().addressOf(id);
+    return a.isEmpty() ? cluster.peerAddresses().getOrDefault(id, "unknown") : a;
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -695,7 +844,9 @@ public final class ReplicaLoop {
     txnsSinceSnapshot = 0;
     keepSnapshot(s.slot());
     logUpkeep(() -> log.snapshotInstalled(s.slot()));
-    replica.snapshotInstalled(s.slot(), null);
+    Membership carried = storedMembership();
+    replica.snapshotInstalled(s.slot(), carried);
+    membershipKnown(replica.membership());
     for (StateMachine.SessionInfo session : state.sessions()) {
       tracker.add(session.id(), session.timeoutMs());
     }

@@ -303,6 +303,11 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
   }
 
   @Override
+  public void membershipChanged(dev.synod.consensus.Membership membership, boolean proposed) {
+    transport.adopt(membership, proposed);
+  }
+
+  @Override
   public void notice(String line) {
     LOG.atInfo().addKeyValue("server", selfId).log(line);
   }

@@ -295,7 +295,7 @@ final class History {
         s.lastRequestNo = t.getRequestNo();
         yield true;
       }
-      case EXPIRE_TTL, NOOP, OP_NOT_SET -> true;
+      case EXPIRE_TTL, NOOP, SET_MEMBERS, OP_NOT_SET -> true;
     };
   }
 
@@ -448,7 +448,7 @@ final class History {
       case SET_DATA -> List.of(Op.newBuilder().setSetData(t.getSetData()).build());
       case DELETE -> List.of(Op.newBuilder().setDelete(t.getDelete()).build());
       case MULTI -> t.getMulti().getOpsList();
-      case SET_ACL, SET_QUOTA, CREATE_SESSION, CLOSE_SESSION, EXPIRE_TTL, NOOP, OP_NOT_SET -> List.of();
+      case SET_ACL, SET_QUOTA, CREATE_SESSION, CLOSE_SESSION, EXPIRE_TTL, NOOP, SET_MEMBERS, OP_NOT_SET -> List.of();
     };
   }
 

@@ -12,7 +12,31 @@ public final class Paths {
   /** What a sequential create appends: the parent's counter as 10 digits. */
   public static final int SEQUENCE_SUFFIX_BYTES = 10;
 
+  /**
+   * The system's subtree: the cluster writes it (through the log), clients may only read it. The
+   * entry server refuses client writes there ({@link #checkNotSystem}).
+   */
+  public static final String SYSTEM = "/synod";
+  /** The cluster's membership (see txn.proto SetMembersTxn). */
+  public static final String MEMBERS = "/synod/members";
+
   private Paths() {}
+
+  /** True for {@link #SYSTEM} and every path under it. */
+  public static boolean isSystem(String path) {
+    return SYSTEM.equals(path) || isAncestor(SYSTEM, path);
+  }
+
+  /**
+   * Throws NO_AUTH for a client's write to {@link #SYSTEM} or under it. Checked where a write
+   * enters, not at apply: a log written before the subtree was reserved replays as it did.
+   */
+  public static void checkNotSystem(String path) throws SynodException {
+    if (isSystem(path)) {
+      throw new SynodException(ErrorReason.NO_AUTH, path + " is reserved for the system (" + SYSTEM
+          + " is written by the cluster itself; change the membership with `synod members`)", path);
+    }
+  }
 
   /**
    * Throws INVALID_PATH, saying what is wrong, unless {@code path} is a valid node path of at most

@@ -44,7 +44,7 @@ final class RequestDigest {
       case SET_ACL -> txn.getSetAcl();
       case MULTI -> txn.getMulti();
       case SET_QUOTA -> txn.getSetQuota();
-      case CREATE_SESSION, CLOSE_SESSION, EXPIRE_TTL, NOOP, OP_NOT_SET ->
+      case CREATE_SESSION, CLOSE_SESSION, EXPIRE_TTL, NOOP, SET_MEMBERS, OP_NOT_SET ->
           throw new IllegalArgumentException("not a client write: " + txn.getOpCase());
     };
     sha256.reset();

@@ -36,6 +36,10 @@ final class TreeOps {
    */
   static final Acl WORLD_ANYONE_ALL = Acls.WORLD_ANYONE_ALL;
 
+  /** The ACL of the system's nodes (under {@link Paths#SYSTEM}): anyone may read them. */
+  static final Acl SYSTEM_ACL = Acl.newBuilder().setScheme(Acls.WORLD).setId(Acls.ANYONE)
+      .setPerms(Acls.READ).build();
+
   private final DataTree tree;
 
   TreeOps(DataTree tree) {
@@ -58,6 +62,11 @@ final class TreeOps {
       this.timeMs = timeMs;
       this.sessionId = sessionId;
       this.who = who;
+    }
+
+    /** The same stamp, acting as the system (super: every ACL grants it everything), no session. */
+    Context asSystem() {
+      return new Context(zxid, timeMs, 0, Identities.of(List.of(Identities.identity(Acls.SUPER, "synod"))));
     }
   }
 
@@ -107,6 +116,29 @@ final class TreeOps {
     ctx.changes.add(new Change(EventType.NODE_CREATED, path, ctx.zxid, created));
     ctx.changes.add(new Change(EventType.NODE_CHILDREN_CHANGED, parentPath, ctx.zxid, newParent));
     return CreateResponse.newBuilder().setPath(path).setStat(created.stat()).build();
+  }
+
+  /**
+   * Creates {@code path} (persistent, readable by anyone, writable by no one but the system) or
+   * sets its data and ACL to those, whatever they were. The parent must exist.
+   */
+  void putSystemNode(Context ctx, String path, com.google.protobuf.ByteString data) throws SynodException {
+    Node node = tree.get(path);
+    if (node == null) {
+      create(ctx, CreateRequest.newBuilder().setPath(path).setData(data).addAcl(SYSTEM_ACL).build());
+      return;
+    }
+    if (node.kind() != NodeKind.PERSISTENT) {
+      throw new SynodException(ErrorReason.BAD_ARGUMENT, path + " is reserved for the system, but a client"
+          + " made it a " + node.kind() + " node: delete it so the membership can be stored", path);
+    }
+    if (!node.acl.equals(List.of(SYSTEM_ACL))) {
+      node = node.withAcl(tree.internAcl(List.of(SYSTEM_ACL)));
+      tree.put(path, node);
+    }
+    if (!data.equals(node.data())) {
+      setData(ctx, SetDataRequest.newBuilder().setPath(path).setData(data).build());
+    }
   }
 
   void delete(Context ctx, DeleteRequest request) throws SynodException {

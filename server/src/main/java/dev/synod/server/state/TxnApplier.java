@@ -65,6 +65,7 @@ final class TxnApplier {
           yield new Outcome(response.build(), ctx.changes, 0, false);
         }
         case NOOP -> Outcome.of(response.build());
+        case SET_MEMBERS -> setMembers(ctx, txn.getSetMembers().getMembers(), response);
         case CREATE, DELETE, SET_DATA, SET_ACL, MULTI, SET_QUOTA -> clientWrite(ctx, txn, response);
         case OP_NOT_SET -> throw new IllegalArgumentException(
             "txn " + txn.getZxid() + " has no op (written by a newer version?)");
@@ -85,6 +86,27 @@ final class TxnApplier {
     sessions.add(id, txn.getCreateSession().getSecret(), txn.getCreateSession().getTimeoutMs(),
         Integer.toUnsignedLong(txn.getCreateSession().getRecentResultsMax()));
     return Outcome.of(response.build());
+  }
+
+  /**
+   * Stores the decided membership at {@link Paths#MEMBERS}, creating {@link Paths#SYSTEM} first if
+   * needed; both are readable by anyone and writable by no client (the entry server refuses
+   * client writes under /synod, and their ACL grants only READ). The system writes as super, so a
+   * node a client left there before this version is taken over, not a reason to fail.
+   */
+  private Outcome setMembers(TreeOps.Context ctx, ByteString members, Response.Builder response) {
+    TreeOps.Context system = ctx.asSystem();
+    try {
+      ops.putSystemNode(system, Paths.SYSTEM, ByteString.EMPTY);
+      ops.putSystemNode(system, Paths.MEMBERS, members);
+      tree.commit();
+    } catch (SynodException e) {
+      // Only if a client made /synod ephemeral before it was reserved: the membership still
+      // governs (consensus holds it), it is just not stored. Deterministic on every replica.
+      tree.rollback();
+      return Outcome.of(response.setError(e.toError()).build());
+    }
+    return new Outcome(response.build(), system.changes, 0, false);
   }
 
   /** Deletes the session's ephemerals in path order (with container cascades), then ends it. */
@@ -166,7 +188,7 @@ final class TxnApplier {
         case MULTI -> response.setMulti(multi(ctx, txn.getMulti()));
         case SET_QUOTA -> response.setSetQuota(
             SetQuotaResponse.newBuilder().setUsage(ops.setQuota(ctx, txn.getSetQuota())));
-        case CREATE_SESSION, CLOSE_SESSION, EXPIRE_TTL, NOOP, OP_NOT_SET ->
+        case CREATE_SESSION, CLOSE_SESSION, EXPIRE_TTL, NOOP, SET_MEMBERS, OP_NOT_SET ->
             throw new IllegalStateException("not a client write: " + txn.getOpCase());
       };
       ops.reapContainers(ctx);

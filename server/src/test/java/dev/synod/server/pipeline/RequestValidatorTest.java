@@ -105,4 +105,25 @@ class RequestValidatorTest {
         .validate());
     assertTrue(e.getMessage().contains("recent-results-per-session"), e.getMessage());
   }
+
+  @Test
+  void clientWritesUnderTheSystemSubtreeAreRefusedNamingThePath() {
+    SynodException e = refused(ErrorReason.NO_AUTH, create(CreateRequest.newBuilder().setPath("/synod/x")));
+    assertTrue(e.getMessage().contains("reserved") && "/synod/x".equals(e.path()), e.getMessage());
+    refused(ErrorReason.NO_AUTH, create(CreateRequest.newBuilder().setPath("/synod")));
+    refused(ErrorReason.NO_AUTH, Request.newBuilder().setSetData(
+        SetDataRequest.newBuilder().setPath("/synod/members").setData(ByteString.copyFromUtf8("x"))));
+    refused(ErrorReason.NO_AUTH, Request.newBuilder().setDelete(DeleteRequest.newBuilder().setPath("/synod")));
+    refused(ErrorReason.NO_AUTH, Request.newBuilder().setSetAcl(SetAclRequest.newBuilder().setPath("/synod/members")
+        .addAcl(Acl.newBuilder().setScheme("world").setId("anyone").setPerms(31))));
+    SynodException inMulti = refused(ErrorReason.NO_AUTH, Request.newBuilder().setMulti(MultiRequest.newBuilder()
+        .addOps(Op.newBuilder().setCreate(CreateRequest.newBuilder().setPath("/ok")))
+        .addOps(Op.newBuilder().setDelete(DeleteRequest.newBuilder().setPath("/synod/members")))));
+    assertTrue(inMulti.getMessage().startsWith("op 1: "), inMulti.getMessage());
+  }
+
+  @Test
+  void aPathThatMerelyStartsLikeTheSystemSubtreeIsAClients() throws SynodException {
+    validator.writeTxn(create(CreateRequest.newBuilder().setPath("/synodic")).build());
+  }
 }

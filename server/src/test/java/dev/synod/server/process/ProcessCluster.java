@@ -17,10 +17,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Three (or more) Synod servers as separate processes on loopback. Every peer link i→j goes
- * through its own {@link LinkProxy}, so tests can partition any server away and heal it.
+ * through its own {@link LinkProxy}, so tests can partition any server away and heal it. Spare
+ * servers (ids after {@code size}) are not members until a test starts one ({@link #startSpare})
+ * and adds it to the membership.
  */
 final class ProcessCluster implements AutoCloseable {
   final int size;
+  /** Founders and spares: ids 1..total. */
+  final int total;
   final Path dir;
   final ServerProcess[] servers;
   final int[] clientPorts;
@@ -30,25 +34,31 @@ final class ProcessCluster implements AutoCloseable {
   private final String[] flags;
 
   ProcessCluster(Path dir, int size, String... flags) throws Exception {
+    this(dir, size, 0, flags);
+  }
+
+  /** {@code size} founding members, and {@code spares} servers that are not started yet. */
+  ProcessCluster(Path dir, int size, int spares, String... flags) throws Exception {
     this.size = size;
+    this.total = size + spares;
     this.dir = dir;
     this.flags = flags;
-    this.servers = new ServerProcess[size + 1];
-    this.clientPorts = new int[size + 1];
-    this.peerPorts = new int[size + 1];
-    this.channels = new ManagedChannel[size + 1];
-    this.links = new LinkProxy[size + 1][size + 1];
+    this.servers = new ServerProcess[total + 1];
+    this.clientPorts = new int[total + 1];
+    this.peerPorts = new int[total + 1];
+    this.channels = new ManagedChannel[total + 1];
+    this.links = new LinkProxy[total + 1][total + 1];
     // The peer ports stay reserved while the link proxies take ports of their own, so no proxy
     // can be handed a port a server is about to bind.
     List<ServerSocket> reserved = new ArrayList<>();
     try {
-      for (int i = 1; i <= size; i++) {
+      for (int i = 1; i <= total; i++) {
         ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
         reserved.add(s);
         peerPorts[i] = s.getLocalPort();
       }
-      for (int i = 1; i <= size; i++) {
-        for (int j = 1; j <= size; j++) {
+      for (int i = 1; i <= total; i++) {
+        for (int j = 1; j <= total; j++) {
           if (i != j) {
             links[i][j] = new LinkProxy(peerPorts[j]);
           }
@@ -67,14 +77,33 @@ final class ProcessCluster implements AutoCloseable {
     }
   }
 
-  /** Server i's view of the cluster: itself at its real peer port, the others via its links. */
+  /**
+   * Server i's view of the cluster: itself at its real peer port, the others via its links. A
+   * spare lists the founders and itself (as an operator starts a member that joins).
+   */
   private String membersFor(int i) {
     List<String> entries = new ArrayList<>();
-    for (int j = 1; j <= size; j++) {
+    for (int j = 1; j <= total; j++) {
+      if (j > size && j != i) {
+        continue;
+      }
       int port = i == j ? peerPorts[j] : links[i][j].port();
       entries.add(j + "=127.0.0.1:" + port);
     }
     return String.join(",", entries);
+  }
+
+  /**
+   * The peer address to add spare i at: its real peer port. The founders, whose --members do not
+   * list it, dial it there once the membership holding it is decided (not through a link proxy).
+   */
+  String peerAddress(int i) {
+    return "127.0.0.1:" + peerPorts[i];
+  }
+
+  /** Starts spare i with an empty data directory, to join the running cluster. */
+  void startSpare(int i) throws Exception {
+    start(i, "existing");
   }
 
   /** Starts server i; on its first start (no data directory yet) as a founder of the new cluster. */
@@ -122,7 +151,7 @@ final class ProcessCluster implements AutoCloseable {
 
   /** Cuts every link to and from server i. */
   void isolate(int i) {
-    for (int j = 1; j <= size; j++) {
+    for (int j = 1; j <= total; j++) {
       if (j != i) {
         links[i][j].cut();
         links[j][i].cut();
@@ -131,8 +160,8 @@ final class ProcessCluster implements AutoCloseable {
   }
 
   void heal() {
-    for (int i = 1; i <= size; i++) {
-      for (int j = 1; j <= size; j++) {
+    for (int i = 1; i <= total; i++) {
+      for (int j = 1; j <= total; j++) {
         if (i != j) {
           links[i][j].heal();
         }
@@ -168,7 +197,7 @@ final class ProcessCluster implements AutoCloseable {
 
   String logs() {
     StringBuilder out = new StringBuilder();
-    for (int i = 1; i <= size; i++) {
+    for (int i = 1; i <= total; i++) {
       if (servers[i] != null) {
         out.append("--- server ").append(i).append('\n').append(servers[i].log()).append('\n');
       }
@@ -178,7 +207,7 @@ final class ProcessCluster implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    for (int i = 1; i <= size; i++) {
+    for (int i = 1; i <= total; i++) {
       if (channels[i] != null) {
         channels[i].shutdownNow();
       }

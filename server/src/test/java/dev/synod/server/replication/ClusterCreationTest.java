@@ -131,4 +131,21 @@ class ClusterCreationTest {
     assertThrows(IllegalArgumentException.class, () -> establish("--members", MEMBERS,
         "--initial-cluster-state", "existing", "--restore", backupFile().toString()));
   }
+
+  @Test
+  void aRestoredBackupLeavesTheMembershipOfTheClusterItCameFromBehind() {
+    dev.synod.server.state.StateMachine source = new dev.synod.server.state.StateMachine(
+        dev.synod.server.state.StateLimits.defaults(), dev.synod.server.state.WatchDispatcher.NONE);
+    source.apply(dev.synod.txn.v1.Txn.newBuilder().setZxid(1).setSetMembers(dev.synod.txn.v1.SetMembersTxn.newBuilder()
+        .setMembers(com.google.protobuf.ByteString.copyFromUtf8("1 voter old:1\n7 voter old:7\n"))).build(), r -> { });
+    dev.synod.server.storage.Snapshot backup = source.snapshot();
+    dev.synod.server.storage.Snapshot restored = ClusterCreation.withoutMembership(backup);
+    assertFalse(restored.nodes().containsKey(dev.synod.server.state.Paths.MEMBERS));
+    assertEquals(0, restored.nodes().get(dev.synod.server.state.Paths.SYSTEM).getStat().getNumChildren());
+    dev.synod.server.state.StateMachine target = new dev.synod.server.state.StateMachine(
+        dev.synod.server.state.StateLimits.defaults(), dev.synod.server.state.WatchDispatcher.NONE);
+    target.restore(restored); // a consistent tree
+    assertEquals(java.util.Optional.empty(), MembersNode.read(target));
+    assertEquals(backup.zxid(), restored.zxid());
+  }
 }

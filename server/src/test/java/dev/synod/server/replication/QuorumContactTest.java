@@ -99,4 +99,29 @@ class QuorumContactTest {
     c.received(ack(2, B, QuorumContact.ROUNDS_KEPT + 10));
     assertEquals(1_000 - QuorumContact.ROUNDS_KEPT - 10, c.ageNanos(1_000));
   }
+
+  @Test
+  void aNewVoterCountsTowardsTheQuorumAndTheContactIsComputedAgainOverTheNewVoters() {
+    QuorumContact c = new QuorumContact(List.of(1, 2, 3), 1);
+    c.sent(heartbeat(2, B, 1), 100);
+    c.sent(heartbeat(2, B, 2), 200);
+    c.received(ack(2, B, 2));
+    assertEquals(300, c.ageNanos(500), "2 of 3");
+    // Voters 1..5: our contact with 2 alone is no majority any more.
+    c.voters(List.of(1, 2, 3, 4, 5));
+    assertEquals(Long.MAX_VALUE, c.ageNanos(500));
+    c.received(ack(4, B, 1));
+    assertEquals(400, c.ageNanos(500), "1, 2 and 4 of five: the older of the two followers' contacts");
+    // Back to three voters without 4: 2's contact is kept.
+    c.voters(List.of(1, 2, 3));
+    assertEquals(300, c.ageNanos(500));
+  }
+
+  @Test
+  void aLearnerIsNotPartOfTheQuorum() {
+    QuorumContact c = new QuorumContact(List.of(1, 2, 3), 1);
+    c.sent(heartbeat(4, B, 1), 100);
+    c.received(ack(4, B, 1));
+    assertEquals(Long.MAX_VALUE, c.ageNanos(500), "a learner (4) acknowledging is no majority of voters");
+  }
 }

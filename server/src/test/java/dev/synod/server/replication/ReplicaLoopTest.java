@@ -86,6 +86,15 @@ class ReplicaLoopTest {
 
     @Override
     public void notice(String line) {}
+
+    final List<dev.synod.consensus.Membership> memberships = new ArrayList<>();
+
+    @Override
+    public void membershipChanged(dev.synod.consensus.Membership m, boolean proposed) {
+      if (!proposed) {
+        memberships.add(m);
+      }
+    }
   }
 
   private static final ReplicaLog NO_LOG = new ReplicaLog() {
@@ -309,5 +318,66 @@ class ReplicaLoopTest {
     }
     assertNull(after.takeApplied(old.setZxid(9).build()), "the old incarnation's Txn is not ours");
     assertFalse(after.takeApplied(fresh.setZxid(10).build()) == null, "our own still is");
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Membership
+
+  private MemberChanges.Outcome change(ReplicaLoop loop, MemberChanges.Request r) throws Exception {
+    AtomicReference<MemberChanges.Outcome> answer = new AtomicReference<>();
+    loop.step(new ReplicaEvent.MemberChange(r, answer::set, clock.nanos + 5_000_000_000L));
+    return answer.get();
+  }
+
+  /** A loop built on {@code snapshot}, as at a restart (nothing in the log after it). */
+  private ReplicaLoop restartedOn(Snapshot snapshot, String... flags) throws Exception {
+    ServerConfig config = dev.synod.server.config.ConfigParser.parse(flags);
+    ClusterConfig cluster = ClusterConfig.parse(config.members(), config.serverId(), config.host(), config.peerPort());
+    DurableState durable = new DurableState(Ballot.ZERO, new TreeMap<>(), snapshot.slot(), snapshot.slot(),
+        DurableState.Standing.FOUNDING);
+    StateMachine restored = new StateMachine(StateLimits.defaults(), WatchDispatcher.NONE);
+    return new ReplicaLoop(config, cluster, restored, new SessionTracker(clock), NO_LOG, effects, clock,
+        new dev.synod.server.pipeline.ClusterTime(clock, restored::lastTimeMs), new SplittableRandom(8),
+        dev.synod.server.storage.ClusterIdentity.founder(), Optional.of(snapshot), durable, () -> { }, txn -> { });
+  }
+
+  @Test
+  void aDecidedMembershipIsStoredAndARestartOnItsSnapshotKeepsIt() throws Exception {
+    ReplicaLoop loop = singleMember();
+    long zxidBefore = state.lastZxid();
+    MemberChanges.Outcome added = change(loop, MemberChanges.Request.add(2, dev.synod.consensus.Membership.Role.OBSERVER,
+        "127.0.0.1:7072"));
+    assertEquals(MemberChanges.Code.OK, added.code(), added.toString());
+    assertEquals(dev.synod.consensus.Membership.Role.OBSERVER, loop.status().membership().roleOf(2));
+    assertEquals(zxidBefore + 1, state.lastZxid(), "stored by one Txn of its own");
+    assertEquals(loop.status().membership(), MembersNode.read(state).orElseThrow());
+    assertEquals(loop.status().membership(), effects.memberships.get(effects.memberships.size() - 1),
+        "the peer links follow it");
+
+    ReplicaLoop restarted = restartedOn(state.snapshot().withSlot(loop.appliedSlot()));
+    assertEquals(loop.status().membership(), restarted.replica().membership(),
+        "the membership comes back from the snapshot, not from --members");
+  }
+
+  @Test
+  void aFollowerInstallingASnapshotTakesTheMembershipItCarries() throws Exception {
+    ReplicaLoop leader = singleMember();
+    change(leader, MemberChanges.Request.add(2, dev.synod.consensus.Membership.Role.LEARNER, "127.0.0.1:7072"));
+    write(leader, "/x");
+    Snapshot carried = state.snapshot().withSlot(leader.appliedSlot());
+
+    // Server 2 of the static cluster {1, 2}: a follower that has nothing yet.
+    StateMachine empty = new StateMachine(StateLimits.defaults(), WatchDispatcher.NONE);
+    ServerConfig config = dev.synod.server.config.ConfigParser.parse("--server-id", "2", "--members",
+        "1=127.0.0.1:7071,2=127.0.0.1:7072");
+    ClusterConfig cluster = ClusterConfig.parse(config.members(), config.serverId(), config.host(), config.peerPort());
+    ReplicaLoop follower = new ReplicaLoop(config, cluster, empty, new SessionTracker(clock), NO_LOG, effects, clock,
+        new dev.synod.server.pipeline.ClusterTime(clock, empty::lastTimeMs), new SplittableRandom(9),
+        dev.synod.server.storage.ClusterIdentity.joiner(), Optional.empty(),
+        new DurableState(Ballot.ZERO, new TreeMap<>(), 0, 0, DurableState.Standing.FOUNDING), () -> { }, txn -> { });
+    assertEquals(List.of(1, 2), follower.replica().membership().voters(), "--members until it knows better");
+    follower.step(new ReplicaEvent.SnapshotFetched(carried, 0));
+    assertEquals(leader.status().membership(), follower.replica().membership());
+    assertEquals(dev.synod.consensus.Membership.Role.LEARNER, follower.replica().membership().roleOf(2));
   }
 }

@@ -124,10 +124,10 @@ final class StatusCommand extends NodeCommand {
     p.line(String.format("leader %d: ballot %s, commit slot %d, %d nodes, %d sessions, %d watches, version %s",
         leader.getServerId(), leader.getBallot(), leader.getCommitSlot(), leader.getNodeCount(),
         leader.getSessionCount(), leader.getWatchCount(), leader.getVersion()));
-    String members = "%-7s %-22s %-11s %s";
-    p.line(String.format(members, "member", "peer address", "match_slot", "lag_slots"));
+    String members = "%-7s %-9s %-22s %-11s %s";
+    p.line(String.format(members, "member", "role", "peer address", "match_slot", "lag_slots"));
     for (MemberStatus m : leader.getMembersList()) {
-      p.line(String.format(members, m.getId(), m.getAddress(), m.getMatchSlot(), m.getLagSlots()));
+      p.line(String.format(members, m.getId(), m.getRole(), m.getAddress(), m.getMatchSlot(), m.getLagSlots()));
     }
   }
 
@@ -170,6 +170,7 @@ final class StatusCommand extends NodeCommand {
       for (MemberStatus m : leader.getMembersList()) {
         JsonObject mo = new JsonObject();
         mo.addProperty("id", m.getId());
+        mo.addProperty("role", m.getRole());
         mo.addProperty("peer_address", m.getAddress());
         mo.addProperty("match_slot", m.getMatchSlot());
         mo.addProperty("lag_slots", m.getLagSlots());

@@ -33,6 +33,7 @@ import picocli.CommandLine.ScopeType;
         MultiCommand.class, SyncCommand.class, LockCommand.class, ElectCommand.class, StatusCommand.class,
         SessionCommand.class, GetAclCommand.class, SetAclCommand.class, AddAuthCommand.class,
         QuotaCommand.class, RemoveWatchesCommand.class, GetEphemeralsCommand.class, BackupCommand.class,
+        MembersCommand.class, LeaderCommand.class,
         ShellCommand.class, CommandLine.HelpCommand.class})
 public final class SynodCli implements Callable<Integer> {
   static final String DEFAULT_SERVERS = "127.0.0.1:7070";
