@@ -283,10 +283,10 @@ final class SnapshotFile {
 
   /**
    * Version 3's nodes: the chunks, numbered 0, 1, ... Each entry's bounds are checked and summed
-   * here. Chunks are kept in memory (paths and records decoded only when the snapshot is
-   * iterated) up to {@code keptBytesMax} of them; past that the nodes are read from the file again
-   * when they are visited ({@link StreamedSnapshotNodes}), so that a restore never holds the whole
-   * file and the tree it becomes at once.
+   * here. If the file is at most {@code keptBytesMax}, the chunks are kept in memory (paths and
+   * records decoded only when the snapshot is iterated); otherwise the nodes are read from the
+   * file again when they are visited ({@link StreamedSnapshotNodes}), so that a restore never
+   * holds the whole file and the tree it becomes at once.
    */
   private static SnapshotNodes readChunks(Disk disk, Path file, DB db, long fileBytes,
       long nodeCount, Checksum checksum, long keptBytesMax) throws IOException {
