@@ -35,7 +35,7 @@ public final class MemberDirectory {
    *
    * @return whether anything changed
    */
-  synchronized boolean adopt(Membership m) {
+  public synchronized boolean adopt(Membership m) {
     SortedMap<Integer, String> next = resolve(m);
     next.putIfAbsent(selfId, addresses.getOrDefault(selfId, configured.getOrDefault(selfId, "")));
     if (next.equals(addresses)) {
@@ -52,7 +52,7 @@ public final class MemberDirectory {
    *
    * @return whether anything changed
    */
-  synchronized boolean learn(Membership m) {
+  public synchronized boolean learn(Membership m) {
     boolean changed = false;
     for (Map.Entry<Integer, String> e : resolve(m).entrySet()) {
       if (!e.getValue().isEmpty() && !e.getValue().equals(addresses.put(e.getKey(), e.getValue()))) {

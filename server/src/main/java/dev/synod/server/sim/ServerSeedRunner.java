@@ -33,6 +33,17 @@ public final class ServerSeedRunner {
    * independent, so the results do not depend on the scheduling); reports failures in seed order.
    */
   public static Summary run(long from, int seeds, int replicas, Consumer<ServerSimulator.Result> onFailure) {
+    return run(from, seeds, replicas, false, onFailure);
+  }
+
+  /** Runs one reconfiguring seed (membership changes on top of the faults; see ServerSimulator). */
+  public static ServerSimulator.Result runOneReconfiguring(long seed, int replicas) {
+    return new ServerSimulator(seed, replicas, ServerSimulator.Disks.fromProperty(), true).run();
+  }
+
+  /** As {@link #run(long, int, int, Consumer)}; {@code reconfigure}: with membership changes. */
+  public static Summary run(long from, int seeds, int replicas, boolean reconfigure,
+      Consumer<ServerSimulator.Result> onFailure) {
     List<ServerSimulator.Result> failures = new ArrayList<>();
     long events = 0;
     long acked = 0;
@@ -46,7 +57,7 @@ public final class ServerSeedRunner {
     for (long start = from; start < from + seeds; start += batch) {
       long end = Math.min(from + seeds, start + batch);
       List<ServerSimulator.Result> results = LongStream.range(start, end).parallel()
-          .mapToObj(seed -> runOne(seed, replicas)).sorted(Comparator.comparingLong(ServerSimulator.Result::seed))
+          .mapToObj(seed -> reconfigure ? runOneReconfiguring(seed, replicas) : runOne(seed, replicas)).sorted(Comparator.comparingLong(ServerSimulator.Result::seed))
           .toList();
       for (ServerSimulator.Result r : results) {
         events += r.events();

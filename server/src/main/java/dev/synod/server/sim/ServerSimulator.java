@@ -2,9 +2,12 @@ package dev.synod.server.sim;
 
 import dev.synod.peer.v1.PeerEnvelope;
 import dev.synod.peer.v1.SnapshotPiece;
+import dev.synod.consensus.Membership;
 import dev.synod.server.config.ConfigParser;
 import dev.synod.server.config.ServerConfig;
 import dev.synod.server.replication.ClusterConfig;
+import dev.synod.server.replication.MemberChanges;
+import dev.synod.server.replication.ReplicaEvent;
 import dev.synod.server.replication.SnapshotDownload;
 import dev.synod.server.replication.SnapshotSource;
 import dev.synod.server.storage.Snapshot;
@@ -72,7 +75,7 @@ public final class ServerSimulator implements SimServer.World {
   public record Stats(long acked, long retried, long reads, long resumesRefused,
       long lockAcquisitions, long protectedWrites, long leaderChanges, long crashes,
       long partitions, long snapshotsInstalled, long clockJumps, long storageFailures,
-      long watchEvents, long resyncs, long wipes, boolean majorityWiped) {
+      long watchEvents, long resyncs, long wipes, boolean majorityWiped, long membershipChanges) {
     @Override
     public String toString() {
       return acked + " writes acknowledged, " + retried + " retried, " + reads + " reads, "
@@ -81,11 +84,20 @@ public final class ServerSimulator implements SimServer.World {
           + " leader changes, " + crashes + " crashes, "
           + partitions + " partitions, " + storageFailures + " storage failures, " + clockJumps
           + " clock jumps, " + watchEvents + " watch events (" + resyncs + " resyncs), " + wipes
-          + " disks wiped" + (majorityWiped ? " (a majority at once: safety checked only)" : "");
+          + " disks wiped" + (majorityWiped ? " (a majority at once: safety checked only)" : "")
+          + ", " + membershipChanges + " membership changes";
     }
   }
 
   private record Scheduled(long atNanos, long order, Runnable action) {}
+
+  /** The operator's cycle in a reconfiguring run; {@code FOUNDER} is a founder picked per cycle. */
+  private enum ReconfigStep {
+    ADD_SPARE, PROMOTE_SPARE, TRANSFER_TO_SPARE, REMOVE_FOUNDER, ADD_FOUNDER, PROMOTE_FOUNDER,
+    TRANSFER_TO_FOUNDER, REMOVE_SPARE
+  }
+
+  static final ReconfigStep[] RECONFIG_STEPS = ReconfigStep.values();
 
   private static final long MS = 1_000_000L;
   /** One seed in this many wipes a majority of the members' disks at once. */
@@ -105,6 +117,18 @@ public final class ServerSimulator implements SimServer.World {
 
   private final long seed;
   private final int replicas;
+  private final boolean reconfigure;
+  /** The spare member's id in a reconfiguring run (0: none). */
+  private final int spare;
+  /** The next step of the operator's cycle, and the founder it removes and adds back. */
+  private int reconfigStep;
+  private int founder = 1;
+  /** An operator's request is in flight (its outcome not yet back). */
+  private boolean reconfigInFlight;
+  /** Numbers the operator's requests, so a late answer to one given up on is ignored. */
+  private long reconfigRequests;
+  private long reconfigsDone;
+  private String lastReconfigOutcome = "none yet";
   private final boolean realStores;
   private final SplittableRandom random;
   private final SimTime time = new SimTime();
@@ -144,16 +168,31 @@ public final class ServerSimulator implements SimServer.World {
   private dev.synod.consensus.Ballot newestLeaderBallot;
 
   public ServerSimulator(long seed, int replicas, Disks disks) {
+    this(seed, replicas, disks, false);
+  }
+
+  /**
+   * {@code reconfigure}: on top of the faults, operators change the membership through the
+   * leader's loop (a spare member, id replicas + 1, is added as a learner, promoted, made leader,
+   * a founder is removed, added back and promoted, the spare removed again: see
+   * {@link #RECONFIG_STEPS}), during partitions, crashes and failovers; disks are not wiped (the
+   * wipe rule is stated for a fixed set of voters). After the faults the cycle runs on to its end
+   * (every founder a voter, the spare out), then liveness is checked as in every run.
+   */
+  public ServerSimulator(long seed, int replicas, Disks disks, boolean reconfigure) {
     this.seed = seed;
     this.replicas = replicas;
+    this.reconfigure = reconfigure;
+    this.spare = reconfigure ? replicas + 1 : 0;
     this.random = new SplittableRandom(seed);
     // Drawn whatever the choice, so that a seed is the same run under MIXED and under REAL.
     boolean aThird = random.nextInt(3) == 0;
     this.realStores = disks == Disks.MIXED ? aThird : disks == Disks.REAL;
     this.config = config(replicas);
     this.existingConfig = config(replicas, ServerConfig.CLUSTER_STATE_EXISTING);
-    this.servers = new SimServer[replicas + 1];
-    this.cut = new boolean[replicas + 1][replicas + 1];
+    int nodes = replicas + (reconfigure ? 1 : 0);
+    this.servers = new SimServer[nodes + 1];
+    this.cut = new boolean[nodes + 1][nodes + 1];
     this.faultyUntilNanos = (2_000 + random.nextInt(4_000)) * MS;
     this.writesUntilNanos = faultyUntilNanos + CALM_WRITES_NANOS;
     this.endNanos = faultyUntilNanos + PROGRESS_NANOS_MAX + SETTLE_NANOS_MAX;
@@ -165,6 +204,15 @@ public final class ServerSimulator implements SimServer.World {
           random.nextLong(1L << 40),
           1_700_000_000_000L + random.nextInt(-5_000, 5_000));
       servers[id] = new SimServer(id, config, cluster, clock, this, random.nextLong(), realStores);
+    }
+    if (reconfigure) {
+      // The spare is started as a new member of the existing cluster would be: --members names
+      // the founders and itself, --initial-cluster-state existing; it is admitted as a learner.
+      ServerConfig spareConfig = config(replicas + 1, ServerConfig.CLUSTER_STATE_EXISTING);
+      ClusterConfig cluster = ClusterConfig.parse(spareConfig.members(), spare, "127.0.0.1", 0);
+      SimClock clock = new SimClock(time, random.nextInt(-CLOCK_DRIFT_PPM_MAX, CLOCK_DRIFT_PPM_MAX + 1),
+          random.nextLong(1L << 40), 1_700_000_000_000L + random.nextInt(-5_000, 5_000));
+      servers[spare] = new SimServer(spare, spareConfig, cluster, clock, this, random.nextLong(), realStores);
     }
     // Writers of plain keys, and contenders for one lock (they write one at a time, so fewer).
     int writers = 1 + random.nextInt(3);
@@ -215,14 +263,18 @@ public final class ServerSimulator implements SimServer.World {
       at((100 + random.nextInt(500)) * MS, c::act);
     }
     at(random.nextInt(500) * MS, this::fault);
-    if (random.nextInt(MAJORITY_WIPE_ONE_IN) == 0) {
+    if (!reconfigure && random.nextInt(MAJORITY_WIPE_ONE_IN) == 0) {
       at(random.nextLong(faultyUntilNanos / 3, faultyUntilNanos), this::wipeMajority);
     }
     at(100 * MS, this::housekeeping);
+    if (reconfigure) {
+      at((200 + random.nextInt(300)) * MS, () -> restart(spare));
+      at((300 + random.nextInt(500)) * MS, this::reconfigure);
+    }
     try {
       while (failure == null && !agenda.isEmpty() && agenda.peek().atNanos <= endNanos) {
         stepOnce();
-        if (!writing() && settled()) {
+        if (!writing() && settled() && atRest()) {
           break;
         }
       }
@@ -247,7 +299,7 @@ public final class ServerSimulator implements SimServer.World {
         locks.acquisitions(), locks.protectedWritesApplied(), leaderChanges, crashes, partitions,
         Arrays.stream(servers, 1, servers.length).mapToLong(SimServer::snapshotsInstalled).sum(),
         clockJumps, storageFailures, history.watchEvents(),
-        clients.stream().mapToLong(SimClient::resyncs).sum(), wipes, majorityWiped);
+        clients.stream().mapToLong(SimClient::resyncs).sum(), wipes, majorityWiped, reconfigsDone);
     return new Result(seed, replicas, realStores, failure == null, failure, events,
         time.nowNanos() / MS, stats);
   }
@@ -330,7 +382,7 @@ public final class ServerSimulator implements SimServer.World {
   }
 
   private void housekeeping() {
-    for (int id = 1; id <= replicas; id++) {
+    for (int id = 1; id < servers.length; id++) {
       servers[id].housekeeping();
     }
     at(config.housekeepingIntervalMs() * MS, this::housekeeping);
@@ -345,7 +397,7 @@ public final class ServerSimulator implements SimServer.World {
       return;
     }
     int kind = random.nextInt(100);
-    int id = 1 + random.nextInt(replicas);
+    int id = 1 + random.nextInt(servers.length - 1);
     if (kind < 25) {
       crashes++;
       if (!servers[id].isUp()) {
@@ -362,7 +414,7 @@ public final class ServerSimulator implements SimServer.World {
       }
     } else if (kind < 50) {
       partitions++;
-      int other = 1 + random.nextInt(replicas);
+      int other = 1 + random.nextInt(servers.length - 1);
       boolean oneWay = random.nextInt(3) == 0;
       if (random.nextBoolean()) {
         isolate(id, oneWay); // one member cut off from all the others
@@ -383,7 +435,7 @@ public final class ServerSimulator implements SimServer.World {
       }
     } else if (kind < 75) {
       healAll();
-    } else if (kind < 80 && mayWipe(id)) {
+    } else if (kind < 80 && !reconfigure && mayWipe(id)) {
       wipe(id);
     }
     at((100 + random.nextInt(900)) * MS, this::fault);
@@ -437,7 +489,7 @@ public final class ServerSimulator implements SimServer.World {
   }
 
   private void isolate(int id, boolean oneWay) {
-    for (int other = 1; other <= replicas; other++) {
+    for (int other = 1; other < servers.length; other++) {
       if (other != id) {
         cut[id][other] = true;
         if (!oneWay) {
@@ -452,7 +504,7 @@ public final class ServerSimulator implements SimServer.World {
       java.util.Arrays.fill(row, false);
     }
     if (!faulty()) {
-      for (int id = 1; id <= replicas; id++) {
+      for (int id = 1; id < servers.length; id++) {
         int member = id;
         servers[id].cancelDiskFaults();
         if (!servers[id].isUp()) {
@@ -460,6 +512,90 @@ public final class ServerSimulator implements SimServer.World {
         }
       }
     }
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // Membership changes (reconfiguring runs)
+
+  /**
+   * The operator's next request, sent to the member that leads (any member if none does: it
+   * answers NOT_LEADER, and the step is tried again). A refused or timed-out step is tried again
+   * later; one that took effect moves the cycle on. Runs until the faults are over and the cycle
+   * is back at rest (every founder a voter, the spare out).
+   */
+  private void reconfigure() {
+    if (failure != null || (!faulty() && atRest())) {
+      return;
+    }
+    at((100 + random.nextInt(faulty() ? 900 : 200)) * MS, this::reconfigure);
+    if (reconfigInFlight) {
+      return;
+    }
+    int target = leaderOrAny();
+    if (target < 0) {
+      return;
+    }
+    ReconfigStep step = RECONFIG_STEPS[reconfigStep];
+    if (step == ReconfigStep.REMOVE_FOUNDER) {
+      founder = 1 + random.nextInt(replicas); // until one is removed (the leader's may be refused)
+    }
+    MemberChanges.Request request = switch (step) {
+      case ADD_SPARE -> MemberChanges.Request.add(spare, Membership.Role.LEARNER, "127.0.0.1:" + (17_000 + spare));
+      case PROMOTE_SPARE -> MemberChanges.Request.of(MemberChanges.Kind.PROMOTE, spare);
+      case TRANSFER_TO_SPARE -> MemberChanges.Request.of(MemberChanges.Kind.TRANSFER, spare);
+      case REMOVE_FOUNDER -> MemberChanges.Request.of(MemberChanges.Kind.REMOVE, founder);
+      case ADD_FOUNDER -> MemberChanges.Request.add(founder, Membership.Role.LEARNER, "127.0.0.1:" + (17_000 + founder));
+      case PROMOTE_FOUNDER -> MemberChanges.Request.of(MemberChanges.Kind.PROMOTE, founder);
+      case TRANSFER_TO_FOUNDER -> MemberChanges.Request.of(MemberChanges.Kind.TRANSFER, founder);
+      case REMOVE_SPARE -> MemberChanges.Request.of(MemberChanges.Kind.REMOVE, spare);
+    };
+    reconfigInFlight = true;
+    long requestNo = ++reconfigRequests;
+    long deadline = servers[target].clock.monoNanos() + 3_000 * MS;
+    servers[target].step(new ReplicaEvent.MemberChange(request, outcome -> {
+      if (requestNo != reconfigRequests) {
+        return; // given up on already (see below)
+      }
+      reconfigInFlight = false;
+      lastReconfigOutcome = step + " at member " + target + ": " + outcome.code() + " " + outcome.message();
+      if (outcome.code() == MemberChanges.Code.OK) {
+        reconfigsDone++;
+        reconfigStep = (reconfigStep + 1) % RECONFIG_STEPS.length;
+      } else if (outcome.code() == MemberChanges.Code.REFUSED
+          && (step == ReconfigStep.TRANSFER_TO_SPARE || step == ReconfigStep.TRANSFER_TO_FOUNDER)) {
+        reconfigStep = (reconfigStep + 1) % RECONFIG_STEPS.length; // a transfer is optional
+      } else if (outcome.code() == MemberChanges.Code.REFUSED && step == ReconfigStep.REMOVE_SPARE
+          && target == spare) {
+        reconfigStep = ReconfigStep.TRANSFER_TO_FOUNDER.ordinal(); // the spare leads (again): hand over first
+      }
+    }, deadline));
+    // A member that dies with the request never answers: the step is tried again.
+    at(4_000 * MS, () -> {
+      if (requestNo == reconfigRequests) {
+        reconfigInFlight = false;
+        reconfigRequests++;
+      }
+    });
+  }
+
+  /** The member that leads (the newest ballot's), or a random member that is up, or -1. */
+  private int leaderOrAny() {
+    for (int id = 1; id < servers.length; id++) {
+      if (servers[id].isUp() && servers[id].isLeader()) {
+        return id;
+      }
+    }
+    int id = 1 + random.nextInt(servers.length - 1);
+    return servers[id].isUp() ? id : -1;
+  }
+
+  /** Not a reconfiguring run, or its cycle is at rest: every founder votes, the spare is out. */
+  private boolean atRest() {
+    return !reconfigure || (reconfigStep == 0 && !reconfigInFlight);
+  }
+
+  long reconfigsDone() {
+    return reconfigsDone;
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -614,7 +750,7 @@ public final class ServerSimulator implements SimServer.World {
 
   /** Counts leaderships: a new leader is one that leads with a higher ballot than any before. */
   private void noticeLeader() {
-    for (int id = 1; id <= replicas; id++) {
+    for (int id = 1; id < servers.length; id++) {
       if (servers[id].isLeader()) {
         dev.synod.consensus.Ballot b = servers[id].loop().status().ballot();
         if (newestLeaderBallot == null || b.isAbove(newestLeaderBallot)) {
@@ -629,7 +765,7 @@ public final class ServerSimulator implements SimServer.World {
 
   /** The state of every member that is up: ephemerals belong to live sessions. */
   private String checkStates() {
-    for (int id = 1; id <= replicas; id++) {
+    for (int id = 1; id < servers.length; id++) {
       if (servers[id].isUp()) {
         String v = history.checkState(id, servers[id].state());
         if (v != null) {
@@ -643,7 +779,7 @@ public final class ServerSimulator implements SimServer.World {
   /** Each member's view, for failure reports. */
   private String describeMembers() {
     StringJoiner out = new StringJoiner("; ");
-    for (int id = 1; id <= replicas; id++) {
+    for (int id = 1; id < servers.length; id++) {
       SimServer m = servers[id];
       if (!m.isUp()) {
         out.add(id + ": down");
@@ -685,6 +821,11 @@ public final class ServerSimulator implements SimServer.World {
       if (missed != null) {
         return missed;
       }
+    }
+    if (!atRest()) {
+      return "the membership cycle did not come to rest after the faults stopped: at step "
+          + RECONFIG_STEPS[reconfigStep] + " (founder " + founder + "), last outcome " + lastReconfigOutcome
+          + "; members: " + describeMembers();
     }
     if (!progressedAfterFaults()) {
       return "no write was acknowledged in the " + (PROGRESS_NANOS_MAX / MS) + " ms after the faults"

@@ -79,6 +79,11 @@ final class SimServer implements ReplicaEffects, WritePipeline {
   /** The command line: `--initial-cluster-state new` until an operator replaces its disk. */
   private ServerConfig config;
   private final ClusterConfig cluster;
+  /**
+   * Who this process takes peer messages from: its --members, then the decided membership, as the
+   * real peer transport's directory (a new process starts from --members again).
+   */
+  private dev.synod.server.replication.MemberDirectory directory;
   private final World world;
   private final SplittableRandom random;
   private ReplicaLoop loop;
@@ -121,6 +126,7 @@ final class SimServer implements ReplicaEffects, WritePipeline {
    * and tells the world.
    */
   void start() {
+    directory = new dev.synod.server.replication.MemberDirectory(cluster);
     life++;
     int started = life;
     StreamRegistry registry = new StreamRegistry();
@@ -464,13 +470,29 @@ final class SimServer implements ReplicaEffects, WritePipeline {
   }
 
   @Override
+  public void membershipChanged(dev.synod.consensus.Membership membership, boolean proposed) {
+    if (directory == null) {
+      return;
+    }
+    if (proposed) {
+      directory.learn(membership);
+    } else {
+      directory.adopt(membership);
+    }
+  }
+
+  @Override
   public LeaderContact leaderContact() {
     return loop == null ? new LeaderContact(false, Long.MAX_VALUE) : loop.leaderContact();
   }
 
   /** Delivers a peer's envelope, through the same decoding the real peer service uses. */
   void receive(PeerEnvelope envelope) {
-    ReplicaEvent event = ReplicaEvent.fromPeer(envelope, cluster, loop == null ? 0 : loop.clusterId());
+    if (directory == null) {
+      return;
+    }
+    ReplicaEvent event = ReplicaEvent.fromPeer(envelope, directory::contains, id,
+        loop == null ? 0 : loop.clusterId());
     if (event != null) {
       step(event);
     }

@@ -50,6 +50,31 @@ class ServerSimulationTest {
     assertTrue(s.realStoreSnapshotsInstalled() > 0, "followers on the real stores installed copied snapshots: " + s);
   }
 
+  /**
+   * Operators change the membership while the faults run: a spare joins as a learner, is promoted
+   * and made leader, a founder is removed and added back, the spare leaves (see
+   * {@link ServerSimulator#RECONFIG_STEPS}). Every guarantee the other runs check holds, and the
+   * cycle completes: the changes were decided, not only proposed.
+   */
+  @Test
+  void threeMembersWithMembershipChanges() {
+    StringBuilder failures = new StringBuilder();
+    long changes = 0;
+    int seeds = 300 * SCALE;
+    int failed = 0;
+    for (long seed = 9_000_001; seed < 9_000_001 + seeds; seed++) {
+      ServerSimulator.Result r = ServerSeedRunner.runOneReconfiguring(seed, 3);
+      changes += r.stats().membershipChanges();
+      if (!r.passed()) {
+        failed++;
+        failures.append(r.describe()).append("\n  replay: java -cp tools/target/synod-tools.jar"
+            + " dev.synod.tools.sim.SimulateMain --reconfig ").append(ServerSeedRunner.replayArgs(r)).append('\n');
+      }
+    }
+    assertEquals(0, failed, failures.toString());
+    assertTrue(changes > 5 * seeds, "membership changes decided: " + changes + " in " + seeds + " seeds");
+  }
+
   @Test
   void fiveMembers() {
     ServerSeedRunner.Summary s = runAndCheck(Long.getLong("synod.sim.from5", 1_000_001), Integer.getInteger("synod.sim.seeds5", 1_000), 5);

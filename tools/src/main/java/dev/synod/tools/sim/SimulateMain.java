@@ -22,7 +22,7 @@ public final class SimulateMain {
       + " [--replicas R (3)] [--events E (5000; consensus only)]";
 
   /** Parsed arguments. */
-  /** {@code reconfig}: consensus runs with membership changes and leadership transfers. */
+  /** {@code reconfig}: runs with membership changes and leadership transfers (either simulator). */
   record Options(boolean server, int seeds, long from, int replicas, int events, boolean reconfig) {
     Options(boolean server, int seeds, long from, int replicas, int events) {
       this(server, seeds, from, replicas, events, false);
@@ -65,10 +65,10 @@ public final class SimulateMain {
 
   private static int runServer(Options o, PrintStream out, PrintStream err) {
     long start = System.nanoTime();
-    ServerSeedRunner.Summary s = ServerSeedRunner.run(o.from(), o.seeds(), o.replicas(), failure -> {
+    ServerSeedRunner.Summary s = ServerSeedRunner.run(o.from(), o.seeds(), o.replicas(), o.reconfig(), failure -> {
       out.println(failure.describe());
       out.println("  replay: java -cp tools/target/synod-tools.jar " + SimulateMain.class.getName() + " "
-          + ServerSeedRunner.replayArgs(failure));
+          + (o.reconfig() ? "--reconfig " : "") + ServerSeedRunner.replayArgs(failure));
     });
     double seconds = (System.nanoTime() - start) / 1e9;
     out.println(s.line());
@@ -117,9 +117,6 @@ public final class SimulateMain {
     }
     if (seeds < 1 || replicas < 1 || replicas > 9 || events < 1) {
       throw new IllegalArgumentException("need --seeds >= 1, --replicas 1..9, --events >= 1");
-    }
-    if (server && reconfig) {
-      throw new IllegalArgumentException("--reconfig runs the consensus simulator; it does not combine with --server");
     }
     return new Options(server, seeds, from, replicas, events, reconfig);
   }
