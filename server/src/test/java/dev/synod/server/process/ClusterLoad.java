@@ -101,4 +101,20 @@ final class ClusterLoad implements AutoCloseable {
       t.join(15_000);
     }
   }
+
+  /**
+   * The longest time in [fromNanos, toNanos] with no write acknowledged to any writer (the edges
+   * of the window count as acknowledgements): how long the cluster was unavailable to writes.
+   */
+  long longestGapNanos(long fromNanos, long toNanos) {
+    long[] times = acked.values().stream().mapToLong(Long::longValue)
+        .filter(t -> t >= fromNanos && t <= toNanos).sorted().toArray();
+    long previous = fromNanos;
+    long longest = 0;
+    for (long t : times) {
+      longest = Math.max(longest, t - previous);
+      previous = t;
+    }
+    return Math.max(longest, toNanos - previous);
+  }
 }
