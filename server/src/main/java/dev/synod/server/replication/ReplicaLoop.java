@@ -95,7 +95,7 @@ public final class ReplicaLoop {
   /** What confirming a session to its client needs: a leader's last majority contact. */
   private final QuorumContact quorumContact;
   private final LivenessReports liveness;
-  /** Operators' membership changes waiting to be decided (leader) . */
+  /** Operators' membership changes waiting to be decided (leader only). */
   private final MemberChanges memberChanges = new MemberChanges();
   /**
    * Told of every Txn just before it is applied, those replayed at recovery too; the simulator

@@ -206,7 +206,7 @@ class CliCommandsTest extends OneServerCliTest {
     assertEquals("", status.get(2));
     assertTrue(status.get(3).startsWith("leader 1: ballot "), status.toString());
     assertTrue(status.get(4).startsWith("member "), status.toString());
-    assertTrue(status.get(5).matches("1 +127\\.0\\.0\\.1:\\d+ +\\d+ +0"), status.get(5));
+    assertTrue(status.get(5).matches("1 +voter +127\\.0\\.0\\.1:\\d+ +\\d+ +0"), status.get(5));
     JsonObject st = json("status", "--json");
     JsonObject only = st.getAsJsonArray("servers").get(0).getAsJsonObject();
     assertTrue(only.get("reachable").getAsBoolean());
