@@ -105,7 +105,11 @@ final class TreeOps {
     if (tree.get(path) != null) {
       throw new SynodException(ErrorReason.NODE_EXISTS, path + " already exists", path);
     }
-    tree.quotas().checkCreate(path, request.getData().size());
+    if (!Paths.isSystem(path)) {
+      // The system's own nodes (the decided membership) are stored whatever a quota says: a
+      // membership the tree could not hold would be forgotten at the next restart.
+      tree.quotas().checkCreate(path, request.getData().size());
+    }
 
     Node created = new Node(Paths.name(path), ctx.zxid, ctx.zxid, ctx.zxid, ctx.timeMs,
         ctx.timeMs, kind == NodeKind.EPHEMERAL ? ctx.sessionId : 0, request.getTtlMs(), 0, 0, 0, 0,
@@ -167,7 +171,9 @@ final class TreeOps {
     Node node = tree.existing(path);
     Acls.check(node.acl, Acls.WRITE, ctx.who, path);
     checkVersion(request.hasVersion(), request.getVersion(), node.version, path);
-    tree.quotas().checkSetData(path, (long) request.getData().size() - node.dataLength());
+    if (!Paths.isSystem(path)) {
+      tree.quotas().checkSetData(path, (long) request.getData().size() - node.dataLength());
+    }
     Node updated = node.withData(request.getData().toByteArray(), ctx.zxid, ctx.timeMs);
     tree.put(path, updated);
     ctx.changes.add(new Change(EventType.NODE_DATA_CHANGED, path, ctx.zxid, updated));

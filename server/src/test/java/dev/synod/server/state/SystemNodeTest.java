@@ -74,6 +74,25 @@ class SystemNodeTest {
     assertEquals(List.<Acl>of(TreeOps.SYSTEM_ACL), acl.getGetAcl().getAclList());
   }
 
+  /**
+   * A full hard quota on / must not keep the membership out of the tree: it would still govern,
+   * but a restart after the log tail is truncated would forget it (the snapshot carries it only
+   * through this node) and start from stale voters.
+   */
+  @Test
+  void aFullHardQuotaOnTheRootDoesNotKeepTheMembershipOut() {
+    h.create("/a", "1234");
+    Response q = h.apply(t -> t.setSetQuota(dev.synod.api.v1.SetQuotaRequest.newBuilder().setPath("/")
+        .setQuota(dev.synod.api.v1.Quota.newBuilder().setCountHard(1).setBytesHard(4))));
+    assertFalse(q.hasError(), q.toString());
+    Response full = h.apply(t -> t.setCreate(dev.synod.api.v1.CreateRequest.newBuilder().setPath("/b")));
+    assertEquals(ErrorReason.QUOTA_EXCEEDED, full.getError().getReason(), full.toString());
+    Response r = setMembers("1 voter h:1\n2 voter h:2\n");
+    assertFalse(r.hasError(), r.toString());
+    assertEquals("1 voter h:1\n2 voter h:2\n", h.getData(0, Paths.MEMBERS, false).getGetData().getData().toStringUtf8());
+    assertFalse(setMembers("1 voter h:1\n2 voter h:2\n3 learner h:3\n").hasError());
+  }
+
   @Test
   void systemPathsAreTheSubtreeOnly() {
     assertTrue(Paths.isSystem("/synod"));
