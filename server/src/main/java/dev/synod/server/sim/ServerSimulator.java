@@ -561,6 +561,11 @@ public final class ServerSimulator implements SimServer.World {
       if (outcome.code() == MemberChanges.Code.OK) {
         reconfigsDone++;
         reconfigStep = (reconfigStep + 1) % RECONFIG_STEPS.length;
+      } else if (outcome.code() == MemberChanges.Code.REFUSED && outcome.membership() != null
+          && alreadyDone(step, outcome.membership())) {
+        // An earlier try took effect but its answer was lost (a leader change, a timeout): go on.
+        reconfigsDone++;
+        reconfigStep = (reconfigStep + 1) % RECONFIG_STEPS.length;
       } else if (outcome.code() == MemberChanges.Code.REFUSED
           && (step == ReconfigStep.TRANSFER_TO_SPARE || step == ReconfigStep.TRANSFER_TO_FOUNDER)) {
         reconfigStep = (reconfigStep + 1) % RECONFIG_STEPS.length; // a transfer is optional
@@ -576,6 +581,19 @@ public final class ServerSimulator implements SimServer.World {
         reconfigRequests++;
       }
     });
+  }
+
+  /** Whether the decided membership {@code m} already is what {@code step} asks for. */
+  private boolean alreadyDone(ReconfigStep step, Membership m) {
+    return switch (step) {
+      case ADD_SPARE -> m.contains(spare);
+      case PROMOTE_SPARE -> m.isVoter(spare);
+      case REMOVE_FOUNDER -> !m.contains(founder);
+      case ADD_FOUNDER -> m.contains(founder);
+      case PROMOTE_FOUNDER -> m.isVoter(founder);
+      case REMOVE_SPARE -> !m.contains(spare);
+      case TRANSFER_TO_SPARE, TRANSFER_TO_FOUNDER -> false;
+    };
   }
 
   /** The member that leads (the newest ballot's), or a random member that is up, or -1. */
@@ -810,7 +828,7 @@ public final class ServerSimulator implements SimServer.World {
       long last = servers[id].state().lastZxid();
       if (last != newest) {
         return "member " + id + " applied up to zxid " + last + " but " + newest + " were decided,"
-            + " " + (SETTLE_NANOS_MAX / MS) + " ms after the clients stopped";
+            + " " + (SETTLE_NANOS_MAX / MS) + " ms after the clients stopped; members: " + describeMembers();
       }
     }
     for (SimClient c : clients) {
