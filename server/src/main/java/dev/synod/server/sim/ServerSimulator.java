@@ -536,9 +536,6 @@ public final class ServerSimulator implements SimServer.World {
       return;
     }
     ReconfigStep step = RECONFIG_STEPS[reconfigStep];
-    if (step == ReconfigStep.REMOVE_FOUNDER) {
-      founder = 1 + random.nextInt(replicas); // until one is removed (the leader's may be refused)
-    }
     MemberChanges.Request request = switch (step) {
       case ADD_SPARE -> MemberChanges.Request.add(spare, Membership.Role.LEARNER, "127.0.0.1:" + (17_000 + spare));
       case PROMOTE_SPARE -> MemberChanges.Request.of(MemberChanges.Kind.PROMOTE, spare);
@@ -560,18 +557,20 @@ public final class ServerSimulator implements SimServer.World {
       lastReconfigOutcome = step + " at member " + target + ": " + outcome.code() + " " + outcome.message();
       if (outcome.code() == MemberChanges.Code.OK) {
         reconfigsDone++;
-        reconfigStep = (reconfigStep + 1) % RECONFIG_STEPS.length;
+        advanceReconfig();
       } else if (outcome.code() == MemberChanges.Code.REFUSED && outcome.membership() != null
           && alreadyDone(step, outcome.membership())) {
         // An earlier try took effect but its answer was lost (a leader change, a timeout): go on.
         reconfigsDone++;
-        reconfigStep = (reconfigStep + 1) % RECONFIG_STEPS.length;
+        advanceReconfig();
       } else if (outcome.code() == MemberChanges.Code.REFUSED
           && (step == ReconfigStep.TRANSFER_TO_SPARE || step == ReconfigStep.TRANSFER_TO_FOUNDER)) {
-        reconfigStep = (reconfigStep + 1) % RECONFIG_STEPS.length; // a transfer is optional
+        advanceReconfig(); // a transfer is optional
       } else if (outcome.code() == MemberChanges.Code.REFUSED && step == ReconfigStep.REMOVE_SPARE
           && target == spare) {
         reconfigStep = ReconfigStep.TRANSFER_TO_FOUNDER.ordinal(); // the spare leads (again): hand over first
+      } else if (outcome.code() == MemberChanges.Code.REFUSED && step == ReconfigStep.REMOVE_FOUNDER) {
+        founder = 1 + random.nextInt(replicas); // refused (it leads, say): certainly not removed, try another
       }
     }, deadline));
     // A member that dies with the request never answers: the step is tried again.
@@ -583,12 +582,32 @@ public final class ServerSimulator implements SimServer.World {
     });
   }
 
+  /**
+   * The cycle's next step. The founder to remove is picked on entering that step and kept until
+   * it is added back: a removal whose answer was lost may have taken effect.
+   */
+  private void advanceReconfig() {
+    reconfigStep = (reconfigStep + 1) % RECONFIG_STEPS.length;
+    if (RECONFIG_STEPS[reconfigStep] == ReconfigStep.REMOVE_FOUNDER) {
+      founder = 1 + random.nextInt(replicas);
+    }
+  }
+
   /** Whether the decided membership {@code m} already is what {@code step} asks for. */
   private boolean alreadyDone(ReconfigStep step, Membership m) {
+    if (step == ReconfigStep.REMOVE_FOUNDER) {
+      for (int f = 1; f <= replicas; f++) {
+        if (!m.contains(f)) {
+          founder = f; // an earlier try, maybe with another founder, was decided
+          return true;
+        }
+      }
+      return false;
+    }
     return switch (step) {
       case ADD_SPARE -> m.contains(spare);
       case PROMOTE_SPARE -> m.isVoter(spare);
-      case REMOVE_FOUNDER -> !m.contains(founder);
+      case REMOVE_FOUNDER -> false;
       case ADD_FOUNDER -> m.contains(founder);
       case PROMOTE_FOUNDER -> m.isVoter(founder);
       case REMOVE_SPARE -> !m.contains(spare);
@@ -828,7 +847,9 @@ public final class ServerSimulator implements SimServer.World {
       long last = servers[id].state().lastZxid();
       if (last != newest) {
         return "member " + id + " applied up to zxid " + last + " but " + newest + " were decided,"
-            + " " + (SETTLE_NANOS_MAX / MS) + " ms after the clients stopped; members: " + describeMembers();
+            + " " + (SETTLE_NANOS_MAX / MS) + " ms after the clients stopped; members: " + describeMembers()
+            + (reconfigure ? "; operator at " + RECONFIG_STEPS[reconfigStep] + " (founder " + founder
+            + "), last outcome " + lastReconfigOutcome : "");
       }
     }
     for (SimClient c : clients) {
