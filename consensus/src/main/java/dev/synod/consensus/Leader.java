@@ -299,19 +299,22 @@ final class Leader {
 
   /** Heartbeats and retransmissions; false if a majority has gone quiet (the leader should step down). */
   /**
-   * True if every voter of {@code m} but this leader has accepted in this ballot within an
-   * election timeout: it votes (a fresh replica accepts nothing) and is reachable. A membership
-   * whose voters are not all active could leave the cluster without a quorum the moment it is
-   * decided (etcd's strict reconfiguration check), and a fresh voter can only be admitted by a
-   * live leader.
+   * True if {@code next} keeps a quorum of voters that have acknowledged this leader within an
+   * election timeout (it counts itself), and every voter {@code next} adds is one of them (etcd's
+   * strict reconfiguration check): a membership whose quorum needs a member that is down, cut off
+   * or fresh (not yet admitted: it accepts nothing, and only a live leader can admit it) could leave
+   * the cluster without a quorum for good the moment it is decided. Adding a learner or an
+   * observer changes no quorum; removing a dead voter is how it is replaced.
    */
-  boolean allVotersActive(Membership m) {
-    for (int id : m.voters()) {
-      if (id != selfId && (ackedAtTick[id] < 0 || nowTick - ackedAtTick[id] > config.electionTicksMax())) {
-        return false;
+  boolean keepsActiveQuorum(Membership next) {
+    long active = 1L << selfId;
+    for (int id : next.voters()) {
+      if (id != selfId && ackedAtTick[id] >= 0 && nowTick - ackedAtTick[id] <= config.electionTicksMax()) {
+        active |= 1L << id;
       }
     }
-    return true;
+    long added = next.voterMask() & ~configs.latest().voterMask();
+    return next.isQuorum(active) && (added & ~active) == 0;
   }
 
   boolean tick(long tick) {

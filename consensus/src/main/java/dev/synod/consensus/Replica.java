@@ -123,6 +123,8 @@ public final class Replica {
   private final Freshness freshness;
   private final Configs configs;
   private String lastRefusal = "";
+  /** A member that answered our probe with a history (it can serve decided entries); -1: none. */
+  private int historyHolder = -1;
   private PreCandidacy preCandidacy;
   private Candidacy candidacy;
   private Leader leader;
@@ -178,6 +180,12 @@ public final class Replica {
       }
       if (freshness.probeDue(freshWithoutHistory())) {
         probe();
+        if (leaderId < 0 && historyHolder >= 0) {
+          // No leader heard (its messages may not reach us: a member added after our --members
+          // leads, and we learn its address only from entries we lack): catch up from a member
+          // that has a history; any replica serves decided entries.
+          learner.requestCatchup(historyHolder, tick, false);
+        }
       }
       return; // a fresh replica never campaigns
     }
@@ -235,9 +243,9 @@ public final class Replica {
     if (refusal == null && !next.isVoter(selfId)) {
       refusal = "the leader (" + selfId + ") cannot remove its own vote: transfer leadership first";
     }
-    if (refusal == null && !leader.allVotersActive(next)) {
-      refusal = "every voter of " + next + " must be up and caught up with the leader (a voter that"
-          + " has not accepted anything for an election timeout could leave the cluster without a quorum)";
+    if (refusal == null && !leader.keepsActiveQuorum(next)) {
+      refusal = "a majority of the voters of " + next + ", and every voter it adds, must be up and"
+          + " acknowledging the leader (else the change could leave the cluster without a quorum)";
     }
     if (refusal != null) {
       lastRefusal = refusal;
@@ -419,6 +427,9 @@ public final class Replica {
       onProbe(p);
     } else if (m instanceof ProbeReply r) {
       observe(r.promised());
+      if (r.hasHistory()) {
+        historyHolder = r.from();
+      }
       if (freshness.onProbeReply(r.from(), r.nonce(), r.promised(),
           r.foundingWithoutHistory(), r.hasHistory(), r.leaderSlot(), joinSlotSpent(), tick)
           && freshWithoutHistory()) {

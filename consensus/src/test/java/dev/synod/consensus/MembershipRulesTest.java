@@ -117,7 +117,14 @@ class MembershipRulesTest {
     run(c, 30);
     assertTrue(c.replica(1).isLeader());
     assertEquals(Replica.ChangeResult.REFUSED, c.replica(1).proposeMembership(c.replica(1).membership().without(2)));
-    assertTrue(c.replica(1).lastRefusal().contains("up and caught up"), c.replica(1).lastRefusal());
+    assertTrue(c.replica(1).lastRefusal().contains("must be up"), c.replica(1).lastRefusal());
+    // But a learner may join while 3 is down (no quorum changes), and 3 itself may be removed (a
+    // dead voter replaced): {1, 2} are both up.
+    assertEquals(Replica.ChangeResult.PROPOSED,
+        c.replica(1).proposeMembership(c.replica(1).membership().with(6, Role.LEARNER, "")));
+    c.process(1);
+    run(c, 10);
+    assertEquals(Replica.ChangeResult.PROPOSED, c.replica(1).proposeMembership(c.replica(1).membership().without(3)));
 
     assertThrows(IllegalArgumentException.class, () -> c.replica(1).propose(m.encode()));
   }

@@ -188,12 +188,23 @@ class CrashRecoveryTest {
     try (Stream<Path> files = Files.list(data.resolve("log"))) {
       segment = files.filter(p -> p.getFileName().toString().endsWith(".seg")).sorted().findFirst().orElseThrow();
     }
-    flipByte(segment, Files.size(segment) / 3);
+    // A third into the records (a segment is preallocated: the zeros after them are not data).
+    flipByte(segment, dataLength(segment) / 3);
     try (ServerProcess server = ServerProcess.start(data)) {
       int code = server.awaitExit();
       assertEquals(3, code, server.log());
       assertTrue(server.log().contains("refusing to start rather than serve wrong data"), server.log());
     }
+  }
+
+  /** Where a preallocated segment's records end: after its last byte that is not zero. */
+  static long dataLength(Path segment) throws IOException {
+    byte[] bytes = Files.readAllBytes(segment);
+    int end = bytes.length;
+    while (end > 0 && bytes[end - 1] == 0) {
+      end--;
+    }
+    return end;
   }
 
   static void flipByte(Path file, long offset) throws IOException {
