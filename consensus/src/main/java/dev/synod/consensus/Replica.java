@@ -180,10 +180,11 @@ public final class Replica {
       }
       if (freshness.probeDue(freshWithoutHistory())) {
         probe();
-        if (leaderId < 0 && historyHolder >= 0) {
-          // No leader heard (its messages may not reach us: a member added after our --members
-          // leads, and we learn its address only from entries we lack): catch up from a member
-          // that has a history; any replica serves decided entries.
+        if (!heardFromLeaderRecently() && historyHolder >= 0) {
+          // No leader heard lately (its messages may not reach us: a member added after our
+          // --members leads, and we learn its address only from entries we lack; the leader we
+          // knew may lead no more): catch up from a member that has a history; any replica
+          // serves decided entries.
           learner.requestCatchup(historyHolder, tick, false);
         }
       }
@@ -699,6 +700,7 @@ public final class Replica {
   /** A fresh replica hears a leader: it catches up (by decided entries), it does not accept. */
   private void followFresh(long leaderCommit, int from) {
     leaderId = from;
+    leaderHeardAtTick = tick;
     if (leaderCommit > learner.commitIndex()) {
       learner.requestCatchup(from, tick, false);
     }

@@ -75,6 +75,19 @@ class ServerSimulationTest {
     assertTrue(changes > 5 * seeds, "membership changes decided: " + changes + " in " + seeds + " seeds");
   }
 
+  /**
+   * Reconfiguring seeds that once failed: 9300204, a founder removed while its removal's answer
+   * was lost, then another founder re-picked (the simulated operator's fault); 9500615, a fresh
+   * founder that kept a stale leader id and dropped the new leader's messages, never catching up.
+   */
+  @Test
+  void membershipChangeRegressionSeeds() {
+    for (long seed : new long[] {9_300_204, 9_500_615}) {
+      ServerSimulator.Result r = ServerSeedRunner.runOneReconfiguring(seed, 3);
+      assertTrue(r.passed(), r.describe());
+    }
+  }
+
   @Test
   void fiveMembers() {
     ServerSeedRunner.Summary s = runAndCheck(Long.getLong("synod.sim.from5", 1_000_001), Integer.getInteger("synod.sim.seeds5", 1_000), 5);
