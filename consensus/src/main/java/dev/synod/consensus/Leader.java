@@ -317,6 +317,16 @@ final class Leader {
     return next.isQuorum(active) && (added & ~active) == 0;
   }
 
+  /** A voter {@code next} adds that has not acknowledged this leader lately (it has not joined yet), or -1. */
+  int inactiveAddedVoter(Membership next) {
+    long added = next.voterMask() & ~configs.latest().voterMask();
+    if (added == 0) {
+      return -1;
+    }
+    int id = Long.numberOfTrailingZeros(added);
+    return ackedAtTick[id] >= 0 && nowTick - ackedAtTick[id] <= config.electionTicksMax() ? -1 : id;
+  }
+
   boolean tick(long tick) {
     nowTick = tick;
     if (transferTarget >= 0 && tick >= transferUntilTick) {

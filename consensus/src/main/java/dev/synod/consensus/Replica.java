@@ -244,6 +244,11 @@ public final class Replica {
     if (refusal == null && !next.isVoter(selfId)) {
       refusal = "the leader (" + selfId + ") cannot remove its own vote: transfer leadership first";
     }
+    if (refusal == null && leader.inactiveAddedVoter(next) >= 0) {
+      int id = leader.inactiveAddedVoter(next);
+      refusal = "learner " + id + " is not caught up yet (it has not acknowledged the leader within an"
+          + " election timeout): promote it once it has";
+    }
     if (refusal == null && !leader.keepsActiveQuorum(next)) {
       refusal = "a majority of the voters of " + next + ", and every voter it adds, must be up and"
           + " acknowledging the leader (else the change could leave the cluster without a quorum)";
