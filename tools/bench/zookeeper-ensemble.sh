@@ -8,9 +8,9 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 dir="$bench_run/zookeeper"
-# The same heap as Synod's servers get from tools/cluster/local-cluster.sh, so neither JVM system
+# The same heap and collector as Synod's servers get from tools/cluster/local-cluster.sh, so neither JVM system
 # is tuned and the other not; ZK_JAVA_OPTS replaces it (empty for the JVM defaults).
-zk_java_opts="${ZK_JAVA_OPTS--Xms1g -Xmx1g -Xmn512m}"
+zk_java_opts="${ZK_JAVA_OPTS--Xms1g -Xmx1g -XX:+UseZGC}"
 
 srvr() { # srvr PORT: the answer of ZooKeeper's "srvr" four-letter command, or nothing
   (exec 3<>"/dev/tcp/127.0.0.1/$1" && echo srvr >&3 && timeout 2 cat <&3) 2>/dev/null || true

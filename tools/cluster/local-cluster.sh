@@ -20,10 +20,12 @@ base="${SYNOD_CLUSTER_DIR:-$PWD/synod-cluster}"
 jar="$root/server/target/synod-server.jar"
 port_base="${SYNOD_CLUSTER_PORT_BASE:-7060}"
 cli_jar="$root/tools/target/synod-tools.jar"
-# A fixed 1 GiB heap with a 512 MiB young generation: under write load the default (a heap sized
-# from RAM, young generation adapted by G1) collected every 1-3 s with 25-160 ms pauses on a
-# busy 2-core machine, the largest part of the p99.9 write latency.
-java_opts="${SYNOD_SERVER_JAVA_OPTS--Xms1g -Xmx1g -Xmn512m}"
+# A fixed 1 GiB heap and ZGC (docs/benchmarks.md, "Garbage collection"): on a busy 2-core
+# machine every G1 young pause was stretched by the other processes to 50-170 ms (the largest
+# part of the write tail), whatever the young generation's size; ZGC stops the threads for well
+# under a millisecond and does the rest beside them. G1 keeps compressed references and so uses
+# less heap per node: prefer it (-XX:+UseG1GC) for trees of many millions of nodes.
+java_opts="${SYNOD_SERVER_JAVA_OPTS--Xms1g -Xmx1g -XX:+UseZGC}"
 members="1=127.0.0.1:$((port_base + 11)),2=127.0.0.1:$((port_base + 21)),3=127.0.0.1:$((port_base + 31))"
 servers="127.0.0.1:$((port_base + 10)),127.0.0.1:$((port_base + 20)),127.0.0.1:$((port_base + 30))"
 

@@ -231,8 +231,9 @@ final class Leader {
     } else if (undecided.isEmpty()) {
       // Nothing in flight will carry the new commit index to the followers: tell them now, so a
       // write made through a follower completes without waiting for the next heartbeat tick
-      // (etcd-raft broadcasts on commit for the same reason). A fresh read round, as on a tick.
-      broadcastHeartbeat(reads.startRound());
+      // (etcd-raft broadcasts on commit for the same reason). A notice only, not a read round:
+      // followers do not answer it (reads start rounds of their own when they need one).
+      broadcastHeartbeat(Heartbeat.COMMIT_NOTICE);
     }
   }
 

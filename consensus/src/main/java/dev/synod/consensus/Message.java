@@ -104,8 +104,15 @@ public sealed interface Message {
     }
   }
 
-  /** The leader is alive; its commit index; {@code round} numbers the read-index confirmation. */
+  /**
+   * The leader is alive; its commit index; {@code round} numbers the read-index confirmation.
+   * Round {@link #COMMIT_NOTICE} only carries a new commit index (sent the moment a write is
+   * decided with nothing else in flight to carry it): it is not acknowledged.
+   */
   record Heartbeat(int from, int to, Ballot ballot, long leaderCommit, long round) implements Message {
+    /** The round of a heartbeat that only tells followers the commit index: no ack is wanted. */
+    public static final long COMMIT_NOTICE = 0;
+
     public Heartbeat {
       requireNode(from, to);
       requireBallot(ballot);

@@ -597,7 +597,11 @@ public final class Replica {
       return;
     }
     follow(h.ballot(), h.from());
-    out.send(new HeartbeatAck(selfId, h.from(), h.ballot(), h.round()));
+    if (h.round() != Heartbeat.COMMIT_NOTICE) {
+      // A commit notice confirms no read round and the leader's liveness checks go by its
+      // regular heartbeats: answering each would add two messages per write at low load.
+      out.send(new HeartbeatAck(selfId, h.from(), h.ballot(), h.round()));
+    }
     if (learner.learn(h.ballot(), h.leaderCommit())) {
       learner.requestCatchup(h.from(), tick, false);
     }

@@ -148,6 +148,43 @@ class LeaderRulesTest {
     assertEquals(List.of(2, 2, 1), sizes);
   }
 
+  /**
+   * A write decided with nothing else in flight is announced at once by a commit notice (a
+   * heartbeat of round {@link Message.Heartbeat#COMMIT_NOTICE}), which followers apply by and do
+   * not answer: answering every notice cost two messages per write at low load. Regular
+   * heartbeats are still answered, so the leader's liveness checks and read rounds are unchanged.
+   */
+  @Test
+  void commitNotice_followersLearnTheDecisionAndDoNotAnswerIt() {
+    Cluster c = new Cluster(3);
+    c.elect(1);
+    assertTrue(c.replica(1).propose(Cluster.bytes("x")));
+    c.process(1);
+    c.deliver(m -> m instanceof Accept || m instanceof Accepted);
+    long decided = c.replica(1).status().commitIndex();
+    List<Message.Heartbeat> notices = new ArrayList<>();
+    for (Message m : c.inFlight) {
+      if (m instanceof Message.Heartbeat h) {
+        notices.add(h);
+      }
+    }
+    assertEquals(2, notices.size(), "one notice per follower: " + c.inFlight);
+    for (Message.Heartbeat h : notices) {
+      assertEquals(Message.Heartbeat.COMMIT_NOTICE, h.round());
+      assertEquals(decided, h.leaderCommit());
+    }
+    c.deliver(m -> m instanceof Message.Heartbeat);
+    assertEquals(decided, c.replica(2).status().commitIndex(), "the follower learned the decision");
+    assertEquals(decided, c.replica(3).status().commitIndex());
+    assertTrue(c.inFlight.stream().noneMatch(m -> m instanceof Message.HeartbeatAck),
+        "a commit notice is not answered: " + c.inFlight);
+    // A regular heartbeat (a round of its own) is answered as before.
+    c.tick(1, c.node(1).config.heartbeatTicks());
+    long acks = c.inFlight.stream().filter(m -> m instanceof Message.Heartbeat).count();
+    c.deliver(m -> m instanceof Message.Heartbeat);
+    assertEquals(acks, c.inFlight.stream().filter(m -> m instanceof Message.HeartbeatAck).count());
+  }
+
   @Test
   void theLeaderCountsItsOwnAcceptanceOnlyAfterItIsPersisted() {
     Cluster c = new Cluster(3);

@@ -144,10 +144,14 @@ class ReplicaLoopTest {
   private static final class CountingLog implements ReplicaLog {
     int fsyncs;
 
+    int commitMarks;
+
     @Override
     public void persist(Replica.Ready ready) {
       if (ready.promised() != null || !ready.entries().isEmpty()) {
         fsyncs++;
+      } else if (ready.commitIndex() >= 0) {
+        commitMarks++;
       }
     }
 
@@ -199,6 +203,28 @@ class ReplicaLoopTest {
       assertFalse(answers.get(i).get().hasError(), "write " + i);
     }
     assertEquals(2, counting.fsyncs - fsyncsBefore, "four writes, two fsyncs");
+  }
+
+  /**
+   * Only what needs an fsync goes to the persist stage: a Ready with nothing but a commit mark is
+   * written on the loop (it is never fsynced), so a write costs one round trip to the persist
+   * thread, not two, and the next write does not wait behind the mark.
+   */
+  @Test
+  void aCommitMarkAloneIsWrittenWithoutThePersistStage() throws Exception {
+    CountingLog counting = new CountingLog();
+    log = counting;
+    ReplicaLoop loop = singleMember();
+    effects.staged = true;
+    int marksBefore = counting.commitMarks;
+    AtomicReference<Response> answer = new AtomicReference<>();
+    loop.step(new ReplicaEvent.ClientWrite(Txn.newBuilder().setCreate(CreateRequest.newBuilder().setPath("/c")),
+        (txn, response) -> answer.set(response), clock.nanos + 5_000_000_000L));
+    assertEquals(1, effects.writes.size(), "the entry's write is on the persist stage");
+    loop.step(effects.finishOne());
+    assertFalse(answer.get().hasError(), "durable and decided: answered");
+    assertEquals(0, effects.writes.size(), "the commit mark that followed was written on the loop");
+    assertEquals(marksBefore + 1, counting.commitMarks, "and it was written");
   }
 
   /** Log upkeep (here a truncation after a snapshot) never overlaps a write in flight. */
