@@ -46,6 +46,7 @@ import dev.synod.txn.v1.Txn;
 import dev.synod.txn.v1.TxnBatch;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -125,6 +126,8 @@ public final class ReplicaLoop {
   private Replica.Ready persisting;
   /** Numbers the log writes, so a completion is matched with its write. */
   private long persistRound;
+  /** The Ready in flight sends its acceptances from the persist stage (see {@link #acceptancesOnly}). */
+  private boolean sentByPersistStage;
   /** Log upkeep waiting for the write in flight to finish (see {@link #logUpkeep}). */
   private final ArrayDeque<ReplicaEffects.LogWrite> heldUpkeep = new ArrayDeque<>();
 
@@ -419,12 +422,43 @@ public final class ReplicaLoop {
         // persist stage and back, which at low load were one round per write on every member.
         log.persist(ready);
         persisted(ready);
-      } else if (effects.persist(++persistRound, () -> log.persist(ready))) {
-        persisted(ready);
+      } else {
+        List<PeerEnvelope> acks = acceptancesOnly(ready.sendAfterPersist());
+        sentByPersistStage = acks != null;
+        ReplicaEffects.LogWrite write = acks == null ? () -> log.persist(ready) : () -> {
+          log.persist(ready);
+          // Durable now: the stage tells the leader itself, rather than handing back to this
+          // thread first (one thread hand-off less on every follower's path of every write).
+          for (int i = 0; i < acks.size(); i++) {
+            effects.send(ready.sendAfterPersist().get(i).to(), acks.get(i));
+          }
+        };
+        if (effects.persist(++persistRound, write)) {
+          persisted(ready);
+        }
       }
     }
     barriers.complete(appliedSlot, state.lastZxid(), proposals);
     maybeSnapshot();
+  }
+
+  /**
+   * The envelopes of {@code after} if it holds only acceptances (a follower's steady state), which
+   * the persist stage may send itself once the write is durable: they need none of the
+   * bookkeeping {@link #sendAll} does for other kinds. Null otherwise (and when empty).
+   */
+  private List<PeerEnvelope> acceptancesOnly(List<Message> after) {
+    if (after.isEmpty()) {
+      return null;
+    }
+    List<PeerEnvelope> envelopes = new ArrayList<>(after.size());
+    for (Message m : after) {
+      if (!(m instanceof Message.Accepted)) {
+        return null;
+      }
+      envelopes.add(envelope().setConsensus(UnsafeByteOperations.unsafeWrap(MessageCodec.encode(m))).build());
+    }
+    return envelopes;
   }
 
   /** A Ready whose log write needs no fsync: no promise and no entries to accept. */
@@ -441,7 +475,10 @@ public final class ReplicaLoop {
     if (ready.promised() != null) {
       observePromise(ready.promised());
     }
-    sendAll(ready.sendAfterPersist());
+    if (!sentByPersistStage) {
+      sendAll(ready.sendAfterPersist());
+    }
+    sentByPersistStage = false;
     replica.advance();
     while (!heldUpkeep.isEmpty()) {
       heldUpkeep.poll().run();

@@ -71,8 +71,17 @@ class ReplicaLoopTest {
       return new ReplicaEvent.Persisted(rounds.poll(), null);
     }
 
+    /** What was sent, as "to:kind", in order. */
+    final List<String> sent = new ArrayList<>();
+
     @Override
-    public void send(int to, PeerEnvelope envelope) {}
+    public void send(int to, PeerEnvelope envelope) {
+      String kind = envelope.getBodyCase().name();
+      if (envelope.hasConsensus()) {
+        kind = dev.synod.consensus.MessageCodec.decode(envelope.getConsensus().toByteArray()).getClass().getSimpleName();
+      }
+      sent.add(to + ":" + kind);
+    }
 
     @Override
     public void writeSnapshot(Snapshot snapshot) {
@@ -225,6 +234,34 @@ class ReplicaLoopTest {
     assertFalse(answer.get().hasError(), "durable and decided: answered");
     assertEquals(0, effects.writes.size(), "the commit mark that followed was written on the loop");
     assertEquals(marksBefore + 1, counting.commitMarks, "and it was written");
+  }
+
+  /**
+   * A follower's acceptance leaves from the persist stage as soon as its write is durable (one
+   * thread hand-off less per write), never before: a leader must not count an acceptance that a
+   * crash could still lose.
+   */
+  @Test
+  void aFollowersAcceptanceIsSentByThePersistStageOnceDurable() throws Exception {
+    ServerConfig config = dev.synod.server.config.ConfigParser.parse("--server-id", "2", "--members",
+        "1=127.0.0.1:7071,2=127.0.0.1:7072,3=127.0.0.1:7073");
+    ClusterConfig cluster = ClusterConfig.parse(config.members(), config.serverId(), config.host(), config.peerPort());
+    ReplicaLoop follower = new ReplicaLoop(config, cluster, state, new SessionTracker(clock), NO_LOG, effects, clock,
+        new dev.synod.server.pipeline.ClusterTime(clock, state::lastTimeMs), new SplittableRandom(9),
+        dev.synod.server.storage.ClusterIdentity.founder(), Optional.empty(),
+        new DurableState(Ballot.ZERO, new TreeMap<>(), 0, 0, DurableState.Standing.VOTER), () -> { }, txn -> { });
+    effects.staged = true;
+    Ballot ballot = new Ballot(1, 1);
+    follower.step(new ReplicaEvent.PeerMessage(1, 0, new dev.synod.consensus.Message.Accept(1, 2, ballot, 0,
+        List.of(new dev.synod.consensus.Entry(1, ballot, new byte[0])))));
+    assertEquals(1, effects.writes.size(), "the accepted entry is being written");
+    assertTrue(effects.sent.stream().noneMatch(m -> m.endsWith("Accepted")), "not before it is durable: " + effects.sent);
+    effects.writes.peek().run(); // the persist stage finishes the write: durable
+    assertEquals(List.of("1:Accepted"), effects.sent.stream().filter(m -> m.endsWith("Accepted")).toList(),
+        "sent by the stage itself, before the loop hears of it");
+    effects.writes.poll();
+    follower.step(new ReplicaEvent.Persisted(effects.rounds.poll(), null));
+    assertEquals(1, effects.sent.stream().filter(m -> m.endsWith("Accepted")).count(), "and only once");
   }
 
   /** Log upkeep (here a truncation after a snapshot) never overlaps a write in flight. */
