@@ -53,22 +53,23 @@ final class NodeDecoder {
   }
 
   /**
-   * The node at {@code path}, named {@code name} (its last part), whose record is {@code length}
-   * bytes of {@code bytes} from {@code offset}.
+   * The node named {@code name} under {@code parentPath} (as {@link DecodedNodes.Sink} has it:
+   * null for the root), whose record is {@code length} bytes of {@code bytes} from
+   * {@code offset}.
    *
    * @throws IllegalArgumentException if the record does not parse or names an unknown kind
    */
-  Node decode(String path, String name, byte[] bytes, int offset, int length) {
+  Node decode(String parentPath, String name, byte[] bytes, int offset, int length) {
     try {
-      return decodeOrThrow(path, name, bytes, offset, length);
+      return decodeOrThrow(parentPath, name, bytes, offset, length);
     } catch (IOException e) {
-      throw new IllegalArgumentException("snapshot record of node " + path + " does not parse: "
-          + e.getMessage(), e);
+      throw new IllegalArgumentException("snapshot record of node "
+          + DecodedNodes.pathOf(parentPath, name) + " does not parse: " + e.getMessage(), e);
     }
   }
 
-  private Node decodeOrThrow(String path, String name, byte[] bytes, int offset, int length)
-      throws IOException {
+  private Node decodeOrThrow(String parentPath, String name, byte[] bytes, int offset,
+      int length) throws IOException {
     Reader in = record.reset(bytes, offset, offset + length);
     byte[] data = NO_DATA;
     long czxid = 0;
@@ -143,7 +144,8 @@ final class NodeDecoder {
     }
     NodeKind nodeKind = NodeKind.forNumber(kind);
     if (nodeKind == null) {
-      throw new IllegalArgumentException("snapshot node " + path + " has unknown kind " + kind);
+      throw new IllegalArgumentException("snapshot node " + DecodedNodes.pathOf(parentPath, name)
+          + " has unknown kind " + kind);
     }
     List<Acl> acl = aclSplit
         ? intern(NodeRecord.parseFrom(

@@ -10,11 +10,11 @@ import java.util.zip.CRC32C;
 
 /**
  * The nodes of a verified version 3 snapshot file too large to keep in memory, read from the file
- * again each time they are visited. {@link #forEachRaw} reads the chunks on a thread of its own,
- * a few chunks ahead of the caller, so that reading and summing the file overlap with whatever the
- * caller does with each node (a restore decodes and links it). Each pass checks the chunks
- * against the sum taken when the file was verified: the file is never changed once named, but if
- * it was (or the disk returns other bytes), the pass fails rather than yield other nodes.
+ * again each time they are visited. {@link #forEachEncoded} reads the chunks on a thread of its
+ * own, a few chunks ahead of the caller, so that reading and summing the file overlap with
+ * whatever the caller does with each node (a restore decodes and links it). Each pass checks the
+ * chunks against the sum taken when the file was verified: the file is never changed once named,
+ * but if it was (or the disk returns other bytes), the pass fails rather than yield other nodes.
  */
 final class StreamedSnapshotNodes implements SnapshotNodes {
   /** Chunks read ahead of the visitor: enough to keep both threads busy, a few MiB at most. */
@@ -43,7 +43,7 @@ final class StreamedSnapshotNodes implements SnapshotNodes {
 
   /**
    * Every node, parsed as iterated: the chunks are read into memory first (for callers that want
-   * protobuf records anyway: tests, small tools; the restore uses {@link #forEachRaw}).
+   * protobuf records anyway: tests, small tools; the restore uses {@link #forEachEncoded}).
    */
   @Override
   public Iterator<Entry> iterator() {
@@ -58,6 +58,11 @@ final class StreamedSnapshotNodes implements SnapshotNodes {
 
   @Override
   public void forEachRaw(RawVisitor visitor) {
+    forEachEncoded(SnapshotNodes.withPaths(visitor));
+  }
+
+  @Override
+  public void forEachEncoded(EncodedVisitor visitor) {
     BlockingQueue<ChunkReader.Chunk> ahead = new ArrayBlockingQueue<>(CHUNKS_AHEAD_MAX);
     Throwable[] readFailure = {null};
     // Buffers go round: read into on the reader thread, released here once visited.
