@@ -30,8 +30,6 @@ final class NodeDecoder {
   private static final int ACL = 3;
   private static final int QUOTA = 4;
 
-  private static final byte[] NO_DATA = new byte[0];
-
   /** The ACLs seen so far in this load by their serialized form. */
   private final Map<ByteString, List<Acl>> aclsByBytes = new HashMap<>();
   /** The same lists by value: one list per distinct ACL, however it was serialized. */
@@ -41,6 +39,8 @@ final class NodeDecoder {
    * reader per record, which was 35 MB of garbage per million nodes.
    */
   private final Reader record = new Reader();
+  /** Where the values go: see {@link ValueArena} for why not an array each. */
+  private final ValueArena values = new ValueArena();
   private final Reader stat = new Reader();
   private byte[] lastAclBytes = new byte[0];
   private List<Acl> lastAcl;
@@ -71,7 +71,9 @@ final class NodeDecoder {
   private Node decodeOrThrow(String parentPath, String name, byte[] bytes, int offset,
       int length) throws IOException {
     Reader in = record.reset(bytes, offset, offset + length);
-    byte[] data = NO_DATA;
+    byte[] dataBytes = bytes;
+    int dataFrom = 0;
+    int dataLength = 0;
     long czxid = 0;
     long mzxid = 0;
     long pzxid = 0;
@@ -114,7 +116,11 @@ final class NodeDecoder {
       int from = in.at;
       in.at += size;
       switch (field) {
-        case DATA -> data = size == 0 ? NO_DATA : Arrays.copyOfRange(bytes, from, from + size);
+        case DATA -> {
+          dataBytes = bytes;
+          dataFrom = from;
+          dataLength = size; // copied once the record is known to parse
+        }
         case QUOTA -> quota = Quota.parseFrom(CodedInputStream.newInstance(bytes, from, size));
         default -> { // STAT
           Reader stat = this.stat.reset(bytes, from, from + size);
@@ -151,8 +157,10 @@ final class NodeDecoder {
         ? intern(NodeRecord.parseFrom(
             CodedInputStream.newInstance(bytes, offset, length)).getAclList())
         : acl(bytes, Math.max(aclStart, offset), Math.max(aclEnd - aclStart, 0));
+    values.copy(dataBytes, dataFrom, dataLength);
     return new Node(name, czxid, mzxid, pzxid, ctimeMs, mtimeMs, ephemeralOwner, ttlMs,
-        version, cversion, aversion, numChildren, nodeKind, data, acl, quota);
+        version, cversion, aversion, numChildren, nodeKind, values.array, values.offset,
+        dataLength, acl, quota);
   }
 
   /**
