@@ -166,6 +166,7 @@ final class DecodedNodes {
     void split(byte[] path, int at, int length) {
       if (length == 1 && path[at] == '/') {
         parentPath = null;
+        parentLength = -1; // the next path makes its parent's String afresh
         name = "";
         return;
       }
