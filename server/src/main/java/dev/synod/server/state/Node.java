@@ -34,14 +34,17 @@ final class Node {
   final int cversion;
   final int aversion;
   final int numChildren;
-  private final byte kind;
+  /**
+   * The kind's number in the low 8 bits, the value's offset in {@link #data} above them: one int
+   * where a byte and an int would make every node 8 bytes larger (object sizes go by 8).
+   */
+  private final int kindAndDataOffset;
   /**
    * The value: {@code dataLength} bytes of {@code data} from {@code dataOffset}. Never written to:
    * it is handed out wrapped, without a copy. A node made by a write owns its array; a node
    * restored from a snapshot shares a block with its neighbours' values ({@link ValueArena}).
    */
   private final byte[] data;
-  private final int dataOffset;
   private final int dataLength;
   /** Interned by the tree: nodes with equal ACLs share one list. */
   final List<Acl> acl;
@@ -73,16 +76,24 @@ final class Node {
     this.cversion = cversion;
     this.aversion = aversion;
     this.numChildren = numChildren;
-    this.kind = (byte) kind.getNumber();
+    if (kind.getNumber() >>> 8 != 0 || dataOffset >>> 24 != 0) {
+      throw new IllegalArgumentException("kind " + kind + " or value offset " + dataOffset
+          + " does not fit a node");
+    }
     this.data = dataLength == 0 ? NO_DATA : data;
-    this.dataOffset = dataLength == 0 ? 0 : dataOffset;
+    this.kindAndDataOffset = kind.getNumber() | (dataLength == 0 ? 0 : dataOffset << 8);
     this.dataLength = dataLength;
     this.acl = acl;
     this.quota = quota;
   }
 
   NodeKind kind() {
-    return NodeKind.forNumber(kind); // never null: the constructor took a known kind's number
+    // Never null: the constructor took a known kind's number.
+    return NodeKind.forNumber(kindAndDataOffset & 0xff);
+  }
+
+  private int dataOffset() {
+    return kindAndDataOffset >>> 8;
   }
 
   int dataLength() {
@@ -91,9 +102,14 @@ final class Node {
 
   /** The value, wrapped without a copy. */
   ByteString data() {
-    return dataLength == 0
-        ? ByteString.EMPTY
-        : UnsafeByteOperations.unsafeWrap(data, dataOffset, dataLength);
+    if (dataLength == 0) {
+      return ByteString.EMPTY;
+    }
+    // A node's own array (every node a write made) is wrapped whole, as before restored values
+    // shared blocks: the plainest ByteString there is.
+    return dataLength == data.length
+        ? UnsafeByteOperations.unsafeWrap(data)
+        : UnsafeByteOperations.unsafeWrap(data, dataOffset(), dataLength);
   }
 
   boolean hasQuota() {
@@ -138,21 +154,21 @@ final class Node {
   /** This node after a child was added (+1) or removed (-1) at {@code zxid}. */
   Node withChildDelta(int delta, long zxid) {
     return new Node(name, czxid, mzxid, zxid, ctimeMs, mtimeMs, ephemeralOwner, ttlMs,
-        version, cversion + 1, aversion, numChildren + delta, kind(), data, dataOffset,
+        version, cversion + 1, aversion, numChildren + delta, kind(), data, dataOffset(),
         dataLength, acl, quota);
   }
 
   /** This node with a new ACL (interned), its aversion one up. */
   Node withAcl(List<Acl> newAcl) {
     return new Node(name, czxid, mzxid, pzxid, ctimeMs, mtimeMs, ephemeralOwner, ttlMs,
-        version, cversion, aversion + 1, numChildren, kind(), data, dataOffset, dataLength,
+        version, cversion, aversion + 1, numChildren, kind(), data, dataOffset(), dataLength,
         newAcl, quota);
   }
 
   /** This node with {@code newQuota} (null: none); no stat changes (ZooKeeper's quotas neither). */
   Node withQuota(Quota newQuota) {
     return new Node(name, czxid, mzxid, pzxid, ctimeMs, mtimeMs, ephemeralOwner, ttlMs,
-        version, cversion, aversion, numChildren, kind(), data, dataOffset, dataLength, acl,
+        version, cversion, aversion, numChildren, kind(), data, dataOffset(), dataLength, acl,
         newQuota);
   }
 }

@@ -20,7 +20,7 @@ final class ValueArena {
   /**
    * The largest block, less the array header (16 bytes on a 64-bit JVM): it then fills whole G1
    * regions for heaps below 32 GiB (regions of 1 to 8 MiB) instead of leaving the end of its last
-   * region unused.
+   * region unused. Offsets in a block must fit the 24 bits a {@link Node} keeps them in.
    */
   static final int BLOCK_BYTES_MAX = (8 << 20) - 16;
 
