@@ -161,28 +161,30 @@ final class DataTree {
   void load(SnapshotNodes snapshotNodes) {
     clear();
     root = null;
-    // Path order lists siblings one after another, so the parent is usually the previous one's.
-    String[] parentPath = {null};
+    // Path order lists siblings one after another, with one String for their parent's path: the
+    // parent is looked up once per String.
+    String[] lastParentPath = {null};
     Node[] parent = {null};
-    DecodedNodes.forEach(snapshotNodes, (path, node) -> {
+    DecodedNodes.forEach(snapshotNodes, (parentPath, node) -> {
       if (root == null) {
-        if (!Paths.ROOT.equals(path)) {
+        if (parentPath != null) {
           throw new IllegalArgumentException("snapshot has no root node");
         }
-        insert(path, null, node);
+        insert(Paths.ROOT, null, node);
         return;
       }
-      int slash = path.lastIndexOf('/');
-      int parentLength = Math.max(slash, 1);
-      if (slash < 0 || parentPath[0] == null || parentPath[0].length() != parentLength
-          || !path.startsWith(parentPath[0])) {
-        parentPath[0] = path.substring(0, parentLength);
-        parent[0] = get(parentPath[0]);
+      if (parentPath == null) {
+        throw new IllegalArgumentException("snapshot lists / twice");
       }
-      if (parent[0] == null || slash < 0) {
-        throw new IllegalArgumentException("snapshot node " + path + " has no parent");
+      if (parentPath != lastParentPath[0]) { // identity: equal Strings merely look up again
+        lastParentPath[0] = parentPath;
+        parent[0] = parentPath.isEmpty() ? null : get(parentPath);
       }
-      link(path, parent[0], node);
+      if (parent[0] == null) {
+        throw new IllegalArgumentException("snapshot node "
+            + DecodedNodes.pathOf(parentPath, node.name) + " has no parent");
+      }
+      link(parentPath, parent[0], node);
     });
     if (root == null) {
       throw new IllegalArgumentException("snapshot has no root node");
@@ -300,23 +302,29 @@ final class DataTree {
   }
 
   /**
-   * Adds a snapshot's {@code node} at {@code path} under {@code parent}: siblings arrive in name
-   * order, so it goes after the others without a search, into a set sized by the parent's child
-   * count.
+   * Adds a snapshot's {@code node} under {@code parent}, at {@code parentPath}: siblings arrive in
+   * name order, so it goes after the others without a search, into a set sized by the parent's
+   * child count. The node's path is made only if an index needs it (few nodes do).
    *
    * @throws IllegalArgumentException if the parent already has a child of that name
    */
-  private void link(String path, Node parent, Node node) {
+  private void link(String parentPath, Node parent, Node node) {
     if (parent.children == null) {
       parent.children = new Children(parent.numChildren);
     }
     if (!parent.children.append(node)) {
       if (parent.children.get(node.name) != null) {
-        throw new IllegalArgumentException("snapshot lists " + path + " twice");
+        throw new IllegalArgumentException(
+            "snapshot lists " + Paths.join(parentPath, node.name) + " twice");
       }
       parent.children.put(node); // out of path order: still a tree, so take it
     }
-    register(path, node);
+    if (node.ephemeralOwner != 0 || node.kind() == NodeKind.TTL || quotas.tracksInsertOf(node)) {
+      register(Paths.join(parentPath, node.name), node);
+    } else { // what register does for a node no index holds
+      size++;
+      acls.retain(node.acl);
+    }
   }
 
   /** Counts and indexes a node just linked into the tree at {@code path}. */

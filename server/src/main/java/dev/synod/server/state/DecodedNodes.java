@@ -1,6 +1,8 @@
 package dev.synod.server.state;
 
 import dev.synod.server.storage.SnapshotNodes;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
@@ -18,14 +20,19 @@ final class DecodedNodes {
   static final int BATCH_NODES = 1024;
   static final int BATCHES_AHEAD_MAX = 16;
 
-  /** Receives each node with its path, in path order. */
+  /**
+   * Receives each node, in path order, with its parent's path: null for the root (the path "/"),
+   * "" for a path without a slash (a damaged snapshot's). Children of one parent arrive one after
+   * another with the same String instance for it, so a sink may compare parents by identity;
+   * the node's own path is {@link #pathOf}(parentPath, node.name), made only where needed.
+   */
   @FunctionalInterface
   interface Sink {
-    void accept(String path, Node node);
+    void accept(String parentPath, Node node);
   }
 
   private static final class Batch {
-    final String[] paths = new String[BATCH_NODES];
+    final String[] parentPaths = new String[BATCH_NODES];
     final Node[] nodes = new Node[BATCH_NODES];
     int size;
     /** Set on the last batch if decoding failed; published to the caller by the queue. */
@@ -43,13 +50,18 @@ final class DecodedNodes {
    */
   static void forEach(SnapshotNodes source, Sink sink) {
     NodeDecoder decoder = new NodeDecoder();
+    PathSplitter paths = new PathSplitter();
     if (source.count() < THREAD_NODES_MIN) {
-      source.forEachRaw((path, bytes, offset, length) ->
-          sink.accept(path, decoder.decode(path, nameOf(path), bytes, offset, length)));
+      source.forEachEncoded((path, pathAt, pathLength, record, recordAt, recordLength) -> {
+        paths.split(path, pathAt, pathLength);
+        sink.accept(paths.parentPath, decoder.decode(paths.parentPath, paths.name, record,
+            recordAt, recordLength));
+      });
       return;
     }
     BlockingQueue<Batch> ahead = new ArrayBlockingQueue<>(BATCHES_AHEAD_MAX);
-    Thread decoding = new Thread(() -> decode(source, decoder, ahead), "snapshot-decoder");
+    Thread decoding =
+        new Thread(() -> decode(source, decoder, paths, ahead), "snapshot-decoder");
     decoding.setDaemon(true);
     decoding.start();
     boolean done = false;
@@ -63,7 +75,7 @@ final class DecodedNodes {
           throw new IllegalStateException("interrupted while restoring a snapshot", e);
         }
         for (int i = 0; i < batch.size; i++) {
-          sink.accept(batch.paths[i], batch.nodes[i]);
+          sink.accept(batch.parentPaths[i], batch.nodes[i]);
         }
         if (batch.last) {
           if (batch.failure instanceof RuntimeException e) {
@@ -84,15 +96,17 @@ final class DecodedNodes {
   }
 
   /** The decoding thread: fills batches until the source ends or fails. */
-  private static void decode(SnapshotNodes source, NodeDecoder decoder,
+  private static void decode(SnapshotNodes source, NodeDecoder decoder, PathSplitter paths,
       BlockingQueue<Batch> ahead) {
     Batch[] filling = {new Batch()};
     Throwable failure = null;
     try {
-      source.forEachRaw((path, bytes, offset, length) -> {
+      source.forEachEncoded((path, pathAt, pathLength, record, recordAt, recordLength) -> {
         Batch batch = filling[0];
-        batch.paths[batch.size] = path;
-        batch.nodes[batch.size] = decoder.decode(path, nameOf(path), bytes, offset, length);
+        paths.split(path, pathAt, pathLength);
+        batch.parentPaths[batch.size] = paths.parentPath;
+        batch.nodes[batch.size] =
+            decoder.decode(paths.parentPath, paths.name, record, recordAt, recordLength);
         if (++batch.size == BATCH_NODES) {
           put(ahead, batch);
           filling[0] = new Batch();
@@ -128,8 +142,53 @@ final class DecodedNodes {
     }
   }
 
-  /** The last name of {@code path} ("" for the root; the whole string if it has no slash). */
-  private static String nameOf(String path) {
-    return path.substring(path.lastIndexOf('/') + 1);
+  /** The path of the node named {@code name} under {@code parentPath}, as a {@link Sink} has it. */
+  static String pathOf(String parentPath, String name) {
+    if (parentPath == null) {
+      return Paths.ROOT;
+    }
+    return parentPath.isEmpty() ? name : Paths.join(parentPath, name);
+  }
+
+  /**
+   * Splits UTF-8 paths, arriving in path order, into the parent's path and the node's name,
+   * making one String per parent (shared by its children, which arrive one after another) and one
+   * per name: not the two a path String and its last part would cost each node.
+   */
+  private static final class PathSplitter {
+    /** The parent part of the last path split, as bytes, and as the String handed out. */
+    private byte[] parentBytes = new byte[64];
+    private int parentLength = -1;
+    /** Of the last path split: see {@link Sink} for what it is. */
+    String parentPath;
+    String name;
+
+    void split(byte[] path, int at, int length) {
+      if (length == 1 && path[at] == '/') {
+        parentPath = null;
+        parentLength = -1; // the next path makes its parent's String afresh
+        name = "";
+        return;
+      }
+      // '/' never occurs inside a UTF-8 encoded character, so the bytes can be searched.
+      int slash = -1;
+      for (int i = at + length - 1; i >= at; i--) {
+        if (path[i] == '/') {
+          slash = i - at;
+          break;
+        }
+      }
+      int parentBytesLength = slash < 0 ? 0 : Math.max(slash, 1);
+      if (parentBytesLength != parentLength
+          || !Arrays.equals(parentBytes, 0, parentLength, path, at, at + parentBytesLength)) {
+        parentPath = new String(path, at, parentBytesLength, StandardCharsets.UTF_8);
+        if (parentBytes.length < parentBytesLength) {
+          parentBytes = new byte[Math.max(parentBytesLength, parentBytes.length * 2)];
+        }
+        System.arraycopy(path, at, parentBytes, 0, parentBytesLength);
+        parentLength = parentBytesLength;
+      }
+      name = new String(path, at + slash + 1, length - slash - 1, StandardCharsets.UTF_8);
+    }
   }
 }

@@ -34,9 +34,18 @@ final class Node {
   final int cversion;
   final int aversion;
   final int numChildren;
-  private final byte kind;
-  /** Never written to: it is handed out wrapped, without a copy. */
+  /**
+   * The kind's number in the low 8 bits, the value's offset in {@link #data} above them: one int
+   * where a byte and an int would make every node 8 bytes larger (object sizes go by 8).
+   */
+  private final int kindAndDataOffset;
+  /**
+   * The value: {@code dataLength} bytes of {@code data} from {@code dataOffset}. Never written to:
+   * it is handed out wrapped, without a copy. A node made by a write owns its array; a node
+   * restored from a snapshot shares a block with its neighbours' values ({@link ValueArena}).
+   */
   private final byte[] data;
+  private final int dataLength;
   /** Interned by the tree: nodes with equal ACLs share one list. */
   final List<Acl> acl;
   /** Null when the node has no quota (almost all of them). */
@@ -47,6 +56,14 @@ final class Node {
   Node(String name, long czxid, long mzxid, long pzxid, long ctimeMs, long mtimeMs,
       long ephemeralOwner, long ttlMs, int version, int cversion, int aversion, int numChildren,
       NodeKind kind, byte[] data, List<Acl> acl, Quota quota) {
+    this(name, czxid, mzxid, pzxid, ctimeMs, mtimeMs, ephemeralOwner, ttlMs, version, cversion,
+        aversion, numChildren, kind, data, 0, data.length, acl, quota);
+  }
+
+  /** As above, the value being {@code dataLength} bytes of {@code data} from {@code dataOffset}. */
+  Node(String name, long czxid, long mzxid, long pzxid, long ctimeMs, long mtimeMs,
+      long ephemeralOwner, long ttlMs, int version, int cversion, int aversion, int numChildren,
+      NodeKind kind, byte[] data, int dataOffset, int dataLength, List<Acl> acl, Quota quota) {
     this.name = name;
     this.czxid = czxid;
     this.mzxid = mzxid;
@@ -59,23 +76,40 @@ final class Node {
     this.cversion = cversion;
     this.aversion = aversion;
     this.numChildren = numChildren;
-    this.kind = (byte) kind.getNumber();
-    this.data = data.length == 0 ? NO_DATA : data;
+    if (kind.getNumber() >>> 8 != 0 || dataOffset >>> 24 != 0) {
+      throw new IllegalArgumentException("kind " + kind + " or value offset " + dataOffset
+          + " does not fit a node");
+    }
+    this.data = dataLength == 0 ? NO_DATA : data;
+    this.kindAndDataOffset = kind.getNumber() | (dataLength == 0 ? 0 : dataOffset << 8);
+    this.dataLength = dataLength;
     this.acl = acl;
     this.quota = quota;
   }
 
   NodeKind kind() {
-    return NodeKind.forNumber(kind); // never null: the constructor took a known kind's number
+    // Never null: the constructor took a known kind's number.
+    return NodeKind.forNumber(kindAndDataOffset & 0xff);
+  }
+
+  private int dataOffset() {
+    return kindAndDataOffset >>> 8;
   }
 
   int dataLength() {
-    return data.length;
+    return dataLength;
   }
 
   /** The value, wrapped without a copy. */
   ByteString data() {
-    return data.length == 0 ? ByteString.EMPTY : UnsafeByteOperations.unsafeWrap(data);
+    if (dataLength == 0) {
+      return ByteString.EMPTY;
+    }
+    // A node's own array (every node a write made) is wrapped whole, as before restored values
+    // shared blocks: the plainest ByteString there is.
+    return dataLength == data.length
+        ? UnsafeByteOperations.unsafeWrap(data)
+        : UnsafeByteOperations.unsafeWrap(data, dataOffset(), dataLength);
   }
 
   boolean hasQuota() {
@@ -93,7 +127,7 @@ final class Node {
         .setCtimeMs(ctimeMs).setMtimeMs(mtimeMs)
         .setVersion(version).setCversion(cversion).setAversion(aversion)
         .setEphemeralOwner(ephemeralOwner)
-        .setDataLength(data.length)
+        .setDataLength(dataLength)
         .setNumChildren(numChildren)
         .setKind(kind())
         .setTtlMs(ttlMs)
@@ -113,24 +147,28 @@ final class Node {
   /** This node after a change of its data at {@code zxid}, {@code timeMs}. */
   Node withData(byte[] newData, long zxid, long timeMs) {
     return new Node(name, czxid, zxid, pzxid, ctimeMs, timeMs, ephemeralOwner, ttlMs,
-        version + 1, cversion, aversion, numChildren, kind(), newData, acl, quota);
+        version + 1, cversion, aversion, numChildren, kind(), newData, 0, newData.length, acl,
+        quota);
   }
 
   /** This node after a child was added (+1) or removed (-1) at {@code zxid}. */
   Node withChildDelta(int delta, long zxid) {
     return new Node(name, czxid, mzxid, zxid, ctimeMs, mtimeMs, ephemeralOwner, ttlMs,
-        version, cversion + 1, aversion, numChildren + delta, kind(), data, acl, quota);
+        version, cversion + 1, aversion, numChildren + delta, kind(), data, dataOffset(),
+        dataLength, acl, quota);
   }
 
   /** This node with a new ACL (interned), its aversion one up. */
   Node withAcl(List<Acl> newAcl) {
     return new Node(name, czxid, mzxid, pzxid, ctimeMs, mtimeMs, ephemeralOwner, ttlMs,
-        version, cversion, aversion + 1, numChildren, kind(), data, newAcl, quota);
+        version, cversion, aversion + 1, numChildren, kind(), data, dataOffset(), dataLength,
+        newAcl, quota);
   }
 
   /** This node with {@code newQuota} (null: none); no stat changes (ZooKeeper's quotas neither). */
   Node withQuota(Quota newQuota) {
     return new Node(name, czxid, mzxid, pzxid, ctimeMs, mtimeMs, ephemeralOwner, ttlMs,
-        version, cversion, aversion, numChildren, kind(), data, acl, newQuota);
+        version, cversion, aversion, numChildren, kind(), data, dataOffset(), dataLength, acl,
+        newQuota);
   }
 }

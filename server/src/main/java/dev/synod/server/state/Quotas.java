@@ -107,6 +107,14 @@ final class Quotas {
   // ---------------------------------------------------------------------------------------------
   // Kept up to date by the tree (after the node map has changed)
 
+  /**
+   * Whether {@link #inserted} has anything to do for {@code record}: a restore makes a node's
+   * path only if so.
+   */
+  boolean tracksInsertOf(Node record) {
+    return record.hasQuota() || !usage.isEmpty();
+  }
+
   void inserted(String path, Node record) {
     if (record.hasQuota()) {
       usage.put(path, new Usage());

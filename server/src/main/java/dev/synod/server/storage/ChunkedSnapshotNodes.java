@@ -125,18 +125,21 @@ final class ChunkedSnapshotNodes implements SnapshotNodes {
 
   @Override
   public void forEachRaw(RawVisitor visitor) {
+    forEachEncoded(SnapshotNodes.withPaths(visitor));
+  }
+
+  @Override
+  public void forEachEncoded(EncodedVisitor visitor) {
     for (byte[] bytes : blocks) {
-      forEachEntry(bytes, visitor);
+      forEachEntry(bytes, bytes.length, visitor);
     }
   }
 
-  /** Calls {@code visitor} for each entry of {@code bytes}, whole chunks back to back. */
-  static void forEachEntry(byte[] bytes, RawVisitor visitor) {
-    forEachEntry(bytes, bytes.length, visitor);
-  }
-
-  /** As {@link #forEachEntry(byte[], RawVisitor)}, for entries in the first {@code end} bytes. */
-  static void forEachEntry(byte[] bytes, int end, RawVisitor visitor) {
+  /**
+   * Calls {@code visitor} for each entry in the first {@code end} bytes of {@code bytes}, whole
+   * chunks back to back.
+   */
+  static void forEachEntry(byte[] bytes, int end, EncodedVisitor visitor) {
     int at = 0;
     while (at < end) {
       int pathAt = skipVarint(bytes, at, end);
@@ -145,8 +148,7 @@ final class ChunkedSnapshotNodes implements SnapshotNodes {
       int recordAt = skipVarint(bytes, recordLengthAt, end);
       int recordLength = readLength(bytes, recordLengthAt, recordAt, end);
       at = recordAt + recordLength;
-      visitor.visit(new String(bytes, pathAt, pathLength, StandardCharsets.UTF_8), bytes,
-          recordAt, recordLength);
+      visitor.visit(bytes, pathAt, pathLength, bytes, recordAt, recordLength);
     }
   }
 

@@ -21,6 +21,7 @@ import org.mapdb.BTreeMap;
 import org.mapdb.DB;
 import org.mapdb.DBException;
 import org.mapdb.DBMaker;
+import org.mapdb.MapModificationListener;
 import org.mapdb.Serializer;
 import org.mapdb.volume.Volume;
 
@@ -73,6 +74,9 @@ final class SnapshotFile {
   private static final String META_NODE_COUNT = "nodeCount";
   private static final String META_SESSION_COUNT = "sessionCount";
   private static final String META_CRC32C = "crc32c";
+  /** How MapDB's catalog names the serializers of the chunk tree a writer makes. */
+  private static final String CHUNK_KEY_SERIALIZER = "org.mapdb.Serializer#LONG";
+  private static final String CHUNK_VALUE_SERIALIZER = "org.mapdb.Serializer#BYTE_ARRAY";
 
   private static final String SUFFIX = ".db";
   static final String TMP_SUFFIX = ".tmp";
@@ -269,9 +273,9 @@ final class SnapshotFile {
       return volume.length();
     }
 
-    /** Version 3's node chunks, by number from 0. */
-    BTreeMap<Long, byte[]> nodeChunks() {
-      return db.treeMap(NODE_CHUNKS, Serializer.LONG, Serializer.BYTE_ARRAY).open();
+    /** Version 3's node chunks, by number from 0, read into {@code reader}'s buffers. */
+    BTreeMap<Long, ChunkReader.Chunk> nodeChunks(ChunkReader reader) {
+      return nodeChunksOf(db, reader);
     }
 
     @Override
@@ -298,13 +302,13 @@ final class SnapshotFile {
     CRC32C chunksCrc = new CRC32C();
     long chunks = 0;
     long count = 0;
-    for (Map.Entry<Long, byte[]> e :
-        db.treeMap(NODE_CHUNKS, Serializer.LONG, Serializer.BYTE_ARRAY).open().entrySet()) {
+    ChunkReader reader = new ChunkReader();
+    for (Map.Entry<Long, ChunkReader.Chunk> e : nodeChunksOf(db, reader).entrySet()) {
       if (e.getKey() != chunks) {
         throw invalid(file, "node chunk " + e.getKey() + " where " + chunks + " belongs");
       }
-      byte[] chunk = e.getValue();
-      int length = chunk.length;
+      byte[] chunk = e.getValue().bytes();
+      int length = e.getValue().length();
       // Counted as we go: a damaged chunk could otherwise claim any number of nodes.
       long entries = checksum.addChunk(chunk, length, nodeCount - count);
       if (entries < 0) {
@@ -321,10 +325,41 @@ final class SnapshotFile {
           kept = null;
         }
       }
+      reader.release(e.getValue()); // summed, and copied if kept
     }
     return kept != null
         ? kept.build(count)
         : new StreamedSnapshotNodes(disk, file, count, chunks, chunksCrc.getValue());
+  }
+
+  /**
+   * Version 3's chunk tree, opened with {@code reader} as its value serializer (it reads what
+   * {@link Serializer#BYTE_ARRAY} wrote). Made from the store's catalog entries directly: MapDB's
+   * own {@code treeMap(...).open()} takes the serializer the catalog names over the one given.
+   *
+   * @throws IllegalArgumentException if the catalog does not describe the tree a writer makes
+   */
+  private static BTreeMap<Long, ChunkReader.Chunk> nodeChunksOf(DB db, ChunkReader reader) {
+    SortedMap<String, String> catalog = db.nameCatalogLoad();
+    String prefix = NODE_CHUNKS + "#";
+    if (!"TreeMap".equals(catalog.get(prefix + "type"))
+        || !"false".equals(catalog.get(prefix + "valueInline"))
+        || !CHUNK_KEY_SERIALIZER.equals(catalog.get(prefix + "keySerializer"))
+        || !CHUNK_VALUE_SERIALIZER.equals(catalog.get(prefix + "valueSerializer"))) {
+      throw new IllegalArgumentException("the node chunk tree is not as written: " + catalog);
+    }
+    return new BTreeMap<>(Serializer.LONG, reader,
+        catalogNumber(catalog, prefix + "rootRecidRecid"), db.getStore(), false,
+        (int) catalogNumber(catalog, prefix + "maxNodeSize"), Serializer.LONG, false,
+        catalogNumber(catalog, prefix + "counterRecid"), true, new MapModificationListener[0]);
+  }
+
+  private static long catalogNumber(Map<String, String> catalog, String key) {
+    String value = catalog.get(key);
+    if (value == null) {
+      throw new IllegalArgumentException("the store's catalog has no " + key);
+    }
+    return Long.parseLong(value); // NumberFormatException is an IllegalArgumentException
   }
 
   /** Version 2's nodes: one entry each, kept as raw records until the snapshot is iterated. */

@@ -1,6 +1,7 @@
 package dev.synod.server.storage;
 
 import dev.synod.txn.v1.NodeRecord;
+import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.SortedMap;
@@ -32,6 +33,18 @@ public interface SnapshotNodes {
     void visit(String path, byte[] bytes, int offset, int length);
   }
 
+  /**
+   * Receives one node with its path still UTF-8: {@code pathLength} bytes of {@code path} from
+   * {@code pathAt}, and its serialized NodeRecord, {@code recordLength} bytes of {@code record}
+   * from {@code recordAt} (often the same array). The bytes are the source's: read them during the
+   * call, never keep or change them.
+   */
+  @FunctionalInterface
+  interface EncodedVisitor {
+    void visit(byte[] path, int pathAt, int pathLength, byte[] record, int recordAt,
+        int recordLength);
+  }
+
   /** How many nodes an iteration yields. */
   long count();
 
@@ -61,6 +74,25 @@ public interface SnapshotNodes {
       byte[] bytes = record.toByteArray();
       visitor.visit(path, bytes, 0, bytes.length);
     });
+  }
+
+  /**
+   * Calls {@code visitor} once for every node, by ascending path, with its path and record as the
+   * source holds them. A snapshot file's source makes no String at all, so a loader that needs a
+   * path only now and then (a restore: one per parent) does not make a million of them.
+   */
+  default void forEachEncoded(EncodedVisitor visitor) {
+    forEachRaw((path, bytes, offset, length) -> {
+      byte[] utf8 = path.getBytes(StandardCharsets.UTF_8);
+      visitor.visit(utf8, 0, utf8.length, bytes, offset, length);
+    });
+  }
+
+  /** {@code visitor} as an EncodedVisitor: it gets each path as a String. */
+  static EncodedVisitor withPaths(RawVisitor visitor) {
+    return (path, pathAt, pathLength, record, recordAt, recordLength) -> visitor.visit(
+        new String(path, pathAt, pathLength, StandardCharsets.UTF_8), record, recordAt,
+        recordLength);
   }
 
   /** The nodes of {@code nodes}, in natural path order whatever the map's comparator. */

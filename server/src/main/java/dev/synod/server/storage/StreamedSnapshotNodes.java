@@ -10,20 +10,17 @@ import java.util.zip.CRC32C;
 
 /**
  * The nodes of a verified version 3 snapshot file too large to keep in memory, read from the file
- * again each time they are visited. {@link #forEachRaw} reads the chunks on a thread of its own,
- * a few chunks ahead of the caller, so that reading and summing the file overlap with whatever the
- * caller does with each node (a restore decodes and links it). Each pass checks the chunks
- * against the sum taken when the file was verified: the file is never changed once named, but if
- * it was (or the disk returns other bytes), the pass fails rather than yield other nodes.
+ * again each time they are visited. {@link #forEachEncoded} reads the chunks on a thread of its
+ * own, a few chunks ahead of the caller, so that reading and summing the file overlap with
+ * whatever the caller does with each node (a restore decodes and links it). Each pass checks the
+ * chunks against the sum taken when the file was verified: the file is never changed once named,
+ * but if it was (or the disk returns other bytes), the pass fails rather than yield other nodes.
  */
 final class StreamedSnapshotNodes implements SnapshotNodes {
   /** Chunks read ahead of the visitor: enough to keep both threads busy, a few MiB at most. */
   static final int CHUNKS_AHEAD_MAX = 32;
 
-  /** A chunk read: the first {@code length} bytes of {@code bytes}. */
-  private record Chunk(byte[] bytes, int length) {}
-
-  private static final Chunk END = new Chunk(new byte[0], 0);
+  private static final ChunkReader.Chunk END = new ChunkReader.Chunk(new byte[0], 0);
 
   private final Disk disk;
   private final Path file;
@@ -46,24 +43,35 @@ final class StreamedSnapshotNodes implements SnapshotNodes {
 
   /**
    * Every node, parsed as iterated: the chunks are read into memory first (for callers that want
-   * protobuf records anyway: tests, small tools; the restore uses {@link #forEachRaw}).
+   * protobuf records anyway: tests, small tools; the restore uses {@link #forEachEncoded}).
    */
   @Override
   public Iterator<Entry> iterator() {
     ChunkedSnapshotNodes.Builder chunks = new ChunkedSnapshotNodes.Builder();
-    forEachChunk(chunks::add);
+    ChunkReader reader = new ChunkReader();
+    forEachChunk(reader, chunk -> {
+      chunks.add(chunk.bytes(), chunk.length());
+      reader.release(chunk);
+    });
     return chunks.build(count).iterator();
   }
 
   @Override
   public void forEachRaw(RawVisitor visitor) {
-    BlockingQueue<Chunk> ahead = new ArrayBlockingQueue<>(CHUNKS_AHEAD_MAX);
+    forEachEncoded(SnapshotNodes.withPaths(visitor));
+  }
+
+  @Override
+  public void forEachEncoded(EncodedVisitor visitor) {
+    BlockingQueue<ChunkReader.Chunk> ahead = new ArrayBlockingQueue<>(CHUNKS_AHEAD_MAX);
     Throwable[] readFailure = {null};
+    // Buffers go round: read into on the reader thread, released here once visited.
+    ChunkReader chunkReader = new ChunkReader();
     Thread reader = new Thread(() -> {
       try {
-        forEachChunk((chunk, length) -> {
+        forEachChunk(chunkReader, chunk -> {
           try {
-            ahead.put(new Chunk(chunk, length));
+            ahead.put(chunk);
           } catch (InterruptedException e) {
             throw new Stopped();
           }
@@ -84,7 +92,7 @@ final class StreamedSnapshotNodes implements SnapshotNodes {
     boolean done = false;
     try {
       while (true) {
-        Chunk chunk;
+        ChunkReader.Chunk chunk;
         try {
           chunk = ahead.take();
         } catch (InterruptedException e) {
@@ -95,6 +103,7 @@ final class StreamedSnapshotNodes implements SnapshotNodes {
           break;
         }
         ChunkedSnapshotNodes.forEachEntry(chunk.bytes(), chunk.length(), visitor);
+        chunkReader.release(chunk); // the visitor keeps no bytes (RawVisitor's contract)
       }
       done = true;
     } finally {
@@ -116,9 +125,9 @@ final class StreamedSnapshotNodes implements SnapshotNodes {
     }
   }
 
-  /** Receives one chunk of the file: the first {@code length} bytes of {@code chunk}. */
+  /** Receives one chunk of the file, read into one of its reader's buffers. */
   private interface ChunkSink {
-    void accept(byte[] chunk, int length);
+    void accept(ChunkReader.Chunk chunk);
   }
 
   /**
@@ -127,19 +136,18 @@ final class StreamedSnapshotNodes implements SnapshotNodes {
    *
    * @throws IllegalArgumentException if the file cannot be read or no longer holds those chunks
    */
-  private void forEachChunk(ChunkSink sink) {
+  private void forEachChunk(ChunkReader reader, ChunkSink sink) {
     CRC32C crc = new CRC32C();
     long chunks = 0;
     try (SnapshotFile.Opened opened = SnapshotFile.Opened.open(disk, file)) {
-      for (Map.Entry<Long, byte[]> e : opened.nodeChunks().entrySet()) {
-        byte[] chunk = e.getValue();
-        int length = chunk.length;
+      for (Map.Entry<Long, ChunkReader.Chunk> e : opened.nodeChunks(reader).entrySet()) {
+        ChunkReader.Chunk chunk = e.getValue();
         if (e.getKey() != chunks || chunks == chunkCount) {
           throw changed("chunk " + e.getKey() + " where " + chunks + " belongs");
         }
-        crc.update(chunk, 0, length);
+        crc.update(chunk.bytes(), 0, chunk.length());
         chunks++;
-        sink.accept(chunk, length);
+        sink.accept(chunk);
       }
     } catch (IOException e) {
       throw new IllegalArgumentException("snapshot " + file.toAbsolutePath()

@@ -10,6 +10,7 @@ import dev.synod.api.v1.Acl;
 import dev.synod.api.v1.Stat;
 import dev.synod.server.storage.SnapshotNodes;
 import dev.synod.txn.v1.NodeRecord;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SortedMap;
@@ -105,6 +106,88 @@ class DecodedNodesTest {
         () -> new DataTree().load(SnapshotNodes.of(nodes)));
     assertTrue(e.getMessage().contains("/orphan/child has no parent"), e.getMessage());
     awaitNoDecoderThread();
+  }
+
+  /**
+   * {@code nodes} as a snapshot file's source hands them over: each path still UTF-8, in one
+   * array with its record and other bytes around them.
+   */
+  private static SnapshotNodes encoded(SortedMap<String, NodeRecord> nodes) {
+    return new SnapshotNodes() {
+      @Override
+      public long count() {
+        return nodes.size();
+      }
+
+      @Override
+      public java.util.Iterator<Entry> iterator() {
+        throw new UnsupportedOperationException("the restore reads the encoded form");
+      }
+
+      @Override
+      public void forEachEncoded(EncodedVisitor visitor) {
+        for (var e : nodes.entrySet()) {
+          byte[] path = e.getKey().getBytes(StandardCharsets.UTF_8);
+          byte[] record = e.getValue().toByteArray();
+          byte[] both = new byte[3 + path.length + record.length + 2];
+          System.arraycopy(path, 0, both, 3, path.length);
+          System.arraycopy(record, 0, both, 3 + path.length, record.length);
+          visitor.visit(both, 3, path.length, both, 3 + path.length, record.length);
+        }
+      }
+    };
+  }
+
+  @Test
+  void encodedPathsOfManyParentsAndNonAsciiNamesMakeTheSameTree() {
+    for (int parents : new int[] {3, 40}) { // inline, then on the decoder's thread
+      SortedMap<String, NodeRecord> nodes = new TreeMap<>();
+      nodes.put("/", record("", 2 + parents));
+      nodes.put("/\u00e9", record("", 1));
+      nodes.put("/\u00e9/\uD83D\uDE00 \u00fc", record("emoji", 0)); // 2- and 4-byte UTF-8
+      nodes.put("/x", record("", 1));
+      nodes.put("/x/y", record("", 1));
+      nodes.put("/x/y/z", record("deep", 0));
+      for (int p = 0; p < parents; p++) {
+        // Parents of one length, neighbours differing in their last byte only: "/a00", "/a01".
+        String parent = "/a" + (char) ('0' + p % 10) + (char) ('0' + p / 10);
+        nodes.put(parent, record("", 400));
+        for (int c = 0; c < 400; c++) {
+          nodes.put(parent + "/n\u00e9" + c, record("v" + c, 0));
+        }
+      }
+
+      DataTree loaded = new DataTree();
+      loaded.load(encoded(nodes));
+
+      SortedMap<String, NodeRecord> back = new TreeMap<>();
+      loaded.capture().forEach(back::put);
+      assertEquals(nodes, back, parents + " parents");
+      assertEquals("deep", loaded.get("/x/y/z").data().toStringUtf8());
+    }
+  }
+
+  @Test
+  void anEncodedSnapshotThatIsNotATreeIsRefused() {
+    SortedMap<String, NodeRecord> noRoot = new TreeMap<>();
+    noRoot.put("/a", record("", 0));
+    SortedMap<String, NodeRecord> relative = new TreeMap<>();
+    relative.put("/", record("", 0));
+    relative.put("a", record("", 0));
+    SortedMap<String, NodeRecord> orphan = new TreeMap<>();
+    orphan.put("/", record("", 1));
+    orphan.put("/a", record("", 0));
+    orphan.put("/b/c", record("", 0));
+
+    assertRefused(noRoot, "snapshot has no root node");
+    assertRefused(relative, "snapshot node a has no parent");
+    assertRefused(orphan, "snapshot node /b/c has no parent");
+  }
+
+  private static void assertRefused(SortedMap<String, NodeRecord> nodes, String message) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new DataTree().load(encoded(nodes)));
+    assertEquals(message, e.getMessage());
   }
 
   private static void awaitNoDecoderThread() throws InterruptedException {
