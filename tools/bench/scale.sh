@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The scale points of issue 13 against one Synod server and one standalone ZooKeeper, in one
-# invocation, each in a JVM with the same options (SCALE_JAVA_OPTS, default -Xmx4g -XX:+UseG1GC),
+# invocation, each in a JVM with the same options (SCALE_JAVA_OPTS, default -Xmx4g -XX:+UseG1GC
+# -XX:+UseTransparentHugePages: a restart's first touch of the heap costs fewer page faults),
 # fsync on for both (ZooKeeper's forceSync=yes), each with its default snapshot interval:
 #   1. load PARENTS x CHILDREN nodes of 100 B (plus the parents) through the standard client,
 #      CLIENTS sessions at once; nodes/s and server CPU per node;
@@ -19,7 +20,7 @@ parents="${1:-1000}"
 children="${2:-1000}"
 clients="${3:-64}"
 systems="${SCALE_SYSTEMS:-synod zookeeper}"
-java_opts="${SCALE_JAVA_OPTS:--Xmx4g -XX:+UseG1GC}"
+java_opts="${SCALE_JAVA_OPTS:--Xmx4g -XX:+UseG1GC -XX:+UseTransparentHugePages}"
 dir="$bench_run/scale"
 synod_port=17170
 zk_port=17181

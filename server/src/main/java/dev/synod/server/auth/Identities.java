@@ -21,7 +21,13 @@ public final class Identities {
   }
 
   public static Identities of(List<Identity> identities) {
-    return identities.isEmpty() ? ANONYMOUS : new Identities(new ArrayList<>(new LinkedHashSet<>(identities)));
+    if (identities.isEmpty()) {
+      return ANONYMOUS;
+    }
+    if (identities.size() == 1) {
+      return new Identities(List.of(identities.get(0))); // most writes: nothing to dedupe (one per apply)
+    }
+    return new Identities(new ArrayList<>(new LinkedHashSet<>(identities)));
   }
 
   public static Identity identity(String scheme, String id) {
