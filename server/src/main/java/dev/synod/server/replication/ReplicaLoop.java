@@ -126,6 +126,11 @@ public final class ReplicaLoop {
   private Replica.Ready persisting;
   /** Numbers the log writes, so a completion is matched with its write. */
   private long persistRound;
+  /**
+   * The batches this member proposed, by the identity of the array it proposed (the decided
+   * entry carries that same array), so apply need not parse them back. Only a cache.
+   */
+  private final java.util.IdentityHashMap<byte[], TxnBatch> proposedBatches = new java.util.IdentityHashMap<>();
   /** The Ready in flight sends its acceptances from the persist stage (see {@link #acceptancesOnly}). */
   private boolean sentByPersistStage;
   /** Log upkeep waiting for the write in flight to finish (see {@link #logUpkeep}). */
@@ -509,6 +514,9 @@ public final class ReplicaLoop {
       return;
     }
     lastStatus = replica.status();
+    if (!leading) {
+      proposedBatches.clear(); // what it proposed and is still undecided may never be decided now
+    }
     if (campaign != null && leaderId >= 0 && !leading) {
       effects.electionLost(campaign, leaderId, lastStatus.ballot());
       campaign = null;
@@ -594,11 +602,16 @@ public final class ReplicaLoop {
           value.addTxns(txn);
         }
       }
-      byte[] bytes = value.build().toByteArray();
+      TxnBatch built = value.build();
+      byte[] bytes = built.toByteArray();
       if (!replica.propose(bytes)) {
         proposals.putBack(batch);
         return;
       }
+      if (proposedBatches.size() >= 2 * config.inflightSlotsMax()) {
+        proposedBatches.clear(); // only a cache (at most the slots in flight): apply parses what it misses
+      }
+      proposedBatches.put(bytes, built);
       effects.batchProposed(batch.size(), bytes.length);
     }
   }
@@ -629,11 +642,15 @@ public final class ReplicaLoop {
       applyMembership(e.slot(), Membership.decode(e.value()));
       return;
     }
-    TxnBatch batch;
-    try {
-      batch = TxnBatch.parseFrom(e.value());
-    } catch (InvalidProtocolBufferException corrupt) {
-      throw new IllegalStateException("decided slot " + e.slot() + " does not hold a TxnBatch", corrupt);
+    // A batch this leader proposed is decided as the very array it proposed: apply the batch it
+    // built instead of parsing its own bytes back (a copy of every Txn and payload per write).
+    TxnBatch batch = proposedBatches.remove(e.value());
+    if (batch == null) {
+      try {
+        batch = TxnBatch.parseFrom(e.value());
+      } catch (InvalidProtocolBufferException corrupt) {
+        throw new IllegalStateException("decided slot " + e.slot() + " does not hold a TxnBatch", corrupt);
+      }
     }
     if (batch.getClusterId() != 0) {
       // The first id decided in the log is the cluster's; a later one (proposed by a leader that
