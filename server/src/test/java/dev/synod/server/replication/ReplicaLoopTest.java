@@ -125,6 +125,16 @@ class ReplicaLoopTest {
   private final StateMachine state = new StateMachine(StateLimits.defaults(), WatchDispatcher.NONE);
   private ReplicaLog log = NO_LOG;
 
+  /** Server 2 of the static cluster {@code members}, with nothing in its log yet. */
+  private ReplicaLoop member2(String members, StateMachine on, dev.synod.server.storage.ClusterIdentity identity,
+      DurableState.Standing standing) throws Exception {
+    ServerConfig config = dev.synod.server.config.ConfigParser.parse("--server-id", "2", "--members", members);
+    ClusterConfig cluster = ClusterConfig.parse(config.members(), config.serverId(), config.host(), config.peerPort());
+    return new ReplicaLoop(config, cluster, on, new SessionTracker(clock), NO_LOG, effects, clock,
+        new dev.synod.server.pipeline.ClusterTime(clock, on::lastTimeMs), new SplittableRandom(9), identity,
+        Optional.empty(), new DurableState(Ballot.ZERO, new TreeMap<>(), 0, 0, standing), () -> { }, txn -> { });
+  }
+
   private ReplicaLoop singleMember(String... flags) throws Exception {
     List<String> args = new ArrayList<>(List.of(flags));
     ServerConfig config = dev.synod.server.config.ConfigParser.parse(args.toArray(String[]::new));
@@ -243,13 +253,8 @@ class ReplicaLoopTest {
    */
   @Test
   void aFollowersAcceptanceIsSentByThePersistStageOnceDurable() throws Exception {
-    ServerConfig config = dev.synod.server.config.ConfigParser.parse("--server-id", "2", "--members",
-        "1=127.0.0.1:7071,2=127.0.0.1:7072,3=127.0.0.1:7073");
-    ClusterConfig cluster = ClusterConfig.parse(config.members(), config.serverId(), config.host(), config.peerPort());
-    ReplicaLoop follower = new ReplicaLoop(config, cluster, state, new SessionTracker(clock), NO_LOG, effects, clock,
-        new dev.synod.server.pipeline.ClusterTime(clock, state::lastTimeMs), new SplittableRandom(9),
-        dev.synod.server.storage.ClusterIdentity.founder(), Optional.empty(),
-        new DurableState(Ballot.ZERO, new TreeMap<>(), 0, 0, DurableState.Standing.VOTER), () -> { }, txn -> { });
+    ReplicaLoop follower = member2("1=127.0.0.1:7071,2=127.0.0.1:7072,3=127.0.0.1:7073", state,
+        dev.synod.server.storage.ClusterIdentity.founder(), DurableState.Standing.VOTER);
     effects.staged = true;
     Ballot ballot = new Ballot(1, 1);
     follower.step(new ReplicaEvent.PeerMessage(1, 0, new dev.synod.consensus.Message.Accept(1, 2, ballot, 0,
@@ -431,13 +436,8 @@ class ReplicaLoopTest {
 
     // Server 2 of the static cluster {1, 2}: a follower that has nothing yet.
     StateMachine empty = new StateMachine(StateLimits.defaults(), WatchDispatcher.NONE);
-    ServerConfig config = dev.synod.server.config.ConfigParser.parse("--server-id", "2", "--members",
-        "1=127.0.0.1:7071,2=127.0.0.1:7072");
-    ClusterConfig cluster = ClusterConfig.parse(config.members(), config.serverId(), config.host(), config.peerPort());
-    ReplicaLoop follower = new ReplicaLoop(config, cluster, empty, new SessionTracker(clock), NO_LOG, effects, clock,
-        new dev.synod.server.pipeline.ClusterTime(clock, empty::lastTimeMs), new SplittableRandom(9),
-        dev.synod.server.storage.ClusterIdentity.joiner(), Optional.empty(),
-        new DurableState(Ballot.ZERO, new TreeMap<>(), 0, 0, DurableState.Standing.FOUNDING), () -> { }, txn -> { });
+    ReplicaLoop follower = member2("1=127.0.0.1:7071,2=127.0.0.1:7072", empty,
+        dev.synod.server.storage.ClusterIdentity.joiner(), DurableState.Standing.FOUNDING);
     assertEquals(List.of(1, 2), follower.replica().membership().voters(), "--members until it knows better");
     follower.step(new ReplicaEvent.SnapshotFetched(carried, 0));
     assertEquals(leader.status().membership(), follower.replica().membership());

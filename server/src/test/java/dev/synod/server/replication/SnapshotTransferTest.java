@@ -324,14 +324,11 @@ class SnapshotTransferTest {
         () -> download().fetch(leader, 17, CLUSTER));
 
     assertTrue(e.getMessage().contains("no snapshot data from the leader for"), e.getMessage());
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-    while (!allCancelled(stalled) && System.nanoTime() < deadline) {
-      Thread.sleep(5); // polling a condition, with a deadline
-    }
+    dev.synod.server.Eventually.eventually(java.time.Duration.ofSeconds(10),
+        "the follower cancelled each idle call", () -> allCancelled(stalled));
     synchronized (stalled) {
       assertEquals(SnapshotDownload.FRUITLESS_CALLS_MAX, stalled.size());
     }
-    assertTrue(allCancelled(stalled), "the follower cancelled each idle call");
   }
 
   // -----------------------------------------------------------------------------------------------

@@ -184,6 +184,38 @@ class DecodedNodesTest {
     assertRefused(orphan, "snapshot node /b/c has no parent");
   }
 
+  /**
+   * A second root in the middle of a snapshot (a damaged file) is refused where it stands, so no
+   * node after it is linked (the path splitter also forgets its parent at a root since 801010b; the
+   * stale parent it kept before could reach only a decoded node this refusal discards).
+   */
+  @Test
+  void aRepeatedRootIsRefusedWhereItStands() {
+    java.util.List<String> paths = java.util.List.of("/", "/a", "/", "/b");
+    SnapshotNodes nodes = new SnapshotNodes() {
+      @Override
+      public long count() {
+        return paths.size();
+      }
+
+      @Override
+      public java.util.Iterator<Entry> iterator() {
+        throw new UnsupportedOperationException("the restore reads the encoded form");
+      }
+
+      @Override
+      public void forEachEncoded(EncodedVisitor visitor) {
+        for (String path : paths) {
+          byte[] p = path.getBytes(StandardCharsets.UTF_8);
+          byte[] r = record("", path.equals("/") ? 1 : 0).toByteArray();
+          visitor.visit(p, 0, p.length, r, 0, r.length);
+        }
+      }
+    };
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new DataTree().load(nodes));
+    assertEquals("snapshot lists / twice", e.getMessage());
+  }
+
   private static void assertRefused(SortedMap<String, NodeRecord> nodes, String message) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new DataTree().load(encoded(nodes)));

@@ -39,18 +39,11 @@ class MembersCommandTest {
     return s;
   }
 
-  /** Polls {@code value} until {@code done} holds, for at most 30 s (the condition, not a sleep). */
-  private static <T> T await(String what, Supplier<T> value, Predicate<T> done) throws InterruptedException {
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    T seen;
-    while (!done.test(seen = value.get())) {
-      if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("not within 30 s: " + what + "; last: " + seen);
-      }
-      Thread.sleep(50);
-    }
-    return seen;
+  /** Polls {@code value} until {@code done} holds, for at most 30 s. */
+  private static <T> T await(String what, Supplier<T> value, Predicate<T> done) {
+    return dev.synod.server.Eventually.eventually(java.time.Duration.ofSeconds(30), what, value, done);
   }
+
 
   private static Map<Integer, String> roles(CliRunner.Result r) {
     JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
