@@ -1,7 +1,6 @@
 package dev.synod.server.replication;
 
 import dev.synod.api.v1.ErrorReason;
-import dev.synod.api.v1.MemberStatus;
 import dev.synod.api.v1.StatusResponse;
 import dev.synod.consensus.DurableState;
 import dev.synod.consensus.Replica;
@@ -21,17 +20,11 @@ import dev.synod.server.storage.DurableStore;
 import dev.synod.server.storage.Snapshot;
 import dev.synod.txn.v1.Txn;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.util.Map;
 import java.util.Optional;
-import java.util.SortedMap;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * This server's replication as the rest of the server sees it: the {@link WritePipeline} the
@@ -47,7 +40,6 @@ import org.slf4j.LoggerFactory;
  * applies the batch).
  */
 public final class ConsensusDriver implements WritePipeline, MemberAdmin, AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(ConsensusDriver.class);
 
   private final ServerConfig config;
   private final ClusterConfig cluster;
@@ -60,12 +52,10 @@ public final class ConsensusDriver implements WritePipeline, MemberAdmin, AutoCl
   private final Runnable onSnapshotInstalled;
   private final ServerMetrics metrics;
   private final ReplicaRunner runner;
-  private final FatalHandler fatal;
   private final SnapshotSource snapshotSource;
   private final PeerTransport transport;
   private final AtomicInteger pendingWrites = new AtomicInteger();
-  /** When we last said we drop a peer's messages (they are of another cluster). */
-  private final Map<Integer, Long> foreignWarnedAtNanos = new TreeMap<>();
+  private final ForeignClusterWarnings foreignWarnings;
   private volatile ReplicaLoop loop;
 
   /** Counts and times through {@code metrics} ({@link ServerMetrics#NONE}: nothing). */
@@ -94,26 +84,8 @@ public final class ConsensusDriver implements WritePipeline, MemberAdmin, AutoCl
     this.metrics = metrics;
     this.transport = transport;
     this.runner = new ReplicaRunner(transport, store, clock, fatal, config.tickMs(), metrics);
-    this.fatal = fatal;
-    // A follower may need a snapshot newer than any on disk (it was told of another leader's
-    // compaction point): one is taken then, and written like the loop's own.
-    this.snapshotSource = new SnapshotSource(store.disk(), new SnapshotSource.Files() {
-      @Override
-      public SortedMap<Long, Path> list() throws IOException {
-        return store.snapshotFiles();
-      }
-
-      @Override
-      public void writeCovering(long minSlot) throws IOException, InterruptedException {
-        Snapshot s = snapshotForTransfer(minSlot);
-        try {
-          store.writeSnapshot(s);
-        } catch (IOException | RuntimeException e) {
-          fatal.fatal("snapshot at slot " + s.slot() + " (for a follower) failed", e);
-          throw e;
-        }
-      }
-    });
+    this.foreignWarnings = new ForeignClusterWarnings(cluster.selfId(), clock);
+    this.snapshotSource = new SnapshotSource(store.disk(), new SnapshotFiles(store, runner, fatal));
   }
 
   /**
@@ -183,7 +155,7 @@ public final class ConsensusDriver implements WritePipeline, MemberAdmin, AutoCl
   /** Something a peer sent; malformed or unexpected input is dropped, never fatal. */
   void receive(PeerEnvelope envelope) {
     if (isForeign(envelope.getClusterId())) {
-      warnForeign(envelope.getFrom(), envelope.getClusterId());
+      foreignWarnings.dropped(envelope.getFrom(), envelope.getClusterId(), clusterId());
       return;
     }
     ReplicaEvent event = ReplicaEvent.fromPeer(envelope, transport.members()::contains, cluster.selfId(),
@@ -202,22 +174,6 @@ public final class ConsensusDriver implements WritePipeline, MemberAdmin, AutoCl
   /** {@code theirs} is another cluster's id (0, not known yet, is nobody's). */
   boolean isForeign(long theirs) {
     return ReplicaEvent.isForeign(theirs, clusterId());
-  }
-
-  /** At most once a minute per peer: messages of another cluster are dropped, and why. */
-  private void warnForeign(int from, long theirs) {
-    long now = clock.monoNanos();
-    synchronized (foreignWarnedAtNanos) {
-      Long last = foreignWarnedAtNanos.get(from);
-      if (last != null && now - last < TimeUnit.MINUTES.toNanos(1)) {
-        return;
-      }
-      foreignWarnedAtNanos.put(from, now);
-    }
-    LOG.atWarn().addKeyValue("server", cluster.selfId()).addKeyValue("peer", from)
-        .log("dropping messages from server " + from + ": it belongs to cluster "
-        + ClusterIdentity.text(theirs) + ", this server to cluster " + ClusterIdentity.text(clusterId())
-        + " (another cluster at that address, or a data directory of another cluster)");
   }
 
   /** This server's snapshot files, for followers that fetch one. */
@@ -240,39 +196,13 @@ public final class ConsensusDriver implements WritePipeline, MemberAdmin, AutoCl
 
   @Override
   public dev.synod.api.v1.ListMembersResponse listMembers() {
-    dev.synod.api.v1.ListMembersResponse.Builder out = dev.synod.api.v1.ListMembersResponse.newBuilder()
-        .setMemberId(cluster.selfId());
     ReplicaLoop l = loop;
-    Replica.Status s = l == null ? null : l.status();
-    if (s != null) {
-      out.setLeaderId(Math.max(0, s.leaderId())).setCommitSlot(s.commitIndex()).addAllMembers(members(s));
-    }
-    return out.build();
+    return MemberStatuses.list(cluster.selfId(), l == null ? null : l.status(), transport.members());
   }
 
   /** Every member's peer address as this server knows it now (any thread). */
   public MemberDirectory directory() {
     return transport.members();
-  }
-
-  /** A snapshot of the current state for a follower, taken on the loop's thread. */
-  Snapshot snapshotForTransfer(long minSlot) throws InterruptedException {
-    CompletableFuture<Snapshot> result = new CompletableFuture<>();
-    if (!runner.post(new ReplicaEvent.SnapshotWanted(minSlot, result::complete))) {
-      throw new IllegalStateException("the leader is overloaded; retry the snapshot fetch");
-    }
-    try {
-      Snapshot s = result.get(30, TimeUnit.SECONDS);
-      if (s == null) {
-        throw new IllegalStateException("this server is shutting down");
-      }
-      if (s.slot() < minSlot) {
-        throw new IllegalStateException("this server has applied only up to slot " + s.slot());
-      }
-      return s;
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-      throw new IllegalStateException("could not take a snapshot: " + e);
-    }
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -281,43 +211,9 @@ public final class ConsensusDriver implements WritePipeline, MemberAdmin, AutoCl
   /** Fills the cluster part of a Status answer. */
   public void describe(StatusResponse.Builder out) {
     ReplicaLoop l = loop;
-    Replica.Status s = l == null ? null : l.status();
-    if (s == null) {
-      return;
+    if (l != null) {
+      MemberStatuses.describe(out, l.status(), l.appliedSlot(), transport.members());
     }
-    out.setRole(s.role())
-        .setLeaderId(Math.max(0, s.leaderId()))
-        .setBallot(s.ballot().round() + "." + s.ballot().node())
-        .setCommitSlot(s.commitIndex())
-        .setAppliedSlot(l.appliedSlot());
-    out.addAllMembers(members(s));
-  }
-
-  /**
-   * Every member of the latest decided membership known here: role, peer address, and (on the
-   * leader) how far it has acknowledged.
-   */
-  public static java.util.List<MemberStatus> members(Replica.Status s, MemberDirectory directory) {
-    java.util.List<MemberStatus> out = new java.util.ArrayList<>();
-    for (dev.synod.consensus.Membership.Member member : s.membership().members().values()) {
-      int id = member.id();
-      String address = member.address().isEmpty() ? directory.address(id) : member.address();
-      MemberStatus.Builder m = MemberStatus.newBuilder().setId(id).setAddress(address)
-          .setRole(MembersNode.roleName(member.role()));
-      Long match = s.peerMatch().get(id);
-      if (match == null && id == directory.selfId() && s.leaderId() == id) {
-        match = s.lastSlot(); // the leader holds everything it has proposed
-      }
-      if (match != null) {
-        m.setMatchSlot(match).setLagSlots(Math.max(0, s.commitIndex() - match));
-      }
-      out.add(m.build());
-    }
-    return out;
-  }
-
-  private java.util.List<MemberStatus> members(Replica.Status s) {
-    return members(s, transport.members());
   }
 
   public long appliedSlot() {

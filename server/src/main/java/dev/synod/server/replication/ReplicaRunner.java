@@ -19,10 +19,8 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,10 +67,9 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
   private final List<Long> expiredIds = new ArrayList<>();
   private long expiredCount;
   private long expiryLoggedNanos;
-  private final LinkedBlockingQueue<ReplicaEvent> events = new LinkedBlockingQueue<>();
+  private final EventInbox inbox = new EventInbox(EVENTS_MAX);
   /** Loop thread only: the events of the round being handled. */
   private final List<ReplicaEvent> group = new ArrayList<>(GROUP_MAX);
-  private final AtomicInteger admitted = new AtomicInteger();
   private final ExecutorService background = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "synod-snapshot");
     t.setDaemon(true);
@@ -121,41 +118,20 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
 
   /**
    * Queues an event for the loop. An admitted event is refused (false, and its waiter answered)
-   * when the loop is not running or its queue is full; a completion is always queued.
+   * when the loop is not running or its queue is full; a completion is always queued while the
+   * loop runs. Every event is handled or refused, shutdown included ({@link EventInbox}).
    */
   boolean post(ReplicaEvent event) {
-    if (!running) {
-      event.refuse(ErrorReason.SHUTTING_DOWN, "the server is shutting down");
-      return false;
-    }
-    if (event.admitted()) {
-      if (admitted.incrementAndGet() > EVENTS_MAX) {
-        admitted.decrementAndGet();
-        event.refuse(ErrorReason.OVERLOADED, "the replication queue is full ("
-            + EVENTS_MAX + " events); retry with backoff");
-        return false;
-      }
-    }
-    events.add(event);
-    return true;
+    return inbox.post(event);
   }
 
   private void run() {
     long nextTick = clock.monoNanos() + tickNanos;
     try {
       while (running) {
-        long wait = nextTick - clock.monoNanos();
-        ReplicaEvent first = wait > 0 ? events.poll(wait, TimeUnit.NANOSECONDS) : events.poll();
-        if (first != null) {
-          // Everything that queued up meanwhile (most of it during the last round's fsync) is
-          // handled as one group: one batch, one fsync (the loop's group commit).
-          group.add(first);
-          events.drainTo(group, GROUP_MAX - 1);
-          for (ReplicaEvent event : group) {
-            if (event.admitted()) {
-              admitted.decrementAndGet();
-            }
-          }
+        // Everything that queued up meanwhile (most of it during the last round's fsync) is
+        // handled as one group: one batch, one fsync (the loop's group commit).
+        if (inbox.take(group, nextTick - clock.monoNanos(), GROUP_MAX) > 0) {
           loop.stepAll(group);
           group.clear();
         }
@@ -170,20 +146,19 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
       Thread.currentThread().interrupt();
     } catch (IOException e) {
       running = false;
+      inbox.close();
       fatal.fatal("log append/fsync failed", e);
       return;
     } catch (RuntimeException | Error e) {
       running = false;
+      inbox.close();
       loop.stop("the replication loop failed: " + e, ErrorReason.SHUTTING_DOWN);
       fatal.fatal("replication loop failed", e);
       return;
     }
     loop.stop("the server is shutting down", ErrorReason.SHUTTING_DOWN);
     logExpiries(clock.monoNanos(), true);
-    ReplicaEvent left;
-    while ((left = events.poll()) != null) {
-      left.refuse(ErrorReason.SHUTTING_DOWN, "the server is shutting down");
-    }
+    inbox.close();
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -229,7 +204,7 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
             .log("server {}: wrote a snapshot through slot {} (zxid {}, {} bytes, {} ms)", selfId,
                 snapshot.slot(), snapshot.zxid(), bytes, TimeUnit.NANOSECONDS.toMillis(nanos));
       }
-      events.add(new ReplicaEvent.SnapshotWritten(snapshot.slot(), stored));
+      inbox.post(new ReplicaEvent.SnapshotWritten(snapshot.slot(), stored));
     });
   }
 
@@ -275,10 +250,10 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
             .log("server {}: fetched a snapshot through slot {} (zxid {}, {} bytes, {} received now) from"
                 + " server {} in {} ms", selfId, s.slot(), s.zxid(), bytes, download.bytesReceived() - received,
                 leaderId, TimeUnit.NANOSECONDS.toMillis(nanos));
-        events.add(new ReplicaEvent.SnapshotFetched(s, done.clusterId()));
+        inbox.post(new ReplicaEvent.SnapshotFetched(s, done.clusterId()));
       } else {
         // Not stored: the store already holds one as new, which the loop has applied.
-        events.add(new ReplicaEvent.SnapshotFetchFailed("a snapshot at slot " + slot + " or newer is already stored"));
+        inbox.post(new ReplicaEvent.SnapshotFetchFailed("a snapshot at slot " + slot + " or newer is already stored"));
       }
     });
   }
@@ -289,7 +264,7 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
     LOG.atWarn().addKeyValue("server", selfId).addKeyValue("leader", leaderId)
         .log("server {}: snapshot fetch from server {} failed, will retry: {}", selfId, leaderId,
             e.toString());
-    events.add(new ReplicaEvent.SnapshotFetchFailed(e.toString()));
+    inbox.post(new ReplicaEvent.SnapshotFetchFailed(e.toString()));
   }
 
   /** The size of the stored snapshot of {@code slot} on disk; 0 if it cannot be told. */
@@ -413,12 +388,13 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
 
   /** Admitted events waiting for the loop (any thread). */
   int queuedEvents() {
-    return Math.max(0, admitted.get());
+    return inbox.queued();
   }
 
   @Override
   public void close() {
     if (!running) {
+      inbox.close(); // never started, or stopped by a failure: nothing posted stays unanswered
       return;
     }
     running = false;
@@ -427,6 +403,7 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    inbox.close(); // the loop closes it as it ends; if it is still stuck in a round, here
     download.stop(); // a fetch in progress ends at its next piece, or within its idle timeout
     background.shutdown();
     persistStage.shutdown(); // a write in flight finishes; the store is closed only after this

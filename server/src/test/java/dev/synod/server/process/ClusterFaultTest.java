@@ -176,4 +176,70 @@ class ClusterFaultTest {
       }
     }
   }
+
+  /**
+   * A leader frozen (SIGSTOP, as a long GC pause or a stalled VM) under load: the others elect a
+   * new leader and go on; when it wakes it still believes it leads, with requests that queued in
+   * its sockets, and must neither lose nor reorder anything. The recorded history is judged by
+   * the simulator's linearizability rule.
+   */
+  @Test
+  void pausingTheLeaderUnderLoadLosesNothingAndTheHistoryIsLinearizable() throws Exception {
+    try (ProcessCluster cluster = new ProcessCluster(dir, 3)) {
+      int leader = cluster.awaitLeader(cluster.all());
+      ClusterLoad load = new ClusterLoad(cluster, "pause", 6);
+      Eventually.eventually(Duration.ofSeconds(20), "the load made progress", () -> load.acked.size() > 50);
+      long pausedAt = System.nanoTime();
+      cluster.pause(leader);
+      int[] rest = java.util.Arrays.stream(cluster.all()).filter(i -> i != leader).toArray();
+      try {
+        int next = cluster.awaitLeader(rest);
+        assertTrue(next != leader);
+        Eventually.eventually(Duration.ofSeconds(30), "writes go on while the old leader is frozen",
+            () -> load.ackedSince(pausedAt) > 50);
+      } finally {
+        cluster.resume(leader);
+      }
+      long resumedAt = System.nanoTime();
+      Eventually.eventually(Duration.ofSeconds(30), "writes go on after the old leader woke",
+          () -> load.ackedSince(resumedAt) > 50);
+      load.close();
+      for (int i : cluster.all()) {
+        assertHasAll(cluster, i, load.acked);
+      }
+      assertEquals(java.util.Optional.empty(),
+          dev.synod.server.sim.Linearizability.check(load.history(cluster, leader)));
+    }
+  }
+
+  /**
+   * The leader cut off from both peers (its clients still reach it) under load, then healed: the
+   * writes it took while cut off never take effect unless acknowledged by the majority, and the
+   * recorded history is linearizable.
+   */
+  @Test
+  void partitioningTheLeaderUnderLoadKeepsTheHistoryLinearizable() throws Exception {
+    try (ProcessCluster cluster = new ProcessCluster(dir, 3)) {
+      int leader = cluster.awaitLeader(cluster.all());
+      ClusterLoad load = new ClusterLoad(cluster, "cut", 6);
+      Eventually.eventually(Duration.ofSeconds(20), "the load made progress", () -> load.acked.size() > 50);
+      long cutAt = System.nanoTime();
+      cluster.isolate(leader);
+      int[] rest = java.util.Arrays.stream(cluster.all()).filter(i -> i != leader).toArray();
+      int next = cluster.awaitLeader(rest);
+      assertTrue(next != leader);
+      Eventually.eventually(Duration.ofSeconds(30), "the majority goes on without its old leader",
+          () -> load.ackedSince(cutAt) > 50);
+      cluster.heal();
+      long healedAt = System.nanoTime();
+      Eventually.eventually(Duration.ofSeconds(30), "writes go on after the heal",
+          () -> load.ackedSince(healedAt) > 50);
+      load.close();
+      for (int i : cluster.all()) {
+        assertHasAll(cluster, i, load.acked);
+      }
+      assertEquals(java.util.Optional.empty(),
+          dev.synod.server.sim.Linearizability.check(load.history(cluster, leader)));
+    }
+  }
 }

@@ -133,6 +133,16 @@ final class ProcessCluster implements AutoCloseable {
     servers[i] = null;
   }
 
+  /** Freezes server i (SIGSTOP); see {@link ServerProcess#pause}. */
+  void pause(int i) throws Exception {
+    servers[i].pause();
+  }
+
+  /** Lets server i run again (SIGCONT). */
+  void resume(int i) throws Exception {
+    servers[i].resume();
+  }
+
   boolean alive(int i) {
     return servers[i] != null && servers[i].process.isAlive();
   }

@@ -42,7 +42,7 @@ class ServerSimulationTest {
 
   @Test
   void threeMembers() {
-    ServerSeedRunner.Summary s = runAndCheck(Long.getLong("synod.sim.from3", 1), Integer.getInteger("synod.sim.seeds3", 1_500), 3);
+    ServerSeedRunner.Summary s = runAndCheck(Long.getLong("synod.sim.from3", 1), Integer.getInteger("synod.sim.seeds3", 3_000), 3);
     assertTrue(s.acked() > 0 && s.reads() > 0 && s.lockAcquisitions() > 0 && s.leaderChanges() > 0
         && s.crashes() > 0, "not vacuous: " + s);
     assertTrue(s.realStoreSeeds() > 0, "some seeds ran on the real stores: " + s);
@@ -90,7 +90,7 @@ class ServerSimulationTest {
 
   @Test
   void fiveMembers() {
-    ServerSeedRunner.Summary s = runAndCheck(Long.getLong("synod.sim.from5", 1_000_001), Integer.getInteger("synod.sim.seeds5", 1_000), 5);
+    ServerSeedRunner.Summary s = runAndCheck(Long.getLong("synod.sim.from5", 1_000_001), Integer.getInteger("synod.sim.seeds5", 3_000), 5);
     assertTrue(s.acked() > 0 && s.reads() > 0 && s.lockAcquisitions() > 0 && s.leaderChanges() > 0
         && s.crashes() > 0, "not vacuous: " + s);
   }
