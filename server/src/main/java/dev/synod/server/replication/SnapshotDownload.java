@@ -77,6 +77,8 @@ public final class SnapshotDownload {
   /** The sender's cluster id, as its pieces said (0: not known). */
   private long senderCluster;
   private long bytesReceived;
+  /** A file whose whole copy failed verification: the next calls name it to the leader. */
+  private SnapshotIdentity rejected;
   /** Set by another thread to end a fetch in progress (the server is stopping). */
   private volatile boolean stopped;
 
@@ -88,6 +90,17 @@ public final class SnapshotDownload {
     this.disk = disk;
     this.incomingFile = incomingFile;
     this.windowBytes = windowBytes;
+  }
+
+  /**
+   * The whole copy of {@code id} this download fetched failed verification when it was installed
+   * (its pieces and its sum were right, so the leader's file itself may be damaged): the next
+   * fetch tells the leader, which then checks its file and sends a new snapshot if it is damaged.
+   * Without this a damaged file on the leader would be fetched again and again, and a follower
+   * that needs a snapshot would never catch up.
+   */
+  public void rejected(SnapshotIdentity id) {
+    rejected = id;
   }
 
   /** Ends the fetch in progress at its next piece, and every fetch after. Any thread. */
@@ -148,6 +161,9 @@ public final class SnapshotDownload {
         .setClusterId(clusterId).setWindowBytes(windowBytes);
     if (identity != null) {
       request.setResume(identity).setOffset(durableBytes);
+    }
+    if (rejected != null) {
+      request.setRejected(rejected);
     }
     long written = durableBytes;
     long start = written;
@@ -265,6 +281,7 @@ public final class SnapshotDownload {
           + " does not match the leader's checksum; starting over");
     }
     Done done = new Done(id, senderCluster);
+    rejected = null; // said; the caller names it again if this copy fails too
     identity = null; // the file is the caller's now
     file = null;
     reset();

@@ -43,6 +43,11 @@ final class SnapshotFiles implements SnapshotSource.Files {
     }
   }
 
+  @Override
+  public boolean setAsideIfDamaged(long slot) throws IOException {
+    return store.setAsideIfDamaged(slot);
+  }
+
   /** A snapshot of the current state covering {@code minSlot}, taken on the loop's thread. */
   private Snapshot take(long minSlot) throws InterruptedException {
     CompletableFuture<Snapshot> result = new CompletableFuture<>();

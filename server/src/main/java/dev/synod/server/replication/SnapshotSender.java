@@ -56,7 +56,7 @@ final class SnapshotSender {
     SnapshotSource.Opened o;
     try {
       o = source.open(request.getMinSlot(), request.hasResume() ? request.getResume() : null,
-          request.getOffset());
+          request.getOffset(), request.hasRejected() ? request.getRejected() : null);
     } catch (IllegalArgumentException e) {
       fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
       return;

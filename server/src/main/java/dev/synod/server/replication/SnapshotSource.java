@@ -47,6 +47,12 @@ public final class SnapshotSource {
      * @throws IllegalStateException if this server cannot give one now (it applied less)
      */
     void writeCovering(long minSlot) throws IOException, InterruptedException;
+
+    /**
+     * Verifies the snapshot file at {@code slot} as a load does; if it fails, sets it aside (as a
+     * start would) so that it is never sent again, and returns true.
+     */
+    boolean setAsideIfDamaged(long slot) throws IOException;
   }
 
   /** A file chosen for a transfer call, and where the call starts in it. */
@@ -68,12 +74,22 @@ public final class SnapshotSource {
    * (which must cover {@code minSlot}, or one is written first), from offset 0.
    *
    * @param resume null if the follower holds no part of a snapshot
+   * @param rejected null, or a file whose whole copy failed the follower's verification: if it is
+   *     damaged here, it is set aside and a new snapshot written in its place
    * @throws IllegalArgumentException if {@code offset} lies beyond the resumed file's end
    * @throws IllegalStateException if no snapshot covering {@code minSlot} can be had now
    */
-  Opened open(long minSlot, SnapshotIdentity resume, long offset)
+  Opened open(long minSlot, SnapshotIdentity resume, long offset, SnapshotIdentity rejected)
       throws IOException, InterruptedException {
     SortedMap<Long, Path> all = files.list();
+    if (rejected != null && all.containsKey(rejected.getSlot())
+        && identityOf(rejected.getSlot(), all.get(rejected.getSlot())).equals(rejected)
+        && files.setAsideIfDamaged(rejected.getSlot())) {
+      forget(all.get(rejected.getSlot()));
+      files.writeCovering(Math.max(minSlot, rejected.getSlot()));
+      all = files.list();
+      resume = null;
+    }
     if (resume != null && resume.getSlot() >= minSlot && all.containsKey(resume.getSlot())) {
       Path file = all.get(resume.getSlot());
       SnapshotIdentity id = identityOf(resume.getSlot(), file);
@@ -132,7 +148,8 @@ public final class SnapshotSource {
     return request -> {
       Opened o;
       try {
-        o = open(request.getMinSlot(), request.hasResume() ? request.getResume() : null, request.getOffset());
+        o = open(request.getMinSlot(), request.hasResume() ? request.getResume() : null, request.getOffset(),
+            request.hasRejected() ? request.getRejected() : null);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       } catch (InterruptedException e) {
@@ -164,6 +181,14 @@ public final class SnapshotSource {
         public void close() {}
       };
     };
+  }
+
+  /** Drops what is remembered of {@code file} (it was set aside). */
+  private void forget(Path file) {
+    String prefix = file + "@";
+    synchronized (identities) {
+      identities.keySet().removeIf(key -> key.startsWith(prefix));
+    }
   }
 
   /** The identity of the snapshot file {@code file} at {@code slot}: summed on first use. */

@@ -248,6 +248,10 @@ final class SimServer implements ReplicaEffects, WritePipeline {
     if (loop == null) {
       return;
     }
+    if (TRACE && !(event instanceof ReplicaEvent.PeerMessage) && !(event instanceof ReplicaEvent.Tick)
+        && !(event instanceof ReplicaEvent.Persisted)) {
+      trace(event.toString());
+    }
     inbox.add(event);
     if (!drainScheduled) {
       drainScheduled = true;
@@ -416,9 +420,18 @@ final class SimServer implements ReplicaEffects, WritePipeline {
     Optional<Snapshot> installed;
     try {
       done = download.fetch(leader, minSlot, clusterId);
+    } catch (SnapshotDownload.TransferException e) {
+      step(new ReplicaEvent.SnapshotFetchFailed(e.toString())); // the copy broke: ask again
+      return;
+    } catch (IOException e) {
+      storageFailed(e);
+      return;
+    }
+    try {
       installed = disk.installReceived(done.identity().getSlot());
-    } catch (SnapshotDownload.TransferException | CorruptSnapshotException e) {
-      // The copy or the leader's file was bad (a bad sector there), not this disk: ask again.
+    } catch (CorruptSnapshotException e) {
+      // The leader's file was bad (a bad sector there), not this disk: ask again, saying so.
+      download.rejected(done.identity());
       step(new ReplicaEvent.SnapshotFetchFailed(e.toString()));
       return;
     } catch (IOException e) {
@@ -437,7 +450,19 @@ final class SimServer implements ReplicaEffects, WritePipeline {
   }
 
   @Override
-  public void notice(String line) {}
+  public void notice(String line) {
+    if (TRACE) {
+      trace(line);
+    }
+  }
+
+  /** {@code -Dsynod.sim.trace=true}: a replay prints what each member's loop was told and noticed. */
+  private static final boolean TRACE = Boolean.getBoolean("synod.sim.trace");
+
+  private void trace(String line) {
+    System.err.printf(java.util.Locale.ROOT, "%10.3f ms  member %d: %s%n", clock.monoNanos() / 1e6, id,
+        line.length() > 300 ? line.substring(0, 300) + "..." : line);
+  }
 
   /** Runs {@code action} later, unless this member crashed meanwhile. */
   private void inThisLife(long delayNanos, Runnable action) {

@@ -93,6 +93,16 @@ final class StoreDisk implements MemberDisk {
       }
 
       @Override
+      public boolean setAsideIfDamaged(long slot) throws IOException {
+        try {
+          return running.setAsideIfDamaged(slot);
+        } catch (IOException e) {
+          failed.accept(e);
+          throw e;
+        }
+      }
+
+      @Override
       public void writeCovering(long minSlot) throws IOException {
         try {
           running.writeSnapshot(current.get());

@@ -263,6 +263,17 @@ public final class DurableStore implements Closeable {
   }
 
   /**
+   * Verifies the snapshot file at {@code slot} as a load does; one that fails is set aside (as a
+   * start sets aside a damaged newest snapshot) and true returned. For a leader whose file a
+   * follower's copy found damaged: it must not send it again.
+   */
+  public synchronized boolean setAsideIfDamaged(long slot) throws IOException {
+    // The log still holds what the older kept snapshot needs, and the caller writes a new one at
+    // once; snapshotSlot() goes on naming this slot, whose state the server holds in memory.
+    return snapshots.setAsideIfDamaged(slot);
+  }
+
+  /**
    * Deletes the log segments all of whose records have indexes below {@code index}, oldest first,
    * never the one being appended to; so every record from {@code index} on is kept. Then reaches
    * the fault point {@value #LOG_TRUNCATED}. May run while the commit thread appends.

@@ -192,6 +192,26 @@ public final class SnapshotStore {
     return Optional.empty();
   }
 
+  /**
+   * Verifies the snapshot at {@code slot} as a load does; if it fails, renames it aside (to
+   * {@code ...db.damaged}, with a warning) and returns true. False if it verifies or is not here.
+   */
+  public synchronized boolean setAsideIfDamaged(long slot) throws IOException {
+    if (!slots().contains(slot)) {
+      return false;
+    }
+    try {
+      SnapshotFile.read(disk, fileOf(slot), slot);
+      return false;
+    } catch (IOException e) {
+      StorageWarnings.warn(e.getMessage() + "; a follower's copy of it failed verification too:"
+          + " keeping it aside as " + SnapshotFile.fileName(slot) + SnapshotFile.DAMAGED_SUFFIX
+          + " and sending a new snapshot instead");
+      setAside(List.of(slot));
+      return true;
+    }
+  }
+
   /** Renames the snapshots of {@code slots}, which failed verification, out of the store. */
   private void setAside(List<Long> slots) throws IOException {
     if (slots.isEmpty()) {

@@ -63,6 +63,11 @@ class SnapshotTransferBench {
     long writeNanos = System.nanoTime() - t0;
     SnapshotSource source = new SnapshotSource(leader.disk(), new SnapshotSource.Files() {
       @Override
+      public boolean setAsideIfDamaged(long slot) {
+        return false;
+      }
+
+      @Override
       public SortedMap<Long, Path> list() throws IOException {
         return leader.snapshotFiles();
       }

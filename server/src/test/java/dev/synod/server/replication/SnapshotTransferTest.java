@@ -239,6 +239,11 @@ class SnapshotTransferTest {
     List<Long> asked = new ArrayList<>();
     SnapshotSource source = new SnapshotSource(leaderStore.disk(), new SnapshotSource.Files() {
       @Override
+      public boolean setAsideIfDamaged(long slot) {
+        return false;
+      }
+
+      @Override
       public SortedMap<Long, Path> list() throws IOException {
         return leaderStore.snapshotFiles();
       }
@@ -257,12 +262,97 @@ class SnapshotTransferTest {
     assertInstalledEquals(current, followerStore.installReceivedSnapshot(25).orElseThrow());
   }
 
+  /**
+   * The leader's own file is damaged (a bad sector): its pieces and its sum are what the leader
+   * reads, so only the follower's verification finds it. The next fetch names the file; the
+   * leader verifies it, sets it aside and writes a new snapshot to send instead. Before, the
+   * follower fetched the same damaged file again and again and never caught up.
+   */
+  @Test
+  void aDamagedFileOnTheLeaderIsSetAsideAndReplacedOnceAFollowerRejectsItsCopy() throws Exception {
+    leaderStore.writeSnapshot(snapshot(17, 20_000));
+    Path file = leaderStore.snapshotFiles().get(17L);
+    byte[] bytes = Files.readAllBytes(file);
+    for (int i = 0; i < bytes.length; i += 4096) {
+      bytes[i + 100] ^= 0x5a; // what bad sectors read back as (the store's header among them)
+    }
+    Files.write(file, bytes);
+    Snapshot current = snapshot(25, 2_000);
+    List<Long> asked = new ArrayList<>();
+    SnapshotSource source = new SnapshotSource(leaderStore.disk(), new SnapshotSource.Files() {
+      @Override
+      public boolean setAsideIfDamaged(long slot) throws IOException {
+        return leaderStore.setAsideIfDamaged(slot);
+      }
+
+      @Override
+      public SortedMap<Long, Path> list() throws IOException {
+        return leaderStore.snapshotFiles();
+      }
+
+      @Override
+      public void writeCovering(long minSlot) throws IOException {
+        asked.add(minSlot);
+        leaderStore.writeSnapshot(current);
+      }
+    });
+    SnapshotDownload download = download();
+
+    SnapshotDownload.Done first = download.fetch(source.direct(() -> CLUSTER), 10, CLUSTER);
+    assertEquals(17, first.identity().getSlot());
+    assertThrows(CorruptSnapshotException.class, () -> followerStore.installReceivedSnapshot(17));
+    download.rejected(first.identity());
+    SnapshotDownload.Done second = download.fetch(source.direct(() -> CLUSTER), 10, CLUSTER);
+
+    assertEquals(List.of(17L), asked, "a new snapshot was written in place of the damaged one");
+    assertEquals(25, second.identity().getSlot());
+    assertInstalledEquals(current, followerStore.installReceivedSnapshot(25).orElseThrow());
+    assertTrue(Files.exists(file.resolveSibling(file.getFileName() + ".damaged")), "kept aside for the operator");
+    assertEquals(List.of(25L), List.copyOf(leaderStore.snapshotFiles().keySet()));
+  }
+
+  /** A file that verifies on the leader is sent again: the follower's copy was what went bad. */
+  @Test
+  void aRejectedFileThatVerifiesOnTheLeaderIsSentAgain() throws Exception {
+    Snapshot sent = snapshot(17, 2_000);
+    leaderStore.writeSnapshot(sent);
+    SnapshotSource source = new SnapshotSource(leaderStore.disk(), new SnapshotSource.Files() {
+      @Override
+      public boolean setAsideIfDamaged(long slot) throws IOException {
+        return leaderStore.setAsideIfDamaged(slot);
+      }
+
+      @Override
+      public SortedMap<Long, Path> list() throws IOException {
+        return leaderStore.snapshotFiles();
+      }
+
+      @Override
+      public void writeCovering(long minSlot) {
+        throw new AssertionError("the leader's file is fine: nothing new to write");
+      }
+    });
+    SnapshotDownload download = download();
+    SnapshotDownload.Done first = download.fetch(source.direct(() -> CLUSTER), 10, CLUSTER);
+    download.rejected(first.identity());
+
+    SnapshotDownload.Done second = download.fetch(source.direct(() -> CLUSTER), 10, CLUSTER);
+
+    assertEquals(first.identity(), second.identity());
+    assertInstalledEquals(sent, followerStore.installReceivedSnapshot(17).orElseThrow());
+  }
+
   /** A copy that is not newer than what the follower holds adds nothing: it is dropped. */
   @Test
   void aCopyNoNewerThanTheStoredSnapshotIsDropped() throws Exception {
     leaderStore.writeSnapshot(snapshot(17, 100));
     followerStore.writeSnapshot(snapshot(30, 10));
     SnapshotSource source = new SnapshotSource(leaderStore.disk(), new SnapshotSource.Files() {
+      @Override
+      public boolean setAsideIfDamaged(long slot) {
+        return false;
+      }
+
       @Override
       public SortedMap<Long, Path> list() throws IOException {
         return leaderStore.snapshotFiles();
@@ -345,6 +435,11 @@ class SnapshotTransferTest {
 
   private void serveFromLeaderStore() throws IOException {
     SnapshotSource source = new SnapshotSource(leaderStore.disk(), new SnapshotSource.Files() {
+      @Override
+      public boolean setAsideIfDamaged(long slot) {
+        return false;
+      }
+
       @Override
       public SortedMap<Long, Path> list() throws IOException {
         return leaderStore.snapshotFiles();

@@ -104,12 +104,17 @@ class ServerSimulationTest {
    * simulator had not wired the server's disconnect of every stream; the watch check found it).
    * 10035284 (three members): a member whose recovery applied decided slots (persisted, never
    * applied before a power failure) did so unobserved, so the agreement check saw a later zxid
-   * first; the loop now reports the Txns its recovery replays too.
+   * first; the loop now reports the Txns its recovery replays too. 20006577, 20007327, 20019120,
+   * 20046455 (three members, real stores): a leader whose newest snapshot file had a bad sector
+   * sent it to every follower that needed a snapshot, each copy failed verification and was
+   * fetched again, forever; the follower never caught up. A follower now names the file its copy
+   * failed on, and the leader verifies it, sets it aside and writes a new one.
    */
   @Test
   void regressionSeeds() {
     StringBuilder failures = new StringBuilder();
-    for (long seed : new long[] {1, 3, 5, 12, 13, 10_035_284}) {
+    for (long seed : new long[] {1, 3, 5, 12, 13, 10_035_284, 20_006_577, 20_007_327,
+        20_019_120, 20_046_455}) {
       ServerSimulator.Result r = ServerSeedRunner.runOne(seed, 3);
       if (!r.passed()) {
         failures.append(r.describe()).append('\n');
