@@ -11,6 +11,12 @@ import java.util.concurrent.TimeUnit;
  * reply is therefore trusted only when the server says it is confirmed (in touch with the
  * leader), and then only for the time left it reports, counted from when the heartbeat was sent.
  * Below a sixth of the timeout confirmed the client is SUSPENDED and moves to another server.
+ *
+ * <p>The servers count the time left on their clocks, the client on its own; clocks run at
+ * slightly different rates (crystal oscillators are specified within about 100 ppm). Every span a
+ * server vouches for is therefore shortened by {@link #CLOCK_RATE_ERROR_PPM} before the client
+ * relies on it, so that a client whose clock runs slow never believes its session outlives the
+ * leader's count.
  */
 final class Liveness {
   /** What a tick should do about the current stream. */
@@ -20,6 +26,9 @@ final class Liveness {
   }
 
   enum Action { NOTHING, HEARTBEAT, MOVE_ON }
+
+  /** The rate error assumed between the client's clock and the leader's, in parts per million. */
+  static final long CLOCK_RATE_ERROR_PPM = 1_000;
 
   private long timeoutMs;
   private long lastHeardNanos;
@@ -55,7 +64,12 @@ final class Liveness {
    * leader started its full timeout later.
    */
   void opened(long requestedNanos) {
-    confirmedUntilNanos = requestedNanos + timeoutNanos();
+    confirmedUntilNanos = requestedNanos + withRateMargin(timeoutNanos());
+  }
+
+  /** A span a server's clock measured, as the client's clock may measure it at the least. */
+  static long withRateMargin(long spanNanos) {
+    return spanNanos - spanNanos / (1_000_000 / CLOCK_RATE_ERROR_PPM);
   }
 
   /** A confirmed heartbeat reply leaving {@code timeLeftMs}, for a heartbeat sent at {@code sentNanos}. */
@@ -64,7 +78,7 @@ final class Liveness {
       return;
     }
     // From the send time: the server's count started later, so this never overstates it.
-    long until = sentNanos + TimeUnit.MILLISECONDS.toNanos(timeLeftMs);
+    long until = sentNanos + withRateMargin(TimeUnit.MILLISECONDS.toNanos(timeLeftMs));
     if (until - confirmedUntilNanos > 0) {
       confirmedUntilNanos = until;
     }

@@ -22,10 +22,18 @@ class LivenessTest {
     long sent = stream.heartbeatSentNanos(1);
     assertEquals(T0 + 1000 * MS, sent);
     live.confirmed(sent, 3000); // the reply arrives 800 ms later
-    assertEquals(3000 * MS - 800 * MS, live.confirmedLeftNanos(T0 + 1800 * MS));
+    assertEquals(2997 * MS - 800 * MS, live.confirmedLeftNanos(T0 + 1800 * MS),
+        "3 s on the server's clock is at least 2.997 s on the client's (1000 ppm)");
     live.confirmed(SessionStream.NOT_SENT, 3000); // a reply to a forgotten heartbeat proves nothing
     live.confirmed(T0, 1000); // an older, shorter one never shortens it
-    assertEquals(2200 * MS, live.confirmedLeftNanos(T0 + 1800 * MS));
+    assertEquals(2197 * MS, live.confirmedLeftNanos(T0 + 1800 * MS));
+  }
+
+  @Test
+  void whatAServerVouchesForIsShortenedByTheClockRateErrorBound() {
+    assertEquals(9_990 * MS, Liveness.withRateMargin(10_000 * MS));
+    live.opened(T0);
+    assertEquals(2997 * MS, live.confirmedLeftNanos(T0), "a new session: the leader's full timeout, less the margin");
   }
 
   @Test
