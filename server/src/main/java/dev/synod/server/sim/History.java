@@ -30,7 +30,8 @@ import java.util.TreeSet;
  * and Syncs against real time (an operation that starts after a write was acknowledged is
  * ordered after it: since zxids totally order the decided history, that is "its zxid is higher",
  * and a Sync's is at least as high); a retried request number gets the same answer every time
- * (applied once); session FIFO (a session's acknowledged writes take zxids in request-number
+ * (applied once); a set of a plain key, compare-and-set included, is answered OK exactly when
+ * this history's own count of the key's versions says it must succeed; session FIFO (a session's acknowledged writes take zxids in request-number
  * order); a write is never reported lost (REQUEST_TOO_OLD for a number never acknowledged);
  * ephemerals belong to live sessions on every member; a session is said to have ended only where
  * the decided history closed it. Reads (served by one member, not through the log) are
@@ -76,6 +77,14 @@ final class History {
    * that took effect set, by zxid. What a watch on the key must deliver, once each, in order.
    */
   private final Map<String, TreeMap<Long, ByteString>> keyChanges = new TreeMap<>();
+  /** Per plain key: its version now (0 at its creation, one more per set that took effect). */
+  private final Map<String, Integer> keyVersions = new TreeMap<>();
+  /**
+   * Per decided set of a plain key (by zxid): whether it must succeed, by this history's own count
+   * of the key's versions (a compare-and-set naming another version, or a set of a key not yet
+   * created, must fail). Checked against what the client was answered.
+   */
+  private final Map<Long, Boolean> setOutcomes = new TreeMap<>();
   private long watchEvents;
   private long reads;
   /** Every acknowledged write and Sync, for the linearizability check at the end. */
@@ -144,6 +153,14 @@ final class History {
       return; // decided, but refused at apply (the session had ended, ...): nothing took effect
     }
     locks.answered(sessionId, t, response);
+    Boolean mustSucceed = setOutcomes.get(zxid);
+    if (mustSucceed != null && mustSucceed == response.hasError()) {
+      fail("session " + sessionId + " request " + requestNo + " (" + brief(t) + ", expected version "
+          + (t.getSetData().hasVersion() ? t.getSetData().getVersion() : -1) + ") at zxid " + zxid
+          + " was answered " + (response.hasError() ? response.getError().getReason() : "OK")
+          + ", but by the decided history it must " + (mustSucceed ? "succeed" : "fail"));
+      return;
+    }
     Key key = new Key(sessionId, requestNo);
     Long before = ackedZxid.putIfAbsent(key, zxid);
     if (before != null && before != zxid) {
@@ -195,13 +212,22 @@ final class History {
         String path = t.getCreate().getPath();
         if (SimClient.isKey(path) && !keyChanges.containsKey(path)) {
           keyChanges.computeIfAbsent(path, p -> new TreeMap<>()).put(t.getZxid(), t.getCreate().getData());
+          keyVersions.put(path, 0);
         }
       }
       case SET_DATA -> {
         String path = t.getSetData().getPath();
+        if (!SimClient.isKey(path)) {
+          return;
+        }
         TreeMap<Long, ByteString> changes = keyChanges.get(path);
-        if (SimClient.isKey(path) && changes != null) { // a set of a key not created yet fails
+        Integer version = keyVersions.get(path);
+        int expected = t.getSetData().hasVersion() ? t.getSetData().getVersion() : -1;
+        boolean succeeds = changes != null && (expected == -1 || expected == version);
+        setOutcomes.put(t.getZxid(), succeeds);
+        if (succeeds) { // a set of a key not created yet fails, and so does a CAS of another version
           changes.put(t.getZxid(), t.getSetData().getData());
+          keyVersions.put(path, version + 1);
         }
       }
       case DELETE, MULTI, SET_ACL -> {

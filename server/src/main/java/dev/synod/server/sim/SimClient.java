@@ -191,6 +191,8 @@ final class SimClient {
   /** The session's previous write: each write names it (after_request_no), as the SDK does. */
   private long lastWriteRequestNo;
   private long ephemerals;
+  /** The version of each plain key this client last saw (read, or set by it): what its CAS names. */
+  private final Map<String, Integer> knownVersion = new HashMap<>();
   private Read reading;
   /** Syncs in flight by request number; {@link #syncing} is the one the client waits for. */
   private final Map<Long, Sync> syncs = new HashMap<>();
@@ -609,8 +611,14 @@ final class SimClient {
     Request.Builder request = Request.newBuilder();
     if (kind < 5) {
       String path = key(random.nextInt(KEYS));
-      if (random.nextBoolean()) {
+      int set = random.nextInt(4);
+      if (set < 2) {
         request.setSetData(SetDataRequest.newBuilder().setPath(path).setData(value).setVersion(-1));
+      } else if (set == 2) {
+        // Compare-and-set against the version this client last saw (it may be stale by now:
+        // then BAD_VERSION, which the history's own count of versions must agree with).
+        request.setSetData(SetDataRequest.newBuilder().setPath(path).setData(value)
+            .setVersion(knownVersion.getOrDefault(path, 0)));
       } else {
         request.setCreate(CreateRequest.newBuilder().setPath(path).setData(value).setKind(NodeKind.PERSISTENT));
       }
@@ -654,6 +662,9 @@ final class SimClient {
 
   private void answered(Conn on, Pending p, Response response) {
     history.answered(on.session, p.requestNo, p.floorZxid, p.invokeNanos, sim.nowNanos(), response, p.attempts);
+    if (p.request.hasSetData() && response.hasSetData()) {
+      knownVersion.put(p.request.getSetData().getPath(), response.getSetData().getStat().getVersion());
+    }
     if (on != conn) {
       return; // a stream this client left: the write was resent on the current one
     }
@@ -719,6 +730,9 @@ final class SimClient {
 
   private void readAnswered(Read r, Response answer) {
     reading = null;
+    if (r.request.hasGetData() && answer.hasGetData() && answer.getGetData().hasStat()) {
+      knownVersion.put(r.request.getGetData().getPath(), answer.getGetData().getStat().getVersion());
+    }
     if (r.ackedFloorZxid >= 0) {
       if (answer.hasError() && answer.getError().getReason() != ErrorReason.NO_NODE) {
         return; // the barrier gave up (no leader in time): a refused read claims nothing
