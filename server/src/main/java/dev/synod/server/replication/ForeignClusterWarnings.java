@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * to another cluster (another cluster at that address, or a data directory of another cluster).
  */
 final class ForeignClusterWarnings {
-  private static final Logger LOG = LoggerFactory.getLogger(ConsensusDriver.class);
+  private static final Logger LOG = LoggerFactory.getLogger(ForeignClusterWarnings.class);
   private static final long INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
   private final int selfId;
