@@ -114,7 +114,7 @@ class ServerSimulationTest {
   void regressionSeeds() {
     StringBuilder failures = new StringBuilder();
     for (long seed : new long[] {1, 3, 5, 12, 13, 10_035_284, 20_006_577, 20_007_327,
-        20_019_120, 20_046_455}) {
+        20_019_120, 20_046_455, 20_050_965}) {
       ServerSimulator.Result r = ServerSeedRunner.runOne(seed, 3);
       if (!r.passed()) {
         failures.append(r.describe()).append('\n');
