@@ -105,8 +105,8 @@ class ServerSimulationTest {
    * 10035284 (three members): a member whose recovery applied decided slots (persisted, never
    * applied before a power failure) did so unobserved, so the agreement check saw a later zxid
    * first; the loop now reports the Txns its recovery replays too. 20006577, 20007327, 20019120,
-   * 20046455, 20050965 (three members, real stores): a leader whose newest snapshot file had a bad sector
-   * sent it to every follower that needed a snapshot, each copy failed verification and was
+   * 20046455, 20050965 (three members, real stores): a leader whose newest snapshot file had a bad
+   * sector sent it to every follower that needed a snapshot, each copy failed verification and was
    * fetched again, forever; the follower never caught up. A follower now names the file its copy
    * failed on, and the leader verifies it, sets it aside and writes a new one.
    */
