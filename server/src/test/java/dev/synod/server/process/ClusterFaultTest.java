@@ -195,13 +195,13 @@ class ClusterFaultTest {
       try {
         int next = cluster.awaitLeader(rest);
         assertTrue(next != leader);
-        Eventually.eventually(Duration.ofSeconds(30), "writes go on while the old leader is frozen",
+        Eventually.eventually(Duration.ofSeconds(60), "writes go on while the old leader is frozen",
             () -> load.ackedSince(pausedAt) > 50);
       } finally {
         cluster.resume(leader);
       }
       long resumedAt = System.nanoTime();
-      Eventually.eventually(Duration.ofSeconds(30), "writes go on after the old leader woke",
+      Eventually.eventually(Duration.ofSeconds(60), "writes go on after the old leader woke",
           () -> load.ackedSince(resumedAt) > 50);
       load.close();
       for (int i : cluster.all()) {
@@ -228,11 +228,11 @@ class ClusterFaultTest {
       int[] rest = java.util.Arrays.stream(cluster.all()).filter(i -> i != leader).toArray();
       int next = cluster.awaitLeader(rest);
       assertTrue(next != leader);
-      Eventually.eventually(Duration.ofSeconds(30), "the majority goes on without its old leader",
+      Eventually.eventually(Duration.ofSeconds(60), "the majority goes on without its old leader",
           () -> load.ackedSince(cutAt) > 50);
       cluster.heal();
       long healedAt = System.nanoTime();
-      Eventually.eventually(Duration.ofSeconds(30), "writes go on after the heal",
+      Eventually.eventually(Duration.ofSeconds(60), "writes go on after the heal",
           () -> load.ackedSince(healedAt) > 50);
       load.close();
       for (int i : cluster.all()) {
