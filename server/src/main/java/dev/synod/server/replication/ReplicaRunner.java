@@ -231,7 +231,7 @@ final class ReplicaRunner implements ReplicaEffects, AutoCloseable {
       Optional<Snapshot> installed;
       try {
         // Verified again as a load verifies it, and loaded, before the loop hears of it.
-        installed = store.installReceivedSnapshot(done.identity().getSlot());
+        installed = store.installReceivedSnapshot(done.identity().getSlot(), done.clusterId());
       } catch (CorruptSnapshotException e) {
         download.rejected(done.identity()); // the leader's file may be damaged: the next fetch says so
         fetchFailed(leaderId, e); // the copy was bad, not this disk

@@ -46,7 +46,7 @@ interface MemberDisk {
   boolean writeSnapshot(Snapshot snapshot, boolean damage) throws IOException;
 
   /** Stores a leader's snapshot durably, unless one as new is already stored (false). */
-  boolean installSnapshot(Snapshot snapshot) throws IOException;
+  boolean installSnapshot(Snapshot snapshot, long clusterId) throws IOException;
 
   /**
    * The running member's snapshot files, for followers that copy them as they copy a leader's
@@ -73,7 +73,7 @@ interface MemberDisk {
    *
    * @throws CorruptSnapshotException if the copy fails verification (not a disk failure)
    */
-  default Optional<Snapshot> installReceived(long slot) throws IOException {
+  default Optional<Snapshot> installReceived(long slot, long clusterId) throws IOException {
     throw new UnsupportedOperationException("this disk keeps no snapshot files");
   }
 

@@ -74,7 +74,10 @@ final class SimDisk implements ReplicaLog, MemberDisk {
   }
 
   @Override
-  public boolean installSnapshot(Snapshot snapshot) throws IOException {
+  public boolean installSnapshot(Snapshot snapshot, long clusterId) throws IOException {
+    if (clusterId != 0 && !identity.known()) {
+      recordClusterIdentity(identity.withId(clusterId)); // durable before the state it came with
+    }
     sync(List.of());
     return storeSnapshot(snapshot, false);
   }

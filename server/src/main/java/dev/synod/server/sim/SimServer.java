@@ -153,6 +153,10 @@ final class SimServer implements ReplicaEffects, WritePipeline {
       return;
     }
     housekeeper = new Housekeeper(tracker, state, this, clusterTime, config.housekeepingIntervalMs());
+    if (TRACE) {
+      trace("started (life " + life + "), cluster " + dev.synod.server.storage.ClusterIdentity.text(loop.clusterId())
+          + ", applied through slot " + loop.appliedSlot());
+    }
     download = disk.newDownload();
     snapshotSource = disk.snapshotSource(() -> state.snapshot().withSlot(loop.appliedSlot()),
         this::storageFailed);
@@ -174,6 +178,9 @@ final class SimServer implements ReplicaEffects, WritePipeline {
    * (kill -9), and the page cache keeps it for the next process (and for a later power loss).
    */
   void crash(boolean machine) {
+    if (TRACE && loop != null) {
+      trace(machine ? "crashed: power lost" : "crashed: kill -9");
+    }
     if (machine) {
       disk.powerLoss();
     }
@@ -234,6 +241,9 @@ final class SimServer implements ReplicaEffects, WritePipeline {
 
   /** A storage error stops the server; it never limps on. The machine stays up. */
   private void storageFailed(IOException e) {
+    if (TRACE) {
+      trace("stopped: storage failure: " + e);
+    }
     stopProcess();
     world.halted(id, "storage failure", e);
   }
@@ -395,7 +405,7 @@ final class SimServer implements ReplicaEffects, WritePipeline {
       Snapshot s = fetched.get();
       boolean stored;
       try {
-        stored = disk.installSnapshot(s); // durable before the loop hears of it
+        stored = disk.installSnapshot(s, theirs); // durable before the loop hears of it
       } catch (IOException e) {
         storageFailed(e);
         return;
@@ -428,7 +438,7 @@ final class SimServer implements ReplicaEffects, WritePipeline {
       return;
     }
     try {
-      installed = disk.installReceived(done.identity().getSlot());
+      installed = disk.installReceived(done.identity().getSlot(), done.clusterId());
     } catch (CorruptSnapshotException e) {
       // The leader's file was bad (a bad sector there), not this disk: ask again, saying so.
       download.rejected(done.identity());

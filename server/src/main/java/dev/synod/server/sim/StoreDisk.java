@@ -79,7 +79,8 @@ final class StoreDisk implements MemberDisk {
   }
 
   @Override
-  public boolean installSnapshot(Snapshot snapshot) throws IOException {
+  public boolean installSnapshot(Snapshot snapshot, long clusterId) throws IOException {
+    store.learnClusterIdOfSnapshot(clusterId);
     return store.installSnapshot(snapshot);
   }
 
@@ -121,8 +122,8 @@ final class StoreDisk implements MemberDisk {
   }
 
   @Override
-  public Optional<Snapshot> installReceived(long slot) throws IOException {
-    return store.installReceivedSnapshot(slot);
+  public Optional<Snapshot> installReceived(long slot, long clusterId) throws IOException {
+    return store.installReceivedSnapshot(slot, clusterId);
   }
 
   @Override

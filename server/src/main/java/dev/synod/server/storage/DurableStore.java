@@ -112,8 +112,26 @@ public final class DurableStore implements Closeable {
   }
 
   /** Records the cluster this data directory belongs to, durably. */
-  public void recordClusterIdentity(ClusterIdentity identity) throws IOException {
+  public synchronized void recordClusterIdentity(ClusterIdentity identity) throws IOException {
     dataDir.writeIdentity(identity);
+  }
+
+  /**
+   * Before a snapshot from another member is installed: records durably the id of the cluster it
+   * came from ({@code clusterId}; 0: the sender did not know one), unless this directory knows its
+   * cluster's id already. A member never applies again the slots a snapshot covers, and so never
+   * the slot that decided its cluster's id: were the snapshot durable and the id not (a crash in
+   * between), it would restart past that slot not knowing the id, and, leading, propose another
+   * one that it alone would adopt.
+   */
+  public synchronized void learnClusterIdOfSnapshot(long clusterId) throws IOException {
+    if (clusterId == 0) {
+      return;
+    }
+    ClusterIdentity known = clusterIdentity().orElse(ClusterIdentity.joiner());
+    if (!known.known()) {
+      recordClusterIdentity(known.withId(clusterId));
+    }
   }
 
   /** The newest valid snapshot, or empty if there is none. */
@@ -250,10 +268,13 @@ public final class DurableStore implements Closeable {
    * #loadSnapshot}, {@link #snapshotSlot} and {@link #snapshotZxid} report (see {@link
    * SnapshotStore#installReceived}).
    *
+   * @param clusterId the sender's cluster id, made durable first ({@link #learnClusterIdOfSnapshot})
    * @return the snapshot, loaded; empty if a snapshot of the same or a higher slot is on disk
    * @throws CorruptSnapshotException if the received file fails verification (it is deleted)
    */
-  public synchronized Optional<Snapshot> installReceivedSnapshot(long slot) throws IOException {
+  public synchronized Optional<Snapshot> installReceivedSnapshot(long slot, long clusterId)
+      throws IOException {
+    learnClusterIdOfSnapshot(clusterId);
     Optional<Snapshot> installed = snapshots.installReceived(snapshots.incomingFile(slot), slot);
     installed.ifPresent(s -> {
       newest = new Newest(s.slot(), s.zxid());

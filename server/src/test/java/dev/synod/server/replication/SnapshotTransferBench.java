@@ -103,7 +103,7 @@ class SnapshotTransferBench {
       SnapshotDownload.Done done = download.fetch(grpc, 1_000, 7);
       long copyNanos = System.nanoTime() - t2;
       long t3 = System.nanoTime();
-      Snapshot installed = follower.installReceivedSnapshot(1_000).orElseThrow();
+      Snapshot installed = follower.installReceivedSnapshot(1_000, 0).orElseThrow();
       long installNanos = System.nanoTime() - t3;
       assertEquals(tree.count(), installed.nodeCount());
       long bytes = done.identity().getSizeBytes();

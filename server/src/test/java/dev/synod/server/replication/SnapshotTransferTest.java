@@ -109,7 +109,7 @@ class SnapshotTransferTest {
     assertEquals(done.identity(), resumed.getResume(), "the call after the break resumes the same file");
     assertEquals(WINDOW_BYTES, resumed.getOffset(),
         "... from its durable end (the piece after it was written but not yet synced)");
-    assertInstalledEquals(sent, followerStore.installReceivedSnapshot(17).orElseThrow());
+    assertInstalledEquals(sent, followerStore.installReceivedSnapshot(17, CLUSTER).orElseThrow());
     // And it is the follower's snapshot from now on, on disk.
     followerStore.close();
     followerStore = DurableStore.open(dir.resolve("follower"), 1 << 20, FaultInjector.NONE);
@@ -136,7 +136,7 @@ class SnapshotTransferTest {
 
     assertEquals(WINDOW_BYTES, requests.get(0).getOffset(), "the next fetch resumes the copy");
     assertTrue(requests.get(0).hasResume());
-    assertInstalledEquals(sent, followerStore.installReceivedSnapshot(17).orElseThrow());
+    assertInstalledEquals(sent, followerStore.installReceivedSnapshot(17, CLUSTER).orElseThrow());
   }
 
   /** A copy is resumed within a process; a restart deletes what a crash left of it. */
@@ -180,7 +180,7 @@ class SnapshotTransferTest {
 
     assertEquals(17, requests.get(0).getResume().getSlot(), "it asked to resume its copy");
     assertEquals(40, done.identity().getSlot(), "and got the leader's newest from the start");
-    assertInstalledEquals(newest, followerStore.installReceivedSnapshot(40).orElseThrow());
+    assertInstalledEquals(newest, followerStore.installReceivedSnapshot(40, CLUSTER).orElseThrow());
     assertFalse(Files.exists(followerStore.incomingSnapshotFile(17)), "the old copy is gone");
   }
 
@@ -204,7 +204,7 @@ class SnapshotTransferTest {
     requests.clear();
     download.fetch(recording(), 17, CLUSTER);
     assertEquals(WINDOW_BYTES, requests.get(0).getOffset());
-    assertInstalledEquals(sent, followerStore.installReceivedSnapshot(17).orElseThrow());
+    assertInstalledEquals(sent, followerStore.installReceivedSnapshot(17, CLUSTER).orElseThrow());
   }
 
   @Test
@@ -259,7 +259,7 @@ class SnapshotTransferTest {
 
     assertEquals(List.of(20L), asked);
     assertEquals(25, done.identity().getSlot());
-    assertInstalledEquals(current, followerStore.installReceivedSnapshot(25).orElseThrow());
+    assertInstalledEquals(current, followerStore.installReceivedSnapshot(25, CLUSTER).orElseThrow());
   }
 
   /**
@@ -300,13 +300,13 @@ class SnapshotTransferTest {
 
     SnapshotDownload.Done first = download.fetch(source.direct(() -> CLUSTER), 10, CLUSTER);
     assertEquals(17, first.identity().getSlot());
-    assertThrows(CorruptSnapshotException.class, () -> followerStore.installReceivedSnapshot(17));
+    assertThrows(CorruptSnapshotException.class, () -> followerStore.installReceivedSnapshot(17, CLUSTER));
     download.rejected(first.identity());
     SnapshotDownload.Done second = download.fetch(source.direct(() -> CLUSTER), 10, CLUSTER);
 
     assertEquals(List.of(17L), asked, "a new snapshot was written in place of the damaged one");
     assertEquals(25, second.identity().getSlot());
-    assertInstalledEquals(current, followerStore.installReceivedSnapshot(25).orElseThrow());
+    assertInstalledEquals(current, followerStore.installReceivedSnapshot(25, CLUSTER).orElseThrow());
     assertTrue(Files.exists(file.resolveSibling(file.getFileName() + ".damaged")), "kept aside for the operator");
     assertEquals(List.of(25L), List.copyOf(leaderStore.snapshotFiles().keySet()));
   }
@@ -339,7 +339,33 @@ class SnapshotTransferTest {
     SnapshotDownload.Done second = download.fetch(source.direct(() -> CLUSTER), 10, CLUSTER);
 
     assertEquals(first.identity(), second.identity());
-    assertInstalledEquals(sent, followerStore.installReceivedSnapshot(17).orElseThrow());
+    assertInstalledEquals(sent, followerStore.installReceivedSnapshot(17, CLUSTER).orElseThrow());
+  }
+
+  /**
+   * The cluster id a snapshot came with is durable before the snapshot is: a member that restarts
+   * past the slot that decided its cluster's id (it never applies that slot again) must still know
+   * the id. Before, a crash between the install and the loop's own record of the id left a founder
+   * that, leading, proposed another id and adopted it alone (simulator seed 20154941).
+   */
+  @Test
+  void aSnapshotFromAnotherMemberIsInstalledOnlyOnceItsClusterIdIsDurable() throws Exception {
+    followerStore.recordClusterIdentity(dev.synod.server.storage.ClusterIdentity.founder());
+    Snapshot sent = snapshot(17, 100);
+    leaderStore.writeSnapshot(sent);
+    serveFromLeaderStore();
+    SnapshotDownload.Done done = download().fetch(recording(), 17, 0);
+
+    followerStore.installReceivedSnapshot(17, done.clusterId());
+
+    assertEquals(new dev.synod.server.storage.ClusterIdentity(CLUSTER, false),
+        followerStore.clusterIdentity().orElseThrow(), "the id is recorded and the member founds nothing any more");
+    followerStore.close();
+    followerStore = DurableStore.open(dir.resolve("follower"), 1 << 20, FaultInjector.NONE);
+    assertEquals(CLUSTER, followerStore.clusterIdentity().orElseThrow().clusterId());
+    // A directory that knows its id keeps it, whatever a snapshot says.
+    followerStore.learnClusterIdOfSnapshot(CLUSTER + 1);
+    assertEquals(CLUSTER, followerStore.clusterIdentity().orElseThrow().clusterId());
   }
 
   /** A copy that is not newer than what the follower holds adds nothing: it is dropped. */
@@ -365,7 +391,7 @@ class SnapshotTransferTest {
     });
     download().fetch(source.direct(() -> CLUSTER), 17, CLUSTER);
 
-    assertTrue(followerStore.installReceivedSnapshot(17).isEmpty());
+    assertTrue(followerStore.installReceivedSnapshot(17, CLUSTER).isEmpty());
 
     assertFalse(Files.exists(followerStore.incomingSnapshotFile(17)));
     assertEquals(List.of(30L), List.copyOf(followerStore.snapshotFiles().keySet()));
@@ -377,7 +403,7 @@ class SnapshotTransferTest {
     Files.write(followerStore.incomingSnapshotFile(9), new byte[4096]);
 
     CorruptSnapshotException e = assertThrows(CorruptSnapshotException.class,
-        () -> followerStore.installReceivedSnapshot(9));
+        () -> followerStore.installReceivedSnapshot(9, CLUSTER));
 
     assertTrue(e.getMessage().contains("the snapshot received for slot 9 fails verification"), e.getMessage());
     assertFalse(Files.exists(followerStore.incomingSnapshotFile(9)));

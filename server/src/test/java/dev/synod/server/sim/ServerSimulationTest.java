@@ -108,13 +108,17 @@ class ServerSimulationTest {
    * 20046455, 20050965 (three members, real stores): a leader whose newest snapshot file had a bad
    * sector sent it to every follower that needed a snapshot, each copy failed verification and was
    * fetched again, forever; the follower never caught up. A follower now names the file its copy
-   * failed on, and the leader verifies it, sets it aside and writes a new one.
+   * failed on, and the leader verifies it, sets it aside and writes a new one. 20154941 (three
+   * members): a founder installed a leader's snapshot and crashed before it recorded the cluster id
+   * the snapshot came with; it restarted past the slot that decided the id, not knowing it, led,
+   * proposed another id and adopted it alone, and was cut off for good. The id is now durable
+   * before the snapshot is.
    */
   @Test
   void regressionSeeds() {
     StringBuilder failures = new StringBuilder();
     for (long seed : new long[] {1, 3, 5, 12, 13, 10_035_284, 20_006_577, 20_007_327,
-        20_019_120, 20_046_455, 20_050_965}) {
+        20_019_120, 20_046_455, 20_050_965, 20_154_941}) {
       ServerSimulator.Result r = ServerSeedRunner.runOne(seed, 3);
       if (!r.passed()) {
         failures.append(r.describe()).append('\n');
