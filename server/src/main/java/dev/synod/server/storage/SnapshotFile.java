@@ -74,6 +74,13 @@ final class SnapshotFile {
   private static final String META_NODE_COUNT = "nodeCount";
   private static final String META_SESSION_COUNT = "sessionCount";
   private static final String META_CRC32C = "crc32c";
+  /**
+   * CRC32C of the meta values themselves (format version, zxid, slot, decided time, counts and the
+   * entries' CRC, in that order, as big-endian longs): without it a bad sector in the meta could
+   * hand a load a wrong zxid that nothing else checks. Absent in files written before it was
+   * recorded (they load as before).
+   */
+  private static final String META_META_CRC32C = "metaCrc32c";
   /** How MapDB's catalog names the serializers of the chunk tree a writer makes. */
   private static final String CHUNK_KEY_SERIALIZER = "org.mapdb.Serializer#LONG";
   private static final String CHUNK_VALUE_SERIALIZER = "org.mapdb.Serializer#BYTE_ARRAY";
@@ -137,6 +144,8 @@ final class SnapshotFile {
       meta.put(META_NODE_COUNT, chunks.nodes());
       meta.put(META_SESSION_COUNT, (long) sessions.size());
       meta.put(META_CRC32C, checksum.value());
+      meta.put(META_META_CRC32C, metaChecksum(FORMAT_VERSION, snapshot.zxid(), snapshot.slot(),
+          snapshot.timeMs(), chunks.nodes(), sessions.size(), checksum.value()));
       db.close();
     } catch (RuntimeException e) {
       // MapDB reports I/O failures (disk full, ...) as unchecked DBExceptions.
@@ -195,6 +204,11 @@ final class SnapshotFile {
       Long timeMs = meta.get(META_TIME_MS);
       long nodeCount = metaValue(file, meta, META_NODE_COUNT);
       long sessionCount = metaValue(file, meta, META_SESSION_COUNT);
+      Long metaCrc = meta.get(META_META_CRC32C);
+      if (metaCrc != null && metaCrc != metaChecksum(version, zxid, slot, timeMs == null ? 0 : timeMs,
+          nodeCount, sessionCount, metaValue(file, meta, META_CRC32C))) {
+        throw invalid(file, "its meta (zxid, slot, time, counts) fails its checksum");
+      }
       Checksum checksum = new Checksum();
 
       SnapshotNodes nodes = version == FORMAT_VERSION
@@ -376,6 +390,17 @@ final class SnapshotFile {
       nodes.add(e.getKey(), e.getValue());
     }
     return nodes.build();
+  }
+
+  /** See {@link #META_META_CRC32C}. */
+  static long metaChecksum(long version, long zxid, long slot, long timeMs, long nodeCount,
+      long sessionCount, long entriesCrc) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(7 * Long.BYTES);
+    b.putLong(version).putLong(zxid).putLong(slot).putLong(timeMs).putLong(nodeCount)
+        .putLong(sessionCount).putLong(entriesCrc).flip();
+    CRC32C crc = new CRC32C();
+    crc.update(b);
+    return crc.getValue();
   }
 
   private static long metaValue(Path file, Map<String, Long> meta, String key) throws IOException {
