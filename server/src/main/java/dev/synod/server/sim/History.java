@@ -221,11 +221,14 @@ final class History {
           return;
         }
         TreeMap<Long, ByteString> changes = keyChanges.get(path);
-        Integer version = keyVersions.get(path);
+        if (changes == null) {
+          return; // a set of a key not created yet fails (NO_NODE): it changes nothing
+        }
+        int version = keyVersions.get(path);
         int expected = t.getSetData().hasVersion() ? t.getSetData().getVersion() : -1;
-        boolean succeeds = changes != null && (expected == -1 || expected == version);
+        boolean succeeds = expected == -1 || expected == version; // else BAD_VERSION
         setOutcomes.put(t.getZxid(), succeeds);
-        if (succeeds) { // a set of a key not created yet fails, and so does a CAS of another version
+        if (succeeds) {
           changes.put(t.getZxid(), t.getSetData().getData());
           keyVersions.put(path, version + 1);
         }

@@ -225,6 +225,46 @@ class ClientChecksTest {
     assertTrue(String.valueOf(history.violation()).contains("holds 'z', not 'a'"), history.violation());
   }
 
+  private void casKey(long session, long requestNo, int version, Response.Builder answer) {
+    write(session, requestNo, Txn.newBuilder().setSetData(SetDataRequest.newBuilder().setPath("/k0")
+        .setData(ByteString.copyFromUtf8("r" + requestNo)).setVersion(version)), answer);
+  }
+
+  private static Response.Builder ok() {
+    return Response.newBuilder();
+  }
+
+  private static Response.Builder badVersion() {
+    return Response.newBuilder().setError(Error.newBuilder().setReason(ErrorReason.BAD_VERSION));
+  }
+
+  @Test
+  void compareAndSetsAnsweredAsTheirVersionsSayPass() {
+    long s = openSession();
+    write(s, 1, Txn.newBuilder().setCreate(CreateRequest.newBuilder().setPath("/k0")), ok()); // version 0
+    casKey(s, 2, 0, ok()); // 0 -> 1
+    casKey(s, 3, 0, badVersion()); // stale
+    casKey(s, 4, 1, ok()); // 1 -> 2
+    assertNull(history.violation());
+  }
+
+  @Test
+  void aCompareAndSetOfAStaleVersionAnsweredOkIsCaught() {
+    long s = openSession();
+    write(s, 1, Txn.newBuilder().setCreate(CreateRequest.newBuilder().setPath("/k0")), ok());
+    casKey(s, 2, 0, ok());
+    casKey(s, 3, 0, ok()); // version 1 by now: it must have failed
+    assertTrue(String.valueOf(history.violation()).contains("must fail"), history.violation());
+  }
+
+  @Test
+  void aCompareAndSetOfTheRightVersionRefusedIsCaught() {
+    long s = openSession();
+    write(s, 1, Txn.newBuilder().setCreate(CreateRequest.newBuilder().setPath("/k0")), ok());
+    casKey(s, 2, 0, badVersion());
+    assertTrue(String.valueOf(history.violation()).contains("must succeed"), history.violation());
+  }
+
   @Test
   void aSessionToldItEndedWhileTheLogHasItOpenIsCaught() {
     long s = openSession();
