@@ -114,13 +114,14 @@ class ServerSimulationTest {
    * proposed another id and adopted it alone, and was cut off for good. The id is now durable
    * before the snapshot is. 20003158 (five members, real stores): a bad sector in a snapshot's
    * meta gave the load a garbage zxid that the entries' checksum let through; the member applied
-   * the next transaction at zxid 0xdfe45285852019. The meta is now checksummed too.
+   * the next transaction at zxid 0xdfe45285852019; 20079741 (three members) the same. The meta is
+   * now checksummed too.
    */
   @Test
   void regressionSeeds() {
     StringBuilder failures = new StringBuilder();
     for (long seed : new long[] {1, 3, 5, 12, 13, 10_035_284, 20_006_577, 20_007_327,
-        20_019_120, 20_046_455, 20_050_965, 20_154_941}) {
+        20_019_120, 20_046_455, 20_050_965, 20_154_941, 20_079_741}) {
       ServerSimulator.Result r = ServerSeedRunner.runOne(seed, 3);
       if (!r.passed()) {
         failures.append(r.describe()).append('\n');
