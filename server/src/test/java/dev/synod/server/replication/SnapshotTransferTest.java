@@ -237,22 +237,9 @@ class SnapshotTransferTest {
     leaderStore.writeSnapshot(snapshot(17, 100));
     Snapshot current = snapshot(25, 2_000);
     List<Long> asked = new ArrayList<>();
-    SnapshotSource source = new SnapshotSource(leaderStore.disk(), new SnapshotSource.Files() {
-      @Override
-      public boolean setAsideIfDamaged(long slot) {
-        return false;
-      }
-
-      @Override
-      public SortedMap<Long, Path> list() throws IOException {
-        return leaderStore.snapshotFiles();
-      }
-
-      @Override
-      public void writeCovering(long minSlot) throws IOException {
-        asked.add(minSlot);
-        leaderStore.writeSnapshot(current);
-      }
+    SnapshotSource source = leaderSource(minSlot -> {
+      asked.add(minSlot);
+      leaderStore.writeSnapshot(current);
     });
 
     SnapshotDownload.Done done = download().fetch(source.direct(() -> CLUSTER), 20, CLUSTER);
@@ -279,22 +266,9 @@ class SnapshotTransferTest {
     Files.write(file, bytes);
     Snapshot current = snapshot(25, 2_000);
     List<Long> asked = new ArrayList<>();
-    SnapshotSource source = new SnapshotSource(leaderStore.disk(), new SnapshotSource.Files() {
-      @Override
-      public boolean setAsideIfDamaged(long slot) throws IOException {
-        return leaderStore.setAsideIfDamaged(slot);
-      }
-
-      @Override
-      public SortedMap<Long, Path> list() throws IOException {
-        return leaderStore.snapshotFiles();
-      }
-
-      @Override
-      public void writeCovering(long minSlot) throws IOException {
-        asked.add(minSlot);
-        leaderStore.writeSnapshot(current);
-      }
+    SnapshotSource source = leaderSource(minSlot -> {
+      asked.add(minSlot);
+      leaderStore.writeSnapshot(current);
     });
     SnapshotDownload download = download();
 
@@ -316,21 +290,8 @@ class SnapshotTransferTest {
   void aRejectedFileThatVerifiesOnTheLeaderIsSentAgain() throws Exception {
     Snapshot sent = snapshot(17, 2_000);
     leaderStore.writeSnapshot(sent);
-    SnapshotSource source = new SnapshotSource(leaderStore.disk(), new SnapshotSource.Files() {
-      @Override
-      public boolean setAsideIfDamaged(long slot) throws IOException {
-        return leaderStore.setAsideIfDamaged(slot);
-      }
-
-      @Override
-      public SortedMap<Long, Path> list() throws IOException {
-        return leaderStore.snapshotFiles();
-      }
-
-      @Override
-      public void writeCovering(long minSlot) {
-        throw new AssertionError("the leader's file is fine: nothing new to write");
-      }
+    SnapshotSource source = leaderSource(minSlot -> {
+      throw new AssertionError("the leader's file is fine: nothing new to write");
     });
     SnapshotDownload download = download();
     SnapshotDownload.Done first = download.fetch(source.direct(() -> CLUSTER), 10, CLUSTER);
@@ -373,21 +334,8 @@ class SnapshotTransferTest {
   void aCopyNoNewerThanTheStoredSnapshotIsDropped() throws Exception {
     leaderStore.writeSnapshot(snapshot(17, 100));
     followerStore.writeSnapshot(snapshot(30, 10));
-    SnapshotSource source = new SnapshotSource(leaderStore.disk(), new SnapshotSource.Files() {
-      @Override
-      public boolean setAsideIfDamaged(long slot) {
-        return false;
-      }
-
-      @Override
-      public SortedMap<Long, Path> list() throws IOException {
-        return leaderStore.snapshotFiles();
-      }
-
-      @Override
-      public void writeCovering(long minSlot) {
-        throw new IllegalStateException("not needed");
-      }
+    SnapshotSource source = leaderSource(minSlot -> {
+      throw new IllegalStateException("not needed");
     });
     download().fetch(source.direct(() -> CLUSTER), 17, CLUSTER);
 
@@ -459,11 +407,17 @@ class SnapshotTransferTest {
     return new SnapshotDownload(followerStore.disk(), followerStore::incomingSnapshotFile, WINDOW_BYTES);
   }
 
-  private void serveFromLeaderStore() throws IOException {
-    SnapshotSource source = new SnapshotSource(leaderStore.disk(), new SnapshotSource.Files() {
+  /** A leader's answer when none of its files covers a slot (see SnapshotSource.Files#writeCovering). */
+  private interface Covering {
+    void write(long minSlot) throws IOException;
+  }
+
+  /** The leader store's snapshot files as a transfer sees them; {@code covering} writes a newer one. */
+  private SnapshotSource leaderSource(Covering covering) {
+    return new SnapshotSource(leaderStore.disk(), new SnapshotSource.Files() {
       @Override
-      public boolean setAsideIfDamaged(long slot) {
-        return false;
+      public boolean setAsideIfDamaged(long slot) throws IOException {
+        return leaderStore.setAsideIfDamaged(slot);
       }
 
       @Override
@@ -472,9 +426,15 @@ class SnapshotTransferTest {
       }
 
       @Override
-      public void writeCovering(long minSlot) {
-        throw new IllegalStateException("this leader has applied less than slot " + minSlot);
+      public void writeCovering(long minSlot) throws IOException {
+        covering.write(minSlot);
       }
+    });
+  }
+
+  private void serveFromLeaderStore() throws IOException {
+    SnapshotSource source = leaderSource(minSlot -> {
+      throw new IllegalStateException("this leader has applied less than slot " + minSlot);
     });
     serve(new PeerGrpc.PeerImplBase() {
       @Override
