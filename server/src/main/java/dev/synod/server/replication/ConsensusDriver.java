@@ -212,7 +212,8 @@ public final class ConsensusDriver implements WritePipeline, MemberAdmin, AutoCl
   public void describe(StatusResponse.Builder out) {
     ReplicaLoop l = loop;
     if (l != null) {
-      MemberStatuses.describe(out, l.status(), l.appliedSlot(), transport.members());
+      ReplicaLoop.StatusView view = l.statusView();
+      MemberStatuses.describe(out, view.consensus(), view.appliedSlot(), transport.members());
     }
   }
 

@@ -111,7 +111,8 @@ public final class ReplicaLoop {
   /** This leadership has proposed a cluster id (one per leadership, until the log decides one). */
   private boolean clusterIdProposed;
   private volatile boolean leader;
-  private volatile Replica.Status lastStatus;
+  /** What Status and ListMembers show: the module's view and the slot applied with it, paired. */
+  private volatile StatusView lastStatus;
   private volatile long appliedSlot;
   /** Set when the loop can no longer keep its promises; it then refuses every event. */
   private volatile String stopped;
@@ -203,7 +204,7 @@ public final class ReplicaLoop {
         config.inflightSlotsMax(), defaults.catchupEntriesMax(), defaults.messageEntriesMax());
     long replicaSeed = secrets.nextLong();
     replica = new Replica(replicaConfig, durable, RandomSource.seeded(replicaSeed));
-    lastStatus = replica.status();
+    publishStatus();
     membershipKnown(replica.membership());
   }
 
@@ -381,7 +382,7 @@ public final class ReplicaLoop {
   private void tick(long now) {
     replica.tick();
     ticks++;
-    lastStatus = replica.status(); // for the Status call: once a tick is fresh enough
+    publishStatus(); // the leader's view of its peers moves with acknowledgements, not only applies
     proposals.expire(now);
     memberChanges.expire(now, replica.membership(), replica.leaderId());
     if (ticks % RELAY_EVERY_TICKS == 0) {
@@ -445,6 +446,11 @@ public final class ReplicaLoop {
     }
     barriers.complete(appliedSlot, state.lastZxid(), proposals);
     maybeSnapshot();
+  }
+
+  /** Publishes the module's view with the slot applied at the same moment (one object per round). */
+  private void publishStatus() {
+    lastStatus = new StatusView(replica.status(), appliedSlot);
   }
 
   /**
@@ -513,17 +519,17 @@ public final class ReplicaLoop {
     if (leaderId == lastLeaderId && leading == leader) {
       return;
     }
-    lastStatus = replica.status();
+    publishStatus();
     if (!leading) {
       proposedBatches.clear(); // what it proposed and is still undecided may never be decided now
     }
     if (campaign != null && leaderId >= 0 && !leading) {
-      effects.electionLost(campaign, leaderId, lastStatus.ballot());
+      effects.electionLost(campaign, leaderId, lastStatus.consensus().ballot());
       campaign = null;
     } else if (leading) {
       campaign = null;
     }
-    effects.leaderChanged(leaderId, lastStatus.ballot(), leading);
+    effects.leaderChanged(leaderId, lastStatus.consensus().ballot(), leading);
     if (leaderId >= 0) {
       memberChanges.leaderIs(leaderId, replica.membership());
     }
@@ -635,6 +641,7 @@ public final class ReplicaLoop {
    */
   private void applyEntry(Entry e) throws IOException {
     appliedSlot = e.slot();
+    publishStatus(); // before any answer: a Status after it shows this slot committed and applied
     if (e.value().length == 0) {
       return; // a no-op filling a gap after a leader change
     }
@@ -711,7 +718,7 @@ public final class ReplicaLoop {
     effects.notice("server " + cluster.selfId() + ": membership " + m + " decided at slot " + slot);
     membershipKnown(m);
     if (replica != null) {
-      lastStatus = replica.status(); // ListMembers and Status show it from now on
+      publishStatus(); // ListMembers and Status show it from now on
       memberChanges.applied(m, replica.leaderId());
     }
   }
@@ -912,6 +919,7 @@ public final class ReplicaLoop {
     Membership carried = storedMembership();
     replica.snapshotInstalled(s.slot(), carried);
     membershipKnown(replica.membership());
+    publishStatus();
     for (StateMachine.SessionInfo session : state.sessions()) {
       tracker.add(session.id(), session.timeoutMs());
     }
@@ -987,10 +995,21 @@ public final class ReplicaLoop {
     return appliedSlot;
   }
 
-  /** The consensus module's view, refreshed every tick and on leadership changes. */
+  /**
+   * The consensus module's view, refreshed every tick, on leadership and membership changes, and
+   * with every slot applied (before its answers go out).
+   */
   public Replica.Status status() {
+    return lastStatus.consensus();
+  }
+
+  /** {@link #status()} with the slot applied when it was taken: never a commit behind the apply. */
+  public StatusView statusView() {
     return lastStatus;
   }
+
+  /** The module's view and the slot this member had applied when it was taken. */
+  public record StatusView(Replica.Status consensus, long appliedSlot) {}
 
   /** Why the loop stopped, or null while it runs. */
   public String stopped() {

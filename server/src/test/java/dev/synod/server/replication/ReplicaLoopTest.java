@@ -159,6 +159,25 @@ class ReplicaLoopTest {
     return answer.get();
   }
 
+  /**
+   * Status after a write's answer shows that write committed and applied, with no tick between:
+   * the view and the applied slot are published together (CI once saw commitSlot 10 beside
+   * appliedSlot 11, the view from the last tick next to a live applied slot).
+   */
+  @Test
+  void statusAfterAnAnsweredWriteShowsItCommittedAndApplied() throws Exception {
+    ReplicaLoop loop = singleMember();
+    for (int i = 0; i < 3; i++) {
+      AtomicReference<ReplicaLoop.StatusView> atAnswer = new AtomicReference<>();
+      loop.step(new ReplicaEvent.ClientWrite(Txn.newBuilder().setCreate(CreateRequest.newBuilder().setPath("/status" + i)),
+          (txn, response) -> atAnswer.set(loop.statusView()), clock.nanos + 5_000_000_000L));
+      ReplicaLoop.StatusView view = atAnswer.get();
+      assertEquals(loop.appliedSlot(), view.appliedSlot(), "the view is as fresh as the apply when the answer leaves");
+      assertEquals(view.appliedSlot(), view.consensus().commitIndex(), "committed through what was applied");
+      assertEquals(view.appliedSlot(), view.consensus().lastSlot(), "a lone leader holds what it proposed");
+    }
+  }
+
   /** Counts the rounds that made entries durable (each one fsync in the real log). */
   private static final class CountingLog implements ReplicaLog {
     int fsyncs;
