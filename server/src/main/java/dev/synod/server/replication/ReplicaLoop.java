@@ -641,7 +641,9 @@ public final class ReplicaLoop {
    */
   private void applyEntry(Entry e) throws IOException {
     appliedSlot = e.slot();
-    publishStatus(); // before any answer: a Status after it shows this slot committed and applied
+    if (replica != null) { // null while the log is replayed at start, before anyone can ask
+      publishStatus(); // before any answer: a Status after it shows this slot committed and applied
+    }
     if (e.value().length == 0) {
       return; // a no-op filling a gap after a leader change
     }
