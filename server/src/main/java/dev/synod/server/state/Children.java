@@ -9,7 +9,9 @@ import java.util.TreeMap;
  * The child nodes of one node, sorted by name (String order, which is what clients see). Small
  * sets, the usual case, are a sorted array: 4 bytes a child instead of a tree map's 40. Past
  * {@link #ARRAY_MAX} children an insert in the middle would move too much, so the set becomes a
- * {@link TreeMap}; it stays one (it only matters while a directory is that large).
+ * {@link TreeMap}; it stays one (it only matters while a directory is that large). Names are
+ * compared in their compact form ({@link NodeNames}), without a String per comparison; the map's
+ * keys are the children's own compact names (a String only as a lookup's probe).
  *
  * <p>Not thread-safe; owned by the {@link DataTree}.
  */
@@ -20,7 +22,7 @@ final class Children {
   private Node[] array;
   private int size;
   /** Replaces the array once the set grows past ARRAY_MAX. */
-  private TreeMap<String, Node> map;
+  private TreeMap<Object, Node> map;
 
   Children() {
     this(2);
@@ -48,25 +50,34 @@ final class Children {
     return get(name, 0, name.length());
   }
 
+  /** The child with {@code node}'s name, or null. */
+  Node sameNameAs(Node node) {
+    if (map != null) {
+      return map.get(node.compactName());
+    }
+    int i = search(node);
+    return i >= 0 ? array[i] : null;
+  }
+
   /** Inserts {@code node}, or replaces the child of the same name. */
   void put(Node node) {
     if (map != null) {
-      map.put(node.name, node);
+      map.put(node.compactName(), node);
       return;
     }
-    int i = search(node.name, 0, node.name.length());
+    int i = search(node);
     if (i >= 0) {
       array[i] = node;
       return;
     }
     if (size == ARRAY_MAX) {
-      map = new TreeMap<>();
+      map = new TreeMap<>(NodeNames::compare);
       for (int k = 0; k < size; k++) {
-        map.put(array[k].name, array[k]);
+        map.put(array[k].compactName(), array[k]);
       }
       array = null;
       size = 0;
-      map.put(node.name, node);
+      map.put(node.compactName(), node);
       return;
     }
     int at = -i - 1;
@@ -86,13 +97,13 @@ final class Children {
    */
   boolean append(Node node) {
     if (map != null) {
-      if (!map.isEmpty() && map.lastKey().compareTo(node.name) >= 0) {
+      if (!map.isEmpty() && NodeNames.compare(map.lastKey(), node.compactName()) >= 0) {
         return false;
       }
-      map.put(node.name, node);
+      map.put(node.compactName(), node);
       return true;
     }
-    if (size > 0 && array[size - 1].name.compareTo(node.name) >= 0) {
+    if (size > 0 && array[size - 1].compareName(node) >= 0) {
       return false;
     }
     if (size == ARRAY_MAX) {
@@ -106,13 +117,13 @@ final class Children {
     return true;
   }
 
-  /** Removes the child named {@code name}, if there is one. */
-  void remove(String name) {
+  /** Removes the child with {@code node}'s name, if there is one. */
+  void remove(Node node) {
     if (map != null) {
-      map.remove(name);
+      map.remove(node.compactName());
       return;
     }
-    int i = search(name, 0, name.length());
+    int i = search(node);
     if (i >= 0) {
       System.arraycopy(array, i + 1, array, i, size - i - 1);
       array[--size] = null;
@@ -150,11 +161,26 @@ final class Children {
 
   /** Binary search of the array by name; as {@link Arrays#binarySearch}, -(insertion point) - 1. */
   private int search(String key, int from, int to) {
+    return search(null, key, from, to);
+  }
+
+  /** As {@link #search(String, int, int)}, for the name of {@code node}. */
+  private int search(Node node) {
+    return search(node.compactName(), null, 0, 0);
+  }
+
+  /**
+   * The search for a name in its compact form, or if {@code name} is null for {@code key}'s chars
+   * {@code [from, to)}: a path's segment is compared where it lies, a node's name as it is held.
+   */
+  private int search(Object name, String key, int from, int to) {
     int low = 0;
     int high = size - 1;
     while (low <= high) {
       int mid = (low + high) >>> 1;
-      int c = compare(array[mid].name, key, from, to);
+      int c = name != null
+          ? NodeNames.compare(array[mid].compactName(), name)
+          : array[mid].compareName(key, from, to);
       if (c < 0) {
         low = mid + 1;
       } else if (c > 0) {
@@ -164,19 +190,5 @@ final class Children {
       }
     }
     return -(low + 1);
-  }
-
-  /** {@code name.compareTo(key.substring(from, to))}, without making the substring. */
-  static int compare(String name, String key, int from, int to) {
-    int keyLength = to - from;
-    int n = Math.min(name.length(), keyLength);
-    for (int i = 0; i < n; i++) {
-      char a = name.charAt(i);
-      char b = key.charAt(from + i);
-      if (a != b) {
-        return a - b;
-      }
-    }
-    return name.length() - keyLength;
   }
 }

@@ -182,7 +182,7 @@ final class DataTree {
       }
       if (parent[0] == null) {
         throw new IllegalArgumentException("snapshot node "
-            + DecodedNodes.pathOf(parentPath, node.name) + " has no parent");
+            + DecodedNodes.pathOf(parentPath, node.compactName()) + " has no parent");
       }
       link(parentPath, parent[0], node);
     });
@@ -211,10 +211,10 @@ final class DataTree {
         Node child = it.next();
         if (child.children == null) {
           if (child.numChildren != 0) {
-            checkChildCount(child, Paths.join(path, child.name));
+            checkChildCount(child, child.pathUnder(path));
           }
         } else {
-          String childPath = Paths.join(path, child.name);
+          String childPath = child.pathUnder(path);
           checkChildCount(child, childPath);
           parents.push(child);
           paths.push(childPath);
@@ -313,14 +313,14 @@ final class DataTree {
       parent.children = new Children(parent.numChildren);
     }
     if (!parent.children.append(node)) {
-      if (parent.children.get(node.name) != null) {
+      if (parent.children.sameNameAs(node) != null) {
         throw new IllegalArgumentException(
-            "snapshot lists " + Paths.join(parentPath, node.name) + " twice");
+            "snapshot lists " + node.pathUnder(parentPath) + " twice");
       }
       parent.children.put(node); // out of path order: still a tree, so take it
     }
     if (node.ephemeralOwner != 0 || node.kind() == NodeKind.TTL || quotas.tracksInsertOf(node)) {
-      register(Paths.join(parentPath, node.name), node);
+      register(node.pathUnder(parentPath), node);
     } else { // what register does for a node no index holds
       size++;
       acls.retain(node.acl);
@@ -351,7 +351,7 @@ final class DataTree {
       throw new IllegalStateException("remove of the root");
     }
     Node parent = get(Paths.parent(path));
-    parent.children.remove(previous.name);
+    parent.children.remove(previous);
     if (parent.children.size() == 0) {
       parent.children = null; // children are stored only where there are some
     }

@@ -24,7 +24,7 @@ final class DecodedNodes {
    * Receives each node, in path order, with its parent's path: null for the root (the path "/"),
    * "" for a path without a slash (a damaged snapshot's). Children of one parent arrive one after
    * another with the same String instance for it, so a sink may compare parents by identity;
-   * the node's own path is {@link #pathOf}(parentPath, node.name), made only where needed.
+   * the node's own path is {@link #pathOf}(parentPath, node's name), made only where needed.
    */
   @FunctionalInterface
   interface Sink {
@@ -142,18 +142,23 @@ final class DecodedNodes {
     }
   }
 
-  /** The path of the node named {@code name} under {@code parentPath}, as a {@link Sink} has it. */
-  static String pathOf(String parentPath, String name) {
+  /**
+   * The path of the node named {@code name} (in {@link NodeNames}' compact form) under
+   * {@code parentPath}, as a {@link Sink} has it.
+   */
+  static String pathOf(String parentPath, Object name) {
     if (parentPath == null) {
       return Paths.ROOT;
     }
-    return parentPath.isEmpty() ? name : Paths.join(parentPath, name);
+    return parentPath.isEmpty() ? NodeNames.toString(name) : NodeNames.join(parentPath, name);
   }
 
   /**
    * Splits UTF-8 paths, arriving in path order, into the parent's path and the node's name,
-   * making one String per parent (shared by its children, which arrive one after another) and one
-   * per name: not the two a path String and its last part would cost each node.
+   * making one String per parent (shared by its children, which arrive one after another) and the
+   * name in the compact form a node keeps ({@link NodeNames#fromUtf8}: for an ASCII name, a copy
+   * of its bytes and no String): not the two a path String and its last part would cost each
+   * node.
    */
   private static final class PathSplitter {
     /** The parent part of the last path split, as bytes, and as the String handed out. */
@@ -161,13 +166,14 @@ final class DecodedNodes {
     private int parentLength = -1;
     /** Of the last path split: see {@link Sink} for what it is. */
     String parentPath;
-    String name;
+    /** In {@link NodeNames}' compact form. */
+    Object name;
 
     void split(byte[] path, int at, int length) {
       if (length == 1 && path[at] == '/') {
         parentPath = null;
         parentLength = -1; // the next path makes its parent's String afresh
-        name = "";
+        name = NodeNames.EMPTY;
         return;
       }
       // '/' never occurs inside a UTF-8 encoded character, so the bytes can be searched.
@@ -188,7 +194,7 @@ final class DecodedNodes {
         System.arraycopy(path, at, parentBytes, 0, parentBytesLength);
         parentLength = parentBytesLength;
       }
-      name = new String(path, at + slash + 1, length - slash - 1, StandardCharsets.UTF_8);
+      name = NodeNames.fromUtf8(path, at + slash + 1, length - slash - 1);
     }
   }
 }

@@ -11,9 +11,11 @@ import java.util.List;
 
 /**
  * One znode as the tree holds it: primitive stat fields, the value as a plain array, the ACL as a
- * shared (interned) list, and its name, not its path: the path is where it hangs in the tree. A
- * million of these must fit in a few hundred MiB, so nothing is stored twice; the protobuf
- * {@link Stat} and {@link NodeRecord} are built only at the edge (an answer, an event, a snapshot).
+ * shared (interned) list, and its name, not its path: the path is where it hangs in the tree. The
+ * name is a Latin-1 byte array where it can be ({@link NodeNames}), not a String: one object less
+ * per node. A million of these must fit in a few hundred MiB, so nothing is stored twice; the
+ * protobuf {@link Stat} and {@link NodeRecord} are built only at the edge (an answer, an event, a
+ * snapshot).
  *
  * <p>Immutable, except for {@link #children}, which only the {@link DataTree} touches and which
  * moves from a node to the node that replaces it: a change makes a new Node (with*), so a Node
@@ -22,7 +24,11 @@ import java.util.List;
 final class Node {
   private static final byte[] NO_DATA = new byte[0];
 
-  final String name;
+  /**
+   * The name in {@link NodeNames}' compact form: Latin-1 bytes, or a String if a char is above
+   * 255. Compared in place ({@link NodeNames#compare}); {@link #name()} makes a String of it.
+   */
+  private final Object name;
   final long czxid;
   final long mzxid;
   final long pzxid;
@@ -53,7 +59,11 @@ final class Node {
   /** Null when the node has no children. Owned by the tree. */
   Children children;
 
-  Node(String name, long czxid, long mzxid, long pzxid, long ctimeMs, long mtimeMs,
+  /**
+   * A node named {@code name}: a String, or a name in {@link NodeNames}' compact form (as a
+   * snapshot's decoder makes it); a String is stored compactly where it can be.
+   */
+  Node(Object name, long czxid, long mzxid, long pzxid, long ctimeMs, long mtimeMs,
       long ephemeralOwner, long ttlMs, int version, int cversion, int aversion, int numChildren,
       NodeKind kind, byte[] data, List<Acl> acl, Quota quota) {
     this(name, czxid, mzxid, pzxid, ctimeMs, mtimeMs, ephemeralOwner, ttlMs, version, cversion,
@@ -61,10 +71,10 @@ final class Node {
   }
 
   /** As above, the value being {@code dataLength} bytes of {@code data} from {@code dataOffset}. */
-  Node(String name, long czxid, long mzxid, long pzxid, long ctimeMs, long mtimeMs,
+  Node(Object name, long czxid, long mzxid, long pzxid, long ctimeMs, long mtimeMs,
       long ephemeralOwner, long ttlMs, int version, int cversion, int aversion, int numChildren,
       NodeKind kind, byte[] data, int dataOffset, int dataLength, List<Acl> acl, Quota quota) {
-    this.name = name;
+    this.name = NodeNames.compact(name);
     this.czxid = czxid;
     this.mzxid = mzxid;
     this.pzxid = pzxid;
@@ -85,6 +95,34 @@ final class Node {
     this.dataLength = dataLength;
     this.acl = acl;
     this.quota = quota;
+  }
+
+  /** The name, as a String made for the caller (the node does not keep one). */
+  String name() {
+    return NodeNames.toString(name);
+  }
+
+  /** The name in {@link NodeNames}' compact form: for comparing and joining, never to change. */
+  Object compactName() {
+    return name;
+  }
+
+  /**
+   * The sign of {@code name().compareTo(key.substring(from, to))}, without making either String:
+   * how a path is looked up, one segment at a time.
+   */
+  int compareName(String key, int from, int to) {
+    return NodeNames.compare(name, key, from, to);
+  }
+
+  /** The sign of {@code name().compareTo(other.name())}, without making either String. */
+  int compareName(Node other) {
+    return NodeNames.compare(name, other.name);
+  }
+
+  /** The path of this node under {@code parentPath}: one String, without one for the name. */
+  String pathUnder(String parentPath) {
+    return NodeNames.join(parentPath, name);
   }
 
   NodeKind kind() {

@@ -53,13 +53,13 @@ final class NodeDecoder {
   }
 
   /**
-   * The node named {@code name} under {@code parentPath} (as {@link DecodedNodes.Sink} has it:
-   * null for the root), whose record is {@code length} bytes of {@code bytes} from
-   * {@code offset}.
+   * The node named {@code name} (in {@link NodeNames}' compact form, which the node keeps) under
+   * {@code parentPath} (as {@link DecodedNodes.Sink} has it: null for the root), whose record is
+   * {@code length} bytes of {@code bytes} from {@code offset}.
    *
    * @throws IllegalArgumentException if the record does not parse or names an unknown kind
    */
-  Node decode(String parentPath, String name, byte[] bytes, int offset, int length) {
+  Node decode(String parentPath, Object name, byte[] bytes, int offset, int length) {
     try {
       return decodeOrThrow(parentPath, name, bytes, offset, length);
     } catch (IOException e) {
@@ -68,7 +68,7 @@ final class NodeDecoder {
     }
   }
 
-  private Node decodeOrThrow(String parentPath, String name, byte[] bytes, int offset,
+  private Node decodeOrThrow(String parentPath, Object name, byte[] bytes, int offset,
       int length) throws IOException {
     Reader in = record.reset(bytes, offset, offset + length);
     byte[] dataBytes = bytes;

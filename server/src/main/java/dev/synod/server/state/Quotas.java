@@ -192,7 +192,7 @@ final class Quotas {
       Node node = tree.get(p);
       u.bytes += node.dataLength();
       for (Iterator<Node> it = tree.children(node, null); it.hasNext(); ) {
-        stack.add(Paths.join(p, it.next().name));
+        stack.add(it.next().pathUnder(p));
       }
     }
     return u;

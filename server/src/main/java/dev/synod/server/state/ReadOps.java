@@ -138,7 +138,7 @@ final class ReadOps {
     String last = null;
     long bytes = 0;
     while (after.hasNext()) {
-      String name = after.next().name;
+      String name = after.next().name();
       int size = CodedOutputStream.computeStringSize(GetChildrenResponse.CHILDREN_FIELD_NUMBER, name);
       if (result.getChildrenCount() == limit || (result.getChildrenCount() > 0
           && bytes + size > StateLimits.CHILDREN_PAGE_BYTES_MAX)) {

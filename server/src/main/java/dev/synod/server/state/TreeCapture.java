@@ -38,7 +38,8 @@ final class TreeCapture implements SnapshotNodes {
     while (!frames.isEmpty()) {
       Frame f = frames.peek();
       Pending waiting = f.pending.peek();
-      if (waiting != null && (f.next == null || before(waiting.node.name, f.next.name))) {
+      if (waiting != null && (f.next == null
+          || NodeNames.descendantsBefore(waiting.node.compactName(), f.next.compactName()))) {
         f.pending.pop();
         frames.push(new Frame(waiting.node, waiting.index));
       } else if (f.next != null) {
@@ -57,14 +58,6 @@ final class TreeCapture implements SnapshotNodes {
       throw new IllegalStateException("tree holds " + count + " nodes, its count says " + size);
     }
     return new TreeCapture(nodes, parents);
-  }
-
-  /** Whether the descendants of {@code waiting} ("waiting/...") sort before {@code sibling}. */
-  static boolean before(String waiting, String sibling) {
-    // waiting < sibling (name order); "waiting/" < sibling unless sibling continues waiting with
-    // a character below '/'.
-    return !(sibling.length() > waiting.length() && sibling.startsWith(waiting)
-        && sibling.charAt(waiting.length()) < '/');
   }
 
   private record Pending(Node node, int index) {}
@@ -111,7 +104,7 @@ final class TreeCapture implements SnapshotNodes {
         }
         int i = next++;
         Node node = nodes[i];
-        String path = parents[i] < 0 ? Paths.ROOT : Paths.join(parentPaths[parents[i]], node.name);
+        String path = parents[i] < 0 ? Paths.ROOT : node.pathUnder(parentPaths[parents[i]]);
         if (node.numChildren > 0) {
           parentPaths[i] = path;
         }

@@ -138,7 +138,7 @@ class CompactTreeTest {
   private List<String> childNames(String path, String after) {
     List<String> out = new ArrayList<>();
     for (Iterator<Node> it = tree.children(tree.get(path), after); it.hasNext(); ) {
-      out.add(it.next().name);
+      out.add(it.next().name());
     }
     return out;
   }
