@@ -391,6 +391,16 @@ public final class Replica {
     return freshness.isFresh();
   }
 
+  /** The highest decided slot known here ({@link Status#commitIndex()} without the rest). */
+  public long commitIndex() {
+    return learner.commitIndex();
+  }
+
+  /** The highest slot this member has accepted ({@link Status#lastSlot()} without the rest). */
+  public long lastSlot() {
+    return acceptor.lastSlot();
+  }
+
   public Status status() {
     String role = freshness.isFresh() ? "recovering"
         : leader != null ? "leader" : candidacy != null ? "candidate" : "follower";

@@ -448,9 +448,20 @@ public final class ReplicaLoop {
     maybeSnapshot();
   }
 
-  /** Publishes the module's view with the slot applied at the same moment (one object per round). */
+  /** Publishes the module's whole view with the slot applied at the same moment. */
   private void publishStatus() {
     lastStatus = new StatusView(replica.status(), appliedSlot);
+  }
+
+  /**
+   * Publishes the last view with this moment's commit index, last slot and applied slot: two
+   * small objects per applied slot, where the whole view builds a map of the peers' progress
+   * (which the ticks refresh).
+   */
+  private void publishProgress() {
+    Replica.Status s = lastStatus.consensus();
+    lastStatus = new StatusView(new Replica.Status(s.role(), s.leaderId(), s.ballot(),
+        replica.commitIndex(), replica.lastSlot(), s.peerMatch(), s.membership()), appliedSlot);
   }
 
   /**
@@ -642,7 +653,7 @@ public final class ReplicaLoop {
   private void applyEntry(Entry e) throws IOException {
     appliedSlot = e.slot();
     if (replica != null) { // null while the log is replayed at start, before anyone can ask
-      publishStatus(); // before any answer: a Status after it shows this slot committed and applied
+      publishProgress(); // before any answer: a Status after it shows this slot committed and applied
     }
     if (e.value().length == 0) {
       return; // a no-op filling a gap after a leader change
