@@ -86,6 +86,12 @@ final class SimServer implements ReplicaEffects, WritePipeline {
   private dev.synod.server.replication.MemberDirectory directory;
   private final World world;
   private final SplittableRandom random;
+  /**
+   * Whether a log write runs inline or on the persist stage (the runner writes inline when
+   * nothing waits for its loop): a stream of its own, so the choice takes no draw from the
+   * others (a write that goes inline still moves the schedule that follows it).
+   */
+  private final SplittableRandom persistChoices;
   private ReplicaLoop loop;
   private StateMachine state;
   private SessionTracker tracker;
@@ -112,6 +118,7 @@ final class SimServer implements ReplicaEffects, WritePipeline {
     this.clock = clock;
     this.world = world;
     this.random = new SplittableRandom(seed);
+    this.persistChoices = new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L);
     this.disk = realStores ? new StoreDisk(random.nextLong()) : new SimDisk(random.nextLong());
   }
 
@@ -352,12 +359,19 @@ final class SimServer implements ReplicaEffects, WritePipeline {
   }
 
   /**
-   * The persist stage, as the runner's: the write happens a little later (the loop goes on
-   * meanwhile), then its completion is stepped. A crash before then loses the write, as a process
-   * killed before its fsync returned does.
+   * As the runner: either inline (the loop waits for its write; a failure throws out of the step
+   * and stops the server as a storage failure), or on the persist stage: the write happens a
+   * little later (the loop goes on meanwhile), then its completion is stepped. A crash before
+   * then loses the write, as a process killed before its fsync returned does. The runner writes
+   * inline when nothing is queued for its loop; here, every event of a round is stepped at once,
+   * so the two are chosen at random and both stay under the simulation.
    */
   @Override
-  public boolean persist(long round, LogWrite write) {
+  public boolean persist(long round, LogWrite write) throws IOException {
+    if (persistChoices.nextBoolean()) {
+      write.run();
+      return true;
+    }
     inThisLife(world.fsyncDelayNanos(), () -> {
       IOException failure = null;
       try {
