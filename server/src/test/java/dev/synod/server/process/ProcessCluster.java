@@ -180,20 +180,30 @@ final class ProcessCluster implements AutoCloseable {
   }
 
   /** Waits until one of {@code among} reports itself leader. */
+  /**
+   * The leader among {@code among}: the one live server there that says it leads, once no other
+   * does (at a start two candidates may each win a ballot; the one with the lower ballot still
+   * says "leader" until it hears of the higher one, and a test that took it for the leader
+   * failed).
+   */
   int awaitLeader(int... among) throws InterruptedException {
-    return Eventually.eventually(Duration.ofSeconds(20), "a leader among servers " + Arrays.toString(among), () -> {
+    return Eventually.eventually(Duration.ofSeconds(20), "one leader among servers " + Arrays.toString(among), () -> {
+      int leader = -1;
       for (int i : among) {
         if (alive(i)) {
           try {
             if (status(i).getRole().equals("leader")) {
-              return i;
+              if (leader > 0) {
+                return -1; // two say they lead: not settled yet
+              }
+              leader = i;
             }
           } catch (RuntimeException notYet) {
             // starting or unreachable
           }
         }
       }
-      return -1;
+      return leader;
     }, leader -> leader > 0);
   }
 
