@@ -3,6 +3,7 @@ package dev.synod.server.replication;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.synod.api.v1.Response;
@@ -69,7 +70,7 @@ class ReplicaRunnerPersistTest {
     try (DurableStore store = DurableStore.open(dir, 1 << 20, FaultInjector.NONE)) {
       ReplicaRunner runner = runner(store);
       try {
-        IOException thrown = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+        IOException thrown = assertThrows(IOException.class,
             () -> runner.persist(1, () -> {
               throw new IOException("fsync failed");
             }));
